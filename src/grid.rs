@@ -1,0 +1,464 @@
+//! Opening a spreadsheet file safely and reading its visible sheets into bounded sparse grids.
+//!
+//! The file's bytes are sniffed before any parser sees them (the extension is not trusted),
+//! and cells are streamed: a grid never allocates rows × columns, so a tiny file with a value
+//! in XFD1048576 costs nothing. Everything here returns a plain Japanese reason on failure.
+
+use crate::finding::a1;
+use calamine::{Data, DataRef, Reader, SheetVisible, Xls, Xlsb, Xlsx, open_workbook_from_rs};
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read};
+
+/// A cell value as the department left it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Empty,
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    /// An Excel error value such as `#N/A`.
+    Error(String),
+    /// A date or time, as Excel's serial number or ISO text.
+    Date(String),
+}
+
+impl Value {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Value::Empty => true,
+            Value::Text(t) => t.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The value as text, numbers without a trailing `.0`.
+    pub fn text(&self) -> String {
+        match self {
+            Value::Empty => String::new(),
+            Value::Text(t) => t.clone(),
+            Value::Number(n) => {
+                if n.fract() == 0.0 && n.abs() < 1e15 {
+                    format!("{}", *n as i64)
+                } else {
+                    n.to_string()
+                }
+            }
+            Value::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            Value::Error(e) => e.clone(),
+            Value::Date(d) => d.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub value: Value,
+    /// The cell holds a formula; `value` is its cached result (Empty when none was saved).
+    pub formula: bool,
+}
+
+/// One worksheet's cells within the layout's bounds, keyed by zero-based (row, column).
+#[derive(Debug, Clone, Default)]
+pub struct Grid {
+    pub name: String,
+    pub cells: BTreeMap<(u32, u32), Cell>,
+    /// Cells that lay outside the bounds and were not read: how many, and the farthest one.
+    pub outside: usize,
+    pub farthest_outside: Option<(u32, u32)>,
+}
+
+impl Grid {
+    pub fn get(&self, row: u32, col: u32) -> Option<&Cell> {
+        self.cells.get(&(row, col))
+    }
+
+    pub fn value(&self, row: u32, col: u32) -> &Value {
+        static EMPTY: Value = Value::Empty;
+        self.get(row, col).map(|c| &c.value).unwrap_or(&EMPTY)
+    }
+
+    /// Non-empty cells of one row, left to right.
+    pub fn row(&self, row: u32) -> impl Iterator<Item = (u32, &Cell)> {
+        self.cells
+            .range((row, 0)..=(row, u32::MAX))
+            .filter(|(_, c)| !c.value.is_empty() || c.formula)
+            .map(|(&(_, col), c)| (col, c))
+    }
+
+    pub fn last_row(&self) -> u32 {
+        self.cells.keys().map(|k| k.0).max().unwrap_or(0)
+    }
+
+    fn put(&mut self, pos: (u32, u32), cell: Cell, limits: &Limits) {
+        if cell.value == Value::Empty && !cell.formula {
+            return;
+        }
+        if pos.0 >= limits.max_rows || pos.1 >= limits.max_columns {
+            self.outside += 1;
+            if self.farthest_outside.is_none_or(|f| pos > f) {
+                self.farthest_outside = Some(pos);
+            }
+            return;
+        }
+        self.cells.insert(pos, cell);
+    }
+
+    pub fn farthest_outside_a1(&self) -> Option<String> {
+        self.farthest_outside.map(|(r, c)| a1(r, c))
+    }
+}
+
+/// What a workbook held: its visible sheets, and facts for the ledger.
+#[derive(Debug, Clone, Default)]
+pub struct Book {
+    pub sheets: Vec<Grid>,
+    pub hidden_sheets: Vec<String>,
+    pub has_macros: bool,
+    pub format: &'static str,
+}
+
+/// Safety limits; the defaults fit any real response sheet with a wide margin.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_rows: u32,
+    pub max_columns: u32,
+    /// Largest file accepted, in bytes.
+    pub max_file_bytes: u64,
+    /// Largest total of a zip's entries once inflated, in bytes (zip-bomb guard).
+    pub max_inflated_bytes: u64,
+    /// Most cells read from one sheet, in or out of bounds.
+    pub max_cells: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_rows: 2000,
+            max_columns: 64,
+            max_file_bytes: 64 * 1024 * 1024,
+            max_inflated_bytes: 256 * 1024 * 1024,
+            max_cells: 200_000,
+        }
+    }
+}
+
+/// What a file's bytes are, whatever its name says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Zip,
+    Cfb,
+    Html,
+    Text,
+    Empty,
+    Binary,
+}
+
+pub fn sniff(bytes: &[u8]) -> Kind {
+    if bytes.is_empty() {
+        return Kind::Empty;
+    }
+    if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
+        return Kind::Zip;
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Kind::Cfb;
+    }
+    let head = &bytes[..bytes.len().min(2048)];
+    let lower = String::from_utf8_lossy(head).to_lowercase();
+    let trimmed = lower.trim_start_matches('\u{feff}').trim_start();
+    if trimmed.starts_with("<!doctype html")
+        || trimmed.starts_with("<html")
+        || lower.contains("<html")
+        || lower.contains("urn:schemas-microsoft-com:office:excel")
+    {
+        return Kind::Html;
+    }
+    let text_like = std::str::from_utf8(head).is_ok()
+        || head.iter().filter(|b| **b == 0 || (**b < 0x09)).count() == 0;
+    if text_like { Kind::Text } else { Kind::Binary }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn utf16(s: &str) -> Vec<u8> {
+    s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+}
+
+/// Opens a spreadsheet from its bytes. `Err` carries the plain reason shown to users.
+pub fn open(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
+    if bytes.len() as u64 > limits.max_file_bytes {
+        return Err(format!(
+            "ファイルが大きすぎます({} バイト、上限 {} バイト)。回答票だけを保存し直して送ってください",
+            bytes.len(),
+            limits.max_file_bytes
+        ));
+    }
+    match sniff(bytes) {
+        Kind::Empty => Err("ファイルが壊れています(0バイトの空ファイルです)。Excelで開いて保存し直してください".into()),
+        Kind::Html => Err("Webページ(HTML)をExcelの拡張子で保存したファイルです。Excelで開き、「名前を付けて保存」で .xlsx 形式にして送ってください".into()),
+        Kind::Text => Err("中身が文字だけのファイル(テキストまたはCSV)です。Excelで開き、「名前を付けて保存」で .xlsx 形式にして送ってください".into()),
+        Kind::Binary => Err("ファイルが壊れています(Excelの形式ではありません)。元のファイルを送り直してください".into()),
+        Kind::Cfb => {
+            if contains(bytes, &utf16("EncryptedPackage")) {
+                return Err("パスワードで保護されています。パスワードを解除して保存し、送り直してください".into());
+            }
+            open_xls(bytes, limits)
+        }
+        Kind::Zip => open_zip(bytes, limits),
+    }
+}
+
+fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+        format!(
+            "ファイルが壊れています(ZIPとして読めません: {e})。Excelで開いて保存し直してください"
+        )
+    })?;
+    let mut inflated: u64 = 0;
+    let mut names = Vec::new();
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(i)
+            .map_err(|e| format!("ファイルが壊れています(ZIPの項目が読めません: {e})"))?;
+        inflated = inflated.saturating_add(entry.size());
+        names.push(entry.name().map(|n| n.to_string()).unwrap_or_default());
+    }
+    if inflated > limits.max_inflated_bytes {
+        return Err(format!(
+            "展開後の大きさが上限を超えます(展開後 {} バイト、上限 {} バイト)。圧縮爆弾の疑いがあるため読みません",
+            inflated, limits.max_inflated_bytes
+        ));
+    }
+    let has_macros = names.iter().any(|n| n.ends_with("vbaProject.bin"));
+    if names.iter().any(|n| n == "content.xml") {
+        return open_ods(bytes, limits);
+    }
+    if names
+        .iter()
+        .any(|n| n.starts_with("xl/") && n.ends_with(".bin"))
+        && !names
+            .iter()
+            .any(|n| n.ends_with(".xml") && n.starts_with("xl/worksheets/"))
+    {
+        return open_xlsb(bytes, limits, has_macros);
+    }
+    // Entities could expand far beyond the inflated size: refuse any DTD before parsing.
+    for name in names.iter().filter(|n| n.ends_with(".xml")) {
+        let mut entry = archive
+            .by_name(name)
+            .map_err(|e| format!("ファイルが壊れています({name}: {e})"))?;
+        let mut head = vec![0u8; 1024];
+        let n = read_up_to(&mut entry, &mut head);
+        if contains(&head[..n], b"<!DOCTYPE") || contains(&head[..n], b"<!ENTITY") {
+            return Err(format!(
+                "ファイル内のXML({name})に文書型宣言(DOCTYPE/ENTITY)があります。Excelが作るファイルにはないものなので読みません"
+            ));
+        }
+    }
+    if !names.iter().any(|n| n == "xl/workbook.xml") {
+        return Err(
+            "ZIP形式ですがExcelのブックではありません。Excelで開いて .xlsx で保存し直してください"
+                .into(),
+        );
+    }
+    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
+        .map_err(|e| format!("ファイルが壊れています(Excelのブックとして読めません: {e})"))?;
+    let mut book = Book {
+        has_macros,
+        format: "xlsx",
+        ..Default::default()
+    };
+    let metas = wb.sheets_metadata().to_vec();
+    for meta in metas {
+        if meta.visible != SheetVisible::Visible {
+            book.hidden_sheets.push(meta.name.clone());
+            continue;
+        }
+        let mut grid = Grid {
+            name: meta.name.clone(),
+            ..Default::default()
+        };
+        let Ok(mut reader) = wb.worksheet_cells_reader(&meta.name) else {
+            // Chart sheets and dialog sheets have no cells.
+            continue;
+        };
+        let mut seen = 0usize;
+        loop {
+            let next = reader
+                .next_cell_with_formula()
+                .map_err(|e| format!("シート「{}」が壊れています({e})", meta.name))?;
+            let Some(c) = next else { break };
+            seen += 1;
+            if seen > limits.max_cells {
+                return Err(format!(
+                    "シート「{}」のセルが多すぎます(上限 {} 個)。回答票だけを残して保存し直してください",
+                    meta.name, limits.max_cells
+                ));
+            }
+            let formula = c.formula.as_deref().is_some_and(|f| !f.is_empty());
+            grid.put(
+                c.pos,
+                Cell {
+                    value: from_ref(&c.value),
+                    formula,
+                },
+                limits,
+            );
+        }
+        book.sheets.push(grid);
+    }
+    Ok(book)
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) | Err(_) => break,
+            Ok(k) => n += k,
+        }
+    }
+    n
+}
+
+fn from_ref(v: &DataRef<'_>) -> Value {
+    match v {
+        DataRef::Int(i) => Value::Number(*i as f64),
+        DataRef::Float(f) => Value::Number(*f),
+        DataRef::String(s) => Value::Text(s.clone()),
+        DataRef::SharedString(s) => Value::Text(s.to_string()),
+        DataRef::Bool(b) => Value::Bool(*b),
+        DataRef::DateTime(d) => Value::Date(d.as_f64().to_string()),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Value::Date(s.clone()),
+        DataRef::Error(e) => Value::Error(e.to_string()),
+        DataRef::Empty => Value::Empty,
+    }
+}
+
+fn from_data(v: &Data) -> Value {
+    match v {
+        Data::Int(i) => Value::Number(*i as f64),
+        Data::Float(f) => Value::Number(*f),
+        Data::String(s) => Value::Text(s.clone()),
+        Data::Bool(b) => Value::Bool(*b),
+        Data::DateTime(d) => Value::Date(d.as_f64().to_string()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Value::Date(s.clone()),
+        Data::Error(e) => Value::Error(e.to_string()),
+        Data::Empty => Value::Empty,
+    }
+}
+
+/// Formats without a streaming reader (.xls, .xlsb, .ods) are read whole; their own size
+/// limits (65,536 rows in .xls) and the file-size cap keep that bounded.
+fn book_from_ranges<R: Reader<Cursor<Vec<u8>>>>(
+    mut wb: R,
+    limits: &Limits,
+    format: &'static str,
+    has_macros: bool,
+) -> Result<Book, String>
+where
+    R::Error: std::fmt::Display,
+{
+    let mut book = Book {
+        has_macros,
+        format,
+        ..Default::default()
+    };
+    let metas = wb.sheets_metadata().to_vec();
+    for meta in metas {
+        if meta.visible != SheetVisible::Visible {
+            book.hidden_sheets.push(meta.name.clone());
+            continue;
+        }
+        let range = wb
+            .worksheet_range(&meta.name)
+            .map_err(|e| format!("シート「{}」が読めません({e})", meta.name))?;
+        let formulas = wb.worksheet_formula(&meta.name).ok();
+        let mut grid = Grid {
+            name: meta.name.clone(),
+            ..Default::default()
+        };
+        for (count, (r, c, v)) in range.used_cells().enumerate() {
+            if count > limits.max_cells {
+                return Err(format!(
+                    "シート「{}」のセルが多すぎます(上限 {} 個)",
+                    meta.name, limits.max_cells
+                ));
+            }
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            let pos = (r0 + r as u32, c0 + c as u32);
+            let formula = formulas
+                .as_ref()
+                .and_then(|f| f.get_value(pos))
+                .is_some_and(|f: &String| !f.is_empty());
+            grid.put(
+                pos,
+                Cell {
+                    value: from_data(v),
+                    formula,
+                },
+                limits,
+            );
+        }
+        book.sheets.push(grid);
+    }
+    Ok(book)
+}
+
+fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
+    // BIFF5 (Excel 5.0/95) workbooks keep their cells in a stream named "Book"; BIFF8 in
+    // "Workbook". Old formats are refused rather than risk reading garbage.
+    if !contains(bytes, &utf16("Workbook")) && contains(bytes, &utf16("Book")) {
+        return Err("Excel 95 以前の古い形式(.xls, BIFF5)です。Excelで開き、.xlsx 形式で保存し直してください".into());
+    }
+    let wb: Xls<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec()))
+        .map_err(|e| format!("ファイルが壊れています(.xls として読めません: {e})。Excelで開いて .xlsx で保存し直してください"))?;
+    book_from_ranges(wb, limits, "xls", false)
+}
+
+fn open_xlsb(bytes: &[u8], limits: &Limits, has_macros: bool) -> Result<Book, String> {
+    let wb: Xlsb<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec()))
+        .map_err(|e| format!("ファイルが壊れています(.xlsb として読めません: {e})"))?;
+    book_from_ranges(wb, limits, "xlsb", has_macros)
+}
+
+fn open_ods(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
+    let wb: calamine::Ods<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec()))
+        .map_err(|e| format!("ファイルが壊れています(.ods として読めません: {e})"))?;
+    book_from_ranges(wb, limits, "ods", false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_what_files_really_are() {
+        assert_eq!(sniff(b""), Kind::Empty);
+        assert_eq!(sniff(b"PK\x03\x04rest"), Kind::Zip);
+        assert_eq!(sniff("事業コード,0701-01\n".as_bytes()), Kind::Text);
+        assert_eq!(sniff(b"<html><body><table></table>"), Kind::Html);
+        assert_eq!(
+            sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]),
+            Kind::Cfb
+        );
+    }
+
+    #[test]
+    fn rejects_with_plain_reasons() {
+        let l = Limits::default();
+        assert!(open(b"", &l).unwrap_err().contains("壊れています"));
+        assert!(
+            open(b"a,b\n1,2\n", &l)
+                .unwrap_err()
+                .contains("テキストまたはCSV")
+        );
+        assert!(
+            open(b"PK\x03\x04garbage", &l)
+                .unwrap_err()
+                .contains("壊れています")
+        );
+    }
+}

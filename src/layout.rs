@@ -1,0 +1,121 @@
+//! The response-sheet layout, loaded from `templates/response-sheet.toml`: labels, marks,
+//! drawing geometry and status hints. Reader and writer both take their words from here.
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use std::path::Path;
+
+/// The layout bundled with the tool.
+pub const BUNDLED: &str = include_str!("../templates/response-sheet.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Layout {
+    pub labels: Labels,
+    pub marks: Marks,
+    pub geometry: Geometry,
+    #[serde(default)]
+    pub status_hints: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Labels {
+    pub title_suffix: String,
+    pub direction: String,
+    pub priority: String,
+    pub fiscal: String,
+    pub code: String,
+    pub department: String,
+    pub person: String,
+    pub contact: String,
+    pub purpose: String,
+    pub overview: String,
+    pub activities: String,
+    pub progress_suffix: String,
+    pub activity_name: String,
+    pub schedule: String,
+    pub status: String,
+    pub first_half: String,
+    pub second_half: String,
+    pub outcomes: String,
+    pub countermeasures: String,
+    pub target_year: String,
+    pub target_text: String,
+    pub result: String,
+    pub effect: String,
+    pub effect_year: String,
+    pub effect_amount: String,
+    pub effect_basis: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Marks {
+    pub yes: String,
+    pub no: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Geometry {
+    pub label_columns: u16,
+    pub label_widths: Vec<f64>,
+    pub half_width: f64,
+    pub narrative_width: f64,
+    pub max_rows: u32,
+    pub max_columns: u32,
+}
+
+impl Layout {
+    pub fn bundled() -> Layout {
+        toml::from_str(BUNDLED).expect("templates/response-sheet.toml is valid")
+    }
+
+    pub fn load(path: &Path) -> Result<Layout> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("レイアウト定義 {} を読めません", path.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("レイアウト定義 {} の書式が正しくありません", path.display()))
+    }
+
+    pub fn hints(&self) -> Vec<(String, String)> {
+        self.status_hints
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// Labels that delimit input cells: a value search to the right stops at any of them.
+    pub fn stop_labels(&self) -> Vec<&str> {
+        let l = &self.labels;
+        vec![
+            &l.code,
+            &l.department,
+            &l.person,
+            &l.contact,
+            &l.priority,
+            &l.fiscal,
+            &l.direction,
+            &l.schedule,
+            &l.status,
+        ]
+        .into_iter()
+        .map(String::as_str)
+        .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bundled_layout_loads() {
+        let l = super::Layout::bundled();
+        assert_eq!(l.labels.code, "事業コード");
+        assert_eq!(
+            l.geometry.label_widths.len(),
+            l.geometry.label_columns as usize
+        );
+        assert!(
+            l.hints()
+                .iter()
+                .any(|(w, c)| w == "順調" && c == "概ね順調")
+        );
+    }
+}

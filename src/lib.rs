@@ -1,0 +1,10 @@
+//! kaito (回答): checks the response sheets (報告回答票) departments return against the
+//! reform plan, and merges them into one workbook for the council.
+
+pub mod finding;
+pub mod grid;
+pub mod layout;
+pub mod normalize;
+pub mod period;
+pub mod plan;
+pub mod read;

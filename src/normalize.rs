@@ -1,0 +1,326 @@
+//! Visible normalisation of what departments type: width, spaces, dashes, amounts, status codes.
+//!
+//! Every function here reports whether it changed the text, so that the caller can record an
+//! info finding: nothing is ever altered silently.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// NFKC, then every kind of white space removed. Used to compare labels and codes.
+pub fn fold(text: &str) -> String {
+    text.nfkc().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// NFKC and trimmed, inner spaces kept. Used for free text shown back to users.
+pub fn tidy(text: &str) -> String {
+    text.nfkc().collect::<String>().trim().to_string()
+}
+
+/// Characters departments use for "none": hyphen, dashes, the long-vowel mark.
+pub const DASHES: [char; 7] = ['-', '―', '－', 'ー', '‐', '—', '−'];
+const SLASHES: [char; 2] = ['/', '／'];
+
+pub fn is_dash(text: &str) -> bool {
+    let t = fold(text);
+    let mut chars = t.chars();
+    matches!((chars.next(), chars.next()), (Some(c), None) if DASHES.contains(&c))
+}
+
+/// A fiscal-effect cell read as what it means.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Amount {
+    /// Nothing typed.
+    Empty,
+    /// A whole number of thousands of yen (0 means "none" too).
+    Value(i64),
+    /// `-`, `―`…: explicitly none.
+    Nil,
+    /// `/`: not applicable (projects without 財政健全化).
+    NotApplicable,
+    /// Anything else; the raw text is kept to quote it.
+    Unreadable(String),
+}
+
+impl Amount {
+    pub fn value(&self) -> Option<i64> {
+        match self {
+            Amount::Value(v) => Some(*v),
+            _ => None,
+        }
+    }
+    pub fn is_answered(&self) -> bool {
+        !matches!(self, Amount::Empty)
+    }
+}
+
+/// Result of reading an amount: the meaning and, when the text had to be rewritten to get
+/// there, a short note of what was done (for the info finding).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedAmount {
+    pub amount: Amount,
+    pub note: Option<String>,
+}
+
+/// Reads an amount typed as a number.
+pub fn amount_from_number(v: f64) -> ParsedAmount {
+    if v.fract() == 0.0 && v.abs() < 9.0e15 {
+        ParsedAmount {
+            amount: Amount::Value(v as i64),
+            note: None,
+        }
+    } else {
+        ParsedAmount {
+            amount: Amount::Unreadable(v.to_string()),
+            note: None,
+        }
+    }
+}
+
+/// Reads an amount typed as text: `14,235`, `１４，２３５`, `14,235千円`, ` 14235 `,
+/// `△1,200`, `▲1,200`, `-1,200`, `-`, `/`.
+pub fn amount_from_text(raw: &str) -> ParsedAmount {
+    let mut notes: Vec<&str> = Vec::new();
+    if raw.trim().is_empty() {
+        return ParsedAmount {
+            amount: Amount::Empty,
+            note: None,
+        };
+    }
+    let nfkc: String = raw.nfkc().collect();
+    if nfkc != raw {
+        notes.push("全角を半角に");
+    }
+    let mut t: String = nfkc.chars().filter(|c| !c.is_whitespace()).collect();
+    if t.len() != nfkc.len() {
+        notes.push("空白を除去");
+    }
+    if t.chars().count() == 1 {
+        let c = t.chars().next().unwrap_or(' ');
+        if DASHES.contains(&c) {
+            return ParsedAmount {
+                amount: Amount::Nil,
+                note: None,
+            };
+        }
+        if SLASHES.contains(&c) {
+            return ParsedAmount {
+                amount: Amount::NotApplicable,
+                note: None,
+            };
+        }
+    }
+    for unit in ["千円", "円"] {
+        if let Some(s) = t.strip_suffix(unit) {
+            if unit == "円" {
+                // A bare 円 would mean yen, not thousands: never guess a factor of 1,000.
+                return ParsedAmount {
+                    amount: Amount::Unreadable(raw.to_string()),
+                    note: None,
+                };
+            }
+            t = s.to_string();
+            notes.push("「千円」を除去");
+            break;
+        }
+    }
+    let mut negative = false;
+    if let Some(first) = t.chars().next() {
+        if first == '△' || first == '▲' || DASHES.contains(&first) {
+            negative = true;
+            t = t[first.len_utf8()..].to_string();
+            if first != '-' {
+                notes.push("△をマイナスに");
+            }
+        }
+    }
+    let digits: String = t.chars().filter(|&c| c != ',').collect();
+    if digits.len() != t.len() {
+        notes.push("桁区切りを除去");
+    }
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() > 15 {
+        return ParsedAmount {
+            amount: Amount::Unreadable(raw.to_string()),
+            note: None,
+        };
+    }
+    let Ok(mut v) = digits.parse::<i64>() else {
+        return ParsedAmount {
+            amount: Amount::Unreadable(raw.to_string()),
+            note: None,
+        };
+    };
+    if negative {
+        v = -v;
+    }
+    notes.insert(0, "文字列の数値を数値に");
+    ParsedAmount {
+        amount: Amount::Value(v),
+        note: Some(notes.join("、")),
+    }
+}
+
+/// A status cell read against the plan's vocabulary.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Empty,
+    /// A code of the vocabulary; `changed` says the typed text differed (spaces, width, dash).
+    Code {
+        code: String,
+        changed: bool,
+    },
+    /// Not in the vocabulary: the folded text and the closest code, if any is close.
+    Unknown {
+        text: String,
+        suggestion: Option<String>,
+    },
+}
+
+/// Normalises a status (NFKC, trim, inner spaces removed, dash variants to `-` when the
+/// vocabulary has `-`) and looks it up. `hints` maps frequent wrong words to codes
+/// (`順調` → `概ね順調`), from templates/.
+pub fn status(raw: &str, vocabulary: &[String], hints: &[(String, String)]) -> Status {
+    if raw.trim().is_empty() {
+        return Status::Empty;
+    }
+    let mut folded = fold(raw);
+    if vocabulary.iter().any(|v| v == "-") && is_dash(&folded) {
+        folded = "-".to_string();
+    }
+    if let Some(code) = vocabulary.iter().find(|v| fold(v) == folded) {
+        return Status::Code {
+            code: code.clone(),
+            changed: code != raw,
+        };
+    }
+    let hinted = hints
+        .iter()
+        .find(|(word, _)| fold(word) == folded)
+        .map(|(_, code)| code.clone())
+        .filter(|code| vocabulary.contains(code));
+    let suggestion = hinted.or_else(|| closest(&folded, vocabulary));
+    Status::Unknown {
+        text: folded,
+        suggestion,
+    }
+}
+
+/// The vocabulary entry sharing the most characters with `text` (Dice coefficient over
+/// characters), when it shares at least a third of them.
+pub fn closest(text: &str, vocabulary: &[String]) -> Option<String> {
+    let a: Vec<char> = text.chars().collect();
+    let mut best: Option<(f64, &String)> = None;
+    for v in vocabulary {
+        let b: Vec<char> = fold(v).chars().collect();
+        if b.is_empty() || a.is_empty() {
+            continue;
+        }
+        let mut pool = b.clone();
+        let mut shared = 0usize;
+        for c in &a {
+            if let Some(i) = pool.iter().position(|x| x == c) {
+                pool.remove(i);
+                shared += 1;
+            }
+        }
+        let score = 2.0 * shared as f64 / (a.len() + b.len()) as f64;
+        if score >= 1.0 / 3.0 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, v));
+        }
+    }
+    best.map(|(_, v)| v.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab() -> Vec<String> {
+        ["済", "概ね順調", "遅れ", "未着手", "休止", "-"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn amounts_as_departments_type_them() {
+        for s in ["14,235", "１４，２３５", "14,235千円", " 14235 ", "14235"] {
+            assert_eq!(amount_from_text(s).amount, Amount::Value(14235), "{s}");
+        }
+        assert!(
+            amount_from_text("14,235")
+                .note
+                .unwrap()
+                .contains("桁区切り")
+        );
+        for s in ["△1,200", "▲1,200", "-1,200"] {
+            assert_eq!(amount_from_text(s).amount, Amount::Value(-1200), "{s}");
+        }
+        for s in ["-", "―", "－", "ー"] {
+            assert_eq!(amount_from_text(s).amount, Amount::Nil, "{s}");
+        }
+        assert_eq!(amount_from_text("0").amount, Amount::Value(0));
+        assert_eq!(amount_from_text("／").amount, Amount::NotApplicable);
+        assert_eq!(amount_from_text("  ").amount, Amount::Empty);
+        assert_eq!(
+            amount_from_text("約1万").amount,
+            Amount::Unreadable("約1万".into())
+        );
+        assert_eq!(
+            amount_from_text("1,200円").amount,
+            Amount::Unreadable("1,200円".into())
+        );
+        assert_eq!(amount_from_number(14235.0).amount, Amount::Value(14235));
+        assert!(matches!(
+            amount_from_number(1.5).amount,
+            Amount::Unreadable(_)
+        ));
+    }
+
+    #[test]
+    fn statuses_with_noise_and_suggestions() {
+        let v = vocab();
+        assert_eq!(
+            status("概ね順調　", &v, &[]),
+            Status::Code {
+                code: "概ね順調".into(),
+                changed: true
+            }
+        );
+        assert_eq!(
+            status("概ね 順調", &v, &[]),
+            Status::Code {
+                code: "概ね順調".into(),
+                changed: true
+            }
+        );
+        assert_eq!(
+            status("済", &v, &[]),
+            Status::Code {
+                code: "済".into(),
+                changed: false
+            }
+        );
+        assert_eq!(
+            status("ー", &v, &[]),
+            Status::Code {
+                code: "-".into(),
+                changed: true
+            }
+        );
+        assert_eq!(status("", &v, &[]), Status::Empty);
+        match status("順調", &v, &[]) {
+            Status::Unknown { suggestion, .. } => {
+                assert_eq!(suggestion.as_deref(), Some("概ね順調"))
+            }
+            other => panic!("{other:?}"),
+        }
+        match status("遅延", &v, &[]) {
+            Status::Unknown { suggestion, .. } => assert_eq!(suggestion.as_deref(), Some("遅れ")),
+            other => panic!("{other:?}"),
+        }
+        let hints = vec![("完了".to_string(), "済".to_string())];
+        match status("完了", &v, &hints) {
+            Status::Unknown { suggestion, .. } => assert_eq!(suggestion.as_deref(), Some("済")),
+            other => panic!("{other:?}"),
+        }
+    }
+}

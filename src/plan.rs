@@ -1,0 +1,791 @@
+//! The plan (計画): themes, projects, activities, outcomes and vocabularies, read from the
+//! plan workbook that the office keeps (or its TOML/JSON form), and checked for consistency.
+
+use crate::finding::{Finding, a1};
+use crate::grid::{self, Grid, Limits};
+use crate::normalize::{self, Amount, fold, tidy};
+use crate::period::parse_fiscal_year;
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub name: String,
+    pub start_year: i32,
+    pub end_year: i32,
+    /// 進捗区分: the status codes departments may use, in display order.
+    pub vocabulary: Vec<String>,
+    /// 要対応区分: statuses that require 課題と対応策.
+    #[serde(default)]
+    pub needs_countermeasure: Vec<String>,
+    pub themes: Vec<Theme>,
+    pub projects: Vec<Project>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Theme {
+    pub number: u32,
+    pub name: String,
+    #[serde(default)]
+    pub code_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Project {
+    pub code: String,
+    pub name: String,
+    pub theme: u32,
+    pub departments: Vec<String>,
+    #[serde(default)]
+    pub set_year: Option<i32>,
+    #[serde(default)]
+    pub priority: bool,
+    #[serde(default)]
+    pub fiscal: bool,
+    #[serde(default)]
+    pub page: Option<String>,
+    #[serde(default)]
+    pub purpose: String,
+    #[serde(default)]
+    pub overview: String,
+    #[serde(default)]
+    pub activities: Vec<Activity>,
+    #[serde(default)]
+    pub outcomes: Vec<Outcome>,
+    /// 効果額目標 per fiscal year, 千円.
+    #[serde(default)]
+    pub effect_targets: BTreeMap<i32, i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Activity {
+    pub name: String,
+    /// Plan text per fiscal year; a year present here (even `→`) means the activity runs then.
+    #[serde(default)]
+    pub schedule: BTreeMap<i32, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Outcome {
+    pub target_year: String,
+    pub text: String,
+}
+
+/// Words that stand for "the related departments", never a department that answers.
+pub const RELATED: &str = "関係課";
+
+impl Project {
+    /// 回答課: the first department in charge that is a real department.
+    pub fn responding_department(&self) -> &str {
+        self.departments
+            .iter()
+            .find(|d| d.as_str() != RELATED)
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    /// The fiscal years the project's sheet shows: as many as the plan has, starting at the
+    /// later of the plan's first year and the year the project was set.
+    pub fn years(&self, plan: &Plan) -> Vec<i32> {
+        let first = plan
+            .start_year
+            .max(self.set_year.unwrap_or(plan.start_year));
+        (first..first + plan.year_count()).collect()
+    }
+
+    /// `民間活力活用事業(企画政策課、関係課)`, the project row of the sheet.
+    pub fn title(&self) -> String {
+        format!("{}({})", self.name, self.departments.join("、"))
+    }
+}
+
+impl Activity {
+    pub fn is_scheduled(&self, year: i32) -> bool {
+        self.schedule
+            .get(&year)
+            .is_some_and(|t| !t.trim().is_empty())
+    }
+}
+
+impl Plan {
+    pub fn year_count(&self) -> i32 {
+        (self.end_year - self.start_year + 1).max(1)
+    }
+
+    pub fn project(&self, code: &str) -> Option<&Project> {
+        let code = fold(code);
+        self.projects.iter().find(|p| fold(&p.code) == code)
+    }
+
+    pub fn theme(&self, number: u32) -> Option<&Theme> {
+        self.themes.iter().find(|t| t.number == number)
+    }
+
+    /// `(1) 民間活力の活用`
+    pub fn theme_title(&self, number: u32) -> String {
+        match self.theme(number) {
+            Some(t) => format!("({}) {}", t.number, t.name),
+            None => format!("({number})"),
+        }
+    }
+
+    /// Projects in plan order: theme, then code.
+    pub fn ordered_projects(&self) -> Vec<&Project> {
+        let mut v: Vec<&Project> = self.projects.iter().collect();
+        v.sort_by(|a, b| a.theme.cmp(&b.theme).then_with(|| a.code.cmp(&b.code)));
+        v
+    }
+}
+
+/// A plan as loaded: the plan, and the problems found in it (errors do not stop the run
+/// unless nothing sensible can be done, in which case loading fails).
+#[derive(Debug, Clone)]
+pub struct LoadedPlan {
+    pub plan: Plan,
+    pub findings: Vec<Finding>,
+}
+
+/// Loads the plan from `.xlsx`/`.xlsm`/`.xls`/`.ods`, `.toml` or `.json`.
+pub fn load(path: &Path) -> Result<LoadedPlan> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_lowercase();
+    let shown = path.display().to_string();
+    let (plan, mut findings) = match ext.as_str() {
+        "toml" => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("計画ファイル {shown} を読めません"))?;
+            (
+                toml::from_str::<Plan>(&text)
+                    .with_context(|| format!("計画ファイル {shown} の書式が正しくありません"))?,
+                vec![],
+            )
+        }
+        "json" => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("計画ファイル {shown} を読めません"))?;
+            (
+                serde_json::from_str::<Plan>(&text)
+                    .with_context(|| format!("計画ファイル {shown} の書式が正しくありません"))?,
+                vec![],
+            )
+        }
+        _ => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("計画ファイル {shown} を開けません"))?;
+            let book = grid::open(&bytes, &Limits::default())
+                .map_err(|reason| anyhow::anyhow!("計画ファイル {shown} を読めません: {reason}"))?;
+            from_book(&book.sheets, &shown)?
+        }
+    };
+    let plan = check(plan, &shown, &mut findings)?;
+    Ok(LoadedPlan { plan, findings })
+}
+
+fn plan_finding(
+    rule: &'static str,
+    file: &str,
+    sheet: &str,
+    cell: Option<String>,
+    message: String,
+) -> Finding {
+    let mut f = Finding::error(rule, message).file(file);
+    if !sheet.is_empty() {
+        f = f.sheet(sheet);
+    }
+    if let Some(c) = cell {
+        f = f.cell(c);
+    }
+    f
+}
+
+/// Consistency checks shared by every plan format. Duplicate codes keep the first project.
+fn check(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result<Plan> {
+    if plan.projects.is_empty() {
+        bail!(
+            "計画ファイル {file} に事業が1件もありません。シート「事業」に事業コードと事業名を入れてください"
+        );
+    }
+    if plan.vocabulary.is_empty() {
+        bail!(
+            "計画ファイル {file} に進捗区分がありません。シート「計画」に「進捗区分」(例: 済,概ね順調,遅れ,未着手,休止,-)を入れてください"
+        );
+    }
+    if plan.end_year < plan.start_year {
+        bail!(
+            "計画ファイル {file} の終了年度({})が開始年度({})より前です",
+            plan.end_year,
+            plan.start_year
+        );
+    }
+    for code in plan.needs_countermeasure.clone() {
+        if !plan.vocabulary.contains(&code) {
+            findings.push(plan_finding(
+                "plan-vocabulary",
+                file,
+                "計画",
+                None,
+                format!("要対応区分の「{code}」が進捗区分にありません。進捗区分に含まれる語を書いてください"),
+            ));
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut kept = Vec::new();
+    for p in plan.projects.drain(..) {
+        if !seen.insert(fold(&p.code)) {
+            findings.push(
+                plan_finding(
+                    "plan-duplicate-code",
+                    file,
+                    "事業",
+                    None,
+                    format!("事業コード {} が重複しています(「{}」)。最初の行の事業だけを使います。事業ごとに別のコードを付けてください", p.code, p.name),
+                )
+                .project(p.code.clone()),
+            );
+            continue;
+        }
+        kept.push(p);
+    }
+    plan.projects = kept;
+    let theme_numbers: HashSet<u32> = plan.themes.iter().map(|t| t.number).collect();
+    for p in &plan.projects {
+        if !theme_numbers.contains(&p.theme) {
+            findings.push(
+                plan_finding(
+                    "plan-theme-unknown",
+                    file,
+                    "事業",
+                    None,
+                    format!(
+                        "事業 {}「{}」の視点 {} がシート「視点」にありません",
+                        p.code, p.name, p.theme
+                    ),
+                )
+                .project(p.code.clone()),
+            );
+        }
+        if p.responding_department().is_empty() {
+            findings.push(
+                plan_finding(
+                    "plan-departments",
+                    file,
+                    "事業",
+                    None,
+                    format!("事業 {}「{}」の推進担当課に実在の課がありません(「関係課」だけでは回答課が決まりません)", p.code, p.name),
+                )
+                .project(p.code.clone()),
+            );
+        }
+    }
+    Ok(plan)
+}
+
+/// A header row of a plan sheet: column index by folded header name.
+struct Table<'a> {
+    grid: &'a Grid,
+    header_row: u32,
+    columns: Vec<(u32, String)>,
+}
+
+impl<'a> Table<'a> {
+    /// Finds the header row (within the first 20 rows) that contains `first`.
+    fn find(grid: &'a Grid, first: &str) -> Option<Table<'a>> {
+        let key = fold(first);
+        for r in 0..20 {
+            let cols: Vec<(u32, String)> = grid
+                .row(r)
+                .map(|(c, cell)| (c, fold(&cell.value.text())))
+                .collect();
+            if cols.iter().any(|(_, t)| *t == key) {
+                return Some(Table {
+                    grid,
+                    header_row: r,
+                    columns: cols,
+                });
+            }
+        }
+        None
+    }
+    fn col(&self, name: &str) -> Option<u32> {
+        let key = fold(name);
+        self.columns
+            .iter()
+            .find(|(_, t)| *t == key)
+            .map(|(c, _)| *c)
+    }
+    fn rows(&self) -> impl Iterator<Item = u32> + '_ {
+        (self.header_row + 1..=self.grid.last_row()).filter(|r| self.grid.row(*r).next().is_some())
+    }
+    fn text(&self, row: u32, col: Option<u32>) -> String {
+        col.map(|c| tidy(&self.grid.value(row, c).text()))
+            .unwrap_or_default()
+    }
+    /// Columns whose header is a fiscal year, with the year.
+    fn year_columns(
+        &self,
+        file: &str,
+        findings: &mut Vec<Finding>,
+        known: &[&str],
+    ) -> Vec<(u32, i32)> {
+        let known: Vec<String> = known.iter().map(|k| fold(k)).collect();
+        let mut out = Vec::new();
+        for (c, t) in &self.columns {
+            if known.contains(t) {
+                continue;
+            }
+            match parse_fiscal_year(t) {
+                Some(y) => out.push((*c, y)),
+                None => findings.push(plan_finding(
+                    "plan-year-header",
+                    file,
+                    &self.grid.name,
+                    Some(a1(self.header_row, *c)),
+                    format!("見出し「{t}」を年度として読めません。2020、2020年度、令和2年度、R2 のように書いてください"),
+                )),
+            }
+        }
+        out
+    }
+}
+
+fn yes(text: &str) -> bool {
+    let t = fold(text);
+    matches!(
+        t.as_str(),
+        "●" | "○" | "◯" | "1" | "重点" | "財" | "TRUE" | "true" | "はい" | "Yes" | "yes"
+    )
+}
+
+fn split_departments(text: &str) -> Vec<String> {
+    text.split(|c: char| c == '、' || c == ',' || c == '，' || c == '､' || c.is_whitespace())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn sheet<'a>(sheets: &'a [Grid], name: &str) -> Option<&'a Grid> {
+    sheets.iter().find(|g| fold(&g.name) == fold(name))
+}
+
+fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
+    let mut findings = Vec::new();
+    let meta = sheet(sheets, "計画").with_context(|| format!("計画ファイル {file} にシート「計画」がありません(計画名・開始年度・終了年度・進捗区分を書くシートです)"))?;
+    let mut kv = BTreeMap::new();
+    let t = Table::find(meta, "項目").with_context(|| {
+        format!("計画ファイル {file} のシート「計画」に見出し「項目」「値」がありません")
+    })?;
+    let (kc, vc) = (t.col("項目"), t.col("値"));
+    for r in t.rows() {
+        kv.insert(fold(&t.text(r, kc)), (r, t.text(r, vc)));
+    }
+    let get = |k: &str| kv.get(&fold(k)).cloned();
+    let year = |k: &str| -> Result<i32> {
+        let (r, v) = get(k).with_context(|| {
+            format!("計画ファイル {file} のシート「計画」に「{k}」がありません")
+        })?;
+        parse_fiscal_year(&v).with_context(|| {
+            format!(
+                "計画ファイル {file} のシート「計画」{} の「{k}」({v})を年度として読めません",
+                a1(r, vc.unwrap_or(1))
+            )
+        })
+    };
+    let list = |k: &str| -> Vec<String> {
+        get(k)
+            .map(|(_, v)| {
+                v.split([',', '、', '，'])
+                    .map(tidy)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut plan = Plan {
+        name: get("計画名").map(|(_, v)| v).unwrap_or_default(),
+        start_year: year("開始年度")?,
+        end_year: year("終了年度")?,
+        vocabulary: list("進捗区分"),
+        needs_countermeasure: list("要対応区分"),
+        themes: vec![],
+        projects: vec![],
+    };
+
+    if let Some(g) = sheet(sheets, "視点") {
+        if let Some(t) = Table::find(g, "番号") {
+            let (nc, namec, pc) = (t.col("番号"), t.col("名称"), t.col("コード接頭辞"));
+            for r in t.rows() {
+                let n = t.text(r, nc);
+                match fold(&n)
+                    .trim_matches(|c| c == '(' || c == ')')
+                    .parse::<u32>()
+                {
+                    Ok(number) => plan.themes.push(Theme {
+                        number,
+                        name: t.text(r, namec),
+                        code_prefix: Some(t.text(r, pc)).filter(|s| !s.is_empty()),
+                    }),
+                    Err(_) => findings.push(plan_finding(
+                        "plan-theme",
+                        file,
+                        &g.name,
+                        Some(a1(r, nc.unwrap_or(0))),
+                        format!("視点の番号「{n}」が数字ではありません"),
+                    )),
+                }
+            }
+        }
+    } else {
+        findings.push(plan_finding(
+            "plan-sheet-missing",
+            file,
+            "視点",
+            None,
+            "シート「視点」がありません。視点ごとの集計ができません".into(),
+        ));
+    }
+
+    let g = sheet(sheets, "事業")
+        .with_context(|| format!("計画ファイル {file} にシート「事業」がありません"))?;
+    let t = Table::find(g, "事業コード").with_context(|| {
+        format!("計画ファイル {file} のシート「事業」に見出し「事業コード」がありません")
+    })?;
+    let c = |n: &str| t.col(n);
+    let (cc, namec, themec, depc, setc, prc, fic, pagec, purc, ovc) = (
+        c("事業コード"),
+        c("事業名"),
+        c("視点"),
+        c("推進担当課"),
+        c("設定年度"),
+        c("重点"),
+        c("財政健全化"),
+        c("該当ページ"),
+        c("目的・目標"),
+        c("事業の概要"),
+    );
+    for r in t.rows() {
+        let code = fold(&t.text(r, cc));
+        if code.is_empty() {
+            findings.push(plan_finding(
+                "plan-project",
+                file,
+                &g.name,
+                Some(a1(r, cc.unwrap_or(0))),
+                format!(
+                    "{} 行目の事業に事業コードがありません。この行は使いません",
+                    r + 1
+                ),
+            ));
+            continue;
+        }
+        let theme_text = t.text(r, themec);
+        let theme = fold(&theme_text)
+            .trim_matches(|c| c == '(' || c == ')')
+            .parse::<u32>()
+            .unwrap_or_else(|_| {
+                findings.push(
+                    plan_finding(
+                        "plan-theme-unknown",
+                        file,
+                        &g.name,
+                        Some(a1(r, themec.unwrap_or(0))),
+                        format!("事業 {code} の視点「{theme_text}」を番号として読めません"),
+                    )
+                    .project(code.clone()),
+                );
+                0
+            });
+        let set_text = t.text(r, setc);
+        let set_year = if set_text.is_empty() {
+            None
+        } else {
+            let y = parse_fiscal_year(&set_text);
+            if y.is_none() {
+                findings.push(
+                    plan_finding(
+                        "plan-year-header",
+                        file,
+                        &g.name,
+                        Some(a1(r, setc.unwrap_or(0))),
+                        format!("事業 {code} の設定年度「{set_text}」を年度として読めません"),
+                    )
+                    .project(code.clone()),
+                );
+            }
+            y
+        };
+        plan.projects.push(Project {
+            code,
+            name: t.text(r, namec),
+            theme,
+            departments: split_departments(&t.text(r, depc)),
+            set_year,
+            priority: yes(&t.text(r, prc)),
+            fiscal: yes(&t.text(r, fic)),
+            page: Some(t.text(r, pagec)).filter(|s| !s.is_empty()),
+            purpose: t.text(r, purc),
+            overview: t.text(r, ovc),
+            activities: vec![],
+            outcomes: vec![],
+            effect_targets: BTreeMap::new(),
+        });
+    }
+
+    let index = |plan: &Plan, code: &str| plan.projects.iter().position(|p| p.code == fold(code));
+    if let Some(g) = sheet(sheets, "活動") {
+        if let Some(t) = Table::find(g, "事業コード") {
+            let (cc, ac) = (t.col("事業コード"), t.col("活動内容"));
+            let years = t.year_columns(file, &mut findings, &["事業コード", "活動内容"]);
+            for r in t.rows() {
+                let code = t.text(r, cc);
+                let Some(i) = index(&plan, &code) else {
+                    findings.push(plan_finding(
+                        "plan-unknown-project",
+                        file,
+                        &g.name,
+                        Some(a1(r, cc.unwrap_or(0))),
+                        format!("活動の事業コード「{code}」がシート「事業」にありません"),
+                    ));
+                    continue;
+                };
+                let schedule = years
+                    .iter()
+                    .map(|(c, y)| (*y, t.text(r, Some(*c))))
+                    .filter(|(_, s)| !s.is_empty())
+                    .collect();
+                plan.projects[i].activities.push(Activity {
+                    name: t.text(r, ac),
+                    schedule,
+                });
+            }
+        }
+    }
+    if let Some(g) = sheet(sheets, "成果") {
+        if let Some(t) = Table::find(g, "事業コード") {
+            let (cc, yc, tc) = (
+                t.col("事業コード"),
+                t.col("目標年度"),
+                t.col("達成すべき事項"),
+            );
+            for r in t.rows() {
+                let code = t.text(r, cc);
+                let Some(i) = index(&plan, &code) else {
+                    findings.push(plan_finding(
+                        "plan-unknown-project",
+                        file,
+                        &g.name,
+                        Some(a1(r, cc.unwrap_or(0))),
+                        format!("成果の事業コード「{code}」がシート「事業」にありません"),
+                    ));
+                    continue;
+                };
+                plan.projects[i].outcomes.push(Outcome {
+                    target_year: t.text(r, yc),
+                    text: t.text(r, tc),
+                });
+            }
+        }
+    }
+    if let Some(g) = sheet(sheets, "効果額目標") {
+        if let Some(t) = Table::find(g, "事業コード") {
+            let cc = t.col("事業コード");
+            let years = t.year_columns(file, &mut findings, &["事業コード", "事業名"]);
+            for r in t.rows() {
+                let code = t.text(r, cc);
+                let Some(i) = index(&plan, &code) else {
+                    findings.push(plan_finding(
+                        "plan-unknown-project",
+                        file,
+                        &g.name,
+                        Some(a1(r, cc.unwrap_or(0))),
+                        format!("効果額目標の事業コード「{code}」がシート「事業」にありません"),
+                    ));
+                    continue;
+                };
+                for (c, y) in &years {
+                    let v = g.value(r, *c);
+                    let parsed = match v {
+                        grid::Value::Number(n) => normalize::amount_from_number(*n),
+                        other => normalize::amount_from_text(&other.text()),
+                    };
+                    match parsed.amount {
+                        Amount::Value(n) => {
+                            plan.projects[i].effect_targets.insert(*y, n);
+                        }
+                        Amount::Empty | Amount::Nil | Amount::NotApplicable => {}
+                        Amount::Unreadable(raw) => findings.push(plan_finding(
+                            "plan-effect-target",
+                            file,
+                            &g.name,
+                            Some(a1(r, *c)),
+                            format!("効果額目標「{raw}」を金額(千円)として読めません"),
+                        )),
+                    }
+                }
+            }
+        }
+    }
+    Ok((plan, findings))
+}
+
+/// Writes the plan as the plan workbook users edit (sheets 計画, 視点, 事業, 活動, 成果, 効果額目標).
+pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut wb = Workbook::new();
+    let head = Format::new().set_bold().set_background_color("#DDEBF7");
+    let wrap = Format::new().set_text_wrap();
+    let years: Vec<i32> = {
+        let mut ys: Vec<i32> = plan.projects.iter().flat_map(|p| p.years(plan)).collect();
+        ys.sort();
+        ys.dedup();
+        ys
+    };
+    let ws = wb.add_worksheet().set_name("計画")?;
+    ws.write_row_with_format(0, 0, ["項目", "値"], &head)?;
+    let rows = [
+        ("計画名", plan.name.clone()),
+        ("開始年度", plan.start_year.to_string()),
+        ("終了年度", plan.end_year.to_string()),
+        ("進捗区分", plan.vocabulary.join(",")),
+        ("要対応区分", plan.needs_countermeasure.join(",")),
+    ];
+    for (i, (k, v)) in rows.iter().enumerate() {
+        ws.write_string(i as u32 + 1, 0, *k)?;
+        ws.write_string(i as u32 + 1, 1, v)?;
+    }
+    ws.set_column_width(0, 14)?;
+    ws.set_column_width(1, 50)?;
+
+    let ws = wb.add_worksheet().set_name("視点")?;
+    ws.write_row_with_format(0, 0, ["番号", "名称", "コード接頭辞"], &head)?;
+    for (i, t) in plan.themes.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_number(r, 0, t.number)?;
+        ws.write_string(r, 1, &t.name)?;
+        ws.write_string(r, 2, t.code_prefix.as_deref().unwrap_or(""))?;
+    }
+    ws.set_column_width(1, 40)?;
+
+    let ws = wb.add_worksheet().set_name("事業")?;
+    ws.write_row_with_format(
+        0,
+        0,
+        [
+            "事業コード",
+            "事業名",
+            "視点",
+            "推進担当課",
+            "設定年度",
+            "重点",
+            "財政健全化",
+            "該当ページ",
+            "目的・目標",
+            "事業の概要",
+        ],
+        &head,
+    )?;
+    for (i, p) in plan.projects.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_string(r, 0, &p.code)?;
+        ws.write_string(r, 1, &p.name)?;
+        ws.write_number(r, 2, p.theme)?;
+        ws.write_string(r, 3, p.departments.join("、"))?;
+        if let Some(y) = p.set_year {
+            ws.write_number(r, 4, y)?;
+        }
+        ws.write_string(r, 5, if p.priority { "●" } else { "" })?;
+        ws.write_string(r, 6, if p.fiscal { "●" } else { "" })?;
+        ws.write_string(r, 7, p.page.as_deref().unwrap_or(""))?;
+        ws.write_string_with_format(r, 8, &p.purpose, &wrap)?;
+        ws.write_string_with_format(r, 9, &p.overview, &wrap)?;
+    }
+    for (c, w) in [12.0, 36.0, 6.0, 30.0, 9.0, 6.0, 10.0, 10.0, 50.0, 50.0]
+        .iter()
+        .enumerate()
+    {
+        ws.set_column_width(c as u16, *w)?;
+    }
+
+    let ws = wb.add_worksheet().set_name("活動")?;
+    ws.write_string_with_format(0, 0, "事業コード", &head)?;
+    ws.write_string_with_format(0, 1, "活動内容", &head)?;
+    for (j, y) in years.iter().enumerate() {
+        ws.write_string_with_format(0, 2 + j as u16, y.to_string(), &head)?;
+    }
+    let mut r = 1;
+    for p in &plan.projects {
+        for a in &p.activities {
+            ws.write_string(r, 0, &p.code)?;
+            ws.write_string(r, 1, &a.name)?;
+            for (j, y) in years.iter().enumerate() {
+                if let Some(s) = a.schedule.get(y) {
+                    ws.write_string(r, 2 + j as u16, s)?;
+                }
+            }
+            r += 1;
+        }
+    }
+    ws.set_column_width(1, 50)?;
+
+    let ws = wb.add_worksheet().set_name("成果")?;
+    ws.write_row_with_format(0, 0, ["事業コード", "目標年度", "達成すべき事項"], &head)?;
+    let mut r = 1;
+    for p in &plan.projects {
+        for o in &p.outcomes {
+            ws.write_string(r, 0, &p.code)?;
+            ws.write_string(r, 1, &o.target_year)?;
+            ws.write_string(r, 2, &o.text)?;
+            r += 1;
+        }
+    }
+    ws.set_column_width(1, 24)?;
+    ws.set_column_width(2, 70)?;
+
+    if plan.projects.iter().any(|p| !p.effect_targets.is_empty()) {
+        let ws = wb.add_worksheet().set_name("効果額目標")?;
+        ws.write_string_with_format(0, 0, "事業コード", &head)?;
+        for (j, y) in years.iter().enumerate() {
+            ws.write_string_with_format(0, 1 + j as u16, y.to_string(), &head)?;
+        }
+        let mut r = 1;
+        for p in plan
+            .projects
+            .iter()
+            .filter(|p| !p.effect_targets.is_empty())
+        {
+            ws.write_string(r, 0, &p.code)?;
+            for (j, y) in years.iter().enumerate() {
+                if let Some(v) = p.effect_targets.get(y) {
+                    ws.write_number(r, 1 + j as u16, *v as f64)?;
+                }
+            }
+            r += 1;
+        }
+    }
+    wb.save(path)
+        .with_context(|| format!("計画ファイル {} を書けません", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn departments_and_flags() {
+        assert_eq!(
+            split_departments("企画政策課 関係課"),
+            vec!["企画政策課", "関係課"]
+        );
+        assert_eq!(
+            split_departments("保育課、教育総務課"),
+            vec!["保育課", "教育総務課"]
+        );
+        assert!(yes("●") && yes("財") && yes("TRUE") && !yes("") && !yes("-"));
+    }
+}
