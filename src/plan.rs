@@ -789,3 +789,20 @@ mod tests {
         assert!(yes("●") && yes("財") && yes("TRUE") && !yes("") && !yes("-"));
     }
 }
+
+#[cfg(test)]
+mod sample_plan {
+    #[test]
+    fn the_samples_plan_loads() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/source/plan.toml");
+        let loaded = super::load(&path).unwrap();
+        assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
+        let plan = loaded.plan;
+        assert_eq!(plan.projects.len(), 29);
+        assert_eq!(plan.themes.len(), 6);
+        let p = plan.project("0706-04").unwrap();
+        assert_eq!(p.years(&plan), vec![2021, 2022, 2023, 2024]);
+        assert!(p.activities[0].is_scheduled(2021));
+        assert_eq!(plan.project("0701-01").unwrap().responding_department(), "企画政策課");
+    }
+}

@@ -1,0 +1,155 @@
+//! Rendering the results for people and scripts: the console summary and findings, and the
+//! JSON summary (the stable scripting interface).
+
+use crate::consolidate::Consolidation;
+use crate::finding::{Finding, Severity};
+use crate::intake::Outcome;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// `14,235`, negatives as `△1,200` the way Japanese reports print them.
+pub fn thousands(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0 { format!("△{out}") } else { out }
+}
+
+/// `ファイル › シート!セル: エラー[rule] message (候補: …)`
+pub fn finding_line(f: &Finding) -> String {
+    let mut s = String::new();
+    if let Some(file) = &f.file {
+        s.push_str(file);
+        if let Some(sheet) = &f.sheet {
+            let _ = write!(s, " › {sheet}");
+            if let Some(cell) = &f.cell {
+                let _ = write!(s, "!{cell}");
+            }
+        }
+        s.push_str(": ");
+    }
+    let _ = write!(s, "{}[{}] {}", f.severity.japanese(), f.rule, f.message);
+    if let Some(sug) = &f.suggestion {
+        let _ = write!(s, " (候補: {sug})");
+    }
+    s
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    Quiet,
+    Normal,
+    Verbose,
+}
+
+/// The console report: a one-screen summary, then findings grouped by file.
+/// Quiet shows errors only; normal adds warnings; verbose adds info findings and the ledger.
+pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
+    let mut s = String::new();
+    if verbosity != Verbosity::Quiet {
+        let _ = writeln!(s, "計画: {}", c.plan.name);
+        let _ = writeln!(s, "{}", c.period_note);
+        let count = |o: Outcome| c.files.iter().filter(|f| f.outcome == o).count();
+        let _ = writeln!(
+            s,
+            "ファイル: {} 件(受付 {} / 重複 {} / 不受理 {} / 対象外 {})",
+            c.files.len(),
+            count(Outcome::Accepted),
+            count(Outcome::Duplicate),
+            count(Outcome::Rejected),
+            count(Outcome::Ignored)
+        );
+        let _ = writeln!(s, "事業: 計画 {} 件、提出 {} 件、未提出 {} 件", c.plan.projects.len(), c.accepted.len(), c.missing.len());
+        let statuses: Vec<String> = c.plan.vocabulary.iter().map(|v| format!("{v} {}", c.status_total.get(v).copied().unwrap_or(0))).collect();
+        let _ = writeln!(s, "進捗区分({}): {}", c.period.japanese(), statuses.join(" / "));
+        let y = c.period.effect_year();
+        let _ = writeln!(s, "財政健全化効果額({}): {} 千円", crate::period::year_header(y), thousands(c.effect_total.get(&y).copied().unwrap_or(0)));
+        let _ = writeln!(s, "要確認: エラー {} 件、警告 {} 件、情報 {} 件", c.errors(), c.warnings(), crate::finding::count(&c.findings, Severity::Info));
+        if !c.missing.is_empty() {
+            let _ = writeln!(s, "未提出: {}", c.missing.iter().map(|m| format!("{}({})", m.project, m.department)).collect::<Vec<_>>().join("、"));
+        }
+    }
+    let shown = |f: &&Finding| match verbosity {
+        Verbosity::Quiet => f.severity == Severity::Error,
+        Verbosity::Normal => f.severity != Severity::Info,
+        Verbosity::Verbose => true,
+    };
+    let mut by_file: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+    for f in c.findings.iter().filter(shown) {
+        if f.rule == "not-submitted" {
+            continue; // already listed in the summary
+        }
+        by_file.entry(f.file.clone().unwrap_or_default()).or_default().push(f);
+    }
+    for (file, list) in by_file {
+        let _ = writeln!(s, "\n{}", if file.is_empty() { "(ファイルなし)" } else { &file });
+        for f in list {
+            let _ = writeln!(s, "  {}", finding_line(f));
+        }
+    }
+    if verbosity == Verbosity::Verbose {
+        let _ = writeln!(s, "\n受付記録:");
+        for f in &c.files {
+            let _ = writeln!(s, "  {} {} {}", f.outcome.japanese(), f.shown, f.reason.as_deref().unwrap_or(""));
+        }
+    } else {
+        let not_taken: Vec<_> = c.files.iter().filter(|f| matches!(f.outcome, Outcome::Rejected | Outcome::Duplicate)).collect();
+        if !not_taken.is_empty() {
+            let _ = writeln!(s, "\n集計しなかったファイル:");
+            for f in not_taken {
+                let _ = writeln!(s, "  {} {}: {}", f.outcome.japanese(), f.shown, f.reason.as_deref().unwrap_or(""));
+            }
+        }
+    }
+    s
+}
+
+/// The JSON summary: keys and meanings are a stable interface for scripts.
+pub fn json_summary(c: &Consolidation) -> Value {
+    let by_theme_status: serde_json::Map<String, Value> =
+        c.status_by_theme.iter().map(|(t, m)| (t.to_string(), json!(m))).collect();
+    let by_theme_effect: serde_json::Map<String, Value> = c
+        .effect_by_theme
+        .iter()
+        .map(|(t, m)| (t.to_string(), json!(m.iter().map(|(y, v)| (y.to_string(), *v)).collect::<BTreeMap<_, _>>())))
+        .collect();
+    json!({
+        "plan": c.plan.name,
+        "period": {"fiscal_year": c.period.fiscal_year, "half": c.period.half.number()},
+        "planned": c.plan.projects.len(),
+        "submitted": c.accepted.len(),
+        "missing": c.missing.iter().map(|m| json!({"project": m.project, "name": m.name, "department": m.department})).collect::<Vec<_>>(),
+        "files": c.files.iter().map(|f| json!({
+            "path": f.shown,
+            "outcome": f.outcome,
+            "project": f.projects.first(),
+            "projects": f.projects,
+            "reason": f.reason,
+            "size": f.size,
+            "sha256": f.sha256,
+        })).collect::<Vec<_>>(),
+        "findings": c.findings,
+        "status_counts": {"total": c.status_total, "by_theme": by_theme_status},
+        "effect_totals": {
+            "total": c.effect_total.iter().map(|(y, v)| (y.to_string(), *v)).collect::<BTreeMap<_, _>>(),
+            "by_theme": by_theme_effect,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(super::thousands(827080), "827,080");
+        assert_eq!(super::thousands(-1200), "△1,200");
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(100), "100");
+    }
+}

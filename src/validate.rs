@@ -1,0 +1,284 @@
+//! The checks (要確認): every rule a returned sheet is held to, each with a stable id.
+//!
+//! Validation never fails: it turns what it sees into findings and goes on. The same
+//! normalisation functions serve validation and consolidation, so what is checked is exactly
+//! what is counted.
+
+use crate::finding::{Finding, Severity};
+use crate::grid::Value;
+use crate::normalize::{self, Amount, ParsedAmount, Status, fold};
+use crate::period::{Period, year_header};
+use crate::plan::{Plan, Project};
+use crate::read::{Field, ResponseSheet};
+
+/// What every check needs to know besides the sheet.
+pub struct Context<'a> {
+    pub plan: &'a Plan,
+    pub period: Period,
+    pub hints: Vec<(String, String)>,
+}
+
+/// The status typed in a cell, read against the plan's vocabulary.
+pub fn status_of(field: &Field, ctx: &Context) -> Status {
+    match &field.value {
+        Value::Text(t) => normalize::status(t, &ctx.plan.vocabulary, &ctx.hints),
+        Value::Empty => Status::Empty,
+        other => Status::Unknown { text: other.text(), suggestion: None },
+    }
+}
+
+/// The amount typed in a cell.
+pub fn amount_of(field: &Field) -> ParsedAmount {
+    match &field.value {
+        Value::Number(n) => normalize::amount_from_number(*n),
+        Value::Text(t) => normalize::amount_from_text(t),
+        Value::Empty => ParsedAmount { amount: Amount::Empty, note: None },
+        other => ParsedAmount { amount: Amount::Unreadable(other.text()), note: None },
+    }
+}
+
+/// The plan activity index each sheet activity answers: by order, as the sheet is drawn.
+pub fn status_is_due(project: Option<&Project>, index: usize, sheet: &ResponseSheet, period: Period) -> bool {
+    match project.and_then(|p| p.activities.get(index)) {
+        Some(a) => a.is_scheduled(period.fiscal_year),
+        // An activity the plan does not know: go by the plan text on the sheet itself.
+        None => sheet.activities.get(index).and_then(|a| a.schedule.get(&period.fiscal_year)).is_some_and(|f| !f.is_empty()),
+    }
+}
+
+struct Out<'a> {
+    file: &'a str,
+    sheet: &'a str,
+    project: String,
+    findings: Vec<Finding>,
+}
+
+impl Out<'_> {
+    fn push(&mut self, severity: Severity, rule: &'static str, field: Option<&Field>, message: String, suggestion: Option<String>) {
+        let mut f = Finding::new(severity, rule, message).file(self.file).sheet(self.sheet).suggest_opt(suggestion);
+        if !self.project.is_empty() {
+            f = f.project(self.project.clone());
+        }
+        if let Some(field) = field {
+            f = f.cell(field.a1());
+        }
+        self.findings.push(f);
+    }
+
+    /// Checks common to every input cell: formulas, error values, joined cells.
+    fn input(&mut self, field: &Field, what: &str) {
+        if let Value::Error(e) = &field.value {
+            self.push(Severity::Error, "cell-error", Some(field), format!("{what}がエラー値「{e}」です。値を直接入力してください"), None);
+        } else if field.formula && field.value == Value::Empty {
+            self.push(Severity::Error, "formula-no-value", Some(field), format!("{what}は数式ですが計算結果が保存されていません。Excelで開いて再計算・保存するか、値を直接入力してください"), None);
+        } else if field.formula {
+            self.push(Severity::Info, "formula", Some(field), format!("{what}は数式です。保存されていた計算結果「{}」を使いました", field.text()), None);
+        }
+        if !field.joined_from.is_empty() {
+            let cells: Vec<String> = field.joined_from.iter().map(|(r, c)| crate::finding::a1(*r, *c)).collect();
+            self.push(Severity::Info, "normalized", Some(field), format!("{what}が複数のセルに分かれていたため、{} の文を改行でつなげて1つにしました", cells.join("、")), None);
+        }
+    }
+}
+
+/// Checks one response sheet. The caller has already matched it to a plan project (or not:
+/// `code-unknown` is reported here and the remaining checks still run on what the sheet says).
+pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Finding> {
+    let code = fold(&sheet.code.text());
+    let project = ctx.plan.project(&code);
+    let mut out = Out { file, sheet: &sheet.sheet, project: project.map(|p| p.code.clone()).unwrap_or(code.clone()), findings: vec![] };
+    let period = ctx.period;
+
+    for label in &sheet.missing_labels {
+        out.push(Severity::Error, "layout-label-missing", None, format!("ラベル「{label}」が見つかりません。送付した回答票の様式のまま、ラベルを消さずに記入してください"), None);
+    }
+    if code.is_empty() {
+        out.push(Severity::Error, "code-missing", Some(&sheet.code), "事業コードが空です。送付した回答票の事業コードを消さないでください".into(), None);
+    } else if project.is_none() {
+        let near = ctx.plan.projects.iter().map(|p| p.code.clone()).collect::<Vec<_>>();
+        out.push(
+            Severity::Error,
+            "code-unknown",
+            Some(&sheet.code),
+            format!("事業コード「{}」は計画にありません。この回答票は集計しません。送付した回答票の事業コードを確認してください", sheet.code.text()),
+            normalize::closest(&code, &near),
+        );
+    } else if sheet.code.text() != code {
+        out.push(Severity::Info, "normalized", Some(&sheet.code), format!("事業コード「{}」を「{code}」として読みました", sheet.code.text()), None);
+    }
+    if let (Some(p), Some(name)) = (project, &sheet.name) {
+        if fold(name) != fold(&p.name) {
+            out.push(
+                Severity::Warning,
+                "name-mismatch",
+                sheet.title.as_ref(),
+                format!("事業名「{name}」が計画の事業名「{}」と違います。事業コード {} の回答として読みました", p.name, p.code),
+                Some(p.name.clone()),
+            );
+        }
+    }
+    match &sheet.period {
+        Some((p, field)) if *p != period => out.push(
+            Severity::Error,
+            "period-mismatch",
+            Some(field),
+            format!("この回答票は{}のものです。今回は{}の回答を集計するため、この回答票は数えません", p.japanese(), period.japanese()),
+            Some(format!("{}の回答票に記入してください", period.japanese())),
+        ),
+        Some(_) => {}
+        None => out.push(Severity::Warning, "period-missing", None, format!("報告期間の行(例: < {}[{}] >)が読めません。{}の回答として扱いました", crate::period::era_year(period.fiscal_year), period.half.label(), period.japanese()), None),
+    }
+
+    // Responder.
+    for (field, what) in [(&sheet.responding_department, "回答課"), (&sheet.person, "担当者"), (&sheet.contact, "連絡先")] {
+        match field {
+            Some(f) if f.is_empty() => out.push(Severity::Warning, "responder-missing", Some(f), format!("{what}が空です。問い合わせ先が分かるよう記入してください"), None),
+            Some(f) => out.input(f, what),
+            None => {}
+        }
+    }
+
+    // Activities and statuses.
+    if let Some(p) = project {
+        if p.activities.len() != sheet.activities.len() {
+            out.push(
+                Severity::Warning,
+                "activity-count",
+                sheet.activities.first().map(|a| &a.name),
+                format!("活動の数が計画({}件)と回答票({}件)で違います。行を削除・追加していないか確認してください", p.activities.len(), sheet.activities.len()),
+                None,
+            );
+        }
+    }
+    let mut reported_statuses = Vec::new();
+    for (i, activity) in sheet.activities.iter().enumerate() {
+        let name = activity.name.text();
+        let due = status_is_due(project, i, sheet, period);
+        if due && !activity.status.contains_key(&period) {
+            out.push(Severity::Error, "status-missing", Some(&activity.name), format!("活動「{name}」に{}の実績欄がありません", period.japanese()), None);
+        }
+        let mut done_before = false;
+        for (half, field) in &activity.status {
+            if *half > period {
+                if !field.is_empty() {
+                    out.push(Severity::Warning, "status-future", Some(field), format!("活動「{name}」の{}はまだ報告期間ではありませんが「{}」が入っています", half.japanese(), field.text()), None);
+                }
+                continue;
+            }
+            out.input(field, &format!("活動「{name}」の{}の実績", half.japanese()));
+            match status_of(field, ctx) {
+                Status::Empty => {
+                    if *half == period && due {
+                        out.push(
+                            Severity::Error,
+                            "status-missing",
+                            Some(field),
+                            format!("活動「{name}」の{}の実績(進捗区分)が空です", half.japanese()),
+                            Some(format!("{} のいずれかを入力", ctx.plan.vocabulary.join(" / "))),
+                        );
+                    }
+                }
+                Status::Code { code, changed } => {
+                    if changed {
+                        out.push(Severity::Info, "normalized", Some(field), format!("実績「{}」を「{code}」として読みました(全角・空白の整理)", field.text()), None);
+                    }
+                    if *half == period {
+                        if code == "-" && !done_before && ctx.plan.vocabulary.iter().any(|v| v == "済") {
+                            out.push(Severity::Warning, "status-dash", Some(field), format!("活動「{name}」は「済」になる前に「-」(活動終了後)になっています"), Some("済".into()));
+                        }
+                        reported_statuses.push(code.clone());
+                    }
+                    if code == "済" {
+                        done_before = true;
+                    }
+                }
+                Status::Unknown { text, suggestion } => out.push(
+                    Severity::Error,
+                    "status-code",
+                    Some(field),
+                    format!("活動「{name}」の{}の実績「{text}」は進捗区分にありません。{} から選んでください", half.japanese(), ctx.plan.vocabulary.join(" / ")),
+                    suggestion,
+                ),
+            }
+        }
+    }
+
+    // Progress and countermeasures.
+    match &sheet.progress {
+        Some(f) if f.is_empty() => out.push(Severity::Error, "progress-missing", Some(f), format!("{}の取組状況等が空です。この半期の取組内容を記入してください", period.japanese()), None),
+        Some(f) => out.input(f, "取組状況等"),
+        None => {}
+    }
+    for o in &sheet.outcomes {
+        if !o.result.is_empty() {
+            out.input(&o.result, "成果の実績");
+        }
+    }
+    let needs: Vec<&String> = reported_statuses.iter().filter(|s| ctx.plan.needs_countermeasure.contains(s)).collect();
+    match &sheet.countermeasures {
+        Some(f) if f.is_empty() && !needs.is_empty() => {
+            let mut ss: Vec<&str> = needs.iter().map(|s| s.as_str()).collect();
+            ss.dedup();
+            out.push(
+                Severity::Error,
+                "countermeasures-missing",
+                Some(f),
+                format!("実績に「{}」があるのに課題と対応策が空です。遅れ等の理由と今後の対応を記入してください", ss.join("」「")),
+                None,
+            );
+        }
+        Some(f) if !f.is_empty() => out.input(f, "課題と対応策"),
+        _ => {}
+    }
+
+    // Fiscal effect.
+    let effect_year = period.effect_year();
+    let fiscal = project.map(|p| p.fiscal).unwrap_or(false);
+    let due_year = project.is_some_and(|p| p.fiscal && p.years(ctx.plan).contains(&effect_year));
+    if due_year && !sheet.effect.contains_key(&effect_year) {
+        out.push(Severity::Error, "effect-missing", None, format!("財政健全化効果額に{}の欄がありません", year_header(effect_year)), None);
+    }
+    for (year, e) in &sheet.effect {
+        let what = format!("{}の効果額", year_header(*year));
+        out.input(&e.amount, &what);
+        let parsed = amount_of(&e.amount);
+        if let Some(note) = &parsed.note {
+            out.push(Severity::Info, "normalized", Some(&e.amount), format!("{what}「{}」を {} として読みました({note})", e.amount.text(), parsed.amount.value().map(crate::report::thousands).unwrap_or_default()), None);
+        }
+        match &parsed.amount {
+            Amount::Empty if due_year && *year == effect_year => out.push(
+                Severity::Error,
+                "effect-missing",
+                Some(&e.amount),
+                format!("{what}(千円)が空です。財政健全化事業は金額を、効果がない場合は「-」を入力してください"),
+                None,
+            ),
+            Amount::Unreadable(raw) => out.push(
+                Severity::Error,
+                "effect-unreadable",
+                Some(&e.amount),
+                format!("{what}「{raw}」を金額として読めません。千円単位の整数(例: 14235、マイナスは △1200)で入力してください"),
+                None,
+            ),
+            Amount::Value(v) if !fiscal && project.is_some() => out.push(
+                Severity::Warning,
+                "effect-not-fiscal",
+                Some(&e.amount),
+                format!("財政健全化事業ではないのに{what}「{}」が入っています", crate::report::thousands(*v)),
+                Some("空欄または「/」".into()),
+            ),
+            Amount::Value(v) if *v != 0 && e.basis.is_empty() => out.push(
+                Severity::Error,
+                "effect-basis-missing",
+                Some(&e.basis),
+                format!("{what}が {} 千円ですが、主な取組内容が空です。効果を生んだ取組を記入してください", crate::report::thousands(*v)),
+                None,
+            ),
+            _ => {}
+        }
+        if !e.basis.is_empty() {
+            out.input(&e.basis, "主な取組内容");
+        }
+    }
+    out.findings
+}
