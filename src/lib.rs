@@ -1,16 +1,17 @@
 //! kaito (回答): checks the response sheets (報告回答票) departments return against the
 //! reform plan, and merges them into one workbook for the council.
 
+pub mod consolidate;
+pub mod draw;
 pub mod finding;
 pub mod grid;
+pub mod intake;
 pub mod layout;
 pub mod normalize;
+pub mod ops;
 pub mod period;
 pub mod plan;
 pub mod read;
-pub mod consolidate;
-pub mod intake;
-pub mod ops;
 pub mod report;
 pub mod validate;
 pub mod write;

@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "kaito", version, about = "報告回答票の点検と集計 (check and consolidate reform-plan response sheets)")]
+#[command(
+    name = "kaito",
+    version,
+    about = "報告回答票の点検と集計 (check and consolidate reform-plan response sheets)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -64,7 +68,9 @@ struct Common {
 }
 
 fn parse_period(s: &str) -> Result<Period, String> {
-    Period::parse(s).ok_or_else(|| format!("報告期間「{s}」を読めません。2021H1 や 令和3年度上半期 のように指定してください"))
+    Period::parse(s).ok_or_else(|| {
+        format!("報告期間「{s}」を読めません。2021H1 や 令和3年度上半期 のように指定してください")
+    })
 }
 
 impl Common {
@@ -96,7 +102,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Check { common } => ops::check(&common.options()).map(|c| (c, common, None)),
-        Command::Consolidate { common, output } => ops::consolidate(&common.options(), output).map(|c| (c, common, Some(output))),
+        Command::Consolidate { common, output } => {
+            ops::consolidate(&common.options(), output).map(|c| (c, common, Some(output)))
+        }
     };
     match result {
         Ok((c, common, output)) => {
@@ -112,7 +120,11 @@ fn main() -> ExitCode {
                     println!("\n集計ブックを書きました: {}", out.display());
                 }
             }
-            if c.errors() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+            if c.errors() > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             eprintln!("エラー: {e:#}");

@@ -794,7 +794,8 @@ mod tests {
 mod sample_plan {
     #[test]
     fn the_samples_plan_loads() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/source/plan.toml");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/source/plan.toml");
         let loaded = super::load(&path).unwrap();
         assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
         let plan = loaded.plan;
@@ -803,6 +804,9 @@ mod sample_plan {
         let p = plan.project("0706-04").unwrap();
         assert_eq!(p.years(&plan), vec![2021, 2022, 2023, 2024]);
         assert!(p.activities[0].is_scheduled(2021));
-        assert_eq!(plan.project("0701-01").unwrap().responding_department(), "企画政策課");
+        assert_eq!(
+            plan.project("0701-01").unwrap().responding_department(),
+            "企画政策課"
+        );
     }
 }

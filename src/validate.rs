@@ -23,7 +23,10 @@ pub fn status_of(field: &Field, ctx: &Context) -> Status {
     match &field.value {
         Value::Text(t) => normalize::status(t, &ctx.plan.vocabulary, &ctx.hints),
         Value::Empty => Status::Empty,
-        other => Status::Unknown { text: other.text(), suggestion: None },
+        other => Status::Unknown {
+            text: other.text(),
+            suggestion: None,
+        },
     }
 }
 
@@ -32,17 +35,32 @@ pub fn amount_of(field: &Field) -> ParsedAmount {
     match &field.value {
         Value::Number(n) => normalize::amount_from_number(*n),
         Value::Text(t) => normalize::amount_from_text(t),
-        Value::Empty => ParsedAmount { amount: Amount::Empty, note: None },
-        other => ParsedAmount { amount: Amount::Unreadable(other.text()), note: None },
+        Value::Empty => ParsedAmount {
+            amount: Amount::Empty,
+            note: None,
+        },
+        other => ParsedAmount {
+            amount: Amount::Unreadable(other.text()),
+            note: None,
+        },
     }
 }
 
 /// The plan activity index each sheet activity answers: by order, as the sheet is drawn.
-pub fn status_is_due(project: Option<&Project>, index: usize, sheet: &ResponseSheet, period: Period) -> bool {
+pub fn status_is_due(
+    project: Option<&Project>,
+    index: usize,
+    sheet: &ResponseSheet,
+    period: Period,
+) -> bool {
     match project.and_then(|p| p.activities.get(index)) {
         Some(a) => a.is_scheduled(period.fiscal_year),
         // An activity the plan does not know: go by the plan text on the sheet itself.
-        None => sheet.activities.get(index).and_then(|a| a.schedule.get(&period.fiscal_year)).is_some_and(|f| !f.is_empty()),
+        None => sheet
+            .activities
+            .get(index)
+            .and_then(|a| a.schedule.get(&period.fiscal_year))
+            .is_some_and(|f| !f.is_empty()),
     }
 }
 
@@ -54,8 +72,18 @@ struct Out<'a> {
 }
 
 impl Out<'_> {
-    fn push(&mut self, severity: Severity, rule: &'static str, field: Option<&Field>, message: String, suggestion: Option<String>) {
-        let mut f = Finding::new(severity, rule, message).file(self.file).sheet(self.sheet).suggest_opt(suggestion);
+    fn push(
+        &mut self,
+        severity: Severity,
+        rule: &'static str,
+        field: Option<&Field>,
+        message: String,
+        suggestion: Option<String>,
+    ) {
+        let mut f = Finding::new(severity, rule, message)
+            .file(self.file)
+            .sheet(self.sheet)
+            .suggest_opt(suggestion);
         if !self.project.is_empty() {
             f = f.project(self.project.clone());
         }
@@ -68,15 +96,43 @@ impl Out<'_> {
     /// Checks common to every input cell: formulas, error values, joined cells.
     fn input(&mut self, field: &Field, what: &str) {
         if let Value::Error(e) = &field.value {
-            self.push(Severity::Error, "cell-error", Some(field), format!("{what}がエラー値「{e}」です。値を直接入力してください"), None);
+            self.push(
+                Severity::Error,
+                "cell-error",
+                Some(field),
+                format!("{what}がエラー値「{e}」です。値を直接入力してください"),
+                None,
+            );
         } else if field.formula && field.value == Value::Empty {
             self.push(Severity::Error, "formula-no-value", Some(field), format!("{what}は数式ですが計算結果が保存されていません。Excelで開いて再計算・保存するか、値を直接入力してください"), None);
         } else if field.formula {
-            self.push(Severity::Info, "formula", Some(field), format!("{what}は数式です。保存されていた計算結果「{}」を使いました", field.text()), None);
+            self.push(
+                Severity::Info,
+                "formula",
+                Some(field),
+                format!(
+                    "{what}は数式です。保存されていた計算結果「{}」を使いました",
+                    field.text()
+                ),
+                None,
+            );
         }
         if !field.joined_from.is_empty() {
-            let cells: Vec<String> = field.joined_from.iter().map(|(r, c)| crate::finding::a1(*r, *c)).collect();
-            self.push(Severity::Info, "normalized", Some(field), format!("{what}が複数のセルに分かれていたため、{} の文を改行でつなげて1つにしました", cells.join("、")), None);
+            let cells: Vec<String> = field
+                .joined_from
+                .iter()
+                .map(|(r, c)| crate::finding::a1(*r, *c))
+                .collect();
+            self.push(
+                Severity::Info,
+                "normalized",
+                Some(field),
+                format!(
+                    "{what}が複数のセルに分かれていたため、{} の文を改行でつなげて1つにしました",
+                    cells.join("、")
+                ),
+                None,
+            );
         }
     }
 }
@@ -86,16 +142,32 @@ impl Out<'_> {
 pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Finding> {
     let code = fold(&sheet.code.text());
     let project = ctx.plan.project(&code);
-    let mut out = Out { file, sheet: &sheet.sheet, project: project.map(|p| p.code.clone()).unwrap_or(code.clone()), findings: vec![] };
+    let mut out = Out {
+        file,
+        sheet: &sheet.sheet,
+        project: project.map(|p| p.code.clone()).unwrap_or(code.clone()),
+        findings: vec![],
+    };
     let period = ctx.period;
 
     for label in &sheet.missing_labels {
         out.push(Severity::Error, "layout-label-missing", None, format!("ラベル「{label}」が見つかりません。送付した回答票の様式のまま、ラベルを消さずに記入してください"), None);
     }
     if code.is_empty() {
-        out.push(Severity::Error, "code-missing", Some(&sheet.code), "事業コードが空です。送付した回答票の事業コードを消さないでください".into(), None);
+        out.push(
+            Severity::Error,
+            "code-missing",
+            Some(&sheet.code),
+            "事業コードが空です。送付した回答票の事業コードを消さないでください".into(),
+            None,
+        );
     } else if project.is_none() {
-        let near = ctx.plan.projects.iter().map(|p| p.code.clone()).collect::<Vec<_>>();
+        let near = ctx
+            .plan
+            .projects
+            .iter()
+            .map(|p| p.code.clone())
+            .collect::<Vec<_>>();
         out.push(
             Severity::Error,
             "code-unknown",
@@ -104,7 +176,16 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             normalize::closest(&code, &near),
         );
     } else if sheet.code.text() != code {
-        out.push(Severity::Info, "normalized", Some(&sheet.code), format!("事業コード「{}」を「{code}」として読みました", sheet.code.text()), None);
+        out.push(
+            Severity::Info,
+            "normalized",
+            Some(&sheet.code),
+            format!(
+                "事業コード「{}」を「{code}」として読みました",
+                sheet.code.text()
+            ),
+            None,
+        );
     }
     if let (Some(p), Some(name)) = (project, &sheet.name) {
         if fold(name) != fold(&p.name) {
@@ -122,17 +203,42 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             Severity::Error,
             "period-mismatch",
             Some(field),
-            format!("この回答票は{}のものです。今回は{}の回答を集計するため、この回答票は数えません", p.japanese(), period.japanese()),
+            format!(
+                "この回答票は{}のものです。今回は{}の回答を集計するため、この回答票は数えません",
+                p.japanese(),
+                period.japanese()
+            ),
             Some(format!("{}の回答票に記入してください", period.japanese())),
         ),
         Some(_) => {}
-        None => out.push(Severity::Warning, "period-missing", None, format!("報告期間の行(例: < {}[{}] >)が読めません。{}の回答として扱いました", crate::period::era_year(period.fiscal_year), period.half.label(), period.japanese()), None),
+        None => out.push(
+            Severity::Warning,
+            "period-missing",
+            None,
+            format!(
+                "報告期間の行(例: < {}[{}] >)が読めません。{}の回答として扱いました",
+                crate::period::era_year(period.fiscal_year),
+                period.half.label(),
+                period.japanese()
+            ),
+            None,
+        ),
     }
 
     // Responder.
-    for (field, what) in [(&sheet.responding_department, "回答課"), (&sheet.person, "担当者"), (&sheet.contact, "連絡先")] {
+    for (field, what) in [
+        (&sheet.responding_department, "回答課"),
+        (&sheet.person, "担当者"),
+        (&sheet.contact, "連絡先"),
+    ] {
         match field {
-            Some(f) if f.is_empty() => out.push(Severity::Warning, "responder-missing", Some(f), format!("{what}が空です。問い合わせ先が分かるよう記入してください"), None),
+            Some(f) if f.is_empty() => out.push(
+                Severity::Warning,
+                "responder-missing",
+                Some(f),
+                format!("{what}が空です。問い合わせ先が分かるよう記入してください"),
+                None,
+            ),
             Some(f) => out.input(f, what),
             None => {}
         }
@@ -155,13 +261,29 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
         let name = activity.name.text();
         let due = status_is_due(project, i, sheet, period);
         if due && !activity.status.contains_key(&period) {
-            out.push(Severity::Error, "status-missing", Some(&activity.name), format!("活動「{name}」に{}の実績欄がありません", period.japanese()), None);
+            out.push(
+                Severity::Error,
+                "status-missing",
+                Some(&activity.name),
+                format!("活動「{name}」に{}の実績欄がありません", period.japanese()),
+                None,
+            );
         }
         let mut done_before = false;
         for (half, field) in &activity.status {
             if *half > period {
                 if !field.is_empty() {
-                    out.push(Severity::Warning, "status-future", Some(field), format!("活動「{name}」の{}はまだ報告期間ではありませんが「{}」が入っています", half.japanese(), field.text()), None);
+                    out.push(
+                        Severity::Warning,
+                        "status-future",
+                        Some(field),
+                        format!(
+                            "活動「{name}」の{}はまだ報告期間ではありませんが「{}」が入っています",
+                            half.japanese(),
+                            field.text()
+                        ),
+                        None,
+                    );
                 }
                 continue;
             }
@@ -205,7 +327,16 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
 
     // Progress and countermeasures.
     match &sheet.progress {
-        Some(f) if f.is_empty() => out.push(Severity::Error, "progress-missing", Some(f), format!("{}の取組状況等が空です。この半期の取組内容を記入してください", period.japanese()), None),
+        Some(f) if f.is_empty() => out.push(
+            Severity::Error,
+            "progress-missing",
+            Some(f),
+            format!(
+                "{}の取組状況等が空です。この半期の取組内容を記入してください",
+                period.japanese()
+            ),
+            None,
+        ),
         Some(f) => out.input(f, "取組状況等"),
         None => {}
     }
@@ -214,7 +345,10 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             out.input(&o.result, "成果の実績");
         }
     }
-    let needs: Vec<&String> = reported_statuses.iter().filter(|s| ctx.plan.needs_countermeasure.contains(s)).collect();
+    let needs: Vec<&String> = reported_statuses
+        .iter()
+        .filter(|s| ctx.plan.needs_countermeasure.contains(s))
+        .collect();
     match &sheet.countermeasures {
         Some(f) if f.is_empty() && !needs.is_empty() => {
             let mut ss: Vec<&str> = needs.iter().map(|s| s.as_str()).collect();
@@ -236,14 +370,37 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
     let fiscal = project.map(|p| p.fiscal).unwrap_or(false);
     let due_year = project.is_some_and(|p| p.fiscal && p.years(ctx.plan).contains(&effect_year));
     if due_year && !sheet.effect.contains_key(&effect_year) {
-        out.push(Severity::Error, "effect-missing", None, format!("財政健全化効果額に{}の欄がありません", year_header(effect_year)), None);
+        out.push(
+            Severity::Error,
+            "effect-missing",
+            None,
+            format!(
+                "財政健全化効果額に{}の欄がありません",
+                year_header(effect_year)
+            ),
+            None,
+        );
     }
     for (year, e) in &sheet.effect {
         let what = format!("{}の効果額", year_header(*year));
         out.input(&e.amount, &what);
         let parsed = amount_of(&e.amount);
         if let Some(note) = &parsed.note {
-            out.push(Severity::Info, "normalized", Some(&e.amount), format!("{what}「{}」を {} として読みました({note})", e.amount.text(), parsed.amount.value().map(crate::report::thousands).unwrap_or_default()), None);
+            out.push(
+                Severity::Info,
+                "normalized",
+                Some(&e.amount),
+                format!(
+                    "{what}「{}」を {} として読みました({note})",
+                    e.amount.text(),
+                    parsed
+                        .amount
+                        .value()
+                        .map(crate::report::thousands)
+                        .unwrap_or_default()
+                ),
+                None,
+            );
         }
         match &parsed.amount {
             Amount::Empty if due_year && *year == effect_year => out.push(

@@ -6,7 +6,9 @@ use crate::normalize::{Amount, Status};
 use crate::period::year_header;
 use crate::validate::{self, Context};
 use anyhow::{Context as _, Result, bail};
-use rust_xlsxwriter::{Color, DocProperties, Format, FormatAlign, FormatBorder, Workbook, Worksheet};
+use rust_xlsxwriter::{
+    Color, DocProperties, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
+};
 use std::path::Path;
 
 /// Excel's limit on the characters of one cell.
@@ -33,12 +35,21 @@ impl Formats {
             .set_align(FormatAlign::Center)
             .set_align(FormatAlign::VerticalCenter)
             .set_text_wrap();
-        let text = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Top);
+        let text = Format::new()
+            .set_border(FormatBorder::Thin)
+            .set_align(FormatAlign::Top);
         Formats {
             wrap: text.clone().set_text_wrap(),
             amount: text.clone().set_num_format(AMOUNT_FORMAT),
-            total: text.clone().set_bold().set_background_color(Color::RGB(0xF2F2F2)),
-            total_amount: text.clone().set_bold().set_background_color(Color::RGB(0xF2F2F2)).set_num_format(AMOUNT_FORMAT),
+            total: text
+                .clone()
+                .set_bold()
+                .set_background_color(Color::RGB(0xF2F2F2)),
+            total_amount: text
+                .clone()
+                .set_bold()
+                .set_background_color(Color::RGB(0xF2F2F2))
+                .set_num_format(AMOUNT_FORMAT),
             text,
             header,
         }
@@ -63,7 +74,13 @@ pub fn put_text(ws: &mut Worksheet, row: u32, col: u16, text: &str, format: &For
     Ok(())
 }
 
-fn header_row(ws: &mut Worksheet, row: u32, headers: &[&str], widths: &[f64], f: &Formats) -> Result<()> {
+fn header_row(
+    ws: &mut Worksheet,
+    row: u32,
+    headers: &[&str],
+    widths: &[f64],
+    f: &Formats,
+) -> Result<()> {
     for (i, h) in headers.iter().enumerate() {
         ws.write_string_with_format(row, i as u16, *h, &f.header)?;
         if let Some(w) = widths.get(i) {
@@ -87,7 +104,14 @@ fn table_print(ws: &mut Worksheet, header_row: u32, landscape: bool) -> Result<(
 
 /// Amount cell contents as the department meant them: numbers as numbers, `-` and `/` as
 /// written, unreadable text quoted as it was.
-fn put_amount(ws: &mut Worksheet, row: u32, col: u16, amount: &Amount, raw: &str, f: &Formats) -> Result<()> {
+fn put_amount(
+    ws: &mut Worksheet,
+    row: u32,
+    col: u16,
+    amount: &Amount,
+    raw: &str,
+    f: &Formats,
+) -> Result<()> {
     match amount {
         Amount::Value(v) => {
             ws.write_number_with_format(row, col, *v as f64, &f.amount)?;
@@ -113,7 +137,11 @@ pub fn consolidated_workbook(c: &Consolidation, hints: Vec<(String, String)>) ->
     let mut wb = Workbook::new();
     let props = DocProperties::new()
         .set_title(format!("{} {} 集計", c.plan.name, c.period.japanese()))
-        .set_subject(format!("{} 実施計画事業の進捗状況 {}", c.plan.name, c.period.japanese()))
+        .set_subject(format!(
+            "{} 実施計画事業の進捗状況 {}",
+            c.plan.name,
+            c.period.japanese()
+        ))
         .set_comment("kaito consolidate で作成");
     wb.set_properties(&props);
 
@@ -133,19 +161,34 @@ fn summary_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()
     ws.set_column_width(0, 28)?;
     ws.set_column_width(1, 50)?;
     let title = Format::new().set_bold().set_font_size(14);
-    ws.write_string_with_format(0, 0, format!("{} 実施計画事業の進捗状況 集計", c.plan.name), &title)?;
-    let count = |o: crate::intake::Outcome| c.files.iter().filter(|r| r.outcome == o).count() as f64;
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("{} 実施計画事業の進捗状況 集計", c.plan.name),
+        &title,
+    )?;
+    let count =
+        |o: crate::intake::Outcome| c.files.iter().filter(|r| r.outcome == o).count() as f64;
     use crate::intake::Outcome::*;
     let rows: Vec<(&str, either::Cell)> = vec![
         ("計画", either::Cell::T(c.plan.name.clone())),
-        ("報告期間", either::Cell::T(format!("{}({})", c.period.japanese(), c.period.code()))),
-        ("効果額の対象年度", either::Cell::T(year_header(c.period.effect_year()))),
+        (
+            "報告期間",
+            either::Cell::T(format!("{}({})", c.period.japanese(), c.period.code())),
+        ),
+        (
+            "効果額の対象年度",
+            either::Cell::T(year_header(c.period.effect_year())),
+        ),
         ("計画事業数", either::Cell::N(c.plan.projects.len() as f64)),
         ("提出", either::Cell::N(c.accepted.len() as f64)),
         ("未提出", either::Cell::N(c.missing.len() as f64)),
         ("エラー", either::Cell::N(c.errors() as f64)),
         ("警告", either::Cell::N(c.warnings() as f64)),
-        ("情報", either::Cell::N(crate::finding::count(&c.findings, Severity::Info) as f64)),
+        (
+            "情報",
+            either::Cell::N(crate::finding::count(&c.findings, Severity::Info) as f64),
+        ),
         ("ファイル数", either::Cell::N(c.files.len() as f64)),
         ("受付", either::Cell::N(count(Accepted))),
         ("重複", either::Cell::N(count(Duplicate))),
@@ -164,16 +207,31 @@ fn summary_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()
         r += 1;
     }
     r += 1;
-    ws.write_string_with_format(r, 0, format!("進捗区分({})", c.period.japanese()), &f.header)?;
+    ws.write_string_with_format(
+        r,
+        0,
+        format!("進捗区分({})", c.period.japanese()),
+        &f.header,
+    )?;
     ws.write_string_with_format(r, 1, "件数", &f.header)?;
     r += 1;
     for v in &c.plan.vocabulary {
         ws.write_string_with_format(r, 0, v, &f.text)?;
-        ws.write_number_with_format(r, 1, c.status_total.get(v).copied().unwrap_or(0) as f64, &f.amount)?;
+        ws.write_number_with_format(
+            r,
+            1,
+            c.status_total.get(v).copied().unwrap_or(0) as f64,
+            &f.amount,
+        )?;
         r += 1;
     }
     ws.write_string_with_format(r, 0, "合計", &f.total)?;
-    ws.write_number_with_format(r, 1, c.status_total.values().sum::<u64>() as f64, &f.total_amount)?;
+    ws.write_number_with_format(
+        r,
+        1,
+        c.status_total.values().sum::<u64>() as f64,
+        &f.total_amount,
+    )?;
     r += 2;
     ws.write_string_with_format(r, 0, "財政健全化効果額(千円)", &f.header)?;
     ws.write_string_with_format(r, 1, "金額", &f.header)?;
@@ -184,7 +242,12 @@ fn summary_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()
         r += 1;
     }
     ws.write_string_with_format(r, 0, "合計", &f.total)?;
-    ws.write_number_with_format(r, 1, c.effect_total.values().sum::<i64>() as f64, &f.total_amount)?;
+    ws.write_number_with_format(
+        r,
+        1,
+        c.effect_total.values().sum::<i64>() as f64,
+        &f.total_amount,
+    )?;
     ws.set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
     ws.set_footer("&L&A&R&P / &N");
@@ -209,11 +272,35 @@ fn status_text(field: Option<&crate::read::Field>, ctx: &Context) -> String {
     }
 }
 
-fn project_list_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
+fn project_list_sheet(
+    wb: &mut Workbook,
+    c: &Consolidation,
+    ctx: &Context,
+    f: &Formats,
+) -> Result<()> {
     let ws = wb.add_worksheet().set_name("事業一覧")?;
-    let max_acts = c.plan.projects.iter().map(|p| p.activities.len()).chain(c.accepted.iter().map(|a| a.sheet.activities.len())).max().unwrap_or(0);
+    let max_acts = c
+        .plan
+        .projects
+        .iter()
+        .map(|p| p.activities.len())
+        .chain(c.accepted.iter().map(|a| a.sheet.activities.len()))
+        .max()
+        .unwrap_or(0);
     let ey = c.period.effect_year();
-    let mut headers: Vec<String> = ["事業コード", "視点", "事業名", "推進担当課", "重点", "財政健全化", "提出", "ファイル"].iter().map(|s| s.to_string()).collect();
+    let mut headers: Vec<String> = [
+        "事業コード",
+        "視点",
+        "事業名",
+        "推進担当課",
+        "重点",
+        "財政健全化",
+        "提出",
+        "ファイル",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let mut widths = vec![11.0, 6.0, 36.0, 28.0, 6.0, 8.0, 8.0, 30.0];
     for i in 0..max_acts {
         headers.push(format!("活動{}({})", i + 1, c.period.half.label()));
@@ -245,28 +332,79 @@ fn project_list_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &F
         put_text(ws, r, 3, &p.departments.join("、"), &f.text)?;
         put_text(ws, r, 4, if p.priority { "●" } else { "" }, &f.text)?;
         put_text(ws, r, 5, if p.fiscal { "●" } else { "" }, &f.text)?;
-        put_text(ws, r, 6, if a.is_some() { "提出" } else { "未提出" }, &f.text)?;
+        put_text(
+            ws,
+            r,
+            6,
+            if a.is_some() { "提出" } else { "未提出" },
+            &f.text,
+        )?;
         put_text(ws, r, 7, a.map(|a| a.file.as_str()).unwrap_or(""), &f.text)?;
         let mut col = 8u16;
         for i in 0..max_acts {
-            let st = a.and_then(|a| a.sheet.activities.get(i)).and_then(|act| act.status.get(&c.period));
+            let st = a
+                .and_then(|a| a.sheet.activities.get(i))
+                .and_then(|act| act.status.get(&c.period));
             put_text(ws, r, col, &status_text(st, ctx), &f.text)?;
             col += 1;
         }
         let effect = a.and_then(|a| a.sheet.effect.get(&ey));
         match effect {
-            Some(e) => put_amount(ws, r, col, &validate::amount_of(&e.amount).amount, &e.amount.text(), f)?,
+            Some(e) => put_amount(
+                ws,
+                r,
+                col,
+                &validate::amount_of(&e.amount).amount,
+                &e.amount.text(),
+                f,
+            )?,
             None => {
                 ws.write_blank(r, col, &f.text)?;
             }
         }
-        put_text(ws, r, col + 1, &effect.map(|e| e.basis.text()).unwrap_or_default(), &f.wrap)?;
+        put_text(
+            ws,
+            r,
+            col + 1,
+            &effect.map(|e| e.basis.text()).unwrap_or_default(),
+            &f.wrap,
+        )?;
         let text_of = |fl: Option<&crate::read::Field>| fl.map(|x| x.text()).unwrap_or_default();
-        put_text(ws, r, col + 2, &text_of(a.and_then(|a| a.sheet.progress.as_ref())), &f.wrap)?;
-        put_text(ws, r, col + 3, &text_of(a.and_then(|a| a.sheet.countermeasures.as_ref())), &f.wrap)?;
-        put_text(ws, r, col + 4, &text_of(a.and_then(|a| a.sheet.responding_department.as_ref())), &f.text)?;
-        put_text(ws, r, col + 5, &text_of(a.and_then(|a| a.sheet.person.as_ref())), &f.text)?;
-        put_text(ws, r, col + 6, &text_of(a.and_then(|a| a.sheet.contact.as_ref())), &f.text)?;
+        put_text(
+            ws,
+            r,
+            col + 2,
+            &text_of(a.and_then(|a| a.sheet.progress.as_ref())),
+            &f.wrap,
+        )?;
+        put_text(
+            ws,
+            r,
+            col + 3,
+            &text_of(a.and_then(|a| a.sheet.countermeasures.as_ref())),
+            &f.wrap,
+        )?;
+        put_text(
+            ws,
+            r,
+            col + 4,
+            &text_of(a.and_then(|a| a.sheet.responding_department.as_ref())),
+            &f.text,
+        )?;
+        put_text(
+            ws,
+            r,
+            col + 5,
+            &text_of(a.and_then(|a| a.sheet.person.as_ref())),
+            &f.text,
+        )?;
+        put_text(
+            ws,
+            r,
+            col + 6,
+            &text_of(a.and_then(|a| a.sheet.contact.as_ref())),
+            &f.text,
+        )?;
         let fs = c.findings_for(&p.code);
         let n = |s: Severity| fs.iter().filter(|x| x.severity == s).count() as f64;
         ws.write_number_with_format(r, col + 7, n(Severity::Error), &f.amount)?;
@@ -299,16 +437,38 @@ fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
             sum += n;
             ws.write_number_with_format(r, 2 + j as u16, n as f64, &f.amount)?;
         }
-        ws.write_number_with_format(r, 2 + c.plan.vocabulary.len() as u16, sum as f64, &f.total_amount)?;
+        ws.write_number_with_format(
+            r,
+            2 + c.plan.vocabulary.len() as u16,
+            sum as f64,
+            &f.total_amount,
+        )?;
         r += 1;
     }
     ws.write_string_with_format(r, 0, "", &f.total)?;
     ws.write_string_with_format(r, 1, "合計", &f.total)?;
     for (j, v) in c.plan.vocabulary.iter().enumerate() {
-        ws.write_number_with_format(r, 2 + j as u16, c.status_total.get(v).copied().unwrap_or(0) as f64, &f.total_amount)?;
+        ws.write_number_with_format(
+            r,
+            2 + j as u16,
+            c.status_total.get(v).copied().unwrap_or(0) as f64,
+            &f.total_amount,
+        )?;
     }
-    ws.write_number_with_format(r, 2 + c.plan.vocabulary.len() as u16, c.status_total.values().sum::<u64>() as f64, &f.total_amount)?;
-    ws.write_string(r + 2, 0, format!("{}の実績のうち、その年度に予定のある活動(報告が必要なもの)を数えています。", c.period.japanese()))?;
+    ws.write_number_with_format(
+        r,
+        2 + c.plan.vocabulary.len() as u16,
+        c.status_total.values().sum::<u64>() as f64,
+        &f.total_amount,
+    )?;
+    ws.write_string(
+        r + 2,
+        0,
+        format!(
+            "{}の実績のうち、その年度に予定のある活動(報告が必要なもの)を数えています。",
+            c.period.japanese()
+        ),
+    )?;
     ws.autofilter(0, 0, r - 1, hs.len() as u16 - 1)?;
     table_print(ws, 0, true)?;
     Ok(())
@@ -316,7 +476,13 @@ fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
 
 /// Fiscal years shown on the effect sheet: every year of every project's sheet.
 pub fn effect_years(c: &Consolidation) -> Vec<i32> {
-    let mut ys: Vec<i32> = c.plan.projects.iter().flat_map(|p| p.years(&c.plan)).chain(c.effect_total.keys().copied()).collect();
+    let mut ys: Vec<i32> = c
+        .plan
+        .projects
+        .iter()
+        .flat_map(|p| p.years(&c.plan))
+        .chain(c.effect_total.keys().copied())
+        .collect();
     ys.sort();
     ys.dedup();
     ys
@@ -349,10 +515,24 @@ fn effect_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
     ws.write_string_with_format(r, 0, "", &f.total)?;
     ws.write_string_with_format(r, 1, "合計", &f.total)?;
     for (j, y) in years.iter().enumerate() {
-        ws.write_number_with_format(r, 2 + j as u16, c.effect_total.get(y).copied().unwrap_or(0) as f64, &f.total_amount)?;
+        ws.write_number_with_format(
+            r,
+            2 + j as u16,
+            c.effect_total.get(y).copied().unwrap_or(0) as f64,
+            &f.total_amount,
+        )?;
     }
-    ws.write_number_with_format(r, 2 + years.len() as u16, c.effect_total.values().sum::<i64>() as f64, &f.total_amount)?;
-    ws.write_string(r + 2, 0, "単位: 千円。受け付けた回答票の、金額として読めた効果額の合計です。")?;
+    ws.write_number_with_format(
+        r,
+        2 + years.len() as u16,
+        c.effect_total.values().sum::<i64>() as f64,
+        &f.total_amount,
+    )?;
+    ws.write_string(
+        r + 2,
+        0,
+        "単位: 千円。受け付けた回答票の、金額として読めた効果額の合計です。",
+    )?;
     ws.autofilter(0, 0, r - 1, hs.len() as u16 - 1)?;
     table_print(ws, 0, true)?;
     Ok(())
@@ -360,17 +540,39 @@ fn effect_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
 
 fn missing_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {
     let ws = wb.add_worksheet().set_name("未提出")?;
-    header_row(ws, 0, &["回答課", "事業コード", "事業名", "視点", "推進担当課"], &[18.0, 11.0, 40.0, 30.0, 30.0], f)?;
+    header_row(
+        ws,
+        0,
+        &["回答課", "事業コード", "事業名", "視点", "推進担当課"],
+        &[18.0, 11.0, 40.0, 30.0, 30.0],
+        f,
+    )?;
     let mut list: Vec<_> = c.missing.iter().collect();
-    list.sort_by(|a, b| a.department.cmp(&b.department).then(a.project.cmp(&b.project)));
+    list.sort_by(|a, b| {
+        a.department
+            .cmp(&b.department)
+            .then(a.project.cmp(&b.project))
+    });
     let mut r = 1;
     for m in &list {
         let p = c.plan.project(&m.project);
         put_text(ws, r, 0, &m.department, &f.text)?;
         put_text(ws, r, 1, &m.project, &f.text)?;
         put_text(ws, r, 2, &m.name, &f.text)?;
-        put_text(ws, r, 3, &p.map(|p| c.plan.theme_title(p.theme)).unwrap_or_default(), &f.text)?;
-        put_text(ws, r, 4, &p.map(|p| p.departments.join("、")).unwrap_or_default(), &f.text)?;
+        put_text(
+            ws,
+            r,
+            3,
+            &p.map(|p| c.plan.theme_title(p.theme)).unwrap_or_default(),
+            &f.text,
+        )?;
+        put_text(
+            ws,
+            r,
+            4,
+            &p.map(|p| p.departments.join("、")).unwrap_or_default(),
+            &f.text,
+        )?;
         r += 1;
     }
     if list.is_empty() {
@@ -383,7 +585,22 @@ fn missing_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()
 
 fn findings_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {
     let ws = wb.add_worksheet().set_name("要確認")?;
-    header_row(ws, 0, &["重要度", "ルール", "事業コード", "ファイル", "シート", "セル", "内容", "候補"], &[8.0, 22.0, 11.0, 34.0, 12.0, 8.0, 70.0, 20.0], f)?;
+    header_row(
+        ws,
+        0,
+        &[
+            "重要度",
+            "ルール",
+            "事業コード",
+            "ファイル",
+            "シート",
+            "セル",
+            "内容",
+            "候補",
+        ],
+        &[8.0, 22.0, 11.0, 34.0, 12.0, 8.0, 70.0, 20.0],
+        f,
+    )?;
     let mut r = 1;
     let mut sorted: Vec<_> = c.findings.iter().collect();
     sorted.sort_by_key(|x| x.severity);
@@ -405,11 +622,35 @@ fn findings_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<(
 
 fn detail_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
     let ws = wb.add_worksheet().set_name("明細")?;
-    let headers = ["事業コード", "視点", "事業名", "活動番号", "活動内容", "年度", "半期", "予定あり", "入力値", "進捗区分", "ファイル", "シート", "セル"];
-    header_row(ws, 0, &headers, &[11.0, 6.0, 30.0, 8.0, 40.0, 8.0, 6.0, 8.0, 12.0, 10.0, 30.0, 10.0, 8.0], f)?;
+    let headers = [
+        "事業コード",
+        "視点",
+        "事業名",
+        "活動番号",
+        "活動内容",
+        "年度",
+        "半期",
+        "予定あり",
+        "入力値",
+        "進捗区分",
+        "ファイル",
+        "シート",
+        "セル",
+    ];
+    header_row(
+        ws,
+        0,
+        &headers,
+        &[
+            11.0, 6.0, 30.0, 8.0, 40.0, 8.0, 6.0, 8.0, 12.0, 10.0, 30.0, 10.0, 8.0,
+        ],
+        f,
+    )?;
     let mut r = 1;
     for a in &c.accepted {
-        let Some(p) = c.plan.project(&a.project) else { continue };
+        let Some(p) = c.plan.project(&a.project) else {
+            continue;
+        };
         for (i, act) in a.sheet.activities.iter().enumerate() {
             for (half, field) in &act.status {
                 let due = c
@@ -417,7 +658,11 @@ fn detail_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats
                     .project(&a.project)
                     .and_then(|p| p.activities.get(i))
                     .map(|pa| pa.is_scheduled(half.fiscal_year))
-                    .unwrap_or_else(|| act.schedule.get(&half.fiscal_year).is_some_and(|s| !s.is_empty()));
+                    .unwrap_or_else(|| {
+                        act.schedule
+                            .get(&half.fiscal_year)
+                            .is_some_and(|s| !s.is_empty())
+                    });
                 ws.write_string(r, 0, &p.code)?;
                 ws.write_number(r, 1, p.theme)?;
                 ws.write_string(r, 2, &p.name)?;
@@ -447,8 +692,22 @@ fn detail_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats
 
 fn ledger_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {
     let ws = wb.add_worksheet().set_name("受付記録")?;
-    let headers = ["パス", "サイズ(バイト)", "SHA-256", "更新日時", "結果", "理由", "事業コード"];
-    header_row(ws, 0, &headers, &[40.0, 12.0, 30.0, 20.0, 8.0, 60.0, 16.0], f)?;
+    let headers = [
+        "パス",
+        "サイズ(バイト)",
+        "SHA-256",
+        "更新日時",
+        "結果",
+        "理由",
+        "事業コード",
+    ];
+    header_row(
+        ws,
+        0,
+        &headers,
+        &[40.0, 12.0, 30.0, 20.0, 8.0, 60.0, 16.0],
+        f,
+    )?;
     for (i, rec) in c.files.iter().enumerate() {
         let r = i as u32 + 1;
         put_text(ws, r, 0, &rec.shown, &f.text)?;
@@ -456,14 +715,23 @@ fn ledger_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
         put_text(ws, r, 2, &rec.sha256, &f.text)?;
         let when = rec
             .modified
-            .map(|t| chrono::DateTime::<chrono::Local>::from(t).format("%Y-%m-%d %H:%M:%S").to_string())
+            .map(|t| {
+                chrono::DateTime::<chrono::Local>::from(t)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            })
             .unwrap_or_default();
         put_text(ws, r, 3, &when, &f.text)?;
         put_text(ws, r, 4, rec.outcome.japanese(), &f.text)?;
         put_text(ws, r, 5, rec.reason.as_deref().unwrap_or(""), &f.wrap)?;
         put_text(ws, r, 6, &rec.projects.join("、"), &f.text)?;
     }
-    ws.autofilter(0, 0, (c.files.len() as u32).max(1), headers.len() as u16 - 1)?;
+    ws.autofilter(
+        0,
+        0,
+        (c.files.len() as u32).max(1),
+        headers.len() as u16 - 1,
+    )?;
     table_print(ws, 0, true)?;
     Ok(())
 }
@@ -471,20 +739,35 @@ fn ledger_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
 /// Saves a workbook without ever leaving a half-written file where the old one was: write
 /// beside it, then rename. Refuses when Excel has the target open (`~$` lock beside it).
 pub fn save_atomic(wb: &mut Workbook, path: &Path) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
     if dir.join(format!("~${name}")).exists() {
-        bail!("出力ファイル {} は Excel で開かれています。Excel で閉じてから、もう一度実行してください", path.display());
+        bail!(
+            "出力ファイル {} は Excel で開かれています。Excel で閉じてから、もう一度実行してください",
+            path.display()
+        );
     }
     if !dir.exists() {
-        std::fs::create_dir_all(dir).with_context(|| format!("出力先フォルダ {} を作れません", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("出力先フォルダ {} を作れません", dir.display()))?;
     }
-    let buf = wb.save_to_buffer().with_context(|| format!("出力ファイル {} を作れません", path.display()))?;
+    let buf = wb
+        .save_to_buffer()
+        .with_context(|| format!("出力ファイル {} を作れません", path.display()))?;
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = std::fs::write(&tmp, &buf).and_then(|_| std::fs::rename(&tmp, path));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
-        bail!("出力ファイル {} に書き込めません({e})。ファイルが開かれていないか、書き込み権限があるか確認してください", path.display());
+        bail!(
+            "出力ファイル {} に書き込めません({e})。ファイルが開かれていないか、書き込み権限があるか確認してください",
+            path.display()
+        );
     }
     Ok(())
 }

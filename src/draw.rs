@@ -1,0 +1,450 @@
+//! Drawing a response sheet in the reference layout from the plan and (optionally) answers.
+//!
+//! One drawer serves every sheet kaito writes: the sample answers, the blank sheets sent out,
+//! and the project sheets of the council packet, so they all read back with the same reader.
+
+use crate::layout::Layout;
+use crate::period::{Half, Period, year_header};
+use crate::plan::{Plan, Project};
+use crate::write::{self, put_text};
+use anyhow::Result;
+use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Worksheet};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A value typed into an input cell: text, or a number as Excel stores it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Input {
+    Number(f64),
+    Text(String),
+}
+
+impl Input {
+    pub fn text(&self) -> String {
+        match self {
+            Input::Number(n) => crate::grid::Value::Number(*n).text(),
+            Input::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// What a department wrote (or what was read back from a sheet), to draw into the sheet.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Answers {
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub person: Option<String>,
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// Per activity, per half-year (`2021H1`): the status as typed.
+    #[serde(default)]
+    pub statuses: Vec<BTreeMap<String, Input>>,
+    #[serde(default)]
+    pub progress: Option<String>,
+    #[serde(default)]
+    pub results: Vec<Option<String>>,
+    #[serde(default)]
+    pub countermeasures: Option<String>,
+    /// Per fiscal year (`2020`): the amount as typed, and what produced it.
+    #[serde(default)]
+    pub effect: BTreeMap<i32, Input>,
+    #[serde(default)]
+    pub basis: BTreeMap<i32, String>,
+}
+
+/// How to draw: the reference layout merges cells; departments' copies sometimes lose the
+/// merges or gain blank rows, and tests draw those variants with the same code.
+#[derive(Debug, Clone)]
+pub struct DrawOptions {
+    pub merge: bool,
+    /// Blank rows inserted before each block (as departments insert rows).
+    pub spacer_rows: u32,
+}
+
+impl Default for DrawOptions {
+    fn default() -> Self {
+        DrawOptions {
+            merge: true,
+            spacer_rows: 0,
+        }
+    }
+}
+
+struct Styles {
+    title: Format,
+    label: Format,
+    label_center: Format,
+    text: Format,
+    input: Format,
+    amount_input: Format,
+}
+
+fn styles() -> Styles {
+    let base = Format::new()
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_text_wrap();
+    let label = base.clone().set_background_color(Color::RGB(0xE7E6E6));
+    let input = base.clone().set_background_color(Color::RGB(0xFFF9DB));
+    Styles {
+        title: Format::new()
+            .set_bold()
+            .set_font_size(13)
+            .set_align(FormatAlign::Center),
+        label_center: label.clone().set_align(FormatAlign::Center),
+        label,
+        text: base.clone(),
+        amount_input: input
+            .clone()
+            .set_num_format(write::AMOUNT_FORMAT)
+            .set_align(FormatAlign::Right),
+        input,
+    }
+}
+
+/// Writes `text` over rows r1..=r2, columns c1..=c2: merged when asked (and when it is more
+/// than one cell), else into the top-left cell with the others left blank but formatted.
+fn span(
+    ws: &mut Worksheet,
+    opts: &DrawOptions,
+    (r1, c1, r2, c2): (u32, u16, u32, u16),
+    text: &str,
+    f: &Format,
+) -> Result<()> {
+    if opts.merge && (r1 != r2 || c1 != c2) {
+        ws.merge_range(r1, c1, r2, c2, "", f)?;
+    } else {
+        for r in r1..=r2 {
+            for c in c1..=c2 {
+                ws.write_blank(r, c, f)?;
+            }
+        }
+    }
+    if !text.is_empty() {
+        put_text(ws, r1, c1, text, f)?;
+    }
+    Ok(())
+}
+
+fn span_input(
+    ws: &mut Worksheet,
+    opts: &DrawOptions,
+    area: (u32, u16, u32, u16),
+    value: Option<&Input>,
+    f: &Format,
+) -> Result<()> {
+    span(ws, opts, area, "", f)?;
+    match value {
+        Some(Input::Number(n)) => {
+            ws.write_number_with_format(area.0, area.1, *n, f)?;
+        }
+        Some(Input::Text(t)) if !t.is_empty() => put_text(ws, area.0, area.1, t, f)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Where things landed, for defined names, highlighting and tests.
+#[derive(Debug, Clone, Default)]
+pub struct Drawn {
+    pub last_row: u32,
+    pub last_col: u16,
+    /// (row, col) of the first cell of each block: code, progress, countermeasures…
+    pub cells: BTreeMap<&'static str, (u32, u16)>,
+}
+
+/// Draws one project's response sheet for `period`.
+pub fn response_sheet(
+    ws: &mut Worksheet,
+    plan: &Plan,
+    project: &Project,
+    period: Period,
+    answers: &Answers,
+    layout: &Layout,
+    opts: &DrawOptions,
+) -> Result<Drawn> {
+    let l = &layout.labels;
+    let g = &layout.geometry;
+    let s = styles();
+    let years = project.years(plan);
+    let lc = g.label_columns; // label columns (A..C)
+    let first_year_col = lc;
+    let narrative = lc + 2 * years.len() as u16; // L
+    let last = narrative;
+    let mut drawn = Drawn {
+        last_col: last,
+        ..Default::default()
+    };
+
+    for (i, w) in g.label_widths.iter().enumerate() {
+        ws.set_column_width(i as u16, *w)?;
+    }
+    for c in first_year_col..narrative {
+        ws.set_column_width(c, g.half_width)?;
+    }
+    ws.set_column_width(narrative, g.narrative_width)?;
+
+    let mut r = 0u32;
+    span(
+        ws,
+        opts,
+        (r, 0, r, last),
+        &format!("{} {}", plan.name, l.title_suffix),
+        &s.title,
+    )?;
+    r += 1;
+    span(
+        ws,
+        opts,
+        (r, 0, r, last),
+        &format!(
+            "< {}[{}] >",
+            crate::period::era_year(period.fiscal_year),
+            period.half.label()
+        ),
+        &s.title,
+    )?;
+    r += 1;
+    let right = last.saturating_sub(3);
+    span(
+        ws,
+        opts,
+        (r, 0, r, right - 1),
+        &plan.theme_title(project.theme),
+        &s.text,
+    )?;
+    span(ws, opts, (r, right, r, last), &l.direction, &s.label_center)?;
+    r += 1;
+    span(ws, opts, (r, 0, r, right - 1), &project.title(), &s.text)?;
+    let mark = |b: bool| {
+        if b {
+            layout.marks.yes.as_str()
+        } else {
+            layout.marks.no.as_str()
+        }
+    };
+    put_text(ws, r, right, &l.priority, &s.label_center)?;
+    put_text(ws, r, right + 1, mark(project.priority), &s.label_center)?;
+    put_text(ws, r, right + 2, &l.fiscal, &s.label_center)?;
+    put_text(ws, r, right + 3, mark(project.fiscal), &s.label_center)?;
+    r += 1;
+
+    // Identity row: code, then the three contact fields the department fills.
+    put_text(ws, r, 0, &l.code, &s.label)?;
+    span(ws, opts, (r, 1, r, 2), &project.code, &s.text)?;
+    drawn.cells.insert("code", (r, 1));
+    let id_fields: [(&str, &Option<String>, &'static str); 3] = [
+        (&l.department, &answers.department, "department"),
+        (&l.person, &answers.person, "person"),
+        (&l.contact, &answers.contact, "contact"),
+    ];
+    let mut c = 3u16;
+    for (i, (label, value, key)) in id_fields.iter().enumerate() {
+        put_text(ws, r, c, label, &s.label)?;
+        let end = if i == 2 { last.max(c + 2) } else { c + 2 };
+        span_input(
+            ws,
+            opts,
+            (r, c + 1, r, end),
+            value.as_ref().map(|v| Input::Text(v.clone())).as_ref(),
+            &s.input,
+        )?;
+        drawn.cells.insert(key, (r, c + 1));
+        c += 3;
+    }
+    r += 1;
+    put_text(ws, r, 0, &l.purpose, &s.label)?;
+    span(ws, opts, (r, 1, r, last), &project.purpose, &s.text)?;
+    ws.set_row_height(r, 30)?;
+    r += 1;
+    put_text(ws, r, 0, &l.overview, &s.label)?;
+    span(ws, opts, (r, 1, r, last), &project.overview, &s.text)?;
+    ws.set_row_height(r, 30)?;
+    r += 1 + opts.spacer_rows;
+
+    // Activities.
+    span(ws, opts, (r, 0, r, narrative - 1), &l.activities, &s.label)?;
+    put_text(
+        ws,
+        r,
+        narrative,
+        &format!("{}{}", period.japanese(), l.progress_suffix),
+        &s.label_center,
+    )?;
+    r += 1;
+    let head = r;
+    span(
+        ws,
+        opts,
+        (r, 0, r + 1, lc - 1),
+        &l.activity_name,
+        &s.label_center,
+    )?;
+    for (i, y) in years.iter().enumerate() {
+        let c = first_year_col + 2 * i as u16;
+        span(
+            ws,
+            opts,
+            (r, c, r, c + 1),
+            &year_header(*y),
+            &s.label_center,
+        )?;
+        put_text(ws, r + 1, c, &l.first_half, &s.label_center)?;
+        put_text(ws, r + 1, c + 1, &l.second_half, &s.label_center)?;
+    }
+    r += 2;
+    for (i, a) in project.activities.iter().enumerate() {
+        r += if i > 0 { opts.spacer_rows } else { 0 };
+        span(ws, opts, (r, 0, r + 1, lc - 2), &a.name, &s.text)?;
+        put_text(ws, r, lc - 1, &l.schedule, &s.label_center)?;
+        put_text(ws, r + 1, lc - 1, &l.status, &s.label_center)?;
+        for (j, y) in years.iter().enumerate() {
+            let c = first_year_col + 2 * j as u16;
+            span(
+                ws,
+                opts,
+                (r, c, r, c + 1),
+                a.schedule.get(y).map(String::as_str).unwrap_or(""),
+                &s.text,
+            )?;
+            for (k, half) in [Half::First, Half::Second].into_iter().enumerate() {
+                let p = Period::new(*y, half);
+                let value = answers.statuses.get(i).and_then(|m| m.get(&p.code()));
+                let f = if p <= period { &s.input } else { &s.text };
+                span_input(
+                    ws,
+                    opts,
+                    (r + 1, c + k as u16, r + 1, c + k as u16),
+                    value,
+                    f,
+                )?;
+                if p == period && i == 0 {
+                    drawn.cells.insert("status", (r + 1, c + k as u16));
+                }
+            }
+        }
+        ws.set_row_height(r, 27)?;
+        ws.set_row_height(r + 1, 18)?;
+        r += 2;
+    }
+    let progress_end = (r - 1).max(head + 1);
+    span_input(
+        ws,
+        opts,
+        (head, narrative, progress_end, narrative),
+        answers
+            .progress
+            .as_ref()
+            .map(|t| Input::Text(t.clone()))
+            .as_ref(),
+        &s.input,
+    )?;
+    drawn.cells.insert("progress", (head, narrative));
+    r += opts.spacer_rows;
+
+    // Outcomes.
+    span(ws, opts, (r, 0, r, narrative - 1), &l.outcomes, &s.label)?;
+    put_text(ws, r, narrative, &l.countermeasures, &s.label_center)?;
+    r += 1;
+    let ohead = r;
+    put_text(ws, r, 0, &l.target_year, &s.label_center)?;
+    span(ws, opts, (r, 1, r, lc - 1), &l.target_text, &s.label_center)?;
+    span(
+        ws,
+        opts,
+        (r, first_year_col, r, narrative - 1),
+        &l.result,
+        &s.label_center,
+    )?;
+    r += 1;
+    for (i, o) in project.outcomes.iter().enumerate() {
+        put_text(ws, r, 0, &o.target_year, &s.text)?;
+        span(ws, opts, (r, 1, r, lc - 1), &o.text, &s.text)?;
+        let result = answers.results.get(i).cloned().flatten().map(Input::Text);
+        span_input(
+            ws,
+            opts,
+            (r, first_year_col, r, narrative - 1),
+            result.as_ref(),
+            &s.input,
+        )?;
+        if i == 0 {
+            drawn.cells.insert("result", (r, first_year_col));
+        }
+        ws.set_row_height(r, 40)?;
+        r += 1;
+    }
+    let cm_end = (r - 1).max(ohead);
+    span_input(
+        ws,
+        opts,
+        (ohead, narrative, cm_end, narrative),
+        answers
+            .countermeasures
+            .as_ref()
+            .map(|t| Input::Text(t.clone()))
+            .as_ref(),
+        &s.input,
+    )?;
+    drawn.cells.insert("countermeasures", (ohead, narrative));
+    r += opts.spacer_rows;
+
+    // Fiscal effect.
+    span(ws, opts, (r, 0, r, last), &l.effect, &s.label)?;
+    r += 1;
+    span(ws, opts, (r, 0, r, lc - 1), &l.effect_year, &s.label_center)?;
+    for (i, y) in years.iter().enumerate() {
+        let c = first_year_col + 2 * i as u16;
+        span(
+            ws,
+            opts,
+            (r, c, r, c + 1),
+            &year_header(*y),
+            &s.label_center,
+        )?;
+    }
+    r += 1;
+    span(ws, opts, (r, 0, r, lc - 2), &l.effect_amount, &s.label)?;
+    put_text(ws, r, lc - 1, &l.result, &s.label_center)?;
+    for (i, y) in years.iter().enumerate() {
+        let c = first_year_col + 2 * i as u16;
+        span_input(
+            ws,
+            opts,
+            (r, c, r, c + 1),
+            answers.effect.get(y),
+            &s.amount_input,
+        )?;
+        if *y == period.effect_year() {
+            drawn.cells.insert("effect", (r, c));
+        }
+    }
+    r += 1;
+    span(ws, opts, (r, 0, r, lc - 2), &l.effect_basis, &s.label)?;
+    put_text(ws, r, lc - 1, &l.result, &s.label_center)?;
+    for (i, y) in years.iter().enumerate() {
+        let c = first_year_col + 2 * i as u16;
+        span_input(
+            ws,
+            opts,
+            (r, c, r, c + 1),
+            answers
+                .basis
+                .get(y)
+                .map(|t| Input::Text(t.clone()))
+                .as_ref(),
+            &s.input,
+        )?;
+    }
+    ws.set_row_height(r, 30)?;
+    drawn.last_row = r;
+
+    ws.set_paper_size(9);
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_print_area(0, 0, r, last)?;
+    ws.set_footer(format!("&L{}&R&P / &N", project.code));
+    Ok(drawn)
+}
