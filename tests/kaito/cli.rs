@@ -1,0 +1,1 @@
+//! The real executable on copies of samples/.

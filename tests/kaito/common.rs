@@ -1,0 +1,118 @@
+//! Helpers shared by the integration tests.
+
+use kaito::draw::{self, Answers, DrawOptions, Input};
+use kaito::finding::Finding;
+use kaito::grid::Limits;
+use kaito::intake;
+use kaito::layout::Layout;
+use kaito::period::Period;
+use kaito::plan::{self, Plan};
+use kaito::validate::{self, Context};
+use rust_xlsxwriter::Workbook;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn reference(name: &str) -> PathBuf {
+    root().join("../shared/reference").join(name)
+}
+
+pub fn sample_plan() -> Plan {
+    plan::load(&root().join("samples/計画.xlsx")).expect("samples plan").plan
+}
+
+pub fn p2021h1() -> Period {
+    Period::parse("2021H1").unwrap()
+}
+
+/// Reads every response sheet of a file and checks it; returns (rule, project, cell) tuples
+/// of all findings, and the findings themselves.
+pub fn check_file(path: &Path, plan: &Plan, period: Period) -> (Vec<(String, String, String)>, Vec<Finding>, intake::ReadFile) {
+    let layout = Layout::bundled();
+    let read = intake::read_file(path, &path.display().to_string(), &layout, &Limits::default());
+    let ctx = Context { plan, period, hints: layout.hints() };
+    let mut findings = read.findings.clone();
+    for s in &read.sheets {
+        findings.extend(validate::check_sheet(s, "f", &ctx));
+    }
+    let tuples = findings
+        .iter()
+        .map(|f| (f.rule.to_string(), f.project.clone().unwrap_or_default(), f.cell.clone().unwrap_or_default()))
+        .collect();
+    (tuples, findings, read)
+}
+
+/// Non-info findings as (rule, cell), sorted.
+pub fn problems(findings: &[Finding]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = findings
+        .iter()
+        .filter(|f| f.severity != kaito::finding::Severity::Info)
+        .map(|f| (f.rule.to_string(), f.cell.clone().unwrap_or_default()))
+        .collect();
+    v.sort();
+    v
+}
+
+pub fn t(s: &str) -> Input {
+    Input::Text(s.to_string())
+}
+
+/// A complete, correct answer for a project of the samples' plan in 2021H1: every due status
+/// 概ね順調, narrative, responder, and the effect when the project is 財政健全化.
+pub fn good_answers(plan: &Plan, code: &str) -> Answers {
+    let p = plan.project(code).unwrap();
+    let period = p2021h1();
+    let statuses = p
+        .activities
+        .iter()
+        .map(|a| {
+            period
+                .halves_since(plan.start_year)
+                .into_iter()
+                .filter(|h| a.is_scheduled(h.fiscal_year))
+                .map(|h| (h.code(), t("概ね順調")))
+                .collect::<BTreeMap<_, _>>()
+        })
+        .collect();
+    let mut a = Answers {
+        department: Some(p.responding_department().to_string()),
+        person: Some("担当 一郎".into()),
+        contact: Some("内線2000".into()),
+        statuses,
+        progress: Some("計画どおり取組を進めました。".into()),
+        results: p.outcomes.iter().map(|_| Some("-".to_string())).collect(),
+        ..Default::default()
+    };
+    if p.fiscal && p.years(plan).contains(&period.effect_year()) {
+        a.effect.insert(period.effect_year(), Input::Number(1000.0));
+        a.basis.insert(period.effect_year(), "委託化".into());
+    }
+    a
+}
+
+/// Draws one sheet into `dir/name`.
+pub fn draw_file(dir: &Path, name: &str, plan: &Plan, code: &str, period: Period, answers: &Answers, opts: &DrawOptions, sheet: &str) -> PathBuf {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name(sheet).unwrap();
+    draw::response_sheet(ws, plan, plan.project(code).unwrap(), period, answers, &Layout::bundled(), opts).unwrap();
+    let path = dir.join(name);
+    wb.save(&path).unwrap();
+    path
+}
+
+/// Copies a folder tree (files keep their bytes; modification times are set from the source).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}

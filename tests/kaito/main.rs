@@ -1,0 +1,7 @@
+//! The integration tests: one binary. `reference` reads the shared reference sheets, `rules`
+//! breaks each rule on a drawn sheet, `cli` runs the real executable on copies of samples/.
+
+mod cli;
+mod common;
+mod reference;
+mod rules;
