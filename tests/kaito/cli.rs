@@ -1,1 +1,162 @@
-//! The real executable on copies of samples/.
+//! The real executable on copies of samples/: the whole job, as a user runs it.
+
+use crate::common::*;
+use calamine::{Data, Reader, open_workbook_auto};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn kaito(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kaito")).args(args).current_dir(dir).output().expect("run kaito")
+}
+
+fn samples() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("samples"), dir.path());
+    dir
+}
+
+fn sheet(path: &Path, name: &str) -> calamine::Range<Data> {
+    let mut wb = open_workbook_auto(path).unwrap();
+    wb.worksheet_range(name).unwrap()
+}
+
+fn cell(r: &calamine::Range<Data>, row: u32, col: u32) -> Data {
+    r.get_value((row, col)).cloned().unwrap_or(Data::Empty)
+}
+
+fn row_of(r: &calamine::Range<Data>, col: u32, text: &str) -> u32 {
+    (0..r.height() as u32).find(|row| cell(r, *row, col) == Data::String(text.into())).unwrap_or_else(|| panic!("{text} not found"))
+}
+
+#[test]
+fn consolidate_the_samples() {
+    let dir = samples();
+    let out = kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx", "--json", "summary.json"], dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("事業: 計画 29 件、提出 28 件、未提出 1 件"), "{stdout}");
+    assert!(stdout.contains("827,080 千円"));
+    assert!(stdout.contains("回答/0703-05_定員適正化事業.xlsx › 0703-05!L9: エラー[progress-missing]"));
+
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap()).unwrap();
+    assert_eq!(json["period"], serde_json::json!({"fiscal_year": 2021, "half": 1}));
+    assert_eq!(json["planned"], 29);
+    assert_eq!(json["submitted"], 28);
+    assert_eq!(json["missing"], serde_json::json!([{"project": "0701-06", "name": "見附台周辺地区整備(平塚文化芸術ホール等)事業", "department": "都市整備課"}]));
+    // 令和2年度 effect per theme, summed by hand from the published report:
+    // (1) 14,235 + 51,640 + 23,084; (2) 47,245 + 117,248; (3) 8,777;
+    // (4) 456,350 + 30,561 + 25,620 + 41,122 + 11,198; (5) and (6) none.
+    let by_theme = &json["effect_totals"]["by_theme"];
+    assert_eq!(by_theme["1"]["2020"], 88959);
+    assert_eq!(by_theme["2"]["2020"], 164493);
+    assert_eq!(by_theme["3"]["2020"], 8777);
+    assert_eq!(by_theme["4"]["2020"], 564851);
+    assert!(by_theme.get("5").is_none() && by_theme.get("6").is_none());
+    assert_eq!(json["effect_totals"]["total"]["2020"], 827080);
+    assert_eq!(json["status_counts"]["total"]["遅れ"], 2);
+    assert_eq!(json["status_counts"]["by_theme"]["1"]["未着手"], 1);
+
+    let errors: BTreeSet<(String, String, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| (f["rule"].as_str().unwrap().into(), f["project"].as_str().unwrap_or("").into(), f["cell"].as_str().unwrap_or("").into()))
+        .collect();
+    let want: BTreeSet<(String, String, String)> = [
+        ("countermeasures-missing", "0706-03", "L18"),
+        ("period-mismatch", "0703-02", "A2"),
+        ("progress-missing", "0703-05", "L9"),
+        ("status-code", "0701-03", "F12"),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(errors, want);
+    let files = json["files"].as_array().unwrap();
+    assert_eq!(files.len(), 32);
+    let outcome = |name: &str| files.iter().find(|f| f["path"].as_str().unwrap().ends_with(name)).unwrap()["outcome"].clone();
+    assert_eq!(outcome("メモ.txt"), "ignored");
+    assert_eq!(outcome("~$0701-01_民間活力活用事業.xlsx"), "ignored");
+    assert_eq!(outcome("0703-02_職員提案(前回分).xlsx"), "rejected");
+    assert_eq!(outcome("タブレット端末活用事業.xlsx"), "accepted");
+    let dup = files.iter().filter(|f| f["path"].as_str().unwrap().contains("0706-02")).map(|f| f["outcome"].as_str().unwrap().to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(dup, ["accepted".to_string(), "duplicate".to_string()].into());
+
+    // The workbook, read back.
+    let book = dir.path().join("集計.xlsx");
+    let mut wb = open_workbook_auto(&book).unwrap();
+    assert_eq!(wb.sheet_names(), ["概要", "事業一覧", "進捗状況", "効果額", "未提出", "要確認", "明細", "受付記録"]);
+    let effect = sheet(&book, "効果額");
+    assert_eq!(cell(&effect, 0, 2), Data::String("令和2年度(2020年度)".into()));
+    for (row, want) in [(1, 88959.0), (2, 164493.0), (3, 8777.0), (4, 564851.0), (5, 0.0), (6, 0.0), (7, 827080.0)] {
+        assert_eq!(cell(&effect, row, 2), Data::Float(want), "row {row}");
+    }
+    assert_eq!(cell(&effect, 7, 1), Data::String("合計".into()));
+    let status = sheet(&book, "進捗状況");
+    let total_row = row_of(&status, 1, "合計");
+    assert_eq!(cell(&status, 0, 4), Data::String("遅れ".into()));
+    assert_eq!(cell(&status, total_row, 4), Data::Float(2.0));
+    let summary = sheet(&book, "概要");
+    assert_eq!(cell(&summary, row_of(&summary, 0, "提出"), 1), Data::Float(28.0));
+    assert_eq!(cell(&summary, row_of(&summary, 0, "エラー"), 1), Data::Float(4.0));
+    let list = sheet(&book, "事業一覧");
+    let r = row_of(&list, 0, "0704-08");
+    let effect_col = (0..list.width() as u32).find(|c| matches!(cell(&list, 0, *c), Data::String(s) if s.starts_with("効果額"))).unwrap();
+    assert_eq!(cell(&list, r, effect_col), Data::Float(11198.0));
+    let r = row_of(&list, 0, "0701-06");
+    assert_eq!(cell(&list, r, 6), Data::String("未提出".into()));
+    let missing = sheet(&book, "未提出");
+    assert_eq!(cell(&missing, 1, 0), Data::String("都市整備課".into()));
+    assert_eq!(cell(&missing, 1, 1), Data::String("0701-06".into()));
+    let ledger = sheet(&book, "受付記録");
+    assert_eq!(ledger.height(), 33, "one row per file found, after the header");
+    let findings = sheet(&book, "要確認");
+    assert!((1..findings.height() as u32).any(|r| cell(&findings, r, 1) == Data::String("status-code".into()) && cell(&findings, r, 5) == Data::String("F12".into())));
+    // 明細: one row per status; the 0701-07 遅れ of 2021H1 is there with its cell.
+    let detail = sheet(&book, "明細");
+    assert!((1..detail.height() as u32).any(|r| cell(&detail, r, 0) == Data::String("0701-07".into())
+        && cell(&detail, r, 5) == Data::Float(2021.0)
+        && cell(&detail, r, 6) == Data::Float(1.0)
+        && cell(&detail, r, 9) == Data::String("遅れ".into())
+        && cell(&detail, r, 12) == Data::String("F12".into())));
+}
+
+#[test]
+fn check_reads_the_period_from_the_sheets() {
+    let dir = samples();
+    let out = kaito(&["check", "--plan", "計画.xlsx", "回答"], dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.contains("報告期間 令和3年度上半期(回答票"), "{stdout}");
+    let quiet = kaito(&["check", "--plan", "計画.xlsx", "--quiet", "回答"], dir.path());
+    let q = String::from_utf8_lossy(&quiet.stdout);
+    assert!(!q.contains("警告[") && q.contains("エラー[status-code]"), "{q}");
+    let verbose = kaito(&["check", "--plan", "計画.xlsx", "--verbose", "回答"], dir.path());
+    assert!(String::from_utf8_lossy(&verbose.stdout).contains("情報[normalized]"));
+}
+
+#[test]
+fn clean_inputs_exit_zero_and_bad_runs_exit_two() {
+    let dir = samples();
+    let ok = kaito(&["check", "--plan", "計画.xlsx", "--period", "R3上半期", "回答/0701-01_民間活力活用事業.xlsx"], dir.path());
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stdout));
+    let no_plan = kaito(&["check", "--plan", "ない.xlsx", "回答"], dir.path());
+    assert_eq!(no_plan.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_plan.stderr).contains("ない.xlsx"));
+    let bad_period = kaito(&["check", "--plan", "計画.xlsx", "--period", "2021", "回答"], dir.path());
+    assert_eq!(bad_period.status.code(), Some(2));
+}
+
+#[test]
+fn output_open_in_excel_is_left_intact() {
+    let dir = samples();
+    std::fs::write(dir.path().join("集計.xlsx"), b"previous").unwrap();
+    std::fs::write(dir.path().join("~$集計.xlsx"), b"lock").unwrap();
+    let out = kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("集計.xlsx"));
+    assert_eq!(std::fs::read(dir.path().join("集計.xlsx")).unwrap(), b"previous");
+}
