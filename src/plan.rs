@@ -468,8 +468,31 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         c("目的・目標"),
         c("事業の概要"),
     );
+    let mut first_row: BTreeMap<String, u32> = BTreeMap::new();
     for r in t.rows() {
         let code = fold(&t.text(r, cc));
+        if let Some(first) = first_row.get(&code) {
+            findings.push(
+                plan_finding(
+                    "plan-duplicate-code",
+                    file,
+                    &g.name,
+                    Some(a1(r, cc.unwrap_or(0))),
+                    format!(
+                        "事業コード {code} が {} 行目と {} 行目で重複しています(「{}」)。{} 行目の事業だけを使います。事業ごとに別のコードを付けるか、1行にまとめてください",
+                        first + 1,
+                        r + 1,
+                        t.text(r, namec),
+                        first + 1
+                    ),
+                )
+                .project(code.clone()),
+            );
+            continue;
+        }
+        if !code.is_empty() {
+            first_row.insert(code.clone(), r);
+        }
         if code.is_empty() {
             findings.push(plan_finding(
                 "plan-project",

@@ -21,7 +21,9 @@ pub fn reference(name: &str) -> PathBuf {
 }
 
 pub fn sample_plan() -> Plan {
-    plan::load(&root().join("samples/計画.xlsx")).expect("samples plan").plan
+    plan::load(&root().join("samples/計画.xlsx"))
+        .expect("samples plan")
+        .plan
 }
 
 pub fn p2021h1() -> Period {
@@ -30,17 +32,40 @@ pub fn p2021h1() -> Period {
 
 /// Reads every response sheet of a file and checks it; returns (rule, project, cell) tuples
 /// of all findings, and the findings themselves.
-pub fn check_file(path: &Path, plan: &Plan, period: Period) -> (Vec<(String, String, String)>, Vec<Finding>, intake::ReadFile) {
+pub fn check_file(
+    path: &Path,
+    plan: &Plan,
+    period: Period,
+) -> (
+    Vec<(String, String, String)>,
+    Vec<Finding>,
+    intake::ReadFile,
+) {
     let layout = Layout::bundled();
-    let read = intake::read_file(path, &path.display().to_string(), &layout, &Limits::default());
-    let ctx = Context { plan, period, hints: layout.hints() };
+    let read = intake::read_file(
+        path,
+        &path.display().to_string(),
+        &layout,
+        &Limits::default(),
+    );
+    let ctx = Context {
+        plan,
+        period,
+        hints: layout.hints(),
+    };
     let mut findings = read.findings.clone();
     for s in &read.sheets {
         findings.extend(validate::check_sheet(s, "f", &ctx));
     }
     let tuples = findings
         .iter()
-        .map(|f| (f.rule.to_string(), f.project.clone().unwrap_or_default(), f.cell.clone().unwrap_or_default()))
+        .map(|f| {
+            (
+                f.rule.to_string(),
+                f.project.clone().unwrap_or_default(),
+                f.cell.clone().unwrap_or_default(),
+            )
+        })
         .collect();
     (tuples, findings, read)
 }
@@ -94,10 +119,28 @@ pub fn good_answers(plan: &Plan, code: &str) -> Answers {
 }
 
 /// Draws one sheet into `dir/name`.
-pub fn draw_file(dir: &Path, name: &str, plan: &Plan, code: &str, period: Period, answers: &Answers, opts: &DrawOptions, sheet: &str) -> PathBuf {
+pub fn draw_file(
+    dir: &Path,
+    name: &str,
+    plan: &Plan,
+    code: &str,
+    period: Period,
+    answers: &Answers,
+    opts: &DrawOptions,
+    sheet: &str,
+) -> PathBuf {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet().set_name(sheet).unwrap();
-    draw::response_sheet(ws, plan, plan.project(code).unwrap(), period, answers, &Layout::bundled(), opts).unwrap();
+    draw::response_sheet(
+        ws,
+        plan,
+        plan.project(code).unwrap(),
+        period,
+        answers,
+        &Layout::bundled(),
+        opts,
+    )
+    .unwrap();
     let path = dir.join(name);
     wb.save(&path).unwrap();
     path
