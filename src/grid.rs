@@ -257,6 +257,30 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
             ));
         }
     }
+    // calamine reserves room for the declared number of shared strings before reading them:
+    // a forged count would make it ask for gigabytes. Each string takes at least a dozen
+    // bytes of XML, so a count beyond the part's own size is a lie.
+    if let Ok(entry) = archive.by_name("xl/sharedStrings.xml") {
+        let size = entry.size();
+        let mut entry = entry;
+        let mut head = vec![0u8; 2048];
+        let n = read_up_to(&mut entry, &mut head);
+        let head = String::from_utf8_lossy(&head[..n]);
+        for attr in ["uniqueCount=\"", "count=\""] {
+            if let Some(i) = head.find(attr) {
+                let digits: String = head[i + attr.len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit())
+                    .collect();
+                let declared: u64 = digits.parse().unwrap_or(u64::MAX);
+                if declared > size / 8 + 16 {
+                    return Err(format!(
+                        "共有文字列の数の宣言({declared} 個)が中身の大きさと合いません。壊れているか、細工されたファイルのため読みません"
+                    ));
+                }
+            }
+        }
+    }
     if !names.iter().any(|n| n == "xl/workbook.xml") {
         return Err(
             "ZIP形式ですがExcelのブックではありません。Excelで開いて .xlsx で保存し直してください"

@@ -117,6 +117,15 @@ impl Out<'_> {
                 None,
             );
         }
+        if field.text().chars().count() > crate::write::MAX_CELL_CHARS {
+            self.push(
+                Severity::Warning,
+                "text-too-long",
+                Some(field),
+                format!("{what}が {} 文字あり、Excel の1セルの上限({} 文字)を超えています。集計ブックには先頭の {} 文字だけが入ります", field.text().chars().count(), crate::write::MAX_CELL_CHARS, crate::write::MAX_CELL_CHARS),
+                Some("文章を短くするか、別紙に分けてください".into()),
+            );
+        }
         if !field.joined_from.is_empty() {
             let cells: Vec<String> = field
                 .joined_from
@@ -314,6 +323,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                         done_before = true;
                     }
                 }
+                Status::Unknown { .. } if matches!(field.value, Value::Error(_)) => {} // reported as cell-error
                 Status::Unknown { text, suggestion } => out.push(
                     Severity::Error,
                     "status-code",
@@ -403,14 +413,15 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             );
         }
         match &parsed.amount {
-            Amount::Empty if due_year && *year == effect_year => out.push(
+            // A formula without a saved result is already an error of its own.
+            Amount::Empty if due_year && *year == effect_year && !e.amount.formula => out.push(
                 Severity::Error,
                 "effect-missing",
                 Some(&e.amount),
                 format!("{what}(千円)が空です。財政健全化事業は金額を、効果がない場合は「-」を入力してください"),
                 None,
             ),
-            Amount::Unreadable(raw) => out.push(
+            Amount::Unreadable(raw) if !matches!(e.amount.value, Value::Error(_)) => out.push(
                 Severity::Error,
                 "effect-unreadable",
                 Some(&e.amount),

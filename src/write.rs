@@ -287,7 +287,15 @@ fn project_list_sheet(
         .chain(c.accepted.iter().map(|a| a.sheet.activities.len()))
         .max()
         .unwrap_or(0);
-    let ey = c.period.effect_year();
+    let max_outcomes = c
+        .plan
+        .projects
+        .iter()
+        .map(|p| p.outcomes.len())
+        .chain(c.accepted.iter().map(|a| a.sheet.outcomes.len()))
+        .max()
+        .unwrap_or(0);
+    let years = effect_years(c);
     let mut headers: Vec<String> = [
         "事業コード",
         "視点",
@@ -302,27 +310,39 @@ fn project_list_sheet(
     .map(|s| s.to_string())
     .collect();
     let mut widths = vec![11.0, 6.0, 36.0, 28.0, 6.0, 8.0, 8.0, 30.0];
-    for i in 0..max_acts {
-        headers.push(format!("活動{}({})", i + 1, c.period.half.label()));
-        widths.push(11.0);
-    }
-    for (h, w) in [
-        (format!("効果額(千円) {}", year_header(ey)), 14.0),
-        ("主な取組内容".to_string(), 30.0),
-        ("取組状況等".to_string(), 50.0),
-        ("課題と対応策".to_string(), 40.0),
-        ("回答課(記入)".to_string(), 16.0),
-        ("担当者".to_string(), 12.0),
-        ("連絡先".to_string(), 12.0),
-        ("エラー".to_string(), 7.0),
-        ("警告".to_string(), 7.0),
-        ("要確認".to_string(), 7.0),
-    ] {
+    let mut push = |h: String, w: f64| {
         headers.push(h);
         widths.push(w);
+    };
+    for i in 0..max_acts {
+        push(format!("活動{}({})", i + 1, c.period.half.label()), 11.0);
+    }
+    // Every value a department typed has a column here, so that nothing they wrote is lost
+    // between their sheet and the council's workbook.
+    for y in &years {
+        push(format!("効果額(千円) {}", year_header(*y)), 14.0);
+    }
+    for y in &years {
+        push(format!("主な取組内容 {}", year_header(*y)), 24.0);
+    }
+    push("取組状況等".into(), 50.0);
+    push("課題と対応策".into(), 40.0);
+    for i in 0..max_outcomes {
+        push(format!("成果{}の実績", i + 1), 30.0);
+    }
+    for (h, w) in [
+        ("回答課(記入)", 16.0),
+        ("担当者", 12.0),
+        ("連絡先", 12.0),
+        ("エラー", 7.0),
+        ("警告", 7.0),
+        ("要確認", 7.0),
+    ] {
+        push(h.into(), w);
     }
     let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
     header_row(ws, 0, &hs, &widths, f)?;
+    let text_of = |fl: Option<&crate::read::Field>| fl.map(|x| x.text()).unwrap_or_default();
     let mut r = 1;
     for p in c.plan.ordered_projects() {
         let a = c.accepted_for(&p.code);
@@ -348,68 +368,83 @@ fn project_list_sheet(
             put_text(ws, r, col, &status_text(st, ctx), &f.text)?;
             col += 1;
         }
-        let effect = a.and_then(|a| a.sheet.effect.get(&ey));
-        match effect {
-            Some(e) => put_amount(
+        for y in &years {
+            match a.and_then(|a| a.sheet.effect.get(y)) {
+                Some(e) => put_amount(
+                    ws,
+                    r,
+                    col,
+                    &validate::amount_of(&e.amount).amount,
+                    &e.amount.text(),
+                    f,
+                )?,
+                None => {
+                    ws.write_blank(r, col, &f.text)?;
+                }
+            }
+            col += 1;
+        }
+        for y in &years {
+            put_text(
                 ws,
                 r,
                 col,
-                &validate::amount_of(&e.amount).amount,
-                &e.amount.text(),
-                f,
-            )?,
-            None => {
-                ws.write_blank(r, col, &f.text)?;
-            }
+                &text_of(a.and_then(|a| a.sheet.effect.get(y)).map(|e| &e.basis)),
+                &f.wrap,
+            )?;
+            col += 1;
         }
         put_text(
             ws,
             r,
-            col + 1,
-            &effect.map(|e| e.basis.text()).unwrap_or_default(),
-            &f.wrap,
-        )?;
-        let text_of = |fl: Option<&crate::read::Field>| fl.map(|x| x.text()).unwrap_or_default();
-        put_text(
-            ws,
-            r,
-            col + 2,
+            col,
             &text_of(a.and_then(|a| a.sheet.progress.as_ref())),
             &f.wrap,
         )?;
         put_text(
             ws,
             r,
-            col + 3,
+            col + 1,
             &text_of(a.and_then(|a| a.sheet.countermeasures.as_ref())),
             &f.wrap,
         )?;
+        col += 2;
+        for i in 0..max_outcomes {
+            put_text(
+                ws,
+                r,
+                col,
+                &text_of(a.and_then(|a| a.sheet.outcomes.get(i)).map(|o| &o.result)),
+                &f.wrap,
+            )?;
+            col += 1;
+        }
         put_text(
             ws,
             r,
-            col + 4,
+            col,
             &text_of(a.and_then(|a| a.sheet.responding_department.as_ref())),
             &f.text,
         )?;
         put_text(
             ws,
             r,
-            col + 5,
+            col + 1,
             &text_of(a.and_then(|a| a.sheet.person.as_ref())),
             &f.text,
         )?;
         put_text(
             ws,
             r,
-            col + 6,
+            col + 2,
             &text_of(a.and_then(|a| a.sheet.contact.as_ref())),
             &f.text,
         )?;
         let fs = c.findings_for(&p.code);
         let n = |s: Severity| fs.iter().filter(|x| x.severity == s).count() as f64;
-        ws.write_number_with_format(r, col + 7, n(Severity::Error), &f.amount)?;
-        ws.write_number_with_format(r, col + 8, n(Severity::Warning), &f.amount)?;
-        ws.write_number_with_format(r, col + 9, fs.len() as f64, &f.amount)?;
+        ws.write_number_with_format(r, col + 3, n(Severity::Error), &f.amount)?;
+        ws.write_number_with_format(r, col + 4, n(Severity::Warning), &f.amount)?;
+        ws.write_number_with_format(r, col + 5, fs.len() as f64, &f.amount)?;
         r += 1;
     }
     ws.autofilter(0, 0, r.saturating_sub(1).max(1), hs.len() as u16 - 1)?;

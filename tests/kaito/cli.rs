@@ -144,7 +144,7 @@ fn consolidate_the_samples() {
 
     // The workbook, read back.
     let book = dir.path().join("集計.xlsx");
-    let mut wb = open_workbook_auto(&book).unwrap();
+    let wb = open_workbook_auto(&book).unwrap();
     assert_eq!(
         wb.sheet_names(),
         [

@@ -3,5 +3,7 @@
 
 mod cli;
 mod common;
+mod fixtures;
+mod intake;
 mod reference;
 mod rules;

@@ -1,0 +1,577 @@
+//! Intake that nothing can break: each hostile or broken input, built here, gets its outcome
+//! and its message; every run is safe to repeat.
+
+use crate::common::*;
+use crate::fixtures;
+use kaito::draw::{DrawOptions, Input};
+use kaito::grid::Limits;
+use kaito::intake::{self, Outcome};
+use kaito::layout::Layout;
+use std::path::{Path, PathBuf};
+
+fn read(path: &Path) -> intake::ReadFile {
+    intake::read_file(
+        path,
+        &path.display().to_string(),
+        &Layout::bundled(),
+        &Limits::default(),
+    )
+}
+
+fn rejected_with(path: &Path, words: &str) {
+    let r = read(path);
+    assert_eq!(r.record.outcome, Outcome::Rejected, "{path:?}");
+    let reason = r.record.reason.unwrap_or_default();
+    assert!(reason.contains(words), "{path:?}: {reason}");
+}
+
+/// A clean 0701-01 sheet as .xlsx bytes, and its grid.
+fn clean_sheet(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let plan = sample_plan();
+    let a = good_answers(&plan, "0701-01");
+    let p = draw_file(
+        dir,
+        "0701-01.xlsx",
+        &plan,
+        "0701-01",
+        p2021h1(),
+        &a,
+        &DrawOptions::default(),
+        "0701-01",
+    );
+    let bytes = std::fs::read(&p).unwrap();
+    (p, bytes)
+}
+
+#[test]
+fn broken_and_foreign_files_are_rejected_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (_, good) = clean_sheet(d);
+    std::fs::write(d.join("empty.xlsx"), b"").unwrap();
+    rejected_with(&d.join("empty.xlsx"), "ファイルが壊れています");
+    std::fs::write(d.join("half.xlsx"), &good[..good.len() / 2]).unwrap();
+    rejected_with(&d.join("half.xlsx"), "ファイルが壊れています");
+    std::fs::write(d.join("list.xlsx"), "事業コード,取組状況\n0701-01,順調\n").unwrap();
+    rejected_with(&d.join("list.xlsx"), ".xlsx 形式にして");
+    std::fs::write(
+        d.join("web.xls"),
+        "<html><body><table><tr><td>0701-01</td></tr></table></body></html>",
+    )
+    .unwrap();
+    rejected_with(&d.join("web.xls"), "Webページ");
+    std::fs::write(
+        d.join("locked.xlsx"),
+        fixtures::cfb_with(&[
+            ("EncryptionInfo", b"\x04\x00\x04\x00"),
+            ("EncryptedPackage", &[7u8; 600]),
+        ]),
+    )
+    .unwrap();
+    rejected_with(&d.join("locked.xlsx"), "パスワード");
+}
+
+#[test]
+fn lock_files_and_non_excel_files_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    clean_sheet(d);
+    std::fs::write(d.join("~$0701-01.xlsx"), [0u8; 165]).unwrap();
+    std::fs::write(d.join("readme.txt"), "メモ").unwrap();
+    let files = intake::discover(&[d.to_path_buf()]).unwrap();
+    let all = intake::read_all(&files, &Layout::bundled(), &Limits::default());
+    assert_eq!(all.len(), 3);
+    let lock = all.iter().find(|r| r.record.shown.contains("~$")).unwrap();
+    assert_eq!(lock.record.outcome, Outcome::Ignored);
+    let warn = &lock.findings[0];
+    assert_eq!(warn.rule, "file-open-in-excel");
+    assert!(warn.message.contains("0701-01.xlsx") && warn.message.contains("保存されていない変更"));
+    assert_eq!(
+        all.iter()
+            .find(|r| r.record.shown.ends_with("readme.txt"))
+            .unwrap()
+            .record
+            .outcome,
+        Outcome::Ignored
+    );
+}
+
+#[test]
+fn xls_and_ods_read_like_xlsx_and_excel95_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (xlsx, bytes) = clean_sheet(d);
+    let grid = kaito::grid::open(&bytes, &Limits::default())
+        .unwrap()
+        .sheets
+        .remove(0);
+    std::fs::write(d.join("a.ods"), fixtures::ods(&grid)).unwrap();
+    std::fs::write(d.join("a.xls"), fixtures::xls(&grid)).unwrap();
+    std::fs::write(
+        d.join("old.xls"),
+        fixtures::xls_with_stream(&grid, "Book", 0x0500),
+    )
+    .unwrap();
+    let plan = sample_plan();
+    let (_, base, base_read) = check_file(&xlsx, &plan, p2021h1());
+    assert!(problems(&base).is_empty());
+    for name in ["a.ods", "a.xls"] {
+        let (_, findings, r) = check_file(&d.join(name), &plan, p2021h1());
+        assert_eq!(r.sheets.len(), 1, "{name}: {:?}", r.record.reason);
+        assert!(problems(&findings).is_empty(), "{name}: {findings:?}");
+        let (x, y) = (&base_read.sheets[0], &r.sheets[0]);
+        assert_eq!(x.code.text(), y.code.text());
+        assert_eq!(
+            x.progress.as_ref().unwrap().text(),
+            y.progress.as_ref().unwrap().text()
+        );
+        assert_eq!(x.effect[&2020].amount.value, y.effect[&2020].amount.value);
+        let sx: Vec<_> = x
+            .activities
+            .iter()
+            .flat_map(|a| a.status.iter().map(|(p, f)| (*p, f.text(), f.a1())))
+            .collect();
+        let sy: Vec<_> = y
+            .activities
+            .iter()
+            .flat_map(|a| a.status.iter().map(|(p, f)| (*p, f.text(), f.a1())))
+            .collect();
+        assert_eq!(sx, sy, "{name}");
+    }
+    rejected_with(&d.join("old.xls"), "Excel 95");
+}
+
+#[test]
+fn macros_are_noted_never_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, bytes) = clean_sheet(dir.path());
+    let mut src = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut out);
+        for i in 0..src.len() {
+            z.raw_copy_file(src.by_index_raw(i).unwrap()).unwrap();
+        }
+        z.start_file(
+            "xl/vbaProject.bin",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        std::io::Write::write_all(&mut z, b"Attribute VB_Name = \"Module1\"").unwrap();
+        z.finish().unwrap();
+    }
+    let p = dir.path().join("0701-01.xlsm");
+    std::fs::write(&p, out.into_inner()).unwrap();
+    let r = read(&p);
+    assert_eq!(r.sheets.len(), 1);
+    assert!(r.findings.iter().any(|f| f.rule == "macros"));
+}
+
+#[test]
+fn zip_bombs_doctype_and_absurd_string_counts_are_refused_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (_, bytes) = clean_sheet(d);
+    // A sheet that inflates past the limit (the limit is an option; here 1 MiB).
+    let bomb = fixtures::patch_zip(&bytes, "xl/worksheets/sheet1.xml", |x| {
+        x.replacen(
+            "<sheetData>",
+            &format!("<sheetData>{}", " ".repeat(2 << 20)),
+            1,
+        )
+    });
+    std::fs::write(d.join("bomb.xlsx"), &bomb).unwrap();
+    assert!(bomb.len() < 200_000);
+    let limits = Limits {
+        max_inflated_bytes: 1 << 20,
+        ..Limits::default()
+    };
+    let r = intake::read_file(
+        &d.join("bomb.xlsx"),
+        "bomb.xlsx",
+        &Layout::bundled(),
+        &limits,
+    );
+    assert_eq!(r.record.outcome, Outcome::Rejected);
+    assert!(
+        r.record.reason.as_deref().unwrap().contains("上限 1048576"),
+        "{:?}",
+        r.record.reason
+    );
+
+    let dtd = fixtures::patch_zip(&bytes, "xl/worksheets/sheet1.xml", |x| {
+        x.replacen(
+            "?>",
+            "?><!DOCTYPE lol [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;\">]>",
+            1,
+        )
+    });
+    std::fs::write(d.join("dtd.xlsx"), dtd).unwrap();
+    rejected_with(&d.join("dtd.xlsx"), "DOCTYPE");
+
+    let sst = fixtures::patch_zip(&bytes, "xl/sharedStrings.xml", |x| {
+        let start = x.find("count=\"").unwrap();
+        let end = x[start..].find('>').unwrap() + start;
+        format!(
+            "{}count=\"4000000000\" uniqueCount=\"4000000000\"{}",
+            &x[..start],
+            &x[end..]
+        )
+    });
+    std::fs::write(d.join("sst.xlsx"), sst).unwrap();
+    rejected_with(&d.join("sst.xlsx"), "共有文字列");
+}
+
+#[test]
+fn a_value_in_xfd1048576_costs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "事業コード").unwrap();
+    ws.write_string(0, 1, "0701-01").unwrap();
+    ws.write_string(1_048_575, 16_383, "x").unwrap();
+    let p = dir.path().join("far.xlsx");
+    wb.save(&p).unwrap();
+    assert!(std::fs::metadata(&p).unwrap().len() < 10_000);
+    let r = read(&p);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "cells-outside-layout")
+        .expect("reported");
+    assert_eq!(f.cell.as_deref(), Some("XFD1048576"));
+    assert_eq!(r.sheets.len(), 1);
+}
+
+#[test]
+fn formulas_and_error_values_in_input_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = sample_plan();
+    let project = plan.project("0701-01").unwrap();
+    let draw = |name: &str, patch: &dyn Fn(String) -> String| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet().set_name("0701-01").unwrap();
+        let mut a = good_answers(&plan, "0701-01");
+        a.effect.clear();
+        kaito::draw::response_sheet(
+            ws,
+            &plan,
+            project,
+            p2021h1(),
+            &a,
+            &Layout::bundled(),
+            &DrawOptions::default(),
+        )
+        .unwrap();
+        ws.write_formula(
+            19,
+            3,
+            rust_xlsxwriter::Formula::new("=14000+235").set_result("14235"),
+        )
+        .unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let bytes = fixtures::patch_zip(&bytes, "xl/worksheets/sheet1.xml", patch);
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        check_file(&p, &plan, p2021h1())
+    };
+    let (_, findings, r) = draw("cached.xlsx", &|x| x);
+    assert!(problems(&findings).is_empty(), "{findings:?}");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.rule == "formula" && f.cell.as_deref() == Some("D20"))
+    );
+    assert_eq!(
+        kaito::validate::amount_of(&r.sheets[0].effect[&2020].amount).amount,
+        kaito::normalize::Amount::Value(14235)
+    );
+
+    let (_, findings, _) = draw("nocache.xlsx", &|x| x.replace("<v>14235</v>", ""));
+    assert_eq!(
+        problems(&findings),
+        vec![("formula-no-value".to_string(), "D20".to_string())]
+    );
+
+    let (_, findings, _) = draw("error.xlsx", &|x| {
+        let i = x.find("<f>14000+235</f>").unwrap();
+        let c = x[..i].rfind("<c ").unwrap();
+        format!(
+            "{}<c r=\"D20\" t=\"e\"><f>14000+235</f><v>#N/A</v></c>{}",
+            &x[..c],
+            &x[x[i..].find("</c>").unwrap() + i + 4..]
+        )
+    });
+    assert_eq!(
+        problems(&findings),
+        vec![("cell-error".to_string(), "D20".to_string())]
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.rule == "cell-error" && f.message.contains("#N/A"))
+    );
+}
+
+fn kaito(args: &[&str], dir: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kaito"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn hash_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| (p.display().to_string(), std::fs::read(&p).unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn all_cells(path: &Path) -> Vec<(String, String)> {
+    use calamine::Reader;
+    let mut wb = calamine::open_workbook_auto(path).unwrap();
+    let mut out = Vec::new();
+    for name in wb.sheet_names() {
+        let range = wb.worksheet_range(&name).unwrap();
+        for (r, c, v) in range.used_cells() {
+            out.push((format!("{name}!{r},{c}"), v.to_string()));
+        }
+    }
+    out
+}
+
+#[test]
+fn long_texts_and_formula_like_texts_reach_the_output_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let plan = sample_plan();
+    let mut a = good_answers(&plan, "0701-01");
+    a.progress = Some("LONGTEXT".into());
+    a.countermeasures = Some("=SUM(A1:A3)".into());
+    a.results = vec![Some("+0.47ポイント".into())];
+    a.contact = Some("@内線2000".into());
+    std::fs::create_dir(d.join("回答")).unwrap();
+    let p = draw_file(
+        &d.join("回答"),
+        "x.xlsx",
+        &plan,
+        "0701-01",
+        p2021h1(),
+        &a,
+        &DrawOptions::default(),
+        "0701-01",
+    );
+    let long: String = "あ".repeat(40_000);
+    let bytes = fixtures::patch_zip(&std::fs::read(&p).unwrap(), "xl/sharedStrings.xml", |x| {
+        x.replace("LONGTEXT", &long)
+    });
+    std::fs::write(&p, bytes).unwrap();
+    std::fs::copy(root().join("samples/計画.xlsx"), d.join("計画.xlsx")).unwrap();
+    let out = kaito(
+        &[
+            "consolidate",
+            "--plan",
+            "計画.xlsx",
+            "--period",
+            "2021H1",
+            "回答",
+            "--output",
+            "o.xlsx",
+            "--json",
+            "s.json",
+        ],
+        d,
+    );
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("s.json")).unwrap()).unwrap();
+    assert!(
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "text-too-long" && f["cell"] == "L9")
+    );
+    use calamine::Reader;
+    let mut wb = calamine::open_workbook_auto(d.join("o.xlsx")).unwrap();
+    let list = wb.worksheet_range("事業一覧").unwrap();
+    let formulas = wb.worksheet_formula("事業一覧").unwrap();
+    let row = (0..list.height() as u32)
+        .find(|r| list.get_value((*r, 0)) == Some(&calamine::Data::String("0701-01".into())))
+        .unwrap();
+    let cells: Vec<String> = (0..list.width() as u32)
+        .map(|c| {
+            list.get_value((row, c))
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(
+        cells
+            .iter()
+            .any(|c| c.chars().count() == 32_767 && c.starts_with("あああ"))
+    );
+    assert!(cells.iter().any(|c| c == "=SUM(A1:A3)"));
+    assert!(cells.iter().any(|c| c == "+0.47ポイント"));
+    assert!(cells.iter().any(|c| c == "@内線2000"));
+    assert!(
+        formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+        "no formula written"
+    );
+}
+
+#[test]
+fn running_twice_gives_the_same_workbook_and_leaves_inputs_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_tree(&root().join("samples"), d);
+    let before = hash_tree(&d.join("回答"));
+    let args = [
+        "consolidate",
+        "--plan",
+        "計画.xlsx",
+        "--period",
+        "2021H1",
+        "回答",
+        "--output",
+        "集計.xlsx",
+    ];
+    kaito(&args, d);
+    let first = all_cells(&d.join("集計.xlsx"));
+    kaito(&args, d);
+    let second = all_cells(&d.join("集計.xlsx"));
+    assert_eq!(first, second);
+    assert!(first.len() > 500);
+    assert_eq!(before, hash_tree(&d.join("回答")));
+    assert!(
+        std::fs::read_dir(d).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".tmp")),
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn output_that_cannot_be_written_exits_two_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_tree(&root().join("samples"), d);
+    std::fs::create_dir(d.join("集計.xlsx")).unwrap(); // a folder where the file should go
+    let out = kaito(
+        &[
+            "consolidate",
+            "--plan",
+            "計画.xlsx",
+            "--period",
+            "2021H1",
+            "回答",
+            "--output",
+            "集計.xlsx",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("集計.xlsx"));
+}
+
+#[test]
+fn every_value_of_every_accepted_sheet_reaches_the_workbook() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_tree(&root().join("samples"), d);
+    kaito(
+        &[
+            "consolidate",
+            "--plan",
+            "計画.xlsx",
+            "--period",
+            "2021H1",
+            "回答",
+            "--output",
+            "集計.xlsx",
+        ],
+        d,
+    );
+    let cells: std::collections::HashSet<String> = all_cells(&d.join("集計.xlsx"))
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("明細!") || k.starts_with("事業一覧!"))
+        .map(|(_, v)| v)
+        .collect();
+    let plan = sample_plan();
+    let ctx = kaito::validate::Context {
+        plan: &plan,
+        period: p2021h1(),
+        hints: Layout::bundled().hints(),
+    };
+    let files = intake::discover(&[d.join("回答")]).unwrap();
+    let mut checked = 0;
+    for f in intake::read_all(&files, &Layout::bundled(), &Limits::default()) {
+        for s in &f.sheets {
+            if s.period.as_ref().map(|p| p.0) != Some(p2021h1())
+                || f.record.shown.contains("コピー")
+                || (f.record.shown.ends_with("調達事業.xlsx"))
+            {
+                continue;
+            }
+            let mut values: Vec<String> = vec![];
+            for a in &s.activities {
+                for field in a.status.values().filter(|x| !x.is_empty()) {
+                    values.push(match kaito::validate::status_of(field, &ctx) {
+                        kaito::normalize::Status::Code { code, .. } => code,
+                        _ => field.text(),
+                    });
+                }
+            }
+            for field in [
+                &s.progress,
+                &s.countermeasures,
+                &s.responding_department,
+                &s.person,
+                &s.contact,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if !field.is_empty() {
+                    values.push(field.text());
+                }
+            }
+            for o in &s.outcomes {
+                if !o.result.is_empty() {
+                    values.push(o.result.text());
+                }
+            }
+            for e in s.effect.values() {
+                match kaito::validate::amount_of(&e.amount).amount {
+                    kaito::normalize::Amount::Value(v) => values.push(v.to_string()),
+                    kaito::normalize::Amount::Empty => {}
+                    _ => values.push(e.amount.text()),
+                }
+                if !e.basis.is_empty() {
+                    values.push(e.basis.text());
+                }
+            }
+            for v in values {
+                assert!(
+                    cells.contains(&v),
+                    "{}: {v:?} is not in the workbook",
+                    f.record.shown
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+    let _ = Input::Text(String::new());
+}
