@@ -452,61 +452,69 @@ fn project_list_sheet(
     Ok(())
 }
 
-fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {
-    let ws = wb.add_worksheet().set_name("進捗状況")?;
+/// A theme × key table with row and column totals: status counts, effect amounts.
+/// `value(Some(theme), j)` is one cell, `value(None, j)` the column total.
+fn theme_table(
+    wb: &mut Workbook,
+    name: &str,
+    c: &Consolidation,
+    f: &Formats,
+    keys: &[String],
+    width: f64,
+    value: &dyn Fn(Option<u32>, usize) -> f64,
+    note: &str,
+) -> Result<()> {
+    let ws = wb.add_worksheet().set_name(name)?;
     let mut headers = vec!["番号".to_string(), "視点".to_string()];
-    headers.extend(c.plan.vocabulary.iter().cloned());
+    headers.extend(keys.iter().cloned());
     headers.push("合計".into());
     let mut widths = vec![6.0, 36.0];
-    widths.extend(std::iter::repeat_n(10.0, c.plan.vocabulary.len() + 1));
+    widths.extend(std::iter::repeat_n(width, keys.len() + 1));
     let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
     header_row(ws, 0, &hs, &widths, f)?;
+    let total_col = 2 + keys.len() as u16;
     let mut r = 1;
     for t in &c.plan.themes {
         ws.write_number_with_format(r, 0, t.number, &f.text)?;
         put_text(ws, r, 1, &t.name, &f.text)?;
-        let counts = c.status_by_theme.get(&t.number);
-        let mut sum = 0;
-        for (j, v) in c.plan.vocabulary.iter().enumerate() {
-            let n = counts.and_then(|m| m.get(v)).copied().unwrap_or(0);
-            sum += n;
-            ws.write_number_with_format(r, 2 + j as u16, n as f64, &f.amount)?;
+        let mut sum = 0.0;
+        for j in 0..keys.len() {
+            let v = value(Some(t.number), j);
+            sum += v;
+            ws.write_number_with_format(r, 2 + j as u16, v, &f.amount)?;
         }
-        ws.write_number_with_format(
-            r,
-            2 + c.plan.vocabulary.len() as u16,
-            sum as f64,
-            &f.total_amount,
-        )?;
+        ws.write_number_with_format(r, total_col, sum, &f.total_amount)?;
         r += 1;
     }
     ws.write_string_with_format(r, 0, "", &f.total)?;
     ws.write_string_with_format(r, 1, "合計", &f.total)?;
-    for (j, v) in c.plan.vocabulary.iter().enumerate() {
-        ws.write_number_with_format(
-            r,
-            2 + j as u16,
-            c.status_total.get(v).copied().unwrap_or(0) as f64,
-            &f.total_amount,
-        )?;
+    let mut sum = 0.0;
+    for j in 0..keys.len() {
+        let v = value(None, j);
+        sum += v;
+        ws.write_number_with_format(r, 2 + j as u16, v, &f.total_amount)?;
     }
-    ws.write_number_with_format(
-        r,
-        2 + c.plan.vocabulary.len() as u16,
-        c.status_total.values().sum::<u64>() as f64,
-        &f.total_amount,
-    )?;
-    ws.write_string(
-        r + 2,
-        0,
-        format!(
-            "{}の実績のうち、その年度に予定のある活動(報告が必要なもの)を数えています。",
-            c.period.japanese()
-        ),
-    )?;
-    ws.autofilter(0, 0, r - 1, hs.len() as u16 - 1)?;
+    ws.write_number_with_format(r, total_col, sum, &f.total_amount)?;
+    ws.write_string(r + 2, 0, note)?;
+    ws.autofilter(0, 0, r - 1, total_col)?;
     table_print(ws, 0, true)?;
     Ok(())
+}
+
+fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {
+    let vocab = &c.plan.vocabulary;
+    let value = |theme: Option<u32>, j: usize| {
+        let counts = match theme {
+            Some(t) => c.status_by_theme.get(&t),
+            None => Some(&c.status_total),
+        };
+        counts.and_then(|m| m.get(&vocab[j])).copied().unwrap_or(0) as f64
+    };
+    let note = format!(
+        "{}の実績のうち、その年度に予定のある活動(報告が必要なもの)を数えています。",
+        c.period.japanese()
+    );
+    theme_table(wb, "進捗状況", c, f, vocab, 10.0, &value, &note)
 }
 
 /// Fiscal years shown on the effect sheet: every year of every project's sheet.
@@ -524,53 +532,25 @@ pub fn effect_years(c: &Consolidation) -> Vec<i32> {
 }
 
 fn effect_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {
-    let ws = wb.add_worksheet().set_name("効果額")?;
     let years = effect_years(c);
-    let mut headers = vec!["番号".to_string(), "視点".to_string()];
-    headers.extend(years.iter().map(|y| year_header(*y)));
-    headers.push("合計".into());
-    let mut widths = vec![6.0, 36.0];
-    widths.extend(std::iter::repeat_n(14.0, years.len() + 1));
-    let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
-    header_row(ws, 0, &hs, &widths, f)?;
-    let mut r = 1;
-    for t in &c.plan.themes {
-        ws.write_number_with_format(r, 0, t.number, &f.text)?;
-        put_text(ws, r, 1, &t.name, &f.text)?;
-        let m = c.effect_by_theme.get(&t.number);
-        let mut sum = 0;
-        for (j, y) in years.iter().enumerate() {
-            let v = m.and_then(|m| m.get(y)).copied().unwrap_or(0);
-            sum += v;
-            ws.write_number_with_format(r, 2 + j as u16, v as f64, &f.amount)?;
-        }
-        ws.write_number_with_format(r, 2 + years.len() as u16, sum as f64, &f.total_amount)?;
-        r += 1;
-    }
-    ws.write_string_with_format(r, 0, "", &f.total)?;
-    ws.write_string_with_format(r, 1, "合計", &f.total)?;
-    for (j, y) in years.iter().enumerate() {
-        ws.write_number_with_format(
-            r,
-            2 + j as u16,
-            c.effect_total.get(y).copied().unwrap_or(0) as f64,
-            &f.total_amount,
-        )?;
-    }
-    ws.write_number_with_format(
-        r,
-        2 + years.len() as u16,
-        c.effect_total.values().sum::<i64>() as f64,
-        &f.total_amount,
-    )?;
-    ws.write_string(
-        r + 2,
-        0,
+    let keys: Vec<String> = years.iter().map(|y| year_header(*y)).collect();
+    let value = |theme: Option<u32>, j: usize| {
+        let amounts = match theme {
+            Some(t) => c.effect_by_theme.get(&t),
+            None => Some(&c.effect_total),
+        };
+        amounts.and_then(|m| m.get(&years[j])).copied().unwrap_or(0) as f64
+    };
+    theme_table(
+        wb,
+        "効果額",
+        c,
+        f,
+        &keys,
+        14.0,
+        &value,
         "単位: 千円。受け付けた回答票の、金額として読めた効果額の合計です。",
-    )?;
-    ws.autofilter(0, 0, r - 1, hs.len() as u16 - 1)?;
-    table_print(ws, 0, true)?;
-    Ok(())
+    )
 }
 
 fn missing_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {

@@ -5,21 +5,6 @@ use calamine::{Data, Reader, open_workbook_auto};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn kaito(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kaito"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run kaito")
-}
-
-fn samples() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&root().join("samples"), dir.path());
-    dir
-}
 
 fn sheet(path: &Path, name: &str) -> calamine::Range<Data> {
     let mut wb = open_workbook_auto(path).unwrap();
@@ -70,9 +55,7 @@ fn consolidate_the_samples() {
         stdout.contains("回答/0703-05_定員適正化事業.xlsx › 0703-05!L9: エラー[progress-missing]")
     );
 
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("summary.json")).unwrap())
-            .unwrap();
+    let json: Value = read_json(&dir.path().join("summary.json"));
     assert_eq!(
         json["period"],
         serde_json::json!({"fiscal_year": 2021, "half": 1})
@@ -331,14 +314,8 @@ fn a_plan_with_a_duplicate_code_is_reported_not_fatal() {
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(1));
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
-    let f = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "plan-duplicate-code")
-        .expect("duplicate reported");
+    let json: Value = read_json(&dir.path().join("s.json"));
+    let f = json_finding(&json, "plan-duplicate-code");
     assert_eq!(f["sheet"], "事業");
     assert_eq!(f["cell"], format!("A{}", at + 3));
     assert_eq!(f["project"], "0704-01");
@@ -405,14 +382,8 @@ fn duplicates_with_different_values_are_errors_and_the_newer_file_wins() {
         dir.path(),
     );
     assert_eq!(out.status.code(), Some(1));
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap()).unwrap();
-    let f = json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == "duplicate")
-        .unwrap();
+    let json: Value = read_json(&dir.path().join("s.json"));
+    let f = json_finding(&json, "duplicate");
     assert_eq!(f["severity"], "error");
     assert!(f["file"].as_str().unwrap().ends_with("0701-01_旧.xlsx"));
     let files = json["files"].as_array().unwrap();

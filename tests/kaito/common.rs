@@ -159,3 +159,33 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Runs the real executable in `dir`.
+pub fn kaito(args: &[&str], dir: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kaito"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run kaito")
+}
+
+/// A fresh copy of samples/.
+pub fn samples() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("samples"), dir.path());
+    dir
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The first finding of a rule in a JSON summary.
+pub fn json_finding<'a>(json: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} finding"))
+}

@@ -313,14 +313,6 @@ fn formulas_and_error_values_in_input_cells() {
     );
 }
 
-fn kaito(args: &[&str], dir: &Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_kaito"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
 fn hash_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
@@ -392,8 +384,7 @@ fn long_texts_and_formula_like_texts_reach_the_output_as_text() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("s.json")).unwrap()).unwrap();
+    let json: serde_json::Value = read_json(&d.join("s.json"));
     assert!(
         json["findings"]
             .as_array()
