@@ -36,15 +36,8 @@ impl Answer {
         let file = take("file").context("file")?;
         let sheet = take("sheet");
         let period = take("period");
-        let answers: Answers =
-            toml::from_str(&toml::to_string(&t)?).with_context(|| format!("answers of {code}"))?;
-        Ok(Answer {
-            code,
-            file,
-            sheet,
-            period,
-            answers,
-        })
+        let answers: Answers = toml::from_str(&toml::to_string(&t)?).with_context(|| format!("answers of {code}"))?;
+        Ok(Answer { code, file, sheet, period, answers })
     }
 }
 
@@ -63,32 +56,16 @@ fn main() -> Result<()> {
     }
     std::fs::create_dir_all(&out)?;
     let layout = Layout::bundled();
-    let answers: Vec<Answer> = file
-        .answers
-        .into_iter()
-        .map(Answer::from_table)
-        .collect::<Result<_>>()?;
+    let answers: Vec<Answer> = file.answers.into_iter().map(Answer::from_table).collect::<Result<_>>()?;
     for a in &answers {
-        let project = plan
-            .project(&a.code)
-            .with_context(|| format!("{} is not in the plan", a.code))?;
+        let project = plan.project(&a.code).with_context(|| format!("{} is not in the plan", a.code))?;
         let period = match &a.period {
             Some(p) => Period::parse(p).context("period")?,
             None => default_period,
         };
         let mut wb = Workbook::new();
-        let ws = wb
-            .add_worksheet()
-            .set_name(a.sheet.as_deref().unwrap_or(&project.code))?;
-        draw::response_sheet(
-            ws,
-            &plan,
-            project,
-            period,
-            &a.answers,
-            &layout,
-            &DrawOptions::default(),
-        )?;
+        let ws = wb.add_worksheet().set_name(a.sheet.as_deref().unwrap_or(&project.code))?;
+        draw::response_sheet(ws, &plan, project, period, &a.answers, &layout, &DrawOptions::default())?;
         wb.save(out.join(&a.file))?;
     }
     // What else turns up in a shared folder: an Excel lock file and a note.
@@ -96,14 +73,7 @@ fn main() -> Result<()> {
     lock[0] = 8;
     lock[1..9].copy_from_slice(b"kikaku01");
     std::fs::write(out.join("~$0701-01_民間活力活用事業.xlsx"), lock)?;
-    std::fs::write(
-        out.join("メモ.txt"),
-        "回答受付メモ: 0701-06 は都市整備課に催促済み\n",
-    )?;
-    println!(
-        "wrote {} answers and the plan to {}",
-        answers.len(),
-        root.display()
-    );
+    std::fs::write(out.join("メモ.txt"), "回答受付メモ: 0701-06 は都市整備課に催促済み\n")?;
+    println!("wrote {} answers and the plan to {}", answers.len(), root.display());
     Ok(())
 }

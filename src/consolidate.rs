@@ -58,18 +58,11 @@ impl Consolidation {
         self.accepted.iter().find(|a| a.project == code)
     }
     pub fn context(&self, hints: Vec<(String, String)>) -> Context<'_> {
-        Context {
-            plan: &self.plan,
-            period: self.period,
-            hints,
-        }
+        Context { plan: &self.plan, period: self.period, hints }
     }
     /// Findings about one project's accepted sheet.
     pub fn findings_for(&self, code: &str) -> Vec<&Finding> {
-        self.findings
-            .iter()
-            .filter(|f| f.project.as_deref() == Some(code) && f.rule != "not-submitted")
-            .collect()
+        self.findings.iter().filter(|f| f.project.as_deref() == Some(code) && f.rule != "not-submitted").collect()
     }
 }
 
@@ -86,23 +79,11 @@ pub fn choose_period(given: Option<Period>, files: &[ReadFile]) -> Result<(Perio
             }
         }
     }
-    let Some((p, n)) = votes
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(p, n)| (*p, *n))
-    else {
-        bail!(
-            "報告期間が分かりません(回答票の期間の行が読めませんでした)。--period 2021H1 のように指定してください"
-        );
+    let Some((p, n)) = votes.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(p, n)| (*p, *n)) else {
+        bail!("報告期間が分かりません(回答票の期間の行が読めませんでした)。--period 2021H1 のように指定してください");
     };
     let total: usize = votes.values().sum();
-    Ok((
-        p,
-        format!(
-            "報告期間 {}(回答票 {total} 枚のうち {n} 枚の記載から判断。違う場合は --period で指定)",
-            p.japanese()
-        ),
-    ))
+    Ok((p, format!("報告期間 {}(回答票 {total} 枚のうち {n} 枚の記載から判断。違う場合は --period で指定)", p.japanese())))
 }
 
 /// What the department typed, as one string: two sheets with the same signature say the same.
@@ -112,16 +93,7 @@ fn signature(sheet: &ResponseSheet) -> String {
         s.push_str(&v);
         s.push('\u{1f}');
     };
-    for f in [
-        &sheet.responding_department,
-        &sheet.person,
-        &sheet.contact,
-        &sheet.progress,
-        &sheet.countermeasures,
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for f in [&sheet.responding_department, &sheet.person, &sheet.contact, &sheet.progress, &sheet.countermeasures].into_iter().flatten() {
         add(f.text());
     }
     for a in &sheet.activities {
@@ -148,16 +120,11 @@ pub fn run(
 ) -> Result<Consolidation> {
     let (period, period_note) = choose_period(period, &files)?;
     let plan = loaded.plan;
-    let ctx = Context {
-        plan: &plan,
-        period,
-        hints,
-    };
+    let ctx = Context { plan: &plan, period, hints };
     let mut findings = loaded.findings;
     let mut records = Vec::new();
     // Candidates per project: (file index, sheet, findings, modified).
-    let mut candidates: BTreeMap<String, Vec<(usize, ResponseSheet, Vec<Finding>)>> =
-        BTreeMap::new();
+    let mut candidates: BTreeMap<String, Vec<(usize, ResponseSheet, Vec<Finding>)>> = BTreeMap::new();
     let mut rejected_reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
 
     for (i, f) in files.into_iter().enumerate() {
@@ -168,34 +135,20 @@ pub fn run(
             let known = plan.project(&code).map(|p| p.code.clone());
             let right_period = sheet.period.as_ref().is_none_or(|(p, _)| *p == period);
             match known {
-                Some(code) if right_period => {
-                    candidates
-                        .entry(code)
-                        .or_default()
-                        .push((i, sheet, sheet_findings))
-                }
+                Some(code) if right_period => candidates.entry(code).or_default().push((i, sheet, sheet_findings)),
                 _ => {
                     let reason = if known.is_none() {
-                        format!(
-                            "シート「{}」: 事業コード「{}」が計画にありません",
-                            sheet.sheet,
-                            sheet.code.text()
-                        )
+                        format!("シート「{}」: 事業コード「{}」が計画にありません", sheet.sheet, sheet.code.text())
                     } else {
                         format!(
                             "シート「{}」: {}の回答票です",
                             sheet.sheet,
-                            sheet
-                                .period
-                                .as_ref()
-                                .map(|(p, _)| p.japanese())
-                                .unwrap_or_default()
+                            sheet.period.as_ref().map(|(p, _)| p.japanese()).unwrap_or_default()
                         )
                     };
                     rejected_reasons.entry(i).or_default().push(reason);
                     findings.extend(sheet_findings.into_iter().filter(|f| {
-                        f.severity == Severity::Error
-                            && matches!(f.rule, "code-unknown" | "code-missing" | "period-mismatch")
+                        f.severity == Severity::Error && matches!(f.rule, "code-unknown" | "code-missing" | "period-mismatch")
                     }));
                 }
             }
@@ -208,12 +161,7 @@ pub fn run(
     let mut winners: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut losers: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (code, mut list) in candidates {
-        list.sort_by(|a, b| {
-            records[b.0]
-                .modified
-                .cmp(&records[a.0].modified)
-                .then(records[a.0].shown.cmp(&records[b.0].shown))
-        });
+        list.sort_by(|a, b| records[b.0].modified.cmp(&records[a.0].modified).then(records[a.0].shown.cmp(&records[b.0].shown)));
         let mut it = list.into_iter();
         let Some((wi, wsheet, wfindings)) = it.next() else {
             continue;
@@ -221,27 +169,27 @@ pub fn run(
         let wsig = signature(&wsheet);
         for (li, lsheet, _) in it {
             let same = signature(&lsheet) == wsig;
-            let (sev, how) = if same {
-                (Severity::Warning, "内容は同じです")
-            } else {
-                (Severity::Error, "内容が異なります")
-            };
+            let (sev, how) =
+                if same { (Severity::Warning, "内容は同じです") } else { (Severity::Error, "内容が異なります") };
             findings.push(
-                Finding::new(sev, "duplicate", format!("事業 {code} の回答票が複数あります({how})。更新日時が新しい「{}」を使い、「{}」は使いません", records[wi].shown, records[li].shown))
-                    .project(code.clone())
-                    .file(records[li].shown.clone())
-                    .sheet(lsheet.sheet.clone())
-                    .suggest(format!("正しい方を確認し、不要な「{}」を回答フォルダから外してください", records[li].shown)),
+                Finding::new(
+                    sev,
+                    "duplicate",
+                    format!(
+                        "事業 {code} の回答票が複数あります({how})。更新日時が新しい「{}」を使い、「{}」は使いません",
+                        records[wi].shown, records[li].shown
+                    ),
+                )
+                .project(code.clone())
+                .file(records[li].shown.clone())
+                .sheet(lsheet.sheet.clone())
+                .suggest(format!("正しい方を確認し、不要な「{}」を回答フォルダから外してください", records[li].shown)),
             );
             losers.entry(li).or_default().push(code.clone());
         }
         findings.extend(wfindings);
         winners.entry(wi).or_default().push(code.clone());
-        accepted.push(Accepted {
-            project: code,
-            file: records[wi].shown.clone(),
-            sheet: wsheet,
-        });
+        accepted.push(Accepted { project: code, file: records[wi].shown.clone(), sheet: wsheet });
     }
     for (i, r) in records.iter_mut().enumerate() {
         if r.outcome == Outcome::Ignored && r.format.is_empty() || r.outcome == Outcome::Rejected {
@@ -253,57 +201,30 @@ pub fn run(
         } else if let Some(codes) = losers.get(&i) {
             r.outcome = Outcome::Duplicate;
             r.projects = codes.clone();
-            r.reason = Some(format!(
-                "同じ事業の新しい回答票があります({})",
-                codes.join("、")
-            ));
+            r.reason = Some(format!("同じ事業の新しい回答票があります({})", codes.join("、")));
         } else {
             r.outcome = Outcome::Rejected;
-            r.reason = Some(
-                rejected_reasons
-                    .get(&i)
-                    .map(|v| v.join("。"))
-                    .unwrap_or_else(|| "集計できる回答票がありません".into()),
-            );
+            r.reason = Some(rejected_reasons.get(&i).map(|v| v.join("。")).unwrap_or_else(|| "集計できる回答票がありません".into()));
         }
         if let Some(extra) = losers.get(&i).filter(|_| winners.contains_key(&i)) {
-            r.reason = Some(format!(
-                "一部の事業は新しい回答票があります({})",
-                extra.join("、")
-            ));
+            r.reason = Some(format!("一部の事業は新しい回答票があります({})", extra.join("、")));
         }
     }
 
-    let order: Vec<String> = plan
-        .ordered_projects()
-        .iter()
-        .map(|p| p.code.clone())
-        .collect();
+    let order: Vec<String> = plan.ordered_projects().iter().map(|p| p.code.clone()).collect();
     accepted.sort_by_key(|a| order.iter().position(|c| *c == a.project));
 
     let mut missing = Vec::new();
     for p in plan.ordered_projects() {
         if !accepted.iter().any(|a| a.project == p.code) {
-            missing.push(Missing {
-                project: p.code.clone(),
-                name: p.name.clone(),
-                department: p.responding_department().to_string(),
-            });
+            missing.push(Missing { project: p.code.clone(), name: p.name.clone(), department: p.responding_department().to_string() });
             findings.push(
                 Finding::warning(
                     "not-submitted",
-                    format!(
-                        "事業 {}「{}」の回答票が提出されていません(回答課: {})",
-                        p.code,
-                        p.name,
-                        p.responding_department()
-                    ),
+                    format!("事業 {}「{}」の回答票が提出されていません(回答課: {})", p.code, p.name, p.responding_department()),
                 )
                 .project(p.code.clone())
-                .suggest(format!(
-                    "{}に提出を依頼してください",
-                    p.responding_department()
-                )),
+                .suggest(format!("{}に提出を依頼してください", p.responding_department())),
             );
         }
     }
@@ -324,22 +245,14 @@ pub fn run(
             if let Some(field) = act.status.get(&period) {
                 if let Status::Code { code, .. } = validate::status_of(field, &ctx) {
                     *status_total.entry(code.clone()).or_default() += 1;
-                    *status_by_theme
-                        .entry(project.theme)
-                        .or_default()
-                        .entry(code)
-                        .or_default() += 1;
+                    *status_by_theme.entry(project.theme).or_default().entry(code).or_default() += 1;
                 }
             }
         }
         for (year, e) in &a.sheet.effect {
             if let Amount::Value(v) = validate::amount_of(&e.amount).amount {
                 *effect_total.entry(*year).or_default() += v;
-                *effect_by_theme
-                    .entry(project.theme)
-                    .or_default()
-                    .entry(*year)
-                    .or_default() += v;
+                *effect_by_theme.entry(project.theme).or_default().entry(*year).or_default() += v;
             }
         }
     }

@@ -8,7 +8,7 @@ use crate::period::{Half, Period, year_header};
 use crate::plan::{Plan, Project};
 use crate::write::{self, put_text};
 use anyhow::Result;
-use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Worksheet};
+use rust_xlsxwriter::{Color, DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder, Worksheet};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -61,16 +61,21 @@ pub struct DrawOptions {
     pub merge: bool,
     /// Blank rows inserted before each block (as departments insert rows).
     pub spacer_rows: u32,
+    /// A sheet to send out: only this half's input cells unlocked, with data validation
+    /// (the caller protects the sheet); carried values and plan text locked.
+    pub template: bool,
 }
 
 impl Default for DrawOptions {
     fn default() -> Self {
-        DrawOptions {
-            merge: true,
-            spacer_rows: 0,
-        }
+        DrawOptions { merge: true, spacer_rows: 0, template: false }
     }
 }
+
+/// Length limits of the text input cells of a sheet sent out (characters).
+pub const NARRATIVE_LIMIT: u32 = 2000;
+pub const RESULT_LIMIT: u32 = 1000;
+pub const SHORT_LIMIT: u32 = 100;
 
 struct Styles {
     title: Format,
@@ -79,40 +84,65 @@ struct Styles {
     text: Format,
     input: Format,
     amount_input: Format,
+    /// Carried values of earlier halves: shown, not typed.
+    carried: Format,
+    carried_amount: Format,
+    /// A status cell not due this half.
+    not_due: Format,
 }
 
-fn styles() -> Styles {
-    let base = Format::new()
-        .set_border(FormatBorder::Thin)
-        .set_align(FormatAlign::VerticalCenter)
-        .set_text_wrap();
+fn styles(template: bool) -> Styles {
+    let base = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter).set_text_wrap();
     let label = base.clone().set_background_color(Color::RGB(0xE7E6E6));
-    let input = base.clone().set_background_color(Color::RGB(0xFFF9DB));
+    let mut input = base.clone().set_background_color(Color::RGB(0xFFF9DB));
+    if template {
+        input = input.set_unlocked();
+    }
+    let carried = if template { base.clone() } else { input.clone() };
     Styles {
-        title: Format::new()
-            .set_bold()
-            .set_font_size(13)
-            .set_align(FormatAlign::Center),
+        title: Format::new().set_bold().set_font_size(13).set_align(FormatAlign::Center),
         label_center: label.clone().set_align(FormatAlign::Center),
+        not_due: base.clone().set_background_color(Color::RGB(0xBFBFBF)),
         label,
         text: base.clone(),
-        amount_input: input
-            .clone()
-            .set_num_format(write::AMOUNT_FORMAT)
-            .set_align(FormatAlign::Right),
+        amount_input: input.clone().set_num_format(write::AMOUNT_FORMAT).set_align(FormatAlign::Right),
+        carried_amount: carried.clone().set_num_format(write::AMOUNT_FORMAT).set_align(FormatAlign::Right),
+        carried,
         input,
     }
 }
 
+fn text_rule(what: &str, limit: u32) -> Result<DataValidation> {
+    Ok(DataValidation::new()
+        .allow_text_length(DataValidationRule::LessThanOrEqualTo(limit))
+        .set_input_title(what)?
+        .set_input_message(format!("{what}を {limit} 文字以内で入力してください。"))?
+        .set_error_title("文字数が多すぎます")?
+        .set_error_message(format!("{what}は {limit} 文字以内です。要点を絞るか、別紙にしてください。"))?)
+}
+
+fn status_rule(vocabulary: &[String]) -> Result<DataValidation> {
+    let codes = vocabulary.join(" / ");
+    Ok(DataValidation::new()
+        .allow_list_strings(vocabulary)?
+        .set_input_title("進捗区分")?
+        .set_input_message(format!("この半期の進捗を一覧から選んでください: {codes}"))?
+        .set_error_title("進捗区分にない値です")?
+        .set_error_message(format!("進捗区分は {codes} のいずれかです。一覧から選んでください。"))?)
+}
+
+fn amount_rule() -> Result<DataValidation> {
+    Ok(DataValidation::new()
+        .allow_whole_number(DataValidationRule::Between(-999_999_999, 999_999_999))
+        .set_input_title("効果額(千円)")?
+        .set_input_message("千円単位の整数で入力してください。マイナスは -1200 と入力すると △1,200 と表示されます。効果がない場合は 0。")?
+        .set_error_title("整数で入力してください")?
+        .set_error_message("効果額は千円単位の整数です(例: 14235)。「千円」や桁区切りは不要です。")?)
+}
+
 /// Writes `text` over rows r1..=r2, columns c1..=c2: merged when asked (and when it is more
 /// than one cell), else into the top-left cell with the others left blank but formatted.
-fn span(
-    ws: &mut Worksheet,
-    opts: &DrawOptions,
-    (r1, c1, r2, c2): (u32, u16, u32, u16),
-    text: &str,
-    f: &Format,
-) -> Result<()> {
+fn span(ws: &mut Worksheet, opts: &DrawOptions, (r1, c1, r2, c2): (u32, u16, u32, u16), text: &str, f: &Format) -> Result<()> {
     if opts.merge && (r1 != r2 || c1 != c2) {
         ws.merge_range(r1, c1, r2, c2, "", f)?;
     } else {
@@ -128,13 +158,7 @@ fn span(
     Ok(())
 }
 
-fn span_input(
-    ws: &mut Worksheet,
-    opts: &DrawOptions,
-    area: (u32, u16, u32, u16),
-    value: Option<&Input>,
-    f: &Format,
-) -> Result<()> {
+fn span_input(ws: &mut Worksheet, opts: &DrawOptions, area: (u32, u16, u32, u16), value: Option<&Input>, f: &Format) -> Result<()> {
     span(ws, opts, area, "", f)?;
     match value {
         Some(Input::Number(n)) => {
@@ -167,16 +191,19 @@ pub fn response_sheet(
 ) -> Result<Drawn> {
     let l = &layout.labels;
     let g = &layout.geometry;
-    let s = styles();
+    let s = styles(opts.template);
+    let validate = |ws: &mut Worksheet, (r1, c1, r2, c2): (u32, u16, u32, u16), rule: Result<DataValidation>| -> Result<()> {
+        if opts.template {
+            ws.add_data_validation(r1, c1, r2, c2, &rule?)?;
+        }
+        Ok(())
+    };
     let years = project.years(plan);
     let lc = g.label_columns; // label columns (A..C)
     let first_year_col = lc;
     let narrative = lc + 2 * years.len() as u16; // L
     let last = narrative;
-    let mut drawn = Drawn {
-        last_col: last,
-        ..Default::default()
-    };
+    let mut drawn = Drawn { last_col: last, ..Default::default() };
 
     for (i, w) in g.label_widths.iter().enumerate() {
         ws.set_column_width(i as u16, *w)?;
@@ -187,43 +214,17 @@ pub fn response_sheet(
     ws.set_column_width(narrative, g.narrative_width)?;
 
     let mut r = 0u32;
-    span(
-        ws,
-        opts,
-        (r, 0, r, last),
-        &format!("{} {}", plan.name, l.title_suffix),
-        &s.title,
-    )?;
+    span(ws, opts, (r, 0, r, last), &format!("{} {}", plan.name, l.title_suffix), &s.title)?;
     r += 1;
-    span(
-        ws,
-        opts,
-        (r, 0, r, last),
-        &format!(
-            "< {}[{}] >",
-            crate::period::era_year(period.fiscal_year),
-            period.half.label()
-        ),
-        &s.title,
-    )?;
+    span(ws, opts, (r, 0, r, last), &format!("< {}[{}] >", crate::period::era_year(period.fiscal_year), period.half.label()), &s.title)?;
     r += 1;
     let right = last.saturating_sub(3);
-    span(
-        ws,
-        opts,
-        (r, 0, r, right - 1),
-        &plan.theme_title(project.theme),
-        &s.text,
-    )?;
+    span(ws, opts, (r, 0, r, right - 1), &plan.theme_title(project.theme), &s.text)?;
     span(ws, opts, (r, right, r, last), &l.direction, &s.label_center)?;
     r += 1;
     span(ws, opts, (r, 0, r, right - 1), &project.title(), &s.text)?;
     let mark = |b: bool| {
-        if b {
-            layout.marks.yes.as_str()
-        } else {
-            layout.marks.no.as_str()
-        }
+        if b { layout.marks.yes.as_str() } else { layout.marks.no.as_str() }
     };
     put_text(ws, r, right, &l.priority, &s.label_center)?;
     put_text(ws, r, right + 1, mark(project.priority), &s.label_center)?;
@@ -244,13 +245,8 @@ pub fn response_sheet(
     for (i, (label, value, key)) in id_fields.iter().enumerate() {
         put_text(ws, r, c, label, &s.label)?;
         let end = if i == 2 { last.max(c + 2) } else { c + 2 };
-        span_input(
-            ws,
-            opts,
-            (r, c + 1, r, end),
-            value.as_ref().map(|v| Input::Text(v.clone())).as_ref(),
-            &s.input,
-        )?;
+        span_input(ws, opts, (r, c + 1, r, end), value.as_ref().map(|v| Input::Text(v.clone())).as_ref(), &s.input)?;
+        validate(ws, (r, c + 1, r, c + 1), text_rule(label, SHORT_LIMIT))?;
         drawn.cells.insert(key, (r, c + 1));
         c += 3;
     }
@@ -266,31 +262,13 @@ pub fn response_sheet(
 
     // Activities.
     span(ws, opts, (r, 0, r, narrative - 1), &l.activities, &s.label)?;
-    put_text(
-        ws,
-        r,
-        narrative,
-        &format!("{}{}", period.japanese(), l.progress_suffix),
-        &s.label_center,
-    )?;
+    put_text(ws, r, narrative, &format!("{}{}", period.japanese(), l.progress_suffix), &s.label_center)?;
     r += 1;
     let head = r;
-    span(
-        ws,
-        opts,
-        (r, 0, r + 1, lc - 1),
-        &l.activity_name,
-        &s.label_center,
-    )?;
+    span(ws, opts, (r, 0, r + 1, lc - 1), &l.activity_name, &s.label_center)?;
     for (i, y) in years.iter().enumerate() {
         let c = first_year_col + 2 * i as u16;
-        span(
-            ws,
-            opts,
-            (r, c, r, c + 1),
-            &year_header(*y),
-            &s.label_center,
-        )?;
+        span(ws, opts, (r, c, r, c + 1), &year_header(*y), &s.label_center)?;
         put_text(ws, r + 1, c, &l.first_half, &s.label_center)?;
         put_text(ws, r + 1, c + 1, &l.second_half, &s.label_center)?;
     }
@@ -302,26 +280,23 @@ pub fn response_sheet(
         put_text(ws, r + 1, lc - 1, &l.status, &s.label_center)?;
         for (j, y) in years.iter().enumerate() {
             let c = first_year_col + 2 * j as u16;
-            span(
-                ws,
-                opts,
-                (r, c, r, c + 1),
-                a.schedule.get(y).map(String::as_str).unwrap_or(""),
-                &s.text,
-            )?;
+            span(ws, opts, (r, c, r, c + 1), a.schedule.get(y).map(String::as_str).unwrap_or(""), &s.text)?;
             for (k, half) in [Half::First, Half::Second].into_iter().enumerate() {
                 let p = Period::new(*y, half);
                 let value = answers.statuses.get(i).and_then(|m| m.get(&p.code()));
-                let f = if p <= period { &s.input } else { &s.text };
-                span_input(
-                    ws,
-                    opts,
-                    (r + 1, c + k as u16, r + 1, c + k as u16),
-                    value,
-                    f,
-                )?;
-                if p == period && i == 0 {
-                    drawn.cells.insert("status", (r + 1, c + k as u16));
+                let due = a.is_scheduled(*y);
+                let f = if p == period {
+                    if due { &s.input } else { &s.not_due }
+                } else if p < period {
+                    &s.carried
+                } else {
+                    &s.text
+                };
+                let at = (r + 1, c + k as u16, r + 1, c + k as u16);
+                span_input(ws, opts, at, value, f)?;
+                if p == period && due {
+                    validate(ws, at, status_rule(&plan.vocabulary))?;
+                    drawn.cells.entry("status").or_insert((r + 1, c + k as u16));
                 }
             }
         }
@@ -334,13 +309,10 @@ pub fn response_sheet(
         ws,
         opts,
         (head, narrative, progress_end, narrative),
-        answers
-            .progress
-            .as_ref()
-            .map(|t| Input::Text(t.clone()))
-            .as_ref(),
+        answers.progress.as_ref().map(|t| Input::Text(t.clone())).as_ref(),
         &s.input,
     )?;
+    validate(ws, (head, narrative, head, narrative), text_rule("取組状況等", NARRATIVE_LIMIT))?;
     drawn.cells.insert("progress", (head, narrative));
     r += opts.spacer_rows;
 
@@ -351,25 +323,14 @@ pub fn response_sheet(
     let ohead = r;
     put_text(ws, r, 0, &l.target_year, &s.label_center)?;
     span(ws, opts, (r, 1, r, lc - 1), &l.target_text, &s.label_center)?;
-    span(
-        ws,
-        opts,
-        (r, first_year_col, r, narrative - 1),
-        &l.result,
-        &s.label_center,
-    )?;
+    span(ws, opts, (r, first_year_col, r, narrative - 1), &l.result, &s.label_center)?;
     r += 1;
     for (i, o) in project.outcomes.iter().enumerate() {
         put_text(ws, r, 0, &o.target_year, &s.text)?;
         span(ws, opts, (r, 1, r, lc - 1), &o.text, &s.text)?;
         let result = answers.results.get(i).cloned().flatten().map(Input::Text);
-        span_input(
-            ws,
-            opts,
-            (r, first_year_col, r, narrative - 1),
-            result.as_ref(),
-            &s.input,
-        )?;
+        span_input(ws, opts, (r, first_year_col, r, narrative - 1), result.as_ref(), &s.input)?;
+        validate(ws, (r, first_year_col, r, first_year_col), text_rule("成果の実績", RESULT_LIMIT))?;
         if i == 0 {
             drawn.cells.insert("result", (r, first_year_col));
         }
@@ -381,13 +342,10 @@ pub fn response_sheet(
         ws,
         opts,
         (ohead, narrative, cm_end, narrative),
-        answers
-            .countermeasures
-            .as_ref()
-            .map(|t| Input::Text(t.clone()))
-            .as_ref(),
+        answers.countermeasures.as_ref().map(|t| Input::Text(t.clone())).as_ref(),
         &s.input,
     )?;
+    validate(ws, (ohead, narrative, ohead, narrative), text_rule("課題と対応策", NARRATIVE_LIMIT))?;
     drawn.cells.insert("countermeasures", (ohead, narrative));
     r += opts.spacer_rows;
 
@@ -397,27 +355,17 @@ pub fn response_sheet(
     span(ws, opts, (r, 0, r, lc - 1), &l.effect_year, &s.label_center)?;
     for (i, y) in years.iter().enumerate() {
         let c = first_year_col + 2 * i as u16;
-        span(
-            ws,
-            opts,
-            (r, c, r, c + 1),
-            &year_header(*y),
-            &s.label_center,
-        )?;
+        span(ws, opts, (r, c, r, c + 1), &year_header(*y), &s.label_center)?;
     }
     r += 1;
     span(ws, opts, (r, 0, r, lc - 2), &l.effect_amount, &s.label)?;
     put_text(ws, r, lc - 1, &l.result, &s.label_center)?;
     for (i, y) in years.iter().enumerate() {
         let c = first_year_col + 2 * i as u16;
-        span_input(
-            ws,
-            opts,
-            (r, c, r, c + 1),
-            answers.effect.get(y),
-            &s.amount_input,
-        )?;
-        if *y == period.effect_year() {
+        let current = *y == period.effect_year();
+        span_input(ws, opts, (r, c, r, c + 1), answers.effect.get(y), if current { &s.amount_input } else { &s.carried_amount })?;
+        if current {
+            validate(ws, (r, c, r, c), amount_rule())?;
             drawn.cells.insert("effect", (r, c));
         }
     }
@@ -426,17 +374,12 @@ pub fn response_sheet(
     put_text(ws, r, lc - 1, &l.result, &s.label_center)?;
     for (i, y) in years.iter().enumerate() {
         let c = first_year_col + 2 * i as u16;
-        span_input(
-            ws,
-            opts,
-            (r, c, r, c + 1),
-            answers
-                .basis
-                .get(y)
-                .map(|t| Input::Text(t.clone()))
-                .as_ref(),
-            &s.input,
-        )?;
+        let current = *y == period.effect_year();
+        let f = if current { &s.input } else { &s.carried };
+        span_input(ws, opts, (r, c, r, c + 1), answers.basis.get(y).map(|t| Input::Text(t.clone())).as_ref(), f)?;
+        if current {
+            validate(ws, (r, c, r, c), text_rule(&l.effect_basis, RESULT_LIMIT))?;
+        }
     }
     ws.set_row_height(r, 30)?;
     drawn.last_row = r;

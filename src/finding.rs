@@ -36,16 +36,7 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(severity: Severity, rule: &'static str, message: impl Into<String>) -> Finding {
-        Finding {
-            severity,
-            rule,
-            project: None,
-            file: None,
-            sheet: None,
-            cell: None,
-            message: message.into(),
-            suggestion: None,
-        }
+        Finding { severity, rule, project: None, file: None, sheet: None, cell: None, message: message.into(), suggestion: None }
     }
     pub fn error(rule: &'static str, message: impl Into<String>) -> Finding {
         Finding::new(Severity::Error, rule, message)

@@ -79,10 +79,7 @@ impl Grid {
 
     /// Non-empty cells of one row, left to right.
     pub fn row(&self, row: u32) -> impl Iterator<Item = (u32, &Cell)> {
-        self.cells
-            .range((row, 0)..=(row, u32::MAX))
-            .filter(|(_, c)| !c.value.is_empty() || c.formula)
-            .map(|(&(_, col), c)| (col, c))
+        self.cells.range((row, 0)..=(row, u32::MAX)).filter(|(_, c)| !c.value.is_empty() || c.formula).map(|(&(_, col), c)| (col, c))
     }
 
     pub fn last_row(&self) -> u32 {
@@ -173,8 +170,7 @@ pub fn sniff(bytes: &[u8]) -> Kind {
     {
         return Kind::Html;
     }
-    let text_like = std::str::from_utf8(head).is_ok()
-        || head.iter().filter(|b| **b == 0 || (**b < 0x09)).count() == 0;
+    let text_like = std::str::from_utf8(head).is_ok() || head.iter().filter(|b| **b == 0 || (**b < 0x09)).count() == 0;
     if text_like { Kind::Text } else { Kind::Binary }
 }
 
@@ -197,8 +193,14 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     }
     match sniff(bytes) {
         Kind::Empty => Err("ファイルが壊れています(0バイトの空ファイルです)。Excelで開いて保存し直してください".into()),
-        Kind::Html => Err("Webページ(HTML)をExcelの拡張子で保存したファイルです。Excelで開き、「名前を付けて保存」で .xlsx 形式にして送ってください".into()),
-        Kind::Text => Err("中身が文字だけのファイル(テキストまたはCSV)です。Excelで開き、「名前を付けて保存」で .xlsx 形式にして送ってください".into()),
+        Kind::Html => {
+            Err("Webページ(HTML)をExcelの拡張子で保存したファイルです。Excelで開き、「名前を付けて保存」で .xlsx 形式にして送ってください"
+                .into())
+        }
+        Kind::Text => {
+            Err("中身が文字だけのファイル(テキストまたはCSV)です。Excelで開き、「名前を付けて保存」で .xlsx 形式にして送ってください"
+                .into())
+        }
         Kind::Binary => Err("ファイルが壊れています(Excelの形式ではありません)。元のファイルを送り直してください".into()),
         Kind::Cfb => {
             if contains(bytes, &utf16("EncryptedPackage")) {
@@ -211,17 +213,12 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
 }
 
 fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
-        format!(
-            "ファイルが壊れています(ZIPとして読めません: {e})。Excelで開いて保存し直してください"
-        )
-    })?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| format!("ファイルが壊れています(ZIPとして読めません: {e})。Excelで開いて保存し直してください"))?;
     let mut inflated: u64 = 0;
     let mut names = Vec::new();
     for i in 0..archive.len() {
-        let entry = archive
-            .by_index_raw(i)
-            .map_err(|e| format!("ファイルが壊れています(ZIPの項目が読めません: {e})"))?;
+        let entry = archive.by_index_raw(i).map_err(|e| format!("ファイルが壊れています(ZIPの項目が読めません: {e})"))?;
         inflated = inflated.saturating_add(entry.size());
         names.push(entry.name().map(|n| n.to_string()).unwrap_or_default());
     }
@@ -235,20 +232,14 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     if names.iter().any(|n| n == "content.xml") {
         return open_ods(bytes, limits);
     }
-    if names
-        .iter()
-        .any(|n| n.starts_with("xl/") && n.ends_with(".bin"))
-        && !names
-            .iter()
-            .any(|n| n.ends_with(".xml") && n.starts_with("xl/worksheets/"))
+    if names.iter().any(|n| n.starts_with("xl/") && n.ends_with(".bin"))
+        && !names.iter().any(|n| n.ends_with(".xml") && n.starts_with("xl/worksheets/"))
     {
         return open_xlsb(bytes, limits, has_macros);
     }
     // Entities could expand far beyond the inflated size: refuse any DTD before parsing.
     for name in names.iter().filter(|n| n.ends_with(".xml")) {
-        let mut entry = archive
-            .by_name(name)
-            .map_err(|e| format!("ファイルが壊れています({name}: {e})"))?;
+        let mut entry = archive.by_name(name).map_err(|e| format!("ファイルが壊れています({name}: {e})"))?;
         let mut head = vec![0u8; 1024];
         let n = read_up_to(&mut entry, &mut head);
         if contains(&head[..n], b"<!DOCTYPE") || contains(&head[..n], b"<!ENTITY") {
@@ -268,10 +259,7 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
         let head = String::from_utf8_lossy(&head[..n]);
         for attr in ["uniqueCount=\"", "count=\""] {
             if let Some(i) = head.find(attr) {
-                let digits: String = head[i + attr.len()..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_digit())
-                    .collect();
+                let digits: String = head[i + attr.len()..].chars().take_while(|c| c.is_ascii_digit()).collect();
                 let declared: u64 = digits.parse().unwrap_or(u64::MAX);
                 if declared > size / 8 + 16 {
                     return Err(format!(
@@ -282,37 +270,25 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
         }
     }
     if !names.iter().any(|n| n == "xl/workbook.xml") {
-        return Err(
-            "ZIP形式ですがExcelのブックではありません。Excelで開いて .xlsx で保存し直してください"
-                .into(),
-        );
+        return Err("ZIP形式ですがExcelのブックではありません。Excelで開いて .xlsx で保存し直してください".into());
     }
-    let mut wb: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
-        .map_err(|e| format!("ファイルが壊れています(Excelのブックとして読めません: {e})"))?;
-    let mut book = Book {
-        has_macros,
-        format: "xlsx",
-        ..Default::default()
-    };
+    let mut wb: Xlsx<_> =
+        open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| format!("ファイルが壊れています(Excelのブックとして読めません: {e})"))?;
+    let mut book = Book { has_macros, format: "xlsx", ..Default::default() };
     let metas = wb.sheets_metadata().to_vec();
     for meta in metas {
         if meta.visible != SheetVisible::Visible {
             book.hidden_sheets.push(meta.name.clone());
             continue;
         }
-        let mut grid = Grid {
-            name: meta.name.clone(),
-            ..Default::default()
-        };
+        let mut grid = Grid { name: meta.name.clone(), ..Default::default() };
         let Ok(mut reader) = wb.worksheet_cells_reader(&meta.name) else {
             // Chart sheets and dialog sheets have no cells.
             continue;
         };
         let mut seen = 0usize;
         loop {
-            let next = reader
-                .next_cell_with_formula()
-                .map_err(|e| format!("シート「{}」が壊れています({e})", meta.name))?;
+            let next = reader.next_cell_with_formula().map_err(|e| format!("シート「{}」が壊れています({e})", meta.name))?;
             let Some(c) = next else { break };
             seen += 1;
             if seen > limits.max_cells {
@@ -322,14 +298,7 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
                 ));
             }
             let formula = c.formula.as_deref().is_some_and(|f| !f.is_empty());
-            grid.put(
-                c.pos,
-                Cell {
-                    value: from_ref(&c.value),
-                    formula,
-                },
-                limits,
-            );
+            grid.put(c.pos, Cell { value: from_ref(&c.value), formula }, limits);
         }
         book.sheets.push(grid);
     }
@@ -376,55 +345,28 @@ fn from_data(v: &Data) -> Value {
 
 /// Formats without a streaming reader (.xls, .xlsb, .ods) are read whole; their own size
 /// limits (65,536 rows in .xls) and the file-size cap keep that bounded.
-fn book_from_ranges<R: Reader<Cursor<Vec<u8>>>>(
-    mut wb: R,
-    limits: &Limits,
-    format: &'static str,
-    has_macros: bool,
-) -> Result<Book, String>
+fn book_from_ranges<R: Reader<Cursor<Vec<u8>>>>(mut wb: R, limits: &Limits, format: &'static str, has_macros: bool) -> Result<Book, String>
 where
     R::Error: std::fmt::Display,
 {
-    let mut book = Book {
-        has_macros,
-        format,
-        ..Default::default()
-    };
+    let mut book = Book { has_macros, format, ..Default::default() };
     let metas = wb.sheets_metadata().to_vec();
     for meta in metas {
         if meta.visible != SheetVisible::Visible {
             book.hidden_sheets.push(meta.name.clone());
             continue;
         }
-        let range = wb
-            .worksheet_range(&meta.name)
-            .map_err(|e| format!("シート「{}」が読めません({e})", meta.name))?;
+        let range = wb.worksheet_range(&meta.name).map_err(|e| format!("シート「{}」が読めません({e})", meta.name))?;
         let formulas = wb.worksheet_formula(&meta.name).ok();
-        let mut grid = Grid {
-            name: meta.name.clone(),
-            ..Default::default()
-        };
+        let mut grid = Grid { name: meta.name.clone(), ..Default::default() };
         for (count, (r, c, v)) in range.used_cells().enumerate() {
             if count > limits.max_cells {
-                return Err(format!(
-                    "シート「{}」のセルが多すぎます(上限 {} 個)",
-                    meta.name, limits.max_cells
-                ));
+                return Err(format!("シート「{}」のセルが多すぎます(上限 {} 個)", meta.name, limits.max_cells));
             }
             let (r0, c0) = range.start().unwrap_or((0, 0));
             let pos = (r0 + r as u32, c0 + c as u32);
-            let formula = formulas
-                .as_ref()
-                .and_then(|f| f.get_value(pos))
-                .is_some_and(|f: &String| !f.is_empty());
-            grid.put(
-                pos,
-                Cell {
-                    value: from_data(v),
-                    formula,
-                },
-                limits,
-            );
+            let formula = formulas.as_ref().and_then(|f| f.get_value(pos)).is_some_and(|f: &String| !f.is_empty());
+            grid.put(pos, Cell { value: from_data(v), formula }, limits);
         }
         book.sheets.push(grid);
     }
@@ -443,14 +385,14 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
 }
 
 fn open_xlsb(bytes: &[u8], limits: &Limits, has_macros: bool) -> Result<Book, String> {
-    let wb: Xlsb<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec()))
-        .map_err(|e| format!("ファイルが壊れています(.xlsb として読めません: {e})"))?;
+    let wb: Xlsb<_> =
+        open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(|e| format!("ファイルが壊れています(.xlsb として読めません: {e})"))?;
     book_from_ranges(wb, limits, "xlsb", has_macros)
 }
 
 fn open_ods(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
-    let wb: calamine::Ods<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec()))
-        .map_err(|e| format!("ファイルが壊れています(.ods として読めません: {e})"))?;
+    let wb: calamine::Ods<_> =
+        open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(|e| format!("ファイルが壊れています(.ods として読めません: {e})"))?;
     book_from_ranges(wb, limits, "ods", false)
 }
 
@@ -464,25 +406,14 @@ mod tests {
         assert_eq!(sniff(b"PK\x03\x04rest"), Kind::Zip);
         assert_eq!(sniff("事業コード,0701-01\n".as_bytes()), Kind::Text);
         assert_eq!(sniff(b"<html><body><table></table>"), Kind::Html);
-        assert_eq!(
-            sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]),
-            Kind::Cfb
-        );
+        assert_eq!(sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]), Kind::Cfb);
     }
 
     #[test]
     fn rejects_with_plain_reasons() {
         let l = Limits::default();
         assert!(open(b"", &l).unwrap_err().contains("壊れています"));
-        assert!(
-            open(b"a,b\n1,2\n", &l)
-                .unwrap_err()
-                .contains("テキストまたはCSV")
-        );
-        assert!(
-            open(b"PK\x03\x04garbage", &l)
-                .unwrap_err()
-                .contains("壊れています")
-        );
+        assert!(open(b"a,b\n1,2\n", &l).unwrap_err().contains("テキストまたはCSV"));
+        assert!(open(b"PK\x03\x04garbage", &l).unwrap_err().contains("壊れています"));
     }
 }

@@ -67,10 +67,7 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, String)>> {
         } else if input.is_dir() {
             walk(input, input, &mut out)?;
         } else {
-            bail!(
-                "入力 {} が見つかりません。ファイルまたはフォルダのパスを確認してください",
-                input.display()
-            );
+            bail!("入力 {} が見つかりません。ファイルまたはフォルダのパスを確認してください", input.display());
         }
     }
     out.sort_by(|a, b| a.1.cmp(&b.1));
@@ -99,40 +96,23 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) -> Result<()>
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default()
+    path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
 }
 
 /// Reads every file in parallel; the order of the result is the order of `files`.
 pub fn read_all(files: &[(PathBuf, String)], layout: &Layout, limits: &Limits) -> Vec<ReadFile> {
-    let mut read: Vec<ReadFile> = files
-        .par_iter()
-        .map(|(p, shown)| read_file(p, shown, layout, limits))
-        .collect();
+    let mut read: Vec<ReadFile> = files.par_iter().map(|(p, shown)| read_file(p, shown, layout, limits)).collect();
     // An Excel lock file next to its workbook means someone has it open: warn that unsaved
     // edits are not in what was read.
-    let names: Vec<(PathBuf, String)> = files
-        .iter()
-        .map(|(p, _)| {
-            (
-                p.parent().unwrap_or(Path::new("")).to_path_buf(),
-                file_name(p),
-            )
-        })
-        .collect();
+    let names: Vec<(PathBuf, String)> =
+        files.iter().map(|(p, _)| (p.parent().unwrap_or(Path::new("")).to_path_buf(), file_name(p))).collect();
     for r in &mut read {
         let name = file_name(&r.record.path);
         if let Some(twin) = name.strip_prefix("~$") {
-            let dir = r
-                .record
-                .path
-                .parent()
-                .unwrap_or(Path::new(""))
-                .to_path_buf();
-            if let Some((_, twin_name)) = names.iter().find(|(d, n)| {
-                *d == dir && n != &name && (n == twin || (twin.len() > 2 && n.ends_with(twin)))
-            }) {
+            let dir = r.record.path.parent().unwrap_or(Path::new("")).to_path_buf();
+            if let Some((_, twin_name)) =
+                names.iter().find(|(d, n)| *d == dir && n != &name && (n == twin || (twin.len() > 2 && n.ends_with(twin))))
+            {
                 r.findings.push(
                     Finding::warning("file-open-in-excel", format!("「{twin_name}」は Excel で開かれたままの可能性があります(ロックファイル {name} があります)。保存されていない変更は読み込まれていません"))
                         .file(r.record.shown.clone())
@@ -148,11 +128,7 @@ pub fn read_all(files: &[(PathBuf, String)], layout: &Layout, limits: &Limits) -
 /// rejected with that reason (a backstop; the parsers are expected not to panic).
 pub fn read_file(path: &Path, shown: &str, layout: &Layout, limits: &Limits) -> ReadFile {
     let name = file_name(path);
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_lowercase();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     let meta = std::fs::metadata(path).ok();
     let mut record = FileRecord {
         path: path.to_path_buf(),
@@ -167,17 +143,10 @@ pub fn read_file(path: &Path, shown: &str, layout: &Layout, limits: &Limits) -> 
     };
     let ignored = |mut record: FileRecord, reason: &str| {
         record.reason = Some(reason.to_string());
-        ReadFile {
-            record,
-            sheets: vec![],
-            findings: vec![],
-        }
+        ReadFile { record, sheets: vec![], findings: vec![] }
     };
     if name.starts_with("~$") {
-        return ignored(
-            record,
-            "Excel のロックファイル(開いている間だけできる一時ファイル)",
-        );
+        return ignored(record, "Excel のロックファイル(開いている間だけできる一時ファイル)");
     }
     if name.starts_with('.') {
         return ignored(record, "隠しファイル");
@@ -190,11 +159,7 @@ pub fn read_file(path: &Path, shown: &str, layout: &Layout, limits: &Limits) -> 
         Err(e) => {
             record.outcome = Outcome::Rejected;
             record.reason = Some(format!("ファイルを開けません({e})"));
-            return ReadFile {
-                record,
-                sheets: vec![],
-                findings: vec![],
-            };
+            return ReadFile { record, sheets: vec![], findings: vec![] };
         }
     };
     record.sha256 = hex(&Sha256::digest(&bytes));
@@ -204,32 +169,19 @@ pub fn read_file(path: &Path, shown: &str, layout: &Layout, limits: &Limits) -> 
         Ok(Err(reason)) => {
             record.outcome = Outcome::Rejected;
             record.reason = Some(reason);
-            return ReadFile {
-                record,
-                sheets: vec![],
-                findings: vec![],
-            };
+            return ReadFile { record, sheets: vec![], findings: vec![] };
         }
         Err(_) => {
             record.outcome = Outcome::Rejected;
-            record.reason = Some("ファイルの内容を解釈できませんでした(読み取り中に異常が起きました)。Excelで開いて保存し直してください".into());
-            return ReadFile {
-                record,
-                sheets: vec![],
-                findings: vec![],
-            };
+            record.reason =
+                Some("ファイルの内容を解釈できませんでした(読み取り中に異常が起きました)。Excelで開いて保存し直してください".into());
+            return ReadFile { record, sheets: vec![], findings: vec![] };
         }
     };
     record.format = book.format;
     let mut findings = Vec::new();
     if book.has_macros {
-        findings.push(
-            Finding::info(
-                "macros",
-                "マクロを含むブックです。マクロは実行せず、セルの値だけを読みました",
-            )
-            .file(shown),
-        );
+        findings.push(Finding::info("macros", "マクロを含むブックです。マクロは実行せず、セルの値だけを読みました").file(shown));
     }
     let mut sheets = Vec::new();
     for g in &book.sheets {
@@ -262,11 +214,7 @@ pub fn read_file(path: &Path, shown: &str, layout: &Layout, limits: &Limits) -> 
             layout.labels.code
         ));
     }
-    ReadFile {
-        record,
-        sheets,
-        findings,
-    }
+    ReadFile { record, sheets, findings }
 }
 
 fn hex(bytes: &[u8]) -> String {

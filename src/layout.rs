@@ -69,36 +69,21 @@ impl Layout {
     }
 
     pub fn load(path: &Path) -> Result<Layout> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("レイアウト定義 {} を読めません", path.display()))?;
-        toml::from_str(&text)
-            .with_context(|| format!("レイアウト定義 {} の書式が正しくありません", path.display()))
+        let text = std::fs::read_to_string(path).with_context(|| format!("レイアウト定義 {} を読めません", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("レイアウト定義 {} の書式が正しくありません", path.display()))
     }
 
     pub fn hints(&self) -> Vec<(String, String)> {
-        self.status_hints
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        self.status_hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
 
     /// Labels that delimit input cells: a value search to the right stops at any of them.
     pub fn stop_labels(&self) -> Vec<&str> {
         let l = &self.labels;
-        vec![
-            &l.code,
-            &l.department,
-            &l.person,
-            &l.contact,
-            &l.priority,
-            &l.fiscal,
-            &l.direction,
-            &l.schedule,
-            &l.status,
-        ]
-        .into_iter()
-        .map(String::as_str)
-        .collect()
+        vec![&l.code, &l.department, &l.person, &l.contact, &l.priority, &l.fiscal, &l.direction, &l.schedule, &l.status]
+            .into_iter()
+            .map(String::as_str)
+            .collect()
     }
 }
 
@@ -108,14 +93,7 @@ mod tests {
     fn bundled_layout_loads() {
         let l = super::Layout::bundled();
         assert_eq!(l.labels.code, "事業コード");
-        assert_eq!(
-            l.geometry.label_widths.len(),
-            l.geometry.label_columns as usize
-        );
-        assert!(
-            l.hints()
-                .iter()
-                .any(|(w, c)| w == "順調" && c == "概ね順調")
-        );
+        assert_eq!(l.geometry.label_widths.len(), l.geometry.label_columns as usize);
+        assert!(l.hints().iter().any(|(w, c)| w == "順調" && c == "概ね順調"));
     }
 }

@@ -13,5 +13,6 @@ pub mod period;
 pub mod plan;
 pub mod read;
 pub mod report;
+pub mod template;
 pub mod validate;
 pub mod write;

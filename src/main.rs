@@ -9,11 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "kaito",
-    version,
-    about = "報告回答票の点検と集計 (check and consolidate reform-plan response sheets)"
-)]
+#[command(name = "kaito", version, about = "報告回答票の点検と集計 (check and consolidate reform-plan response sheets)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,6 +29,24 @@ enum Command {
         /// 集計ブックの出力先 (.xlsx)
         #[arg(long, short)]
         output: PathBuf,
+    },
+    /// 各課に送る回答票を、回答課ごとのフォルダに作る(送付一覧つき)
+    Template {
+        /// 計画ファイル (.xlsx / .toml / .json)
+        #[arg(long)]
+        plan: PathBuf,
+        /// 報告期間: 2021H1, 令和3年度上半期 など
+        #[arg(long, value_parser = parse_period)]
+        period: Period,
+        /// 出力先フォルダ
+        #[arg(long, short)]
+        output: PathBuf,
+        /// 前回の回答票(ファイル・フォルダ)または前回の集計ブック: 過去の実績を転記する
+        #[arg(long)]
+        previous: Vec<PathBuf>,
+        /// シート保護のパスワード(省略時はパスワードなしで保護)
+        #[arg(long)]
+        password: Option<String>,
     },
 }
 
@@ -68,9 +82,7 @@ struct Common {
 }
 
 fn parse_period(s: &str) -> Result<Period, String> {
-    Period::parse(s).ok_or_else(|| {
-        format!("報告期間「{s}」を読めません。2021H1 や 令和3年度上半期 のように指定してください")
-    })
+    Period::parse(s).ok_or_else(|| format!("報告期間「{s}」を読めません。2021H1 や 令和3年度上半期 のように指定してください"))
 }
 
 impl Common {
@@ -100,11 +112,37 @@ impl Common {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Template { plan, period, output, previous, password } = &cli.command {
+        let opts = kaito::template::TemplateOptions {
+            plan: plan.clone(),
+            period: *period,
+            output: output.clone(),
+            previous: previous.clone(),
+            password: password.clone(),
+        };
+        return match kaito::template::run(&opts) {
+            Ok(r) => {
+                for f in &r.plan_findings {
+                    println!("{}", report::finding_line(f));
+                }
+                let carried = r.sent.iter().filter(|s| s.carried).count();
+                println!("{} の回答票を {} 件作りました({})。", period.japanese(), r.sent.len(), output.display());
+                if !previous.is_empty() {
+                    println!("前回の回答を転記した回答票: {carried} 件");
+                }
+                println!("送付一覧: {}", r.dispatch_list.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("エラー: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let result = match &cli.command {
         Command::Check { common } => ops::check(&common.options()).map(|c| (c, common, None)),
-        Command::Consolidate { common, output } => {
-            ops::consolidate(&common.options(), output).map(|c| (c, common, Some(output)))
-        }
+        Command::Consolidate { common, output } => ops::consolidate(&common.options(), output).map(|c| (c, common, Some(output))),
+        Command::Template { .. } => unreachable!("handled above"),
     };
     match result {
         Ok((c, common, output)) => {
@@ -120,11 +158,7 @@ fn main() -> ExitCode {
                     println!("\n集計ブックを書きました: {}", out.display());
                 }
             }
-            if c.errors() > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            }
+            if c.errors() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
         }
         Err(e) => {
             eprintln!("エラー: {e:#}");

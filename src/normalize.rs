@@ -63,15 +63,9 @@ pub struct ParsedAmount {
 /// Reads an amount typed as a number.
 pub fn amount_from_number(v: f64) -> ParsedAmount {
     if v.fract() == 0.0 && v.abs() < 9.0e15 {
-        ParsedAmount {
-            amount: Amount::Value(v as i64),
-            note: None,
-        }
+        ParsedAmount { amount: Amount::Value(v as i64), note: None }
     } else {
-        ParsedAmount {
-            amount: Amount::Unreadable(v.to_string()),
-            note: None,
-        }
+        ParsedAmount { amount: Amount::Unreadable(v.to_string()), note: None }
     }
 }
 
@@ -80,10 +74,7 @@ pub fn amount_from_number(v: f64) -> ParsedAmount {
 pub fn amount_from_text(raw: &str) -> ParsedAmount {
     let mut notes: Vec<&str> = Vec::new();
     if raw.trim().is_empty() {
-        return ParsedAmount {
-            amount: Amount::Empty,
-            note: None,
-        };
+        return ParsedAmount { amount: Amount::Empty, note: None };
     }
     let nfkc: String = raw.nfkc().collect();
     if nfkc != raw {
@@ -96,26 +87,17 @@ pub fn amount_from_text(raw: &str) -> ParsedAmount {
     if t.chars().count() == 1 {
         let c = t.chars().next().unwrap_or(' ');
         if DASHES.contains(&c) {
-            return ParsedAmount {
-                amount: Amount::Nil,
-                note: None,
-            };
+            return ParsedAmount { amount: Amount::Nil, note: None };
         }
         if SLASHES.contains(&c) {
-            return ParsedAmount {
-                amount: Amount::NotApplicable,
-                note: None,
-            };
+            return ParsedAmount { amount: Amount::NotApplicable, note: None };
         }
     }
     for unit in ["千円", "円"] {
         if let Some(s) = t.strip_suffix(unit) {
             if unit == "円" {
                 // A bare 円 would mean yen, not thousands: never guess a factor of 1,000.
-                return ParsedAmount {
-                    amount: Amount::Unreadable(raw.to_string()),
-                    note: None,
-                };
+                return ParsedAmount { amount: Amount::Unreadable(raw.to_string()), note: None };
             }
             t = s.to_string();
             notes.push("「千円」を除去");
@@ -137,25 +119,16 @@ pub fn amount_from_text(raw: &str) -> ParsedAmount {
         notes.push("桁区切りを除去");
     }
     if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) || digits.len() > 15 {
-        return ParsedAmount {
-            amount: Amount::Unreadable(raw.to_string()),
-            note: None,
-        };
+        return ParsedAmount { amount: Amount::Unreadable(raw.to_string()), note: None };
     }
     let Ok(mut v) = digits.parse::<i64>() else {
-        return ParsedAmount {
-            amount: Amount::Unreadable(raw.to_string()),
-            note: None,
-        };
+        return ParsedAmount { amount: Amount::Unreadable(raw.to_string()), note: None };
     };
     if negative {
         v = -v;
     }
     notes.insert(0, "文字列の数値を数値に");
-    ParsedAmount {
-        amount: Amount::Value(v),
-        note: Some(notes.join("、")),
-    }
+    ParsedAmount { amount: Amount::Value(v), note: Some(notes.join("、")) }
 }
 
 /// A status cell read against the plan's vocabulary.
@@ -186,21 +159,11 @@ pub fn status(raw: &str, vocabulary: &[String], hints: &[(String, String)]) -> S
         folded = "-".to_string();
     }
     if let Some(code) = vocabulary.iter().find(|v| fold(v) == folded) {
-        return Status::Code {
-            code: code.clone(),
-            changed: code != raw,
-        };
+        return Status::Code { code: code.clone(), changed: code != raw };
     }
-    let hinted = hints
-        .iter()
-        .find(|(word, _)| fold(word) == folded)
-        .map(|(_, code)| code.clone())
-        .filter(|code| vocabulary.contains(code));
+    let hinted = hints.iter().find(|(word, _)| fold(word) == folded).map(|(_, code)| code.clone()).filter(|code| vocabulary.contains(code));
     let suggestion = hinted.or_else(|| closest(&folded, vocabulary));
-    Status::Unknown {
-        text: folded,
-        suggestion,
-    }
+    Status::Unknown { text: folded, suggestion }
 }
 
 /// The vocabulary entry sharing the most characters with `text` (Dice coefficient over
@@ -234,10 +197,7 @@ mod tests {
     use super::*;
 
     fn vocab() -> Vec<String> {
-        ["済", "概ね順調", "遅れ", "未着手", "休止", "-"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
+        ["済", "概ね順調", "遅れ", "未着手", "休止", "-"].iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
@@ -245,12 +205,7 @@ mod tests {
         for s in ["14,235", "１４，２３５", "14,235千円", " 14235 ", "14235"] {
             assert_eq!(amount_from_text(s).amount, Amount::Value(14235), "{s}");
         }
-        assert!(
-            amount_from_text("14,235")
-                .note
-                .unwrap()
-                .contains("桁区切り")
-        );
+        assert!(amount_from_text("14,235").note.unwrap().contains("桁区切り"));
         for s in ["△1,200", "▲1,200", "-1,200"] {
             assert_eq!(amount_from_text(s).amount, Amount::Value(-1200), "{s}");
         }
@@ -260,52 +215,19 @@ mod tests {
         assert_eq!(amount_from_text("0").amount, Amount::Value(0));
         assert_eq!(amount_from_text("／").amount, Amount::NotApplicable);
         assert_eq!(amount_from_text("  ").amount, Amount::Empty);
-        assert_eq!(
-            amount_from_text("約1万").amount,
-            Amount::Unreadable("約1万".into())
-        );
-        assert_eq!(
-            amount_from_text("1,200円").amount,
-            Amount::Unreadable("1,200円".into())
-        );
+        assert_eq!(amount_from_text("約1万").amount, Amount::Unreadable("約1万".into()));
+        assert_eq!(amount_from_text("1,200円").amount, Amount::Unreadable("1,200円".into()));
         assert_eq!(amount_from_number(14235.0).amount, Amount::Value(14235));
-        assert!(matches!(
-            amount_from_number(1.5).amount,
-            Amount::Unreadable(_)
-        ));
+        assert!(matches!(amount_from_number(1.5).amount, Amount::Unreadable(_)));
     }
 
     #[test]
     fn statuses_with_noise_and_suggestions() {
         let v = vocab();
-        assert_eq!(
-            status("概ね順調　", &v, &[]),
-            Status::Code {
-                code: "概ね順調".into(),
-                changed: true
-            }
-        );
-        assert_eq!(
-            status("概ね 順調", &v, &[]),
-            Status::Code {
-                code: "概ね順調".into(),
-                changed: true
-            }
-        );
-        assert_eq!(
-            status("済", &v, &[]),
-            Status::Code {
-                code: "済".into(),
-                changed: false
-            }
-        );
-        assert_eq!(
-            status("ー", &v, &[]),
-            Status::Code {
-                code: "-".into(),
-                changed: true
-            }
-        );
+        assert_eq!(status("概ね順調　", &v, &[]), Status::Code { code: "概ね順調".into(), changed: true });
+        assert_eq!(status("概ね 順調", &v, &[]), Status::Code { code: "概ね順調".into(), changed: true });
+        assert_eq!(status("済", &v, &[]), Status::Code { code: "済".into(), changed: false });
+        assert_eq!(status("ー", &v, &[]), Status::Code { code: "-".into(), changed: true });
         assert_eq!(status("", &v, &[]), Status::Empty);
         match status("順調", &v, &[]) {
             Status::Unknown { suggestion, .. } => {

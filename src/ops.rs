@@ -34,13 +34,7 @@ pub fn check(opts: &CheckOptions) -> Result<Consolidation> {
     let loaded = plan::load(&opts.plan)?;
     let files = intake::discover(&opts.inputs)?;
     let read = intake::read_all(&files, &layout, &opts.limits);
-    consolidate::run(
-        loaded,
-        &opts.plan.display().to_string(),
-        opts.period,
-        read,
-        layout.hints(),
-    )
+    consolidate::run(loaded, &opts.plan.display().to_string(), opts.period, read, layout.hints())
 }
 
 /// `check`, then the consolidated workbook (written even when there are errors).
@@ -55,6 +49,5 @@ pub fn consolidate(opts: &CheckOptions, output: &std::path::Path) -> Result<Cons
 /// Writes the JSON summary.
 pub fn write_json(c: &Consolidation, path: &std::path::Path) -> Result<()> {
     let text = serde_json::to_string_pretty(&crate::report::json_summary(c))?;
-    std::fs::write(path, text)
-        .map_err(|e| anyhow::anyhow!("JSON ファイル {} に書き込めません({e})", path.display()))
+    std::fs::write(path, text).map_err(|e| anyhow::anyhow!("JSON ファイル {} に書き込めません({e})", path.display()))
 }

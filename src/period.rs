@@ -116,18 +116,10 @@ fn split_half(t: &str) -> Option<(&str, Half)> {
 pub fn era_year(year: i32) -> String {
     if year >= 2019 {
         let n = year - 2018;
-        if n == 1 {
-            "令和元年度".to_string()
-        } else {
-            format!("令和{n}年度")
-        }
+        if n == 1 { "令和元年度".to_string() } else { format!("令和{n}年度") }
     } else {
         let n = year - 1988;
-        if n == 1 {
-            "平成元年度".to_string()
-        } else {
-            format!("平成{n}年度")
-        }
+        if n == 1 { "平成元年度".to_string() } else { format!("平成{n}年度") }
     }
 }
 
@@ -138,11 +130,7 @@ pub fn year_header(year: i32) -> String {
 
 /// `R3 (2021)` / `H28 (2016)`, as the published project list writes 設定年度.
 pub fn short_era(year: i32) -> String {
-    if year >= 2019 {
-        format!("R{} ({year})", year - 2018)
-    } else {
-        format!("H{} ({year})", year - 1988)
-    }
+    if year >= 2019 { format!("R{} ({year})", year - 2018) } else { format!("H{} ({year})", year - 1988) }
 }
 
 /// Reads a fiscal year from `2020`, `2020年度`, `令和2年度`, `令和元年度`, `R2`, `H28`,
@@ -167,22 +155,11 @@ pub fn parse_fiscal_year(text: &str) -> Option<i32> {
     if let Ok(y) = t.parse::<i32>() {
         return (1900..=2200).contains(&y).then_some(y);
     }
-    let eras: [(&str, i32); 6] = [
-        ("令和", 2018),
-        ("平成", 1988),
-        ("R", 2018),
-        ("r", 2018),
-        ("H", 1988),
-        ("h", 1988),
-    ];
+    let eras: [(&str, i32); 6] = [("令和", 2018), ("平成", 1988), ("R", 2018), ("r", 2018), ("H", 1988), ("h", 1988)];
     for (prefix, base) in eras {
         if let Some(rest) = t.strip_prefix(prefix) {
             let rest = rest.trim();
-            let n = if rest == "元" {
-                Some(1)
-            } else {
-                rest.parse::<i32>().ok()
-            };
+            let n = if rest == "元" { Some(1) } else { rest.parse::<i32>().ok() };
             return n.filter(|n| (1..=99).contains(n)).map(|n| base + n);
         }
     }
@@ -208,14 +185,8 @@ mod tests {
         ] {
             assert_eq!(Period::parse(s), Some(want), "{s}");
         }
-        assert_eq!(
-            Period::parse("2021H2"),
-            Some(Period::new(2021, Half::Second))
-        );
-        assert_eq!(
-            Period::parse("令和元年度下半期"),
-            Some(Period::new(2019, Half::Second))
-        );
+        assert_eq!(Period::parse("2021H2"), Some(Period::new(2021, Half::Second)));
+        assert_eq!(Period::parse("令和元年度下半期"), Some(Period::new(2019, Half::Second)));
         assert_eq!(Period::parse("2021"), None);
         assert_eq!(Period::parse("上半期"), None);
     }

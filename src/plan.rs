@@ -79,19 +79,13 @@ pub const RELATED: &str = "関係課";
 impl Project {
     /// 回答課: the first department in charge that is a real department.
     pub fn responding_department(&self) -> &str {
-        self.departments
-            .iter()
-            .find(|d| d.as_str() != RELATED)
-            .map(String::as_str)
-            .unwrap_or("")
+        self.departments.iter().find(|d| d.as_str() != RELATED).map(String::as_str).unwrap_or("")
     }
 
     /// The fiscal years the project's sheet shows: as many as the plan has, starting at the
     /// later of the plan's first year and the year the project was set.
     pub fn years(&self, plan: &Plan) -> Vec<i32> {
-        let first = plan
-            .start_year
-            .max(self.set_year.unwrap_or(plan.start_year));
+        let first = plan.start_year.max(self.set_year.unwrap_or(plan.start_year));
         (first..first + plan.year_count()).collect()
     }
 
@@ -103,9 +97,7 @@ impl Project {
 
 impl Activity {
     pub fn is_scheduled(&self, year: i32) -> bool {
-        self.schedule
-            .get(&year)
-            .is_some_and(|t| !t.trim().is_empty())
+        self.schedule.get(&year).is_some_and(|t| !t.trim().is_empty())
     }
 }
 
@@ -149,36 +141,21 @@ pub struct LoadedPlan {
 
 /// Loads the plan from `.xlsx`/`.xlsm`/`.xls`/`.ods`, `.toml` or `.json`.
 pub fn load(path: &Path) -> Result<LoadedPlan> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_lowercase();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     let shown = path.display().to_string();
     let (plan, mut findings) = match ext.as_str() {
         "toml" => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("計画ファイル {shown} を読めません"))?;
-            (
-                toml::from_str::<Plan>(&text)
-                    .with_context(|| format!("計画ファイル {shown} の書式が正しくありません"))?,
-                vec![],
-            )
+            let text = std::fs::read_to_string(path).with_context(|| format!("計画ファイル {shown} を読めません"))?;
+            (toml::from_str::<Plan>(&text).with_context(|| format!("計画ファイル {shown} の書式が正しくありません"))?, vec![])
         }
         "json" => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("計画ファイル {shown} を読めません"))?;
-            (
-                serde_json::from_str::<Plan>(&text)
-                    .with_context(|| format!("計画ファイル {shown} の書式が正しくありません"))?,
-                vec![],
-            )
+            let text = std::fs::read_to_string(path).with_context(|| format!("計画ファイル {shown} を読めません"))?;
+            (serde_json::from_str::<Plan>(&text).with_context(|| format!("計画ファイル {shown} の書式が正しくありません"))?, vec![])
         }
         _ => {
-            let bytes = std::fs::read(path)
-                .with_context(|| format!("計画ファイル {shown} を開けません"))?;
-            let book = grid::open(&bytes, &Limits::default())
-                .map_err(|reason| anyhow::anyhow!("計画ファイル {shown} を読めません: {reason}"))?;
+            let bytes = std::fs::read(path).with_context(|| format!("計画ファイル {shown} を開けません"))?;
+            let book =
+                grid::open(&bytes, &Limits::default()).map_err(|reason| anyhow::anyhow!("計画ファイル {shown} を読めません: {reason}"))?;
             from_book(&book.sheets, &shown)?
         }
     };
@@ -186,13 +163,7 @@ pub fn load(path: &Path) -> Result<LoadedPlan> {
     Ok(LoadedPlan { plan, findings })
 }
 
-fn plan_finding(
-    rule: &'static str,
-    file: &str,
-    sheet: &str,
-    cell: Option<String>,
-    message: String,
-) -> Finding {
+fn plan_finding(rule: &'static str, file: &str, sheet: &str, cell: Option<String>, message: String) -> Finding {
     let mut f = Finding::error(rule, message).file(file);
     if !sheet.is_empty() {
         f = f.sheet(sheet);
@@ -206,9 +177,7 @@ fn plan_finding(
 /// Consistency checks shared by every plan format. Duplicate codes keep the first project.
 fn check(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result<Plan> {
     if plan.projects.is_empty() {
-        bail!(
-            "計画ファイル {file} に事業が1件もありません。シート「事業」に事業コードと事業名を入れてください"
-        );
+        bail!("計画ファイル {file} に事業が1件もありません。シート「事業」に事業コードと事業名を入れてください");
     }
     if plan.vocabulary.is_empty() {
         bail!(
@@ -216,11 +185,7 @@ fn check(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result<Plan
         );
     }
     if plan.end_year < plan.start_year {
-        bail!(
-            "計画ファイル {file} の終了年度({})が開始年度({})より前です",
-            plan.end_year,
-            plan.start_year
-        );
+        bail!("計画ファイル {file} の終了年度({})が開始年度({})より前です", plan.end_year, plan.start_year);
     }
     for code in plan.needs_countermeasure.clone() {
         if !plan.vocabulary.contains(&code) {
@@ -243,7 +208,10 @@ fn check(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result<Plan
                     file,
                     "事業",
                     None,
-                    format!("事業コード {} が重複しています(「{}」)。最初の行の事業だけを使います。事業ごとに別のコードを付けてください", p.code, p.name),
+                    format!(
+                        "事業コード {} が重複しています(「{}」)。最初の行の事業だけを使います。事業ごとに別のコードを付けてください",
+                        p.code, p.name
+                    ),
                 )
                 .project(p.code.clone()),
             );
@@ -261,10 +229,7 @@ fn check(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result<Plan
                     file,
                     "事業",
                     None,
-                    format!(
-                        "事業 {}「{}」の視点 {} がシート「視点」にありません",
-                        p.code, p.name, p.theme
-                    ),
+                    format!("事業 {}「{}」の視点 {} がシート「視点」にありません", p.code, p.name, p.theme),
                 )
                 .project(p.code.clone()),
             );
@@ -297,41 +262,25 @@ impl<'a> Table<'a> {
     fn find(grid: &'a Grid, first: &str) -> Option<Table<'a>> {
         let key = fold(first);
         for r in 0..20 {
-            let cols: Vec<(u32, String)> = grid
-                .row(r)
-                .map(|(c, cell)| (c, fold(&cell.value.text())))
-                .collect();
+            let cols: Vec<(u32, String)> = grid.row(r).map(|(c, cell)| (c, fold(&cell.value.text()))).collect();
             if cols.iter().any(|(_, t)| *t == key) {
-                return Some(Table {
-                    grid,
-                    header_row: r,
-                    columns: cols,
-                });
+                return Some(Table { grid, header_row: r, columns: cols });
             }
         }
         None
     }
     fn col(&self, name: &str) -> Option<u32> {
         let key = fold(name);
-        self.columns
-            .iter()
-            .find(|(_, t)| *t == key)
-            .map(|(c, _)| *c)
+        self.columns.iter().find(|(_, t)| *t == key).map(|(c, _)| *c)
     }
     fn rows(&self) -> impl Iterator<Item = u32> + '_ {
         (self.header_row + 1..=self.grid.last_row()).filter(|r| self.grid.row(*r).next().is_some())
     }
     fn text(&self, row: u32, col: Option<u32>) -> String {
-        col.map(|c| tidy(&self.grid.value(row, c).text()))
-            .unwrap_or_default()
+        col.map(|c| tidy(&self.grid.value(row, c).text())).unwrap_or_default()
     }
     /// Columns whose header is a fiscal year, with the year.
-    fn year_columns(
-        &self,
-        file: &str,
-        findings: &mut Vec<Finding>,
-        known: &[&str],
-    ) -> Vec<(u32, i32)> {
+    fn year_columns(&self, file: &str, findings: &mut Vec<Finding>, known: &[&str]) -> Vec<(u32, i32)> {
         let known: Vec<String> = known.iter().map(|k| fold(k)).collect();
         let mut out = Vec::new();
         for (c, t) in &self.columns {
@@ -355,10 +304,7 @@ impl<'a> Table<'a> {
 
 fn yes(text: &str) -> bool {
     let t = fold(text);
-    matches!(
-        t.as_str(),
-        "●" | "○" | "◯" | "1" | "重点" | "財" | "TRUE" | "true" | "はい" | "Yes" | "yes"
-    )
+    matches!(t.as_str(), "●" | "○" | "◯" | "1" | "重点" | "財" | "TRUE" | "true" | "はい" | "Yes" | "yes")
 }
 
 fn split_departments(text: &str) -> Vec<String> {
@@ -375,36 +321,23 @@ fn sheet<'a>(sheets: &'a [Grid], name: &str) -> Option<&'a Grid> {
 
 fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
     let mut findings = Vec::new();
-    let meta = sheet(sheets, "計画").with_context(|| format!("計画ファイル {file} にシート「計画」がありません(計画名・開始年度・終了年度・進捗区分を書くシートです)"))?;
-    let mut kv = BTreeMap::new();
-    let t = Table::find(meta, "項目").with_context(|| {
-        format!("計画ファイル {file} のシート「計画」に見出し「項目」「値」がありません")
+    let meta = sheet(sheets, "計画").with_context(|| {
+        format!("計画ファイル {file} にシート「計画」がありません(計画名・開始年度・終了年度・進捗区分を書くシートです)")
     })?;
+    let mut kv = BTreeMap::new();
+    let t = Table::find(meta, "項目").with_context(|| format!("計画ファイル {file} のシート「計画」に見出し「項目」「値」がありません"))?;
     let (kc, vc) = (t.col("項目"), t.col("値"));
     for r in t.rows() {
         kv.insert(fold(&t.text(r, kc)), (r, t.text(r, vc)));
     }
     let get = |k: &str| kv.get(&fold(k)).cloned();
     let year = |k: &str| -> Result<i32> {
-        let (r, v) = get(k).with_context(|| {
-            format!("計画ファイル {file} のシート「計画」に「{k}」がありません")
-        })?;
-        parse_fiscal_year(&v).with_context(|| {
-            format!(
-                "計画ファイル {file} のシート「計画」{} の「{k}」({v})を年度として読めません",
-                a1(r, vc.unwrap_or(1))
-            )
-        })
+        let (r, v) = get(k).with_context(|| format!("計画ファイル {file} のシート「計画」に「{k}」がありません"))?;
+        parse_fiscal_year(&v)
+            .with_context(|| format!("計画ファイル {file} のシート「計画」{} の「{k}」({v})を年度として読めません", a1(r, vc.unwrap_or(1))))
     };
     let list = |k: &str| -> Vec<String> {
-        get(k)
-            .map(|(_, v)| {
-                v.split([',', '、', '，'])
-                    .map(tidy)
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default()
+        get(k).map(|(_, v)| v.split([',', '、', '，']).map(tidy).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
     };
     let mut plan = Plan {
         name: get("計画名").map(|(_, v)| v).unwrap_or_default(),
@@ -421,10 +354,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
             let (nc, namec, pc) = (t.col("番号"), t.col("名称"), t.col("コード接頭辞"));
             for r in t.rows() {
                 let n = t.text(r, nc);
-                match fold(&n)
-                    .trim_matches(|c| c == '(' || c == ')')
-                    .parse::<u32>()
-                {
+                match fold(&n).trim_matches(|c| c == '(' || c == ')').parse::<u32>() {
                     Ok(number) => plan.themes.push(Theme {
                         number,
                         name: t.text(r, namec),
@@ -450,11 +380,9 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         ));
     }
 
-    let g = sheet(sheets, "事業")
-        .with_context(|| format!("計画ファイル {file} にシート「事業」がありません"))?;
-    let t = Table::find(g, "事業コード").with_context(|| {
-        format!("計画ファイル {file} のシート「事業」に見出し「事業コード」がありません")
-    })?;
+    let g = sheet(sheets, "事業").with_context(|| format!("計画ファイル {file} にシート「事業」がありません"))?;
+    let t =
+        Table::find(g, "事業コード").with_context(|| format!("計画ファイル {file} のシート「事業」に見出し「事業コード」がありません"))?;
     let c = |n: &str| t.col(n);
     let (cc, namec, themec, depc, setc, prc, fic, pagec, purc, ovc) = (
         c("事業コード"),
@@ -499,30 +427,24 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
                 file,
                 &g.name,
                 Some(a1(r, cc.unwrap_or(0))),
-                format!(
-                    "{} 行目の事業に事業コードがありません。この行は使いません",
-                    r + 1
-                ),
+                format!("{} 行目の事業に事業コードがありません。この行は使いません", r + 1),
             ));
             continue;
         }
         let theme_text = t.text(r, themec);
-        let theme = fold(&theme_text)
-            .trim_matches(|c| c == '(' || c == ')')
-            .parse::<u32>()
-            .unwrap_or_else(|_| {
-                findings.push(
-                    plan_finding(
-                        "plan-theme-unknown",
-                        file,
-                        &g.name,
-                        Some(a1(r, themec.unwrap_or(0))),
-                        format!("事業 {code} の視点「{theme_text}」を番号として読めません"),
-                    )
-                    .project(code.clone()),
-                );
-                0
-            });
+        let theme = fold(&theme_text).trim_matches(|c| c == '(' || c == ')').parse::<u32>().unwrap_or_else(|_| {
+            findings.push(
+                plan_finding(
+                    "plan-theme-unknown",
+                    file,
+                    &g.name,
+                    Some(a1(r, themec.unwrap_or(0))),
+                    format!("事業 {code} の視点「{theme_text}」を番号として読めません"),
+                )
+                .project(code.clone()),
+            );
+            0
+        });
         let set_text = t.text(r, setc);
         let set_year = if set_text.is_empty() {
             None
@@ -576,25 +498,14 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
                     ));
                     continue;
                 };
-                let schedule = years
-                    .iter()
-                    .map(|(c, y)| (*y, t.text(r, Some(*c))))
-                    .filter(|(_, s)| !s.is_empty())
-                    .collect();
-                plan.projects[i].activities.push(Activity {
-                    name: t.text(r, ac),
-                    schedule,
-                });
+                let schedule = years.iter().map(|(c, y)| (*y, t.text(r, Some(*c)))).filter(|(_, s)| !s.is_empty()).collect();
+                plan.projects[i].activities.push(Activity { name: t.text(r, ac), schedule });
             }
         }
     }
     if let Some(g) = sheet(sheets, "成果") {
         if let Some(t) = Table::find(g, "事業コード") {
-            let (cc, yc, tc) = (
-                t.col("事業コード"),
-                t.col("目標年度"),
-                t.col("達成すべき事項"),
-            );
+            let (cc, yc, tc) = (t.col("事業コード"), t.col("目標年度"), t.col("達成すべき事項"));
             for r in t.rows() {
                 let code = t.text(r, cc);
                 let Some(i) = index(&plan, &code) else {
@@ -607,10 +518,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
                     ));
                     continue;
                 };
-                plan.projects[i].outcomes.push(Outcome {
-                    target_year: t.text(r, yc),
-                    text: t.text(r, tc),
-                });
+                plan.projects[i].outcomes.push(Outcome { target_year: t.text(r, yc), text: t.text(r, tc) });
             }
         }
     }
@@ -698,18 +606,7 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
     ws.write_row_with_format(
         0,
         0,
-        [
-            "事業コード",
-            "事業名",
-            "視点",
-            "推進担当課",
-            "設定年度",
-            "重点",
-            "財政健全化",
-            "該当ページ",
-            "目的・目標",
-            "事業の概要",
-        ],
+        ["事業コード", "事業名", "視点", "推進担当課", "設定年度", "重点", "財政健全化", "該当ページ", "目的・目標", "事業の概要"],
         &head,
     )?;
     for (i, p) in plan.projects.iter().enumerate() {
@@ -727,10 +624,7 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
         ws.write_string_with_format(r, 8, &p.purpose, &wrap)?;
         ws.write_string_with_format(r, 9, &p.overview, &wrap)?;
     }
-    for (c, w) in [12.0, 36.0, 6.0, 30.0, 9.0, 6.0, 10.0, 10.0, 50.0, 50.0]
-        .iter()
-        .enumerate()
-    {
+    for (c, w) in [12.0, 36.0, 6.0, 30.0, 9.0, 6.0, 10.0, 10.0, 50.0, 50.0].iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
 
@@ -776,11 +670,7 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
             ws.write_string_with_format(0, 1 + j as u16, y.to_string(), &head)?;
         }
         let mut r = 1;
-        for p in plan
-            .projects
-            .iter()
-            .filter(|p| !p.effect_targets.is_empty())
-        {
+        for p in plan.projects.iter().filter(|p| !p.effect_targets.is_empty()) {
             ws.write_string(r, 0, &p.code)?;
             for (j, y) in years.iter().enumerate() {
                 if let Some(v) = p.effect_targets.get(y) {
@@ -790,8 +680,7 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
             r += 1;
         }
     }
-    wb.save(path)
-        .with_context(|| format!("計画ファイル {} を書けません", path.display()))?;
+    wb.save(path).with_context(|| format!("計画ファイル {} を書けません", path.display()))?;
     Ok(())
 }
 
@@ -801,14 +690,8 @@ mod tests {
 
     #[test]
     fn departments_and_flags() {
-        assert_eq!(
-            split_departments("企画政策課 関係課"),
-            vec!["企画政策課", "関係課"]
-        );
-        assert_eq!(
-            split_departments("保育課、教育総務課"),
-            vec!["保育課", "教育総務課"]
-        );
+        assert_eq!(split_departments("企画政策課 関係課"), vec!["企画政策課", "関係課"]);
+        assert_eq!(split_departments("保育課、教育総務課"), vec!["保育課", "教育総務課"]);
         assert!(yes("●") && yes("財") && yes("TRUE") && !yes("") && !yes("-"));
     }
 }
@@ -817,8 +700,7 @@ mod tests {
 mod sample_plan {
     #[test]
     fn the_samples_plan_loads() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/source/plan.toml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/source/plan.toml");
         let loaded = super::load(&path).unwrap();
         assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
         let plan = loaded.plan;
@@ -827,9 +709,6 @@ mod sample_plan {
         let p = plan.project("0706-04").unwrap();
         assert_eq!(p.years(&plan), vec![2021, 2022, 2023, 2024]);
         assert!(p.activities[0].is_scheduled(2021));
-        assert_eq!(
-            plan.project("0701-01").unwrap().responding_department(),
-            "企画政策課"
-        );
+        assert_eq!(plan.project("0701-01").unwrap().responding_department(), "企画政策課");
     }
 }

@@ -24,17 +24,8 @@ pub struct Field {
 
 impl Field {
     fn at(grid: &Grid, row: u32, col: u32) -> Field {
-        let (value, formula) = grid
-            .get(row, col)
-            .map(|c| (c.value.clone(), c.formula))
-            .unwrap_or((Value::Empty, false));
-        Field {
-            row,
-            col,
-            value,
-            formula,
-            joined_from: vec![],
-        }
+        let (value, formula) = grid.get(row, col).map(|c| (c.value.clone(), c.formula)).unwrap_or((Value::Empty, false));
+        Field { row, col, value, formula, joined_from: vec![] }
     }
     pub fn a1(&self) -> String {
         a1(self.row, self.col)
@@ -110,18 +101,11 @@ impl<'a> Labels<'a> {
                 index.entry(fold(t)).or_default().push(pos);
             }
         }
-        Labels {
-            grid,
-            index,
-            stops: layout.stop_labels().iter().map(|s| fold(s)).collect(),
-        }
+        Labels { grid, index, stops: layout.stop_labels().iter().map(|s| fold(s)).collect() }
     }
 
     fn all(&self, label: &str) -> &[(u32, u32)] {
-        self.index
-            .get(&fold(label))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.index.get(&fold(label)).map(Vec::as_slice).unwrap_or(&[])
     }
 
     fn first(&self, label: &str) -> Option<(u32, u32)> {
@@ -151,11 +135,7 @@ impl<'a> Labels<'a> {
     /// The narrative in column `col` between two rows (exclusive): first non-empty cell, and
     /// any further ones joined to it with a line break.
     fn column_text(&self, col: u32, from: u32, to: u32) -> Field {
-        let mut cells = (from..to).filter(|r| {
-            self.grid
-                .get(*r, col)
-                .is_some_and(|c| !c.value.is_empty() || c.formula)
-        });
+        let mut cells = (from..to).filter(|r| self.grid.get(*r, col).is_some_and(|c| !c.value.is_empty() || c.formula));
         let Some(first) = cells.next() else {
             return Field::at(self.grid, from, col);
         };
@@ -170,10 +150,7 @@ impl<'a> Labels<'a> {
 
     fn row_has(&self, row: u32, label: &str) -> Option<u32> {
         let key = fold(label);
-        self.grid
-            .row(row)
-            .find(|(_, c)| matches!(&c.value, Value::Text(t) if fold(t) == key))
-            .map(|(col, _)| col)
+        self.grid.row(row).find(|(_, c)| matches!(&c.value, Value::Text(t) if fold(t) == key)).map(|(col, _)| col)
     }
 }
 
@@ -192,50 +169,26 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
     };
 
     let title_suffix = fold(&l.title_suffix);
-    let plan_name = grid
-        .cells
-        .iter()
-        .filter(|((r, _), _)| *r < code_pos.0)
-        .find_map(|(_, c)| match &c.value {
-            Value::Text(t) if fold(t).ends_with(&title_suffix) => {
-                let f = fold(t);
-                Some(f[..f.len() - title_suffix.len()].to_string())
-            }
-            _ => None,
-        });
-    let period = grid
-        .cells
-        .iter()
-        .filter(|((r, _), _)| *r < code_pos.0)
-        .find_map(|(&(r, c), cell)| match &cell.value {
-            Value::Text(t) if t.contains("半期") => {
-                Period::parse(t).map(|p| (p, Field::at(grid, r, c)))
-            }
-            _ => None,
-        });
-    let theme = grid
-        .cells
-        .iter()
-        .filter(|((r, _), _)| *r < code_pos.0)
-        .find_map(|(&(r, c), cell)| match &cell.value {
-            Value::Text(t) if theme_number(t).is_some() => Some(Field::at(grid, r, c)),
-            _ => None,
-        });
+    let plan_name = grid.cells.iter().filter(|((r, _), _)| *r < code_pos.0).find_map(|(_, c)| match &c.value {
+        Value::Text(t) if fold(t).ends_with(&title_suffix) => {
+            let f = fold(t);
+            Some(f[..f.len() - title_suffix.len()].to_string())
+        }
+        _ => None,
+    });
+    let period = grid.cells.iter().filter(|((r, _), _)| *r < code_pos.0).find_map(|(&(r, c), cell)| match &cell.value {
+        Value::Text(t) if t.contains("半期") => Period::parse(t).map(|p| (p, Field::at(grid, r, c))),
+        _ => None,
+    });
+    let theme = grid.cells.iter().filter(|((r, _), _)| *r < code_pos.0).find_map(|(&(r, c), cell)| match &cell.value {
+        Value::Text(t) if theme_number(t).is_some() => Some(Field::at(grid, r, c)),
+        _ => None,
+    });
 
-    let priority_pos = labels
-        .all(&l.priority)
-        .iter()
-        .copied()
-        .find(|p| p.0 < code_pos.0 + 1);
-    let fiscal_pos = labels
-        .all(&l.fiscal)
-        .iter()
-        .copied()
-        .find(|p| p.0 < code_pos.0 + 1);
+    let priority_pos = labels.all(&l.priority).iter().copied().find(|p| p.0 < code_pos.0 + 1);
+    let fiscal_pos = labels.all(&l.fiscal).iter().copied().find(|p| p.0 < code_pos.0 + 1);
     let title = priority_pos.or(fiscal_pos).and_then(|(r, c)| {
-        grid.row(r)
-            .find(|(col, cell)| *col < c && !labels.is_stop(&cell.value))
-            .map(|(col, _)| Field::at(grid, r, col))
+        grid.row(r).find(|(col, cell)| *col < c && !labels.is_stop(&cell.value)).map(|(col, _)| Field::at(grid, r, col))
     });
     let name = title.as_ref().map(|t| split_title(&t.text()).0);
 
@@ -243,28 +196,14 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
     let code = labels.value_right(code_pos);
 
     // Activities block.
-    let name_pos = need(
-        &l.activity_name,
-        labels.first_from(&l.activity_name, code_pos.0),
-    );
-    let outcomes_pos = need(
-        &l.outcomes,
-        labels.first_from(&l.outcomes, name_pos.map(|p| p.0).unwrap_or(code_pos.0)),
-    );
-    let effect_pos = need(
-        &l.effect,
-        labels.first_from(&l.effect, outcomes_pos.map(|p| p.0).unwrap_or(code_pos.0)),
-    );
+    let name_pos = need(&l.activity_name, labels.first_from(&l.activity_name, code_pos.0));
+    let outcomes_pos = need(&l.outcomes, labels.first_from(&l.outcomes, name_pos.map(|p| p.0).unwrap_or(code_pos.0)));
+    let effect_pos = need(&l.effect, labels.first_from(&l.effect, outcomes_pos.map(|p| p.0).unwrap_or(code_pos.0)));
     let progress_suffix = fold(&l.progress_suffix);
-    let progress_head = grid
-        .cells
-        .iter()
-        .find_map(|(&(r, c), cell)| match &cell.value {
-            Value::Text(t) if r >= code_pos.0 && fold(t).ends_with(&progress_suffix) => {
-                Some((r, c))
-            }
-            _ => None,
-        });
+    let progress_head = grid.cells.iter().find_map(|(&(r, c), cell)| match &cell.value {
+        Value::Text(t) if r >= code_pos.0 && fold(t).ends_with(&progress_suffix) => Some((r, c)),
+        _ => None,
+    });
     need(&l.progress_suffix, progress_head);
 
     let mut years = Vec::new();
@@ -301,43 +240,18 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
             }
         }
         let first_year_col = year_cols.first().map(|p| p.0).unwrap_or(nc + 1);
-        let schedule_rows: Vec<(u32, u32)> = labels
-            .all(&l.schedule)
-            .iter()
-            .copied()
-            .filter(|(r, c)| *r > nr && *r < end_of_activities && *c < first_year_col)
-            .collect();
+        let schedule_rows: Vec<(u32, u32)> =
+            labels.all(&l.schedule).iter().copied().filter(|(r, c)| *r > nr && *r < end_of_activities && *c < first_year_col).collect();
         for (i, &(sr, sc)) in schedule_rows.iter().enumerate() {
-            let next = schedule_rows
-                .get(i + 1)
-                .map(|p| p.0)
-                .unwrap_or(end_of_activities);
-            let name = grid
-                .row(sr)
-                .find(|(c, _)| *c < sc)
-                .map(|(c, _)| Field::at(grid, sr, c))
-                .unwrap_or_else(|| Field::at(grid, sr, nc));
-            let schedule = year_cols
-                .iter()
-                .map(|(c, y)| (*y, Field::at(grid, sr, *c)))
-                .collect();
-            let status_row = (sr + 1..next).find(|r| {
-                labels
-                    .row_has(*r, &l.status)
-                    .is_some_and(|c| c < first_year_col)
-            });
+            let next = schedule_rows.get(i + 1).map(|p| p.0).unwrap_or(end_of_activities);
+            let name = grid.row(sr).find(|(c, _)| *c < sc).map(|(c, _)| Field::at(grid, sr, c)).unwrap_or_else(|| Field::at(grid, sr, nc));
+            let schedule = year_cols.iter().map(|(c, y)| (*y, Field::at(grid, sr, *c))).collect();
+            let status_row = (sr + 1..next).find(|r| labels.row_has(*r, &l.status).is_some_and(|c| c < first_year_col));
             let status = match status_row {
-                Some(str_) => halves
-                    .iter()
-                    .map(|(c, p)| (*p, Field::at(grid, str_, *c)))
-                    .collect(),
+                Some(str_) => halves.iter().map(|(c, p)| (*p, Field::at(grid, str_, *c))).collect(),
                 None => BTreeMap::new(),
             };
-            activities.push(ActivityResponse {
-                name,
-                schedule,
-                status,
-            });
+            activities.push(ActivityResponse { name, schedule, status });
         }
     }
     let progress = progress_head.map(|(r, c)| labels.column_text(c, r + 1, end_of_activities));
@@ -348,17 +262,12 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
     let cm_pos = outcomes_pos.and_then(|(orow, _)| labels.first_from(&l.countermeasures, orow));
     need(&l.countermeasures, cm_pos);
     if let Some((orow, _)) = outcomes_pos {
-        let head = labels
-            .first_from(&l.target_year, orow)
-            .filter(|p| p.0 < end_of_outcomes);
+        let head = labels.first_from(&l.target_year, orow).filter(|p| p.0 < end_of_outcomes);
         need(&l.target_year, head);
         if let Some((hr, yc)) = head {
             let tc = labels.row_has(hr, &l.target_text).unwrap_or(yc + 1);
-            let rc = grid
-                .row(hr)
-                .find(|(c, cell)| *c > tc && fold(&cell.value.text()) == fold(&l.result))
-                .map(|(c, _)| c)
-                .unwrap_or(tc + 2);
+            let rc =
+                grid.row(hr).find(|(c, cell)| *c > tc && fold(&cell.value.text()) == fold(&l.result)).map(|(c, _)| c).unwrap_or(tc + 2);
             let limit = cm_pos.map(|p| p.1).unwrap_or(u32::MAX);
             for r in hr + 1..end_of_outcomes {
                 let used = grid.row(r).any(|(c, _)| c < limit);
@@ -370,11 +279,7 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
                     .find(|(c, _)| *c >= rc && *c < limit)
                     .map(|(c, _)| Field::at(grid, r, c))
                     .unwrap_or_else(|| Field::at(grid, r, rc));
-                outcomes.push(OutcomeResponse {
-                    target_year: Field::at(grid, r, yc),
-                    text: Field::at(grid, r, tc),
-                    result,
-                });
+                outcomes.push(OutcomeResponse { target_year: Field::at(grid, r, yc), text: Field::at(grid, r, tc), result });
             }
         }
     }
@@ -395,13 +300,7 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
                         Some((br, _)) => Field::at(grid, br, c),
                         None => Field::at(grid, ar + 1, c),
                     };
-                    effect.insert(
-                        y,
-                        EffectResponse {
-                            amount: Field::at(grid, ar, c),
-                            basis,
-                        },
-                    );
+                    effect.insert(y, EffectResponse { amount: Field::at(grid, ar, c), basis });
                 }
             }
         }
@@ -466,16 +365,10 @@ mod tests {
 
     #[test]
     fn titles_and_themes() {
-        assert_eq!(
-            split_title("民間活力活用事業(企画政策課、関係課)").0,
-            "民間活力活用事業"
-        );
+        assert_eq!(split_title("民間活力活用事業(企画政策課、関係課)").0, "民間活力活用事業");
         assert_eq!(
             split_title("見附台周辺地区整備(平塚文化芸術ホール等)事業(都市整備課、関係課)"),
-            (
-                "見附台周辺地区整備(平塚文化芸術ホール等)事業".to_string(),
-                vec!["都市整備課".to_string(), "関係課".to_string()]
-            )
+            ("見附台周辺地区整備(平塚文化芸術ホール等)事業".to_string(), vec!["都市整備課".to_string(), "関係課".to_string()])
         );
         assert_eq!(theme_number("(1) 民間活力の活用"), Some(1));
         assert_eq!(theme_number("(6)ICTの活用推進"), Some(6));

@@ -65,25 +65,10 @@ pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
             count(Outcome::Rejected),
             count(Outcome::Ignored)
         );
-        let _ = writeln!(
-            s,
-            "事業: 計画 {} 件、提出 {} 件、未提出 {} 件",
-            c.plan.projects.len(),
-            c.accepted.len(),
-            c.missing.len()
-        );
-        let statuses: Vec<String> = c
-            .plan
-            .vocabulary
-            .iter()
-            .map(|v| format!("{v} {}", c.status_total.get(v).copied().unwrap_or(0)))
-            .collect();
-        let _ = writeln!(
-            s,
-            "進捗区分({}): {}",
-            c.period.japanese(),
-            statuses.join(" / ")
-        );
+        let _ = writeln!(s, "事業: 計画 {} 件、提出 {} 件、未提出 {} 件", c.plan.projects.len(), c.accepted.len(), c.missing.len());
+        let statuses: Vec<String> =
+            c.plan.vocabulary.iter().map(|v| format!("{v} {}", c.status_total.get(v).copied().unwrap_or(0))).collect();
+        let _ = writeln!(s, "進捗区分({}): {}", c.period.japanese(), statuses.join(" / "));
         let y = c.period.effect_year();
         let _ = writeln!(
             s,
@@ -102,11 +87,7 @@ pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
             let _ = writeln!(
                 s,
                 "未提出: {}",
-                c.missing
-                    .iter()
-                    .map(|m| format!("{}({})", m.project, m.department))
-                    .collect::<Vec<_>>()
-                    .join("、")
+                c.missing.iter().map(|m| format!("{}({})", m.project, m.department)).collect::<Vec<_>>().join("、")
             );
         }
     }
@@ -120,21 +101,10 @@ pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
         if f.rule == "not-submitted" {
             continue; // already listed in the summary
         }
-        by_file
-            .entry(f.file.clone().unwrap_or_default())
-            .or_default()
-            .push(f);
+        by_file.entry(f.file.clone().unwrap_or_default()).or_default().push(f);
     }
     for (file, list) in by_file {
-        let _ = writeln!(
-            s,
-            "\n{}",
-            if file.is_empty() {
-                "(ファイルなし)"
-            } else {
-                &file
-            }
-        );
+        let _ = writeln!(s, "\n{}", if file.is_empty() { "(ファイルなし)" } else { &file });
         for f in list {
             let _ = writeln!(s, "  {}", finding_line(f));
         }
@@ -142,30 +112,14 @@ pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
     if verbosity == Verbosity::Verbose {
         let _ = writeln!(s, "\n受付記録:");
         for f in &c.files {
-            let _ = writeln!(
-                s,
-                "  {} {} {}",
-                f.outcome.japanese(),
-                f.shown,
-                f.reason.as_deref().unwrap_or("")
-            );
+            let _ = writeln!(s, "  {} {} {}", f.outcome.japanese(), f.shown, f.reason.as_deref().unwrap_or(""));
         }
     } else {
-        let not_taken: Vec<_> = c
-            .files
-            .iter()
-            .filter(|f| matches!(f.outcome, Outcome::Rejected | Outcome::Duplicate))
-            .collect();
+        let not_taken: Vec<_> = c.files.iter().filter(|f| matches!(f.outcome, Outcome::Rejected | Outcome::Duplicate)).collect();
         if !not_taken.is_empty() {
             let _ = writeln!(s, "\n集計しなかったファイル:");
             for f in not_taken {
-                let _ = writeln!(
-                    s,
-                    "  {} {}: {}",
-                    f.outcome.japanese(),
-                    f.shown,
-                    f.reason.as_deref().unwrap_or("")
-                );
+                let _ = writeln!(s, "  {} {}: {}", f.outcome.japanese(), f.shown, f.reason.as_deref().unwrap_or(""));
             }
         }
     }
@@ -174,24 +128,11 @@ pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
 
 /// The JSON summary: keys and meanings are a stable interface for scripts.
 pub fn json_summary(c: &Consolidation) -> Value {
-    let by_theme_status: serde_json::Map<String, Value> = c
-        .status_by_theme
-        .iter()
-        .map(|(t, m)| (t.to_string(), json!(m)))
-        .collect();
+    let by_theme_status: serde_json::Map<String, Value> = c.status_by_theme.iter().map(|(t, m)| (t.to_string(), json!(m))).collect();
     let by_theme_effect: serde_json::Map<String, Value> = c
         .effect_by_theme
         .iter()
-        .map(|(t, m)| {
-            (
-                t.to_string(),
-                json!(
-                    m.iter()
-                        .map(|(y, v)| (y.to_string(), *v))
-                        .collect::<BTreeMap<_, _>>()
-                ),
-            )
-        })
+        .map(|(t, m)| (t.to_string(), json!(m.iter().map(|(y, v)| (y.to_string(), *v)).collect::<BTreeMap<_, _>>())))
         .collect();
     json!({
         "plan": c.plan.name,

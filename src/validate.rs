@@ -23,10 +23,7 @@ pub fn status_of(field: &Field, ctx: &Context) -> Status {
     match &field.value {
         Value::Text(t) => normalize::status(t, &ctx.plan.vocabulary, &ctx.hints),
         Value::Empty => Status::Empty,
-        other => Status::Unknown {
-            text: other.text(),
-            suggestion: None,
-        },
+        other => Status::Unknown { text: other.text(), suggestion: None },
     }
 }
 
@@ -35,32 +32,17 @@ pub fn amount_of(field: &Field) -> ParsedAmount {
     match &field.value {
         Value::Number(n) => normalize::amount_from_number(*n),
         Value::Text(t) => normalize::amount_from_text(t),
-        Value::Empty => ParsedAmount {
-            amount: Amount::Empty,
-            note: None,
-        },
-        other => ParsedAmount {
-            amount: Amount::Unreadable(other.text()),
-            note: None,
-        },
+        Value::Empty => ParsedAmount { amount: Amount::Empty, note: None },
+        other => ParsedAmount { amount: Amount::Unreadable(other.text()), note: None },
     }
 }
 
 /// The plan activity index each sheet activity answers: by order, as the sheet is drawn.
-pub fn status_is_due(
-    project: Option<&Project>,
-    index: usize,
-    sheet: &ResponseSheet,
-    period: Period,
-) -> bool {
+pub fn status_is_due(project: Option<&Project>, index: usize, sheet: &ResponseSheet, period: Period) -> bool {
     match project.and_then(|p| p.activities.get(index)) {
         Some(a) => a.is_scheduled(period.fiscal_year),
         // An activity the plan does not know: go by the plan text on the sheet itself.
-        None => sheet
-            .activities
-            .get(index)
-            .and_then(|a| a.schedule.get(&period.fiscal_year))
-            .is_some_and(|f| !f.is_empty()),
+        None => sheet.activities.get(index).and_then(|a| a.schedule.get(&period.fiscal_year)).is_some_and(|f| !f.is_empty()),
     }
 }
 
@@ -72,18 +54,8 @@ struct Out<'a> {
 }
 
 impl Out<'_> {
-    fn push(
-        &mut self,
-        severity: Severity,
-        rule: &'static str,
-        field: Option<&Field>,
-        message: String,
-        suggestion: Option<String>,
-    ) {
-        let mut f = Finding::new(severity, rule, message)
-            .file(self.file)
-            .sheet(self.sheet)
-            .suggest_opt(suggestion);
+    fn push(&mut self, severity: Severity, rule: &'static str, field: Option<&Field>, message: String, suggestion: Option<String>) {
+        let mut f = Finding::new(severity, rule, message).file(self.file).sheet(self.sheet).suggest_opt(suggestion);
         if !self.project.is_empty() {
             f = f.project(self.project.clone());
         }
@@ -96,24 +68,21 @@ impl Out<'_> {
     /// Checks common to every input cell: formulas, error values, joined cells.
     fn input(&mut self, field: &Field, what: &str) {
         if let Value::Error(e) = &field.value {
+            self.push(Severity::Error, "cell-error", Some(field), format!("{what}がエラー値「{e}」です。値を直接入力してください"), None);
+        } else if field.formula && field.value == Value::Empty {
             self.push(
                 Severity::Error,
-                "cell-error",
+                "formula-no-value",
                 Some(field),
-                format!("{what}がエラー値「{e}」です。値を直接入力してください"),
+                format!("{what}は数式ですが計算結果が保存されていません。Excelで開いて再計算・保存するか、値を直接入力してください"),
                 None,
             );
-        } else if field.formula && field.value == Value::Empty {
-            self.push(Severity::Error, "formula-no-value", Some(field), format!("{what}は数式ですが計算結果が保存されていません。Excelで開いて再計算・保存するか、値を直接入力してください"), None);
         } else if field.formula {
             self.push(
                 Severity::Info,
                 "formula",
                 Some(field),
-                format!(
-                    "{what}は数式です。保存されていた計算結果「{}」を使いました",
-                    field.text()
-                ),
+                format!("{what}は数式です。保存されていた計算結果「{}」を使いました", field.text()),
                 None,
             );
         }
@@ -122,24 +91,22 @@ impl Out<'_> {
                 Severity::Warning,
                 "text-too-long",
                 Some(field),
-                format!("{what}が {} 文字あり、Excel の1セルの上限({} 文字)を超えています。集計ブックには先頭の {} 文字だけが入ります", field.text().chars().count(), crate::write::MAX_CELL_CHARS, crate::write::MAX_CELL_CHARS),
+                format!(
+                    "{what}が {} 文字あり、Excel の1セルの上限({} 文字)を超えています。集計ブックには先頭の {} 文字だけが入ります",
+                    field.text().chars().count(),
+                    crate::write::MAX_CELL_CHARS,
+                    crate::write::MAX_CELL_CHARS
+                ),
                 Some("文章を短くするか、別紙に分けてください".into()),
             );
         }
         if !field.joined_from.is_empty() {
-            let cells: Vec<String> = field
-                .joined_from
-                .iter()
-                .map(|(r, c)| crate::finding::a1(*r, *c))
-                .collect();
+            let cells: Vec<String> = field.joined_from.iter().map(|(r, c)| crate::finding::a1(*r, *c)).collect();
             self.push(
                 Severity::Info,
                 "normalized",
                 Some(field),
-                format!(
-                    "{what}が複数のセルに分かれていたため、{} の文を改行でつなげて1つにしました",
-                    cells.join("、")
-                ),
+                format!("{what}が複数のセルに分かれていたため、{} の文を改行でつなげて1つにしました", cells.join("、")),
                 None,
             );
         }
@@ -151,16 +118,17 @@ impl Out<'_> {
 pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Finding> {
     let code = fold(&sheet.code.text());
     let project = ctx.plan.project(&code);
-    let mut out = Out {
-        file,
-        sheet: &sheet.sheet,
-        project: project.map(|p| p.code.clone()).unwrap_or(code.clone()),
-        findings: vec![],
-    };
+    let mut out = Out { file, sheet: &sheet.sheet, project: project.map(|p| p.code.clone()).unwrap_or(code.clone()), findings: vec![] };
     let period = ctx.period;
 
     for label in &sheet.missing_labels {
-        out.push(Severity::Error, "layout-label-missing", None, format!("ラベル「{label}」が見つかりません。送付した回答票の様式のまま、ラベルを消さずに記入してください"), None);
+        out.push(
+            Severity::Error,
+            "layout-label-missing",
+            None,
+            format!("ラベル「{label}」が見つかりません。送付した回答票の様式のまま、ラベルを消さずに記入してください"),
+            None,
+        );
     }
     if code.is_empty() {
         out.push(
@@ -171,17 +139,15 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             None,
         );
     } else if project.is_none() {
-        let near = ctx
-            .plan
-            .projects
-            .iter()
-            .map(|p| p.code.clone())
-            .collect::<Vec<_>>();
+        let near = ctx.plan.projects.iter().map(|p| p.code.clone()).collect::<Vec<_>>();
         out.push(
             Severity::Error,
             "code-unknown",
             Some(&sheet.code),
-            format!("事業コード「{}」は計画にありません。この回答票は集計しません。送付した回答票の事業コードを確認してください", sheet.code.text()),
+            format!(
+                "事業コード「{}」は計画にありません。この回答票は集計しません。送付した回答票の事業コードを確認してください",
+                sheet.code.text()
+            ),
             normalize::closest(&code, &near),
         );
     } else if sheet.code.text() != code {
@@ -189,10 +155,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             Severity::Info,
             "normalized",
             Some(&sheet.code),
-            format!(
-                "事業コード「{}」を「{code}」として読みました",
-                sheet.code.text()
-            ),
+            format!("事業コード「{}」を「{code}」として読みました", sheet.code.text()),
             None,
         );
     }
@@ -212,11 +175,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             Severity::Error,
             "period-mismatch",
             Some(field),
-            format!(
-                "この回答票は{}のものです。今回は{}の回答を集計するため、この回答票は数えません",
-                p.japanese(),
-                period.japanese()
-            ),
+            format!("この回答票は{}のものです。今回は{}の回答を集計するため、この回答票は数えません", p.japanese(), period.japanese()),
             Some(format!("{}の回答票に記入してください", period.japanese())),
         ),
         Some(_) => {}
@@ -235,11 +194,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
     }
 
     // Responder.
-    for (field, what) in [
-        (&sheet.responding_department, "回答課"),
-        (&sheet.person, "担当者"),
-        (&sheet.contact, "連絡先"),
-    ] {
+    for (field, what) in [(&sheet.responding_department, "回答課"), (&sheet.person, "担当者"), (&sheet.contact, "連絡先")] {
         match field {
             Some(f) if f.is_empty() => out.push(
                 Severity::Warning,
@@ -260,7 +215,11 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                 Severity::Warning,
                 "activity-count",
                 sheet.activities.first().map(|a| &a.name),
-                format!("活動の数が計画({}件)と回答票({}件)で違います。行を削除・追加していないか確認してください", p.activities.len(), sheet.activities.len()),
+                format!(
+                    "活動の数が計画({}件)と回答票({}件)で違います。行を削除・追加していないか確認してください",
+                    p.activities.len(),
+                    sheet.activities.len()
+                ),
                 None,
             );
         }
@@ -286,11 +245,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                         Severity::Warning,
                         "status-future",
                         Some(field),
-                        format!(
-                            "活動「{name}」の{}はまだ報告期間ではありませんが「{}」が入っています",
-                            half.japanese(),
-                            field.text()
-                        ),
+                        format!("活動「{name}」の{}はまだ報告期間ではありませんが「{}」が入っています", half.japanese(), field.text()),
                         None,
                     );
                 }
@@ -311,11 +266,23 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                 }
                 Status::Code { code, changed } => {
                     if changed {
-                        out.push(Severity::Info, "normalized", Some(field), format!("実績「{}」を「{code}」として読みました(全角・空白の整理)", field.text()), None);
+                        out.push(
+                            Severity::Info,
+                            "normalized",
+                            Some(field),
+                            format!("実績「{}」を「{code}」として読みました(全角・空白の整理)", field.text()),
+                            None,
+                        );
                     }
                     if *half == period {
                         if code == "-" && !done_before && ctx.plan.vocabulary.iter().any(|v| v == "済") {
-                            out.push(Severity::Warning, "status-dash", Some(field), format!("活動「{name}」は「済」になる前に「-」(活動終了後)になっています"), Some("済".into()));
+                            out.push(
+                                Severity::Warning,
+                                "status-dash",
+                                Some(field),
+                                format!("活動「{name}」は「済」になる前に「-」(活動終了後)になっています"),
+                                Some("済".into()),
+                            );
                         }
                         reported_statuses.push(code.clone());
                     }
@@ -328,7 +295,11 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                     Severity::Error,
                     "status-code",
                     Some(field),
-                    format!("活動「{name}」の{}の実績「{text}」は進捗区分にありません。{} から選んでください", half.japanese(), ctx.plan.vocabulary.join(" / ")),
+                    format!(
+                        "活動「{name}」の{}の実績「{text}」は進捗区分にありません。{} から選んでください",
+                        half.japanese(),
+                        ctx.plan.vocabulary.join(" / ")
+                    ),
                     suggestion,
                 ),
             }
@@ -341,10 +312,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             Severity::Error,
             "progress-missing",
             Some(f),
-            format!(
-                "{}の取組状況等が空です。この半期の取組内容を記入してください",
-                period.japanese()
-            ),
+            format!("{}の取組状況等が空です。この半期の取組内容を記入してください", period.japanese()),
             None,
         ),
         Some(f) => out.input(f, "取組状況等"),
@@ -355,10 +323,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             out.input(&o.result, "成果の実績");
         }
     }
-    let needs: Vec<&String> = reported_statuses
-        .iter()
-        .filter(|s| ctx.plan.needs_countermeasure.contains(s))
-        .collect();
+    let needs: Vec<&String> = reported_statuses.iter().filter(|s| ctx.plan.needs_countermeasure.contains(s)).collect();
     match &sheet.countermeasures {
         Some(f) if f.is_empty() && !needs.is_empty() => {
             let mut ss: Vec<&str> = needs.iter().map(|s| s.as_str()).collect();
@@ -380,16 +345,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
     let fiscal = project.map(|p| p.fiscal).unwrap_or(false);
     let due_year = project.is_some_and(|p| p.fiscal && p.years(ctx.plan).contains(&effect_year));
     if due_year && !sheet.effect.contains_key(&effect_year) {
-        out.push(
-            Severity::Error,
-            "effect-missing",
-            None,
-            format!(
-                "財政健全化効果額に{}の欄がありません",
-                year_header(effect_year)
-            ),
-            None,
-        );
+        out.push(Severity::Error, "effect-missing", None, format!("財政健全化効果額に{}の欄がありません", year_header(effect_year)), None);
     }
     for (year, e) in &sheet.effect {
         let what = format!("{}の効果額", year_header(*year));
@@ -403,11 +359,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                 format!(
                     "{what}「{}」を {} として読みました({note})",
                     e.amount.text(),
-                    parsed
-                        .amount
-                        .value()
-                        .map(crate::report::thousands)
-                        .unwrap_or_default()
+                    parsed.amount.value().map(crate::report::thousands).unwrap_or_default()
                 ),
                 None,
             );
@@ -418,7 +370,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                 Severity::Error,
                 "effect-missing",
                 Some(&e.amount),
-                format!("{what}(千円)が空です。財政健全化事業は金額を、効果がない場合は「-」を入力してください"),
+                format!("{what}(千円)が空です。財政健全化事業は金額を、効果がない場合は 0 または「-」を入力してください"),
                 None,
             ),
             Amount::Unreadable(raw) if !matches!(e.amount.value, Value::Error(_)) => out.push(

@@ -6,9 +6,7 @@ use crate::normalize::{Amount, Status};
 use crate::period::year_header;
 use crate::validate::{self, Context};
 use anyhow::{Context as _, Result, bail};
-use rust_xlsxwriter::{
-    Color, DocProperties, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
-};
+use rust_xlsxwriter::{Color, DocProperties, Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 use std::path::Path;
 
 /// Excel's limit on the characters of one cell.
@@ -35,21 +33,12 @@ impl Formats {
             .set_align(FormatAlign::Center)
             .set_align(FormatAlign::VerticalCenter)
             .set_text_wrap();
-        let text = Format::new()
-            .set_border(FormatBorder::Thin)
-            .set_align(FormatAlign::Top);
+        let text = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Top);
         Formats {
             wrap: text.clone().set_text_wrap(),
             amount: text.clone().set_num_format(AMOUNT_FORMAT),
-            total: text
-                .clone()
-                .set_bold()
-                .set_background_color(Color::RGB(0xF2F2F2)),
-            total_amount: text
-                .clone()
-                .set_bold()
-                .set_background_color(Color::RGB(0xF2F2F2))
-                .set_num_format(AMOUNT_FORMAT),
+            total: text.clone().set_bold().set_background_color(Color::RGB(0xF2F2F2)),
+            total_amount: text.clone().set_bold().set_background_color(Color::RGB(0xF2F2F2)).set_num_format(AMOUNT_FORMAT),
             text,
             header,
         }
@@ -74,13 +63,7 @@ pub fn put_text(ws: &mut Worksheet, row: u32, col: u16, text: &str, format: &For
     Ok(())
 }
 
-fn header_row(
-    ws: &mut Worksheet,
-    row: u32,
-    headers: &[&str],
-    widths: &[f64],
-    f: &Formats,
-) -> Result<()> {
+fn header_row(ws: &mut Worksheet, row: u32, headers: &[&str], widths: &[f64], f: &Formats) -> Result<()> {
     for (i, h) in headers.iter().enumerate() {
         ws.write_string_with_format(row, i as u16, *h, &f.header)?;
         if let Some(w) = widths.get(i) {
@@ -104,14 +87,7 @@ fn table_print(ws: &mut Worksheet, header_row: u32, landscape: bool) -> Result<(
 
 /// Amount cell contents as the department meant them: numbers as numbers, `-` and `/` as
 /// written, unreadable text quoted as it was.
-fn put_amount(
-    ws: &mut Worksheet,
-    row: u32,
-    col: u16,
-    amount: &Amount,
-    raw: &str,
-    f: &Formats,
-) -> Result<()> {
+fn put_amount(ws: &mut Worksheet, row: u32, col: u16, amount: &Amount, raw: &str, f: &Formats) -> Result<()> {
     match amount {
         Amount::Value(v) => {
             ws.write_number_with_format(row, col, *v as f64, &f.amount)?;
@@ -137,11 +113,7 @@ pub fn consolidated_workbook(c: &Consolidation, hints: Vec<(String, String)>) ->
     let mut wb = Workbook::new();
     let props = DocProperties::new()
         .set_title(format!("{} {} 集計", c.plan.name, c.period.japanese()))
-        .set_subject(format!(
-            "{} 実施計画事業の進捗状況 {}",
-            c.plan.name,
-            c.period.japanese()
-        ))
+        .set_subject(format!("{} 実施計画事業の進捗状況 {}", c.plan.name, c.period.japanese()))
         .set_comment("kaito consolidate で作成");
     wb.set_properties(&props);
 
@@ -161,34 +133,19 @@ fn summary_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()
     ws.set_column_width(0, 28)?;
     ws.set_column_width(1, 50)?;
     let title = Format::new().set_bold().set_font_size(14);
-    ws.write_string_with_format(
-        0,
-        0,
-        format!("{} 実施計画事業の進捗状況 集計", c.plan.name),
-        &title,
-    )?;
-    let count =
-        |o: crate::intake::Outcome| c.files.iter().filter(|r| r.outcome == o).count() as f64;
+    ws.write_string_with_format(0, 0, format!("{} 実施計画事業の進捗状況 集計", c.plan.name), &title)?;
+    let count = |o: crate::intake::Outcome| c.files.iter().filter(|r| r.outcome == o).count() as f64;
     use crate::intake::Outcome::*;
     let rows: Vec<(&str, either::Cell)> = vec![
         ("計画", either::Cell::T(c.plan.name.clone())),
-        (
-            "報告期間",
-            either::Cell::T(format!("{}({})", c.period.japanese(), c.period.code())),
-        ),
-        (
-            "効果額の対象年度",
-            either::Cell::T(year_header(c.period.effect_year())),
-        ),
+        ("報告期間", either::Cell::T(format!("{}({})", c.period.japanese(), c.period.code()))),
+        ("効果額の対象年度", either::Cell::T(year_header(c.period.effect_year()))),
         ("計画事業数", either::Cell::N(c.plan.projects.len() as f64)),
         ("提出", either::Cell::N(c.accepted.len() as f64)),
         ("未提出", either::Cell::N(c.missing.len() as f64)),
         ("エラー", either::Cell::N(c.errors() as f64)),
         ("警告", either::Cell::N(c.warnings() as f64)),
-        (
-            "情報",
-            either::Cell::N(crate::finding::count(&c.findings, Severity::Info) as f64),
-        ),
+        ("情報", either::Cell::N(crate::finding::count(&c.findings, Severity::Info) as f64)),
         ("ファイル数", either::Cell::N(c.files.len() as f64)),
         ("受付", either::Cell::N(count(Accepted))),
         ("重複", either::Cell::N(count(Duplicate))),
@@ -207,31 +164,16 @@ fn summary_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()
         r += 1;
     }
     r += 1;
-    ws.write_string_with_format(
-        r,
-        0,
-        format!("進捗区分({})", c.period.japanese()),
-        &f.header,
-    )?;
+    ws.write_string_with_format(r, 0, format!("進捗区分({})", c.period.japanese()), &f.header)?;
     ws.write_string_with_format(r, 1, "件数", &f.header)?;
     r += 1;
     for v in &c.plan.vocabulary {
         ws.write_string_with_format(r, 0, v, &f.text)?;
-        ws.write_number_with_format(
-            r,
-            1,
-            c.status_total.get(v).copied().unwrap_or(0) as f64,
-            &f.amount,
-        )?;
+        ws.write_number_with_format(r, 1, c.status_total.get(v).copied().unwrap_or(0) as f64, &f.amount)?;
         r += 1;
     }
     ws.write_string_with_format(r, 0, "合計", &f.total)?;
-    ws.write_number_with_format(
-        r,
-        1,
-        c.status_total.values().sum::<u64>() as f64,
-        &f.total_amount,
-    )?;
+    ws.write_number_with_format(r, 1, c.status_total.values().sum::<u64>() as f64, &f.total_amount)?;
     r += 2;
     ws.write_string_with_format(r, 0, "財政健全化効果額(千円)", &f.header)?;
     ws.write_string_with_format(r, 1, "金額", &f.header)?;
@@ -242,12 +184,7 @@ fn summary_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()
         r += 1;
     }
     ws.write_string_with_format(r, 0, "合計", &f.total)?;
-    ws.write_number_with_format(
-        r,
-        1,
-        c.effect_total.values().sum::<i64>() as f64,
-        &f.total_amount,
-    )?;
+    ws.write_number_with_format(r, 1, c.effect_total.values().sum::<i64>() as f64, &f.total_amount)?;
     ws.set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
     ws.set_footer("&L&A&R&P / &N");
@@ -272,43 +209,15 @@ fn status_text(field: Option<&crate::read::Field>, ctx: &Context) -> String {
     }
 }
 
-fn project_list_sheet(
-    wb: &mut Workbook,
-    c: &Consolidation,
-    ctx: &Context,
-    f: &Formats,
-) -> Result<()> {
+fn project_list_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
     let ws = wb.add_worksheet().set_name("事業一覧")?;
-    let max_acts = c
-        .plan
-        .projects
-        .iter()
-        .map(|p| p.activities.len())
-        .chain(c.accepted.iter().map(|a| a.sheet.activities.len()))
-        .max()
-        .unwrap_or(0);
-    let max_outcomes = c
-        .plan
-        .projects
-        .iter()
-        .map(|p| p.outcomes.len())
-        .chain(c.accepted.iter().map(|a| a.sheet.outcomes.len()))
-        .max()
-        .unwrap_or(0);
+    let max_acts =
+        c.plan.projects.iter().map(|p| p.activities.len()).chain(c.accepted.iter().map(|a| a.sheet.activities.len())).max().unwrap_or(0);
+    let max_outcomes =
+        c.plan.projects.iter().map(|p| p.outcomes.len()).chain(c.accepted.iter().map(|a| a.sheet.outcomes.len())).max().unwrap_or(0);
     let years = effect_years(c);
-    let mut headers: Vec<String> = [
-        "事業コード",
-        "視点",
-        "事業名",
-        "推進担当課",
-        "重点",
-        "財政健全化",
-        "提出",
-        "ファイル",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut headers: Vec<String> =
+        ["事業コード", "視点", "事業名", "推進担当課", "重点", "財政健全化", "提出", "ファイル"].iter().map(|s| s.to_string()).collect();
     let mut widths = vec![11.0, 6.0, 36.0, 28.0, 6.0, 8.0, 8.0, 30.0];
     let mut push = |h: String, w: f64| {
         headers.push(h);
@@ -330,14 +239,8 @@ fn project_list_sheet(
     for i in 0..max_outcomes {
         push(format!("成果{}の実績", i + 1), 30.0);
     }
-    for (h, w) in [
-        ("回答課(記入)", 16.0),
-        ("担当者", 12.0),
-        ("連絡先", 12.0),
-        ("エラー", 7.0),
-        ("警告", 7.0),
-        ("要確認", 7.0),
-    ] {
+    for (h, w) in [("回答課(記入)", 16.0), ("担当者", 12.0), ("連絡先", 12.0), ("エラー", 7.0), ("警告", 7.0), ("要確認", 7.0)]
+    {
         push(h.into(), w);
     }
     let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
@@ -352,32 +255,17 @@ fn project_list_sheet(
         put_text(ws, r, 3, &p.departments.join("、"), &f.text)?;
         put_text(ws, r, 4, if p.priority { "●" } else { "" }, &f.text)?;
         put_text(ws, r, 5, if p.fiscal { "●" } else { "" }, &f.text)?;
-        put_text(
-            ws,
-            r,
-            6,
-            if a.is_some() { "提出" } else { "未提出" },
-            &f.text,
-        )?;
+        put_text(ws, r, 6, if a.is_some() { "提出" } else { "未提出" }, &f.text)?;
         put_text(ws, r, 7, a.map(|a| a.file.as_str()).unwrap_or(""), &f.text)?;
         let mut col = 8u16;
         for i in 0..max_acts {
-            let st = a
-                .and_then(|a| a.sheet.activities.get(i))
-                .and_then(|act| act.status.get(&c.period));
+            let st = a.and_then(|a| a.sheet.activities.get(i)).and_then(|act| act.status.get(&c.period));
             put_text(ws, r, col, &status_text(st, ctx), &f.text)?;
             col += 1;
         }
         for y in &years {
             match a.and_then(|a| a.sheet.effect.get(y)) {
-                Some(e) => put_amount(
-                    ws,
-                    r,
-                    col,
-                    &validate::amount_of(&e.amount).amount,
-                    &e.amount.text(),
-                    f,
-                )?,
+                Some(e) => put_amount(ws, r, col, &validate::amount_of(&e.amount).amount, &e.amount.text(), f)?,
                 None => {
                     ws.write_blank(r, col, &f.text)?;
                 }
@@ -385,61 +273,19 @@ fn project_list_sheet(
             col += 1;
         }
         for y in &years {
-            put_text(
-                ws,
-                r,
-                col,
-                &text_of(a.and_then(|a| a.sheet.effect.get(y)).map(|e| &e.basis)),
-                &f.wrap,
-            )?;
+            put_text(ws, r, col, &text_of(a.and_then(|a| a.sheet.effect.get(y)).map(|e| &e.basis)), &f.wrap)?;
             col += 1;
         }
-        put_text(
-            ws,
-            r,
-            col,
-            &text_of(a.and_then(|a| a.sheet.progress.as_ref())),
-            &f.wrap,
-        )?;
-        put_text(
-            ws,
-            r,
-            col + 1,
-            &text_of(a.and_then(|a| a.sheet.countermeasures.as_ref())),
-            &f.wrap,
-        )?;
+        put_text(ws, r, col, &text_of(a.and_then(|a| a.sheet.progress.as_ref())), &f.wrap)?;
+        put_text(ws, r, col + 1, &text_of(a.and_then(|a| a.sheet.countermeasures.as_ref())), &f.wrap)?;
         col += 2;
         for i in 0..max_outcomes {
-            put_text(
-                ws,
-                r,
-                col,
-                &text_of(a.and_then(|a| a.sheet.outcomes.get(i)).map(|o| &o.result)),
-                &f.wrap,
-            )?;
+            put_text(ws, r, col, &text_of(a.and_then(|a| a.sheet.outcomes.get(i)).map(|o| &o.result)), &f.wrap)?;
             col += 1;
         }
-        put_text(
-            ws,
-            r,
-            col,
-            &text_of(a.and_then(|a| a.sheet.responding_department.as_ref())),
-            &f.text,
-        )?;
-        put_text(
-            ws,
-            r,
-            col + 1,
-            &text_of(a.and_then(|a| a.sheet.person.as_ref())),
-            &f.text,
-        )?;
-        put_text(
-            ws,
-            r,
-            col + 2,
-            &text_of(a.and_then(|a| a.sheet.contact.as_ref())),
-            &f.text,
-        )?;
+        put_text(ws, r, col, &text_of(a.and_then(|a| a.sheet.responding_department.as_ref())), &f.text)?;
+        put_text(ws, r, col + 1, &text_of(a.and_then(|a| a.sheet.person.as_ref())), &f.text)?;
+        put_text(ws, r, col + 2, &text_of(a.and_then(|a| a.sheet.contact.as_ref())), &f.text)?;
         let fs = c.findings_for(&p.code);
         let n = |s: Severity| fs.iter().filter(|x| x.severity == s).count() as f64;
         ws.write_number_with_format(r, col + 3, n(Severity::Error), &f.amount)?;
@@ -510,22 +356,13 @@ fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
         };
         counts.and_then(|m| m.get(&vocab[j])).copied().unwrap_or(0) as f64
     };
-    let note = format!(
-        "{}の実績のうち、その年度に予定のある活動(報告が必要なもの)を数えています。",
-        c.period.japanese()
-    );
+    let note = format!("{}の実績のうち、その年度に予定のある活動(報告が必要なもの)を数えています。", c.period.japanese());
     theme_table(wb, "進捗状況", c, f, vocab, 10.0, &value, &note)
 }
 
 /// Fiscal years shown on the effect sheet: every year of every project's sheet.
 pub fn effect_years(c: &Consolidation) -> Vec<i32> {
-    let mut ys: Vec<i32> = c
-        .plan
-        .projects
-        .iter()
-        .flat_map(|p| p.years(&c.plan))
-        .chain(c.effect_total.keys().copied())
-        .collect();
+    let mut ys: Vec<i32> = c.plan.projects.iter().flat_map(|p| p.years(&c.plan)).chain(c.effect_total.keys().copied()).collect();
     ys.sort();
     ys.dedup();
     ys
@@ -541,53 +378,22 @@ fn effect_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
         };
         amounts.and_then(|m| m.get(&years[j])).copied().unwrap_or(0) as f64
     };
-    theme_table(
-        wb,
-        "効果額",
-        c,
-        f,
-        &keys,
-        14.0,
-        &value,
-        "単位: 千円。受け付けた回答票の、金額として読めた効果額の合計です。",
-    )
+    theme_table(wb, "効果額", c, f, &keys, 14.0, &value, "単位: 千円。受け付けた回答票の、金額として読めた効果額の合計です。")
 }
 
 fn missing_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {
     let ws = wb.add_worksheet().set_name("未提出")?;
-    header_row(
-        ws,
-        0,
-        &["回答課", "事業コード", "事業名", "視点", "推進担当課"],
-        &[18.0, 11.0, 40.0, 30.0, 30.0],
-        f,
-    )?;
+    header_row(ws, 0, &["回答課", "事業コード", "事業名", "視点", "推進担当課"], &[18.0, 11.0, 40.0, 30.0, 30.0], f)?;
     let mut list: Vec<_> = c.missing.iter().collect();
-    list.sort_by(|a, b| {
-        a.department
-            .cmp(&b.department)
-            .then(a.project.cmp(&b.project))
-    });
+    list.sort_by(|a, b| a.department.cmp(&b.department).then(a.project.cmp(&b.project)));
     let mut r = 1;
     for m in &list {
         let p = c.plan.project(&m.project);
         put_text(ws, r, 0, &m.department, &f.text)?;
         put_text(ws, r, 1, &m.project, &f.text)?;
         put_text(ws, r, 2, &m.name, &f.text)?;
-        put_text(
-            ws,
-            r,
-            3,
-            &p.map(|p| c.plan.theme_title(p.theme)).unwrap_or_default(),
-            &f.text,
-        )?;
-        put_text(
-            ws,
-            r,
-            4,
-            &p.map(|p| p.departments.join("、")).unwrap_or_default(),
-            &f.text,
-        )?;
+        put_text(ws, r, 3, &p.map(|p| c.plan.theme_title(p.theme)).unwrap_or_default(), &f.text)?;
+        put_text(ws, r, 4, &p.map(|p| p.departments.join("、")).unwrap_or_default(), &f.text)?;
         r += 1;
     }
     if list.is_empty() {
@@ -603,16 +409,7 @@ fn findings_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<(
     header_row(
         ws,
         0,
-        &[
-            "重要度",
-            "ルール",
-            "事業コード",
-            "ファイル",
-            "シート",
-            "セル",
-            "内容",
-            "候補",
-        ],
+        &["重要度", "ルール", "事業コード", "ファイル", "シート", "セル", "内容", "候補"],
         &[8.0, 22.0, 11.0, 34.0, 12.0, 8.0, 70.0, 20.0],
         f,
     )?;
@@ -652,15 +449,7 @@ fn detail_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats
         "シート",
         "セル",
     ];
-    header_row(
-        ws,
-        0,
-        &headers,
-        &[
-            11.0, 6.0, 30.0, 8.0, 40.0, 8.0, 6.0, 8.0, 12.0, 10.0, 30.0, 10.0, 8.0,
-        ],
-        f,
-    )?;
+    header_row(ws, 0, &headers, &[11.0, 6.0, 30.0, 8.0, 40.0, 8.0, 6.0, 8.0, 12.0, 10.0, 30.0, 10.0, 8.0], f)?;
     let mut r = 1;
     for a in &c.accepted {
         let Some(p) = c.plan.project(&a.project) else {
@@ -673,11 +462,7 @@ fn detail_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats
                     .project(&a.project)
                     .and_then(|p| p.activities.get(i))
                     .map(|pa| pa.is_scheduled(half.fiscal_year))
-                    .unwrap_or_else(|| {
-                        act.schedule
-                            .get(&half.fiscal_year)
-                            .is_some_and(|s| !s.is_empty())
-                    });
+                    .unwrap_or_else(|| act.schedule.get(&half.fiscal_year).is_some_and(|s| !s.is_empty()));
                 ws.write_string(r, 0, &p.code)?;
                 ws.write_number(r, 1, p.theme)?;
                 ws.write_string(r, 2, &p.name)?;
@@ -707,46 +492,21 @@ fn detail_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats
 
 fn ledger_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {
     let ws = wb.add_worksheet().set_name("受付記録")?;
-    let headers = [
-        "パス",
-        "サイズ(バイト)",
-        "SHA-256",
-        "更新日時",
-        "結果",
-        "理由",
-        "事業コード",
-    ];
-    header_row(
-        ws,
-        0,
-        &headers,
-        &[40.0, 12.0, 30.0, 20.0, 8.0, 60.0, 16.0],
-        f,
-    )?;
+    let headers = ["パス", "サイズ(バイト)", "SHA-256", "更新日時", "結果", "理由", "事業コード"];
+    header_row(ws, 0, &headers, &[40.0, 12.0, 30.0, 20.0, 8.0, 60.0, 16.0], f)?;
     for (i, rec) in c.files.iter().enumerate() {
         let r = i as u32 + 1;
         put_text(ws, r, 0, &rec.shown, &f.text)?;
         ws.write_number_with_format(r, 1, rec.size as f64, &f.amount)?;
         put_text(ws, r, 2, &rec.sha256, &f.text)?;
-        let when = rec
-            .modified
-            .map(|t| {
-                chrono::DateTime::<chrono::Local>::from(t)
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_default();
+        let when =
+            rec.modified.map(|t| chrono::DateTime::<chrono::Local>::from(t).format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default();
         put_text(ws, r, 3, &when, &f.text)?;
         put_text(ws, r, 4, rec.outcome.japanese(), &f.text)?;
         put_text(ws, r, 5, rec.reason.as_deref().unwrap_or(""), &f.wrap)?;
         put_text(ws, r, 6, &rec.projects.join("、"), &f.text)?;
     }
-    ws.autofilter(
-        0,
-        0,
-        (c.files.len() as u32).max(1),
-        headers.len() as u16 - 1,
-    )?;
+    ws.autofilter(0, 0, (c.files.len() as u32).max(1), headers.len() as u16 - 1)?;
     table_print(ws, 0, true)?;
     Ok(())
 }
@@ -754,35 +514,81 @@ fn ledger_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
 /// Saves a workbook without ever leaving a half-written file where the old one was: write
 /// beside it, then rename. Refuses when Excel has the target open (`~$` lock beside it).
 pub fn save_atomic(wb: &mut Workbook, path: &Path) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     if dir.join(format!("~${name}")).exists() {
-        bail!(
-            "出力ファイル {} は Excel で開かれています。Excel で閉じてから、もう一度実行してください",
-            path.display()
-        );
+        bail!("出力ファイル {} は Excel で開かれています。Excel で閉じてから、もう一度実行してください", path.display());
     }
     if !dir.exists() {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("出力先フォルダ {} を作れません", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("出力先フォルダ {} を作れません", dir.display()))?;
     }
-    let buf = wb
-        .save_to_buffer()
-        .with_context(|| format!("出力ファイル {} を作れません", path.display()))?;
+    let buf = wb.save_to_buffer().with_context(|| format!("出力ファイル {} を作れません", path.display()))?;
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = std::fs::write(&tmp, &buf).and_then(|_| std::fs::rename(&tmp, path));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp);
-        bail!(
-            "出力ファイル {} に書き込めません({e})。ファイルが開かれていないか、書き込み権限があるか確認してください",
-            path.display()
-        );
+        bail!("出力ファイル {} に書き込めません({e})。ファイルが開かれていないか、書き込み権限があるか確認してください", path.display());
     }
     Ok(())
+}
+
+/// A file or folder name Windows accepts: forbidden characters become `_`, `..` and
+/// trailing dots or spaces go, reserved device names get a suffix. Never empty.
+pub fn safe_file_name(name: &str) -> String {
+    let mut s: String = name
+        .chars()
+        .map(|c| if matches!(c, '<' | '>' | ':' | '"' | '/' | '\\' | '|' | '?' | '*') || c.is_control() { '_' } else { c })
+        .collect();
+    while s.contains("..") {
+        s = s.replace("..", "_");
+    }
+    let s = s.trim_end_matches(['.', ' ']).trim_start().to_string();
+    let stem = s.split('.').next().unwrap_or("").to_uppercase();
+    let reserved = ["CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "LPT1", "LPT2", "LPT3"];
+    let s = if reserved.contains(&stem.as_str()) { format!("{s}_") } else { s };
+    if s.is_empty() { "_".to_string() } else { s }
+}
+
+/// An Excel sheet name: at most 31 characters, none of `[]:*?/\`, not starting or ending
+/// with `'`, and unique among `taken` (a ` (2)` suffix is added when needed).
+pub fn safe_sheet_name(name: &str, taken: &[String]) -> String {
+    let cleaned: String = name.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).collect();
+    let cleaned = cleaned.trim_matches('\'').to_string();
+    let base = if cleaned.is_empty() { "Sheet".to_string() } else { cleaned };
+    let fit = |s: &str, room: usize| s.chars().take(room).collect::<String>();
+    let mut candidate = fit(&base, 31);
+    let mut n = 2;
+    while taken.iter().any(|t| t.to_lowercase() == candidate.to_lowercase()) {
+        let suffix = format!(" ({n})");
+        candidate = format!("{}{suffix}", fit(&base, 31 - suffix.chars().count()));
+        n += 1;
+    }
+    candidate
+}
+
+#[cfg(test)]
+mod names {
+    use super::*;
+
+    #[test]
+    fn file_names_windows_accepts() {
+        assert_eq!(safe_file_name("企画/政策:課"), "企画_政策_課");
+        assert_eq!(safe_file_name("../秘書課"), "__秘書課");
+        assert_eq!(safe_file_name("CON"), "CON_");
+        assert_eq!(safe_file_name("課. "), "課");
+        assert_eq!(safe_file_name(""), "_");
+    }
+
+    #[test]
+    fn sheet_names_excel_accepts() {
+        assert_eq!(safe_sheet_name("a/b:c", &[]), "a_b_c");
+        let long = "あ".repeat(40);
+        assert_eq!(safe_sheet_name(&long, &[]).chars().count(), 31);
+        let taken = vec!["0701-01".to_string()];
+        assert_eq!(safe_sheet_name("0701-01", &taken), "0701-01 (2)");
+        let taken = vec![safe_sheet_name(&long, &[])];
+        let second = safe_sheet_name(&long, &taken);
+        assert_eq!(second.chars().count(), 31);
+        assert!(second.ends_with(" (2)"));
+    }
 }

@@ -16,50 +16,24 @@ fn cell(r: &calamine::Range<Data>, row: u32, col: u32) -> Data {
 }
 
 fn row_of(r: &calamine::Range<Data>, col: u32, text: &str) -> u32 {
-    (0..r.height() as u32)
-        .find(|row| cell(r, *row, col) == Data::String(text.into()))
-        .unwrap_or_else(|| panic!("{text} not found"))
+    (0..r.height() as u32).find(|row| cell(r, *row, col) == Data::String(text.into())).unwrap_or_else(|| panic!("{text} not found"))
 }
 
 #[test]
 fn consolidate_the_samples() {
     let dir = samples();
     let out = kaito(
-        &[
-            "consolidate",
-            "--plan",
-            "計画.xlsx",
-            "--period",
-            "2021H1",
-            "回答",
-            "--output",
-            "集計.xlsx",
-            "--json",
-            "summary.json",
-        ],
+        &["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx", "--json", "summary.json"],
         dir.path(),
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("事業: 計画 29 件、提出 28 件、未提出 1 件"),
-        "{stdout}"
-    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("事業: 計画 29 件、提出 28 件、未提出 1 件"), "{stdout}");
     assert!(stdout.contains("827,080 千円"));
-    assert!(
-        stdout.contains("回答/0703-05_定員適正化事業.xlsx › 0703-05!L9: エラー[progress-missing]")
-    );
+    assert!(stdout.contains("回答/0703-05_定員適正化事業.xlsx › 0703-05!L9: エラー[progress-missing]"));
 
     let json: Value = read_json(&dir.path().join("summary.json"));
-    assert_eq!(
-        json["period"],
-        serde_json::json!({"fiscal_year": 2021, "half": 1})
-    );
+    assert_eq!(json["period"], serde_json::json!({"fiscal_year": 2021, "half": 1}));
     assert_eq!(json["planned"], 29);
     assert_eq!(json["submitted"], 28);
     assert_eq!(
@@ -84,13 +58,7 @@ fn consolidate_the_samples() {
         .unwrap()
         .iter()
         .filter(|f| f["severity"] == "error")
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().into(),
-                f["project"].as_str().unwrap_or("").into(),
-                f["cell"].as_str().unwrap_or("").into(),
-            )
-        })
+        .map(|f| (f["rule"].as_str().unwrap().into(), f["project"].as_str().unwrap_or("").into(), f["cell"].as_str().unwrap_or("").into()))
         .collect();
     let want: BTreeSet<(String, String, String)> = [
         ("countermeasures-missing", "0706-03", "L18"),
@@ -104,13 +72,7 @@ fn consolidate_the_samples() {
     assert_eq!(errors, want);
     let files = json["files"].as_array().unwrap();
     assert_eq!(files.len(), 32);
-    let outcome = |name: &str| {
-        files
-            .iter()
-            .find(|f| f["path"].as_str().unwrap().ends_with(name))
-            .unwrap()["outcome"]
-            .clone()
-    };
+    let outcome = |name: &str| files.iter().find(|f| f["path"].as_str().unwrap().ends_with(name)).unwrap()["outcome"].clone();
     assert_eq!(outcome("メモ.txt"), "ignored");
     assert_eq!(outcome("~$0701-01_民間活力活用事業.xlsx"), "ignored");
     assert_eq!(outcome("0703-02_職員提案(前回分).xlsx"), "rejected");
@@ -120,41 +82,15 @@ fn consolidate_the_samples() {
         .filter(|f| f["path"].as_str().unwrap().contains("0706-02"))
         .map(|f| f["outcome"].as_str().unwrap().to_string())
         .collect::<BTreeSet<_>>();
-    assert_eq!(
-        dup,
-        ["accepted".to_string(), "duplicate".to_string()].into()
-    );
+    assert_eq!(dup, ["accepted".to_string(), "duplicate".to_string()].into());
 
     // The workbook, read back.
     let book = dir.path().join("集計.xlsx");
     let wb = open_workbook_auto(&book).unwrap();
-    assert_eq!(
-        wb.sheet_names(),
-        [
-            "概要",
-            "事業一覧",
-            "進捗状況",
-            "効果額",
-            "未提出",
-            "要確認",
-            "明細",
-            "受付記録"
-        ]
-    );
+    assert_eq!(wb.sheet_names(), ["概要", "事業一覧", "進捗状況", "効果額", "未提出", "要確認", "明細", "受付記録"]);
     let effect = sheet(&book, "効果額");
-    assert_eq!(
-        cell(&effect, 0, 2),
-        Data::String("令和2年度(2020年度)".into())
-    );
-    for (row, want) in [
-        (1, 88959.0),
-        (2, 164493.0),
-        (3, 8777.0),
-        (4, 564851.0),
-        (5, 0.0),
-        (6, 0.0),
-        (7, 827080.0),
-    ] {
+    assert_eq!(cell(&effect, 0, 2), Data::String("令和2年度(2020年度)".into()));
+    for (row, want) in [(1, 88959.0), (2, 164493.0), (3, 8777.0), (4, 564851.0), (5, 0.0), (6, 0.0), (7, 827080.0)] {
         assert_eq!(cell(&effect, row, 2), Data::Float(want), "row {row}");
     }
     assert_eq!(cell(&effect, 7, 1), Data::String("合計".into()));
@@ -163,19 +99,11 @@ fn consolidate_the_samples() {
     assert_eq!(cell(&status, 0, 4), Data::String("遅れ".into()));
     assert_eq!(cell(&status, total_row, 4), Data::Float(2.0));
     let summary = sheet(&book, "概要");
-    assert_eq!(
-        cell(&summary, row_of(&summary, 0, "提出"), 1),
-        Data::Float(28.0)
-    );
-    assert_eq!(
-        cell(&summary, row_of(&summary, 0, "エラー"), 1),
-        Data::Float(4.0)
-    );
+    assert_eq!(cell(&summary, row_of(&summary, 0, "提出"), 1), Data::Float(28.0));
+    assert_eq!(cell(&summary, row_of(&summary, 0, "エラー"), 1), Data::Float(4.0));
     let list = sheet(&book, "事業一覧");
     let r = row_of(&list, 0, "0704-08");
-    let effect_col = (0..list.width() as u32)
-        .find(|c| matches!(cell(&list, 0, *c), Data::String(s) if s.starts_with("効果額")))
-        .unwrap();
+    let effect_col = (0..list.width() as u32).find(|c| matches!(cell(&list, 0, *c), Data::String(s) if s.starts_with("効果額"))).unwrap();
     assert_eq!(cell(&list, r, effect_col), Data::Float(11198.0));
     let r = row_of(&list, 0, "0701-06");
     assert_eq!(cell(&list, r, 6), Data::String("未提出".into()));
@@ -183,19 +111,15 @@ fn consolidate_the_samples() {
     assert_eq!(cell(&missing, 1, 0), Data::String("都市整備課".into()));
     assert_eq!(cell(&missing, 1, 1), Data::String("0701-06".into()));
     let ledger = sheet(&book, "受付記録");
-    assert_eq!(
-        ledger.height(),
-        33,
-        "one row per file found, after the header"
-    );
+    assert_eq!(ledger.height(), 33, "one row per file found, after the header");
     let findings = sheet(&book, "要確認");
-    assert!((1..findings.height() as u32).any(|r| cell(&findings, r, 1)
-        == Data::String("status-code".into())
-        && cell(&findings, r, 5) == Data::String("F12".into())));
+    assert!(
+        (1..findings.height() as u32)
+            .any(|r| cell(&findings, r, 1) == Data::String("status-code".into()) && cell(&findings, r, 5) == Data::String("F12".into()))
+    );
     // 明細: one row per status; the 0701-07 遅れ of 2021H1 is there with its cell.
     let detail = sheet(&book, "明細");
-    assert!((1..detail.height() as u32).any(|r| cell(&detail, r, 0)
-        == Data::String("0701-07".into())
+    assert!((1..detail.height() as u32).any(|r| cell(&detail, r, 0) == Data::String("0701-07".into())
         && cell(&detail, r, 5) == Data::Float(2021.0)
         && cell(&detail, r, 6) == Data::Float(1.0)
         && cell(&detail, r, 9) == Data::String("遅れ".into())
@@ -208,53 +132,23 @@ fn check_reads_the_period_from_the_sheets() {
     let out = kaito(&["check", "--plan", "計画.xlsx", "回答"], dir.path());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stdout.contains("報告期間 令和3年度上半期(回答票"),
-        "{stdout}"
-    );
-    let quiet = kaito(
-        &["check", "--plan", "計画.xlsx", "--quiet", "回答"],
-        dir.path(),
-    );
+    assert!(stdout.contains("報告期間 令和3年度上半期(回答票"), "{stdout}");
+    let quiet = kaito(&["check", "--plan", "計画.xlsx", "--quiet", "回答"], dir.path());
     let q = String::from_utf8_lossy(&quiet.stdout);
-    assert!(
-        !q.contains("警告[") && q.contains("エラー[status-code]"),
-        "{q}"
-    );
-    let verbose = kaito(
-        &["check", "--plan", "計画.xlsx", "--verbose", "回答"],
-        dir.path(),
-    );
+    assert!(!q.contains("警告[") && q.contains("エラー[status-code]"), "{q}");
+    let verbose = kaito(&["check", "--plan", "計画.xlsx", "--verbose", "回答"], dir.path());
     assert!(String::from_utf8_lossy(&verbose.stdout).contains("情報[normalized]"));
 }
 
 #[test]
 fn clean_inputs_exit_zero_and_bad_runs_exit_two() {
     let dir = samples();
-    let ok = kaito(
-        &[
-            "check",
-            "--plan",
-            "計画.xlsx",
-            "--period",
-            "R3上半期",
-            "回答/0701-01_民間活力活用事業.xlsx",
-        ],
-        dir.path(),
-    );
-    assert_eq!(
-        ok.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&ok.stdout)
-    );
+    let ok = kaito(&["check", "--plan", "計画.xlsx", "--period", "R3上半期", "回答/0701-01_民間活力活用事業.xlsx"], dir.path());
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stdout));
     let no_plan = kaito(&["check", "--plan", "ない.xlsx", "回答"], dir.path());
     assert_eq!(no_plan.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_plan.stderr).contains("ない.xlsx"));
-    let bad_period = kaito(
-        &["check", "--plan", "計画.xlsx", "--period", "2021", "回答"],
-        dir.path(),
-    );
+    let bad_period = kaito(&["check", "--plan", "計画.xlsx", "--period", "2021", "回答"], dir.path());
     assert_eq!(bad_period.status.code(), Some(2));
 }
 
@@ -263,56 +157,23 @@ fn output_open_in_excel_is_left_intact() {
     let dir = samples();
     std::fs::write(dir.path().join("集計.xlsx"), b"previous").unwrap();
     std::fs::write(dir.path().join("~$集計.xlsx"), b"lock").unwrap();
-    let out = kaito(
-        &[
-            "consolidate",
-            "--plan",
-            "計画.xlsx",
-            "--period",
-            "2021H1",
-            "回答",
-            "--output",
-            "集計.xlsx",
-        ],
-        dir.path(),
-    );
+    let out = kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("集計.xlsx"));
-    assert_eq!(
-        std::fs::read(dir.path().join("集計.xlsx")).unwrap(),
-        b"previous"
-    );
+    assert_eq!(std::fs::read(dir.path().join("集計.xlsx")).unwrap(), b"previous");
 }
 
 #[test]
 fn a_plan_with_a_duplicate_code_is_reported_not_fatal() {
     // The published list gives 債権徴収の推進事業(1) and (2) the same code 0704-01.
     let dir = samples();
-    let mut plan = kaito::plan::load(&dir.path().join("計画.xlsx"))
-        .unwrap()
-        .plan;
+    let mut plan = kaito::plan::load(&dir.path().join("計画.xlsx")).unwrap().plan;
     let mut twin = plan.project("0704-01").unwrap().clone();
     twin.name = "債権徴収の推進事業(2)".into();
-    let at = plan
-        .projects
-        .iter()
-        .position(|p| p.code == "0704-01")
-        .unwrap();
+    let at = plan.projects.iter().position(|p| p.code == "0704-01").unwrap();
     plan.projects.insert(at + 1, twin);
     kaito::plan::write_workbook(&plan, &dir.path().join("計画2.xlsx")).unwrap();
-    let out = kaito(
-        &[
-            "check",
-            "--plan",
-            "計画2.xlsx",
-            "--period",
-            "2021H1",
-            "回答",
-            "--json",
-            "s.json",
-        ],
-        dir.path(),
-    );
+    let out = kaito(&["check", "--plan", "計画2.xlsx", "--period", "2021H1", "回答", "--json", "s.json"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let json: Value = read_json(&dir.path().join("s.json"));
     let f = json_finding(&json, "plan-duplicate-code");
@@ -329,71 +190,21 @@ fn duplicates_with_different_values_are_errors_and_the_newer_file_wins() {
     let period = p2021h1();
     let mut a = good_answers(&plan, "0701-01");
     let opts = kaito::draw::DrawOptions::default();
-    let old = draw_file(
-        dir.path(),
-        "0701-01_旧.xlsx",
-        &plan,
-        "0701-01",
-        period,
-        &a,
-        &opts,
-        "0701-01",
-    );
+    let old = draw_file(dir.path(), "0701-01_旧.xlsx", &plan, "0701-01", period, &a, &opts, "0701-01");
     a.progress = Some("修正後の取組状況".into());
-    let new = draw_file(
-        dir.path(),
-        "0701-01_修正版.xlsx",
-        &plan,
-        "0701-01",
-        period,
-        &a,
-        &opts,
-        "0701-01",
-    );
+    let new = draw_file(dir.path(), "0701-01_修正版.xlsx", &plan, "0701-01", period, &a, &opts, "0701-01");
     let t0 = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    std::fs::File::options()
-        .write(true)
-        .open(&old)
-        .unwrap()
-        .set_modified(t0)
-        .unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&new)
-        .unwrap()
-        .set_modified(t0 + std::time::Duration::from_secs(60))
-        .unwrap();
-    std::fs::copy(
-        root().join("samples/計画.xlsx"),
-        dir.path().join("計画.xlsx"),
-    )
-    .unwrap();
-    let out = kaito(
-        &[
-            "check",
-            "--plan",
-            "計画.xlsx",
-            "--period",
-            "2021H1",
-            ".",
-            "--json",
-            "s.json",
-        ],
-        dir.path(),
-    );
+    std::fs::File::options().write(true).open(&old).unwrap().set_modified(t0).unwrap();
+    std::fs::File::options().write(true).open(&new).unwrap().set_modified(t0 + std::time::Duration::from_secs(60)).unwrap();
+    std::fs::copy(root().join("samples/計画.xlsx"), dir.path().join("計画.xlsx")).unwrap();
+    let out = kaito(&["check", "--plan", "計画.xlsx", "--period", "2021H1", ".", "--json", "s.json"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let json: Value = read_json(&dir.path().join("s.json"));
     let f = json_finding(&json, "duplicate");
     assert_eq!(f["severity"], "error");
     assert!(f["file"].as_str().unwrap().ends_with("0701-01_旧.xlsx"));
     let files = json["files"].as_array().unwrap();
-    let outcome = |n: &str| {
-        files
-            .iter()
-            .find(|f| f["path"].as_str().unwrap().ends_with(n))
-            .unwrap()["outcome"]
-            .clone()
-    };
+    let outcome = |n: &str| files.iter().find(|f| f["path"].as_str().unwrap().ends_with(n)).unwrap()["outcome"].clone();
     assert_eq!(outcome("0701-01_修正版.xlsx"), "accepted");
     assert_eq!(outcome("0701-01_旧.xlsx"), "duplicate");
 }

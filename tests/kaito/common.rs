@@ -21,9 +21,7 @@ pub fn reference(name: &str) -> PathBuf {
 }
 
 pub fn sample_plan() -> Plan {
-    plan::load(&root().join("samples/計画.xlsx"))
-        .expect("samples plan")
-        .plan
+    plan::load(&root().join("samples/計画.xlsx")).expect("samples plan").plan
 }
 
 pub fn p2021h1() -> Period {
@@ -32,41 +30,16 @@ pub fn p2021h1() -> Period {
 
 /// Reads every response sheet of a file and checks it; returns (rule, project, cell) tuples
 /// of all findings, and the findings themselves.
-pub fn check_file(
-    path: &Path,
-    plan: &Plan,
-    period: Period,
-) -> (
-    Vec<(String, String, String)>,
-    Vec<Finding>,
-    intake::ReadFile,
-) {
+pub fn check_file(path: &Path, plan: &Plan, period: Period) -> (Vec<(String, String, String)>, Vec<Finding>, intake::ReadFile) {
     let layout = Layout::bundled();
-    let read = intake::read_file(
-        path,
-        &path.display().to_string(),
-        &layout,
-        &Limits::default(),
-    );
-    let ctx = Context {
-        plan,
-        period,
-        hints: layout.hints(),
-    };
+    let read = intake::read_file(path, &path.display().to_string(), &layout, &Limits::default());
+    let ctx = Context { plan, period, hints: layout.hints() };
     let mut findings = read.findings.clone();
     for s in &read.sheets {
         findings.extend(validate::check_sheet(s, "f", &ctx));
     }
-    let tuples = findings
-        .iter()
-        .map(|f| {
-            (
-                f.rule.to_string(),
-                f.project.clone().unwrap_or_default(),
-                f.cell.clone().unwrap_or_default(),
-            )
-        })
-        .collect();
+    let tuples =
+        findings.iter().map(|f| (f.rule.to_string(), f.project.clone().unwrap_or_default(), f.cell.clone().unwrap_or_default())).collect();
     (tuples, findings, read)
 }
 
@@ -131,16 +104,7 @@ pub fn draw_file(
 ) -> PathBuf {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet().set_name(sheet).unwrap();
-    draw::response_sheet(
-        ws,
-        plan,
-        plan.project(code).unwrap(),
-        period,
-        answers,
-        &Layout::bundled(),
-        opts,
-    )
-    .unwrap();
+    draw::response_sheet(ws, plan, plan.project(code).unwrap(), period, answers, &Layout::bundled(), opts).unwrap();
     let path = dir.join(name);
     wb.save(&path).unwrap();
     path
@@ -162,11 +126,7 @@ pub fn copy_tree(from: &Path, to: &Path) {
 
 /// Runs the real executable in `dir`.
 pub fn kaito(args: &[&str], dir: &Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_kaito"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run kaito")
+    std::process::Command::new(env!("CARGO_BIN_EXE_kaito")).args(args).current_dir(dir).output().expect("run kaito")
 }
 
 /// A fresh copy of samples/.
@@ -182,10 +142,5 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 
 /// The first finding of a rule in a JSON summary.
 pub fn json_finding<'a>(json: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
-    json["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule"] == rule)
-        .unwrap_or_else(|| panic!("no {rule} finding"))
+    json["findings"].as_array().unwrap().iter().find(|f| f["rule"] == rule).unwrap_or_else(|| panic!("no {rule} finding"))
 }

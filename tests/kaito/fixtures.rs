@@ -5,10 +5,7 @@ use kaito::grid::{Grid, Value};
 use std::io::Write;
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// An OpenDocument spreadsheet holding `grid`'s values (text and numbers).
@@ -16,10 +13,7 @@ pub fn ods(grid: &Grid) -> Vec<u8> {
     let mut content = String::from(
         r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet>"#,
     );
-    content.push_str(&format!(
-        r#"<table:table table:name="{}">"#,
-        xml_escape(&grid.name)
-    ));
+    content.push_str(&format!(r#"<table:table table:name="{}">"#, xml_escape(&grid.name)));
     let last_row = grid.last_row();
     for r in 0..=last_row {
         content.push_str("<table:table-row>");
@@ -27,13 +21,12 @@ pub fn ods(grid: &Grid) -> Vec<u8> {
         let mut col = 0;
         for (c, v) in cells {
             if c > col {
-                content.push_str(&format!(
-                    r#"<table:table-cell table:number-columns-repeated="{}"/>"#,
-                    c - col
-                ));
+                content.push_str(&format!(r#"<table:table-cell table:number-columns-repeated="{}"/>"#, c - col));
             }
             match v {
-                Value::Number(n) => content.push_str(&format!(r#"<table:table-cell office:value-type="float" office:value="{n}"><text:p>{n}</text:p></table:table-cell>"#)),
+                Value::Number(n) => content.push_str(&format!(
+                    r#"<table:table-cell office:value-type="float" office:value="{n}"><text:p>{n}</text:p></table:table-cell>"#
+                )),
                 other => {
                     content.push_str(r#"<table:table-cell office:value-type="string">"#);
                     for line in other.text().split('\n') {
@@ -50,11 +43,9 @@ pub fn ods(grid: &Grid) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let mut z = zip::ZipWriter::new(&mut buf);
-        let stored = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored);
+        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
         z.start_file("mimetype", stored).unwrap();
-        z.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
-            .unwrap();
+        z.write_all(b"application/vnd.oasis.opendocument.spreadsheet").unwrap();
         z.start_file("META-INF/manifest.xml", stored).unwrap();
         z.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#).unwrap();
         z.start_file("content.xml", stored).unwrap();
@@ -155,8 +146,7 @@ pub fn patch_zip(bytes: &[u8], entry: &str, f: impl Fn(String) -> String) -> Vec
             if name == entry {
                 data = f(String::from_utf8(data).unwrap()).into_bytes();
             }
-            z.start_file(name, zip::write::SimpleFileOptions::default())
-                .unwrap();
+            z.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
             z.write_all(&data).unwrap();
         }
         z.finish().unwrap();

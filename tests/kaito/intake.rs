@@ -10,12 +10,7 @@ use kaito::layout::Layout;
 use std::path::{Path, PathBuf};
 
 fn read(path: &Path) -> intake::ReadFile {
-    intake::read_file(
-        path,
-        &path.display().to_string(),
-        &Layout::bundled(),
-        &Limits::default(),
-    )
+    intake::read_file(path, &path.display().to_string(), &Layout::bundled(), &Limits::default())
 }
 
 fn rejected_with(path: &Path, words: &str) {
@@ -29,16 +24,7 @@ fn rejected_with(path: &Path, words: &str) {
 fn clean_sheet(dir: &Path) -> (PathBuf, Vec<u8>) {
     let plan = sample_plan();
     let a = good_answers(&plan, "0701-01");
-    let p = draw_file(
-        dir,
-        "0701-01.xlsx",
-        &plan,
-        "0701-01",
-        p2021h1(),
-        &a,
-        &DrawOptions::default(),
-        "0701-01",
-    );
+    let p = draw_file(dir, "0701-01.xlsx", &plan, "0701-01", p2021h1(), &a, &DrawOptions::default(), "0701-01");
     let bytes = std::fs::read(&p).unwrap();
     (p, bytes)
 }
@@ -54,18 +40,11 @@ fn broken_and_foreign_files_are_rejected_with_a_reason() {
     rejected_with(&d.join("half.xlsx"), "ファイルが壊れています");
     std::fs::write(d.join("list.xlsx"), "事業コード,取組状況\n0701-01,順調\n").unwrap();
     rejected_with(&d.join("list.xlsx"), ".xlsx 形式にして");
-    std::fs::write(
-        d.join("web.xls"),
-        "<html><body><table><tr><td>0701-01</td></tr></table></body></html>",
-    )
-    .unwrap();
+    std::fs::write(d.join("web.xls"), "<html><body><table><tr><td>0701-01</td></tr></table></body></html>").unwrap();
     rejected_with(&d.join("web.xls"), "Webページ");
     std::fs::write(
         d.join("locked.xlsx"),
-        fixtures::cfb_with(&[
-            ("EncryptionInfo", b"\x04\x00\x04\x00"),
-            ("EncryptedPackage", &[7u8; 600]),
-        ]),
+        fixtures::cfb_with(&[("EncryptionInfo", b"\x04\x00\x04\x00"), ("EncryptedPackage", &[7u8; 600])]),
     )
     .unwrap();
     rejected_with(&d.join("locked.xlsx"), "パスワード");
@@ -86,14 +65,7 @@ fn lock_files_and_non_excel_files_are_ignored() {
     let warn = &lock.findings[0];
     assert_eq!(warn.rule, "file-open-in-excel");
     assert!(warn.message.contains("0701-01.xlsx") && warn.message.contains("保存されていない変更"));
-    assert_eq!(
-        all.iter()
-            .find(|r| r.record.shown.ends_with("readme.txt"))
-            .unwrap()
-            .record
-            .outcome,
-        Outcome::Ignored
-    );
+    assert_eq!(all.iter().find(|r| r.record.shown.ends_with("readme.txt")).unwrap().record.outcome, Outcome::Ignored);
 }
 
 #[test]
@@ -101,17 +73,10 @@ fn xls_and_ods_read_like_xlsx_and_excel95_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let (xlsx, bytes) = clean_sheet(d);
-    let grid = kaito::grid::open(&bytes, &Limits::default())
-        .unwrap()
-        .sheets
-        .remove(0);
+    let grid = kaito::grid::open(&bytes, &Limits::default()).unwrap().sheets.remove(0);
     std::fs::write(d.join("a.ods"), fixtures::ods(&grid)).unwrap();
     std::fs::write(d.join("a.xls"), fixtures::xls(&grid)).unwrap();
-    std::fs::write(
-        d.join("old.xls"),
-        fixtures::xls_with_stream(&grid, "Book", 0x0500),
-    )
-    .unwrap();
+    std::fs::write(d.join("old.xls"), fixtures::xls_with_stream(&grid, "Book", 0x0500)).unwrap();
     let plan = sample_plan();
     let (_, base, base_read) = check_file(&xlsx, &plan, p2021h1());
     assert!(problems(&base).is_empty());
@@ -121,21 +86,10 @@ fn xls_and_ods_read_like_xlsx_and_excel95_is_refused() {
         assert!(problems(&findings).is_empty(), "{name}: {findings:?}");
         let (x, y) = (&base_read.sheets[0], &r.sheets[0]);
         assert_eq!(x.code.text(), y.code.text());
-        assert_eq!(
-            x.progress.as_ref().unwrap().text(),
-            y.progress.as_ref().unwrap().text()
-        );
+        assert_eq!(x.progress.as_ref().unwrap().text(), y.progress.as_ref().unwrap().text());
         assert_eq!(x.effect[&2020].amount.value, y.effect[&2020].amount.value);
-        let sx: Vec<_> = x
-            .activities
-            .iter()
-            .flat_map(|a| a.status.iter().map(|(p, f)| (*p, f.text(), f.a1())))
-            .collect();
-        let sy: Vec<_> = y
-            .activities
-            .iter()
-            .flat_map(|a| a.status.iter().map(|(p, f)| (*p, f.text(), f.a1())))
-            .collect();
+        let sx: Vec<_> = x.activities.iter().flat_map(|a| a.status.iter().map(|(p, f)| (*p, f.text(), f.a1()))).collect();
+        let sy: Vec<_> = y.activities.iter().flat_map(|a| a.status.iter().map(|(p, f)| (*p, f.text(), f.a1()))).collect();
         assert_eq!(sx, sy, "{name}");
     }
     rejected_with(&d.join("old.xls"), "Excel 95");
@@ -152,11 +106,7 @@ fn macros_are_noted_never_run() {
         for i in 0..src.len() {
             z.raw_copy_file(src.by_index_raw(i).unwrap()).unwrap();
         }
-        z.start_file(
-            "xl/vbaProject.bin",
-            zip::write::SimpleFileOptions::default(),
-        )
-        .unwrap();
+        z.start_file("xl/vbaProject.bin", zip::write::SimpleFileOptions::default()).unwrap();
         std::io::Write::write_all(&mut z, b"Attribute VB_Name = \"Module1\"").unwrap();
         z.finish().unwrap();
     }
@@ -174,37 +124,17 @@ fn zip_bombs_doctype_and_absurd_string_counts_are_refused_quickly() {
     let (_, bytes) = clean_sheet(d);
     // A sheet that inflates past the limit (the limit is an option; here 1 MiB).
     let bomb = fixtures::patch_zip(&bytes, "xl/worksheets/sheet1.xml", |x| {
-        x.replacen(
-            "<sheetData>",
-            &format!("<sheetData>{}", " ".repeat(2 << 20)),
-            1,
-        )
+        x.replacen("<sheetData>", &format!("<sheetData>{}", " ".repeat(2 << 20)), 1)
     });
     std::fs::write(d.join("bomb.xlsx"), &bomb).unwrap();
     assert!(bomb.len() < 200_000);
-    let limits = Limits {
-        max_inflated_bytes: 1 << 20,
-        ..Limits::default()
-    };
-    let r = intake::read_file(
-        &d.join("bomb.xlsx"),
-        "bomb.xlsx",
-        &Layout::bundled(),
-        &limits,
-    );
+    let limits = Limits { max_inflated_bytes: 1 << 20, ..Limits::default() };
+    let r = intake::read_file(&d.join("bomb.xlsx"), "bomb.xlsx", &Layout::bundled(), &limits);
     assert_eq!(r.record.outcome, Outcome::Rejected);
-    assert!(
-        r.record.reason.as_deref().unwrap().contains("上限 1048576"),
-        "{:?}",
-        r.record.reason
-    );
+    assert!(r.record.reason.as_deref().unwrap().contains("上限 1048576"), "{:?}", r.record.reason);
 
     let dtd = fixtures::patch_zip(&bytes, "xl/worksheets/sheet1.xml", |x| {
-        x.replacen(
-            "?>",
-            "?><!DOCTYPE lol [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;\">]>",
-            1,
-        )
+        x.replacen("?>", "?><!DOCTYPE lol [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;\">]>", 1)
     });
     std::fs::write(d.join("dtd.xlsx"), dtd).unwrap();
     rejected_with(&d.join("dtd.xlsx"), "DOCTYPE");
@@ -212,11 +142,7 @@ fn zip_bombs_doctype_and_absurd_string_counts_are_refused_quickly() {
     let sst = fixtures::patch_zip(&bytes, "xl/sharedStrings.xml", |x| {
         let start = x.find("count=\"").unwrap();
         let end = x[start..].find('>').unwrap() + start;
-        format!(
-            "{}count=\"4000000000\" uniqueCount=\"4000000000\"{}",
-            &x[..start],
-            &x[end..]
-        )
+        format!("{}count=\"4000000000\" uniqueCount=\"4000000000\"{}", &x[..start], &x[end..])
     });
     std::fs::write(d.join("sst.xlsx"), sst).unwrap();
     rejected_with(&d.join("sst.xlsx"), "共有文字列");
@@ -234,11 +160,7 @@ fn a_value_in_xfd1048576_costs_nothing() {
     wb.save(&p).unwrap();
     assert!(std::fs::metadata(&p).unwrap().len() < 10_000);
     let r = read(&p);
-    let f = r
-        .findings
-        .iter()
-        .find(|f| f.rule == "cells-outside-layout")
-        .expect("reported");
+    let f = r.findings.iter().find(|f| f.rule == "cells-outside-layout").expect("reported");
     assert_eq!(f.cell.as_deref(), Some("XFD1048576"));
     assert_eq!(r.sheets.len(), 1);
 }
@@ -253,22 +175,8 @@ fn formulas_and_error_values_in_input_cells() {
         let ws = wb.add_worksheet().set_name("0701-01").unwrap();
         let mut a = good_answers(&plan, "0701-01");
         a.effect.clear();
-        kaito::draw::response_sheet(
-            ws,
-            &plan,
-            project,
-            p2021h1(),
-            &a,
-            &Layout::bundled(),
-            &DrawOptions::default(),
-        )
-        .unwrap();
-        ws.write_formula(
-            19,
-            3,
-            rust_xlsxwriter::Formula::new("=14000+235").set_result("14235"),
-        )
-        .unwrap();
+        kaito::draw::response_sheet(ws, &plan, project, p2021h1(), &a, &Layout::bundled(), &DrawOptions::default()).unwrap();
+        ws.write_formula(19, 3, rust_xlsxwriter::Formula::new("=14000+235").set_result("14235")).unwrap();
         let bytes = wb.save_to_buffer().unwrap();
         let bytes = fixtures::patch_zip(&bytes, "xl/worksheets/sheet1.xml", patch);
         let p = dir.path().join(name);
@@ -277,40 +185,19 @@ fn formulas_and_error_values_in_input_cells() {
     };
     let (_, findings, r) = draw("cached.xlsx", &|x| x);
     assert!(problems(&findings).is_empty(), "{findings:?}");
-    assert!(
-        findings
-            .iter()
-            .any(|f| f.rule == "formula" && f.cell.as_deref() == Some("D20"))
-    );
-    assert_eq!(
-        kaito::validate::amount_of(&r.sheets[0].effect[&2020].amount).amount,
-        kaito::normalize::Amount::Value(14235)
-    );
+    assert!(findings.iter().any(|f| f.rule == "formula" && f.cell.as_deref() == Some("D20")));
+    assert_eq!(kaito::validate::amount_of(&r.sheets[0].effect[&2020].amount).amount, kaito::normalize::Amount::Value(14235));
 
     let (_, findings, _) = draw("nocache.xlsx", &|x| x.replace("<v>14235</v>", ""));
-    assert_eq!(
-        problems(&findings),
-        vec![("formula-no-value".to_string(), "D20".to_string())]
-    );
+    assert_eq!(problems(&findings), vec![("formula-no-value".to_string(), "D20".to_string())]);
 
     let (_, findings, _) = draw("error.xlsx", &|x| {
         let i = x.find("<f>14000+235</f>").unwrap();
         let c = x[..i].rfind("<c ").unwrap();
-        format!(
-            "{}<c r=\"D20\" t=\"e\"><f>14000+235</f><v>#N/A</v></c>{}",
-            &x[..c],
-            &x[x[i..].find("</c>").unwrap() + i + 4..]
-        )
+        format!("{}<c r=\"D20\" t=\"e\"><f>14000+235</f><v>#N/A</v></c>{}", &x[..c], &x[x[i..].find("</c>").unwrap() + i + 4..])
     });
-    assert_eq!(
-        problems(&findings),
-        vec![("cell-error".to_string(), "D20".to_string())]
-    );
-    assert!(
-        findings
-            .iter()
-            .any(|f| f.rule == "cell-error" && f.message.contains("#N/A"))
-    );
+    assert_eq!(problems(&findings), vec![("cell-error".to_string(), "D20".to_string())]);
+    assert!(findings.iter().any(|f| f.rule == "cell-error" && f.message.contains("#N/A")));
 }
 
 fn hash_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -348,76 +235,27 @@ fn long_texts_and_formula_like_texts_reach_the_output_as_text() {
     a.results = vec![Some("+0.47ポイント".into())];
     a.contact = Some("@内線2000".into());
     std::fs::create_dir(d.join("回答")).unwrap();
-    let p = draw_file(
-        &d.join("回答"),
-        "x.xlsx",
-        &plan,
-        "0701-01",
-        p2021h1(),
-        &a,
-        &DrawOptions::default(),
-        "0701-01",
-    );
+    let p = draw_file(&d.join("回答"), "x.xlsx", &plan, "0701-01", p2021h1(), &a, &DrawOptions::default(), "0701-01");
     let long: String = "あ".repeat(40_000);
-    let bytes = fixtures::patch_zip(&std::fs::read(&p).unwrap(), "xl/sharedStrings.xml", |x| {
-        x.replace("LONGTEXT", &long)
-    });
+    let bytes = fixtures::patch_zip(&std::fs::read(&p).unwrap(), "xl/sharedStrings.xml", |x| x.replace("LONGTEXT", &long));
     std::fs::write(&p, bytes).unwrap();
     std::fs::copy(root().join("samples/計画.xlsx"), d.join("計画.xlsx")).unwrap();
-    let out = kaito(
-        &[
-            "consolidate",
-            "--plan",
-            "計画.xlsx",
-            "--period",
-            "2021H1",
-            "回答",
-            "--output",
-            "o.xlsx",
-            "--json",
-            "s.json",
-        ],
-        d,
-    );
-    assert!(
-        out.status.code() == Some(0) || out.status.code() == Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "o.xlsx", "--json", "s.json"], d);
+    assert!(out.status.code() == Some(0) || out.status.code() == Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = read_json(&d.join("s.json"));
-    assert!(
-        json["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|f| f["rule"] == "text-too-long" && f["cell"] == "L9")
-    );
+    assert!(json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "text-too-long" && f["cell"] == "L9"));
     use calamine::Reader;
     let mut wb = calamine::open_workbook_auto(d.join("o.xlsx")).unwrap();
     let list = wb.worksheet_range("事業一覧").unwrap();
     let formulas = wb.worksheet_formula("事業一覧").unwrap();
-    let row = (0..list.height() as u32)
-        .find(|r| list.get_value((*r, 0)) == Some(&calamine::Data::String("0701-01".into())))
-        .unwrap();
-    let cells: Vec<String> = (0..list.width() as u32)
-        .map(|c| {
-            list.get_value((row, c))
-                .map(|v| v.to_string())
-                .unwrap_or_default()
-        })
-        .collect();
-    assert!(
-        cells
-            .iter()
-            .any(|c| c.chars().count() == 32_767 && c.starts_with("あああ"))
-    );
+    let row = (0..list.height() as u32).find(|r| list.get_value((*r, 0)) == Some(&calamine::Data::String("0701-01".into()))).unwrap();
+    let cells: Vec<String> =
+        (0..list.width() as u32).map(|c| list.get_value((row, c)).map(|v| v.to_string()).unwrap_or_default()).collect();
+    assert!(cells.iter().any(|c| c.chars().count() == 32_767 && c.starts_with("あああ")));
     assert!(cells.iter().any(|c| c == "=SUM(A1:A3)"));
     assert!(cells.iter().any(|c| c == "+0.47ポイント"));
     assert!(cells.iter().any(|c| c == "@内線2000"));
-    assert!(
-        formulas.used_cells().all(|(_, _, f)| f.is_empty()),
-        "no formula written"
-    );
+    assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formula written");
 }
 
 #[test]
@@ -426,16 +264,7 @@ fn running_twice_gives_the_same_workbook_and_leaves_inputs_untouched() {
     let d = dir.path();
     copy_tree(&root().join("samples"), d);
     let before = hash_tree(&d.join("回答"));
-    let args = [
-        "consolidate",
-        "--plan",
-        "計画.xlsx",
-        "--period",
-        "2021H1",
-        "回答",
-        "--output",
-        "集計.xlsx",
-    ];
+    let args = ["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx"];
     kaito(&args, d);
     let first = all_cells(&d.join("集計.xlsx"));
     kaito(&args, d);
@@ -443,14 +272,7 @@ fn running_twice_gives_the_same_workbook_and_leaves_inputs_untouched() {
     assert_eq!(first, second);
     assert!(first.len() > 500);
     assert_eq!(before, hash_tree(&d.join("回答")));
-    assert!(
-        std::fs::read_dir(d).unwrap().all(|e| !e
-            .unwrap()
-            .file_name()
-            .to_string_lossy()
-            .ends_with(".tmp")),
-        "no temporary file left"
-    );
+    assert!(std::fs::read_dir(d).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".tmp")), "no temporary file left");
 }
 
 #[test]
@@ -459,19 +281,7 @@ fn output_that_cannot_be_written_exits_two_naming_it() {
     let d = dir.path();
     copy_tree(&root().join("samples"), d);
     std::fs::create_dir(d.join("集計.xlsx")).unwrap(); // a folder where the file should go
-    let out = kaito(
-        &[
-            "consolidate",
-            "--plan",
-            "計画.xlsx",
-            "--period",
-            "2021H1",
-            "回答",
-            "--output",
-            "集計.xlsx",
-        ],
-        d,
-    );
+    let out = kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx"], d);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("集計.xlsx"));
 }
@@ -481,30 +291,14 @@ fn every_value_of_every_accepted_sheet_reaches_the_workbook() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     copy_tree(&root().join("samples"), d);
-    kaito(
-        &[
-            "consolidate",
-            "--plan",
-            "計画.xlsx",
-            "--period",
-            "2021H1",
-            "回答",
-            "--output",
-            "集計.xlsx",
-        ],
-        d,
-    );
+    kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx"], d);
     let cells: std::collections::HashSet<String> = all_cells(&d.join("集計.xlsx"))
         .into_iter()
         .filter(|(k, _)| k.starts_with("明細!") || k.starts_with("事業一覧!"))
         .map(|(_, v)| v)
         .collect();
     let plan = sample_plan();
-    let ctx = kaito::validate::Context {
-        plan: &plan,
-        period: p2021h1(),
-        hints: Layout::bundled().hints(),
-    };
+    let ctx = kaito::validate::Context { plan: &plan, period: p2021h1(), hints: Layout::bundled().hints() };
     let files = intake::discover(&[d.join("回答")]).unwrap();
     let mut checked = 0;
     for f in intake::read_all(&files, &Layout::bundled(), &Limits::default()) {
@@ -524,16 +318,7 @@ fn every_value_of_every_accepted_sheet_reaches_the_workbook() {
                     });
                 }
             }
-            for field in [
-                &s.progress,
-                &s.countermeasures,
-                &s.responding_department,
-                &s.person,
-                &s.contact,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for field in [&s.progress, &s.countermeasures, &s.responding_department, &s.person, &s.contact].into_iter().flatten() {
                 if !field.is_empty() {
                     values.push(field.text());
                 }
@@ -554,11 +339,7 @@ fn every_value_of_every_accepted_sheet_reaches_the_workbook() {
                 }
             }
             for v in values {
-                assert!(
-                    cells.contains(&v),
-                    "{}: {v:?} is not in the workbook",
-                    f.record.shown
-                );
+                assert!(cells.contains(&v), "{}: {v:?} is not in the workbook", f.record.shown);
                 checked += 1;
             }
         }

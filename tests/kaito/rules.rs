@@ -15,22 +15,9 @@ fn run(
     answers: &Answers,
     opts: &DrawOptions,
     period: Period,
-) -> (
-    Vec<(String, String)>,
-    Vec<kaito::finding::Finding>,
-    kaito::intake::ReadFile,
-) {
+) -> (Vec<(String, String)>, Vec<kaito::finding::Finding>, kaito::intake::ReadFile) {
     let dir = tempfile::tempdir().unwrap();
-    let path = draw_file(
-        dir.path(),
-        "x.xlsx",
-        plan,
-        code,
-        period,
-        answers,
-        opts,
-        code,
-    );
+    let path = draw_file(dir.path(), "x.xlsx", plan, code, period, answers, opts, code);
     let (_, findings, read) = check_file(&path, plan, p2021h1());
     (problems(&findings), findings, read)
 }
@@ -43,13 +30,7 @@ fn one(rule: &str, cell: &str) -> Vec<(String, String)> {
 fn clean_sheets_raise_nothing() {
     let plan = sample_plan();
     for p in &plan.projects {
-        let (probs, _, read) = run(
-            &plan,
-            &p.code,
-            &good_answers(&plan, &p.code),
-            &DrawOptions::default(),
-            p2021h1(),
-        );
+        let (probs, _, read) = run(&plan, &p.code, &good_answers(&plan, &p.code), &DrawOptions::default(), p2021h1());
         assert!(probs.is_empty(), "{}: {probs:?}", p.code);
         assert_eq!(read.sheets.len(), 1);
     }
@@ -58,8 +39,7 @@ fn clean_sheets_raise_nothing() {
 #[test]
 fn status_outside_the_vocabulary_suggests_the_closest_code() {
     let plan = sample_plan();
-    for (typed, suggestion) in [("順調", "概ね順調"), ("遅延", "遅れ"), ("完了", "済")]
-    {
+    for (typed, suggestion) in [("順調", "概ね順調"), ("遅延", "遅れ"), ("完了", "済")] {
         let mut a = good_answers(&plan, "0701-01");
         a.statuses[0].insert("2021H1".into(), t(typed));
         let (probs, findings, _) = run(&plan, "0701-01", &a, &DrawOptions::default(), p2021h1());
@@ -96,14 +76,7 @@ fn dash_without_earlier_done_is_a_warning() {
     a.statuses[0].insert("2021H1".into(), t("-"));
     let (probs, findings, _) = run(&plan, "0701-01", &a, &DrawOptions::default(), p2021h1());
     assert_eq!(probs, one("status-dash", "F12"));
-    assert_eq!(
-        findings
-            .iter()
-            .find(|f| f.rule == "status-dash")
-            .unwrap()
-            .severity,
-        Severity::Warning
-    );
+    assert_eq!(findings.iter().find(|f| f.rule == "status-dash").unwrap().severity, Severity::Warning);
     // After a 済 it is fine.
     a.statuses[0].insert("2020H2".into(), t("済"));
     let (probs, _, _) = run(&plan, "0701-01", &a, &DrawOptions::default(), p2021h1());
@@ -138,11 +111,7 @@ fn effect_rules() {
     a.effect.insert(2020, t("約1万"));
     let (probs, findings, _) = run(&plan, "0701-01", &a, &DrawOptions::default(), p2021h1());
     assert_eq!(probs, one("effect-unreadable", "D20"));
-    assert!(
-        findings
-            .iter()
-            .any(|f| f.rule == "effect-unreadable" && f.message.contains("約1万"))
-    );
+    assert!(findings.iter().any(|f| f.rule == "effect-unreadable" && f.message.contains("約1万")));
 
     a.effect.insert(2020, Input::Number(500.0));
     a.basis.clear();
@@ -165,25 +134,14 @@ fn effect_rules() {
 #[test]
 fn amounts_typed_as_text_are_read_and_recorded() {
     let plan = sample_plan();
-    for (typed, want) in [
-        ("１４，２３５", 14235),
-        ("14,235千円", 14235),
-        (" 14235 ", 14235),
-        ("△1,200", -1200),
-        ("▲1,200", -1200),
-    ] {
+    for (typed, want) in [("１４，２３５", 14235), ("14,235千円", 14235), (" 14235 ", 14235), ("△1,200", -1200), ("▲1,200", -1200)]
+    {
         let mut a = good_answers(&plan, "0701-01");
         a.effect.insert(2020, t(typed));
         let (probs, findings, read) = run(&plan, "0701-01", &a, &DrawOptions::default(), p2021h1());
         assert!(probs.is_empty(), "{typed}: {probs:?}");
-        assert_eq!(
-            amount_of(&read.sheets[0].effect[&2020].amount).amount,
-            Amount::Value(want)
-        );
-        let info = findings
-            .iter()
-            .find(|f| f.rule == "normalized")
-            .expect("normalisation recorded");
+        assert_eq!(amount_of(&read.sheets[0].effect[&2020].amount).amount, Amount::Value(want));
+        let info = findings.iter().find(|f| f.rule == "normalized").expect("normalisation recorded");
         assert_eq!(info.cell.as_deref(), Some("D20"));
         assert!(info.message.contains(typed.trim()) || info.message.contains(typed));
     }
@@ -197,11 +155,7 @@ fn statuses_with_spaces_are_read_and_recorded() {
     a.statuses[1].insert("2021H1".into(), t("概ね順調　"));
     let (probs, findings, _) = run(&plan, "0701-01", &a, &DrawOptions::default(), p2021h1());
     assert!(probs.is_empty(), "{probs:?}");
-    let cells: Vec<_> = findings
-        .iter()
-        .filter(|f| f.rule == "normalized")
-        .map(|f| f.cell.clone().unwrap())
-        .collect();
+    let cells: Vec<_> = findings.iter().filter(|f| f.rule == "normalized").map(|f| f.cell.clone().unwrap()).collect();
     assert_eq!(cells, vec!["F12", "F14"]);
 }
 
@@ -215,55 +169,18 @@ fn responder_name_period_and_code() {
 
     // A sheet for another half-year.
     let a = good_answers(&plan, "0701-01");
-    let (probs, _, _) = run(
-        &plan,
-        "0701-01",
-        &a,
-        &DrawOptions::default(),
-        Period::parse("2020H2").unwrap(),
-    );
-    assert!(
-        probs.contains(&("period-mismatch".to_string(), "A2".to_string())),
-        "{probs:?}"
-    );
+    let (probs, _, _) = run(&plan, "0701-01", &a, &DrawOptions::default(), Period::parse("2020H2").unwrap());
+    assert!(probs.contains(&("period-mismatch".to_string(), "A2".to_string())), "{probs:?}");
 
     // The project renamed on the sheet, and a code the plan does not know.
     let mut other = plan.clone();
-    other
-        .projects
-        .iter_mut()
-        .find(|p| p.code == "0701-01")
-        .unwrap()
-        .name = "民間活力事業".into();
+    other.projects.iter_mut().find(|p| p.code == "0701-01").unwrap().name = "民間活力事業".into();
     let dir = tempfile::tempdir().unwrap();
-    let path = draw_file(
-        dir.path(),
-        "n.xlsx",
-        &other,
-        "0701-01",
-        p2021h1(),
-        &a,
-        &DrawOptions::default(),
-        "0701-01",
-    );
+    let path = draw_file(dir.path(), "n.xlsx", &other, "0701-01", p2021h1(), &a, &DrawOptions::default(), "0701-01");
     let (_, findings, _) = check_file(&path, &plan, p2021h1());
     assert_eq!(problems(&findings), one("name-mismatch", "A4"));
-    other
-        .projects
-        .iter_mut()
-        .find(|p| p.code == "0701-01")
-        .unwrap()
-        .code = "0799-01".into();
-    let path = draw_file(
-        dir.path(),
-        "c.xlsx",
-        &other,
-        "0799-01",
-        p2021h1(),
-        &a,
-        &DrawOptions::default(),
-        "0799-01",
-    );
+    other.projects.iter_mut().find(|p| p.code == "0701-01").unwrap().code = "0799-01".into();
+    let path = draw_file(dir.path(), "c.xlsx", &other, "0799-01", p2021h1(), &a, &DrawOptions::default(), "0799-01");
     let (_, findings, _) = check_file(&path, &plan, p2021h1());
     assert!(problems(&findings).contains(&("code-unknown".to_string(), "B5".to_string())));
 }
@@ -279,18 +196,9 @@ fn altered_copies_read_the_same_values() {
     };
     let (_, _, plain) = run(&plan, "0704-01", &a, &DrawOptions::default(), p2021h1());
     for opts in [
-        DrawOptions {
-            merge: false,
-            spacer_rows: 0,
-        },
-        DrawOptions {
-            merge: true,
-            spacer_rows: 2,
-        },
-        DrawOptions {
-            merge: false,
-            spacer_rows: 1,
-        },
+        DrawOptions { merge: false, spacer_rows: 0 },
+        DrawOptions { merge: true, spacer_rows: 2 },
+        DrawOptions { merge: false, spacer_rows: 1 },
     ] {
         let (probs, _, read) = run(&plan, "0704-01", &a, &opts, p2021h1());
         assert!(probs.is_empty(), "{opts:?}: {probs:?}");
@@ -302,18 +210,9 @@ fn altered_copies_read_the_same_values() {
             assert_eq!(vx, vy);
         }
         assert_eq!(x.outcomes.len(), y.outcomes.len());
-        assert_eq!(
-            x.progress.as_ref().unwrap().text(),
-            y.progress.as_ref().unwrap().text()
-        );
-        assert_eq!(
-            x.countermeasures.as_ref().unwrap().text(),
-            y.countermeasures.as_ref().unwrap().text()
-        );
-        assert_eq!(
-            amount_of(&y.effect[&2020].amount).amount,
-            Amount::Value(456350)
-        );
+        assert_eq!(x.progress.as_ref().unwrap().text(), y.progress.as_ref().unwrap().text());
+        assert_eq!(x.countermeasures.as_ref().unwrap().text(), y.countermeasures.as_ref().unwrap().text());
+        assert_eq!(amount_of(&y.effect[&2020].amount).amount, Amount::Value(456350));
     }
 }
 
@@ -322,16 +221,7 @@ fn renamed_xlsm_on_another_worksheet_is_read() {
     let plan = sample_plan();
     let dir = tempfile::tempdir().unwrap();
     let a = good_answers(&plan, "0701-05");
-    let path = draw_file(
-        dir.path(),
-        "図書館.xlsm",
-        &plan,
-        "0701-05",
-        p2021h1(),
-        &a,
-        &DrawOptions::default(),
-        "回答",
-    );
+    let path = draw_file(dir.path(), "図書館.xlsm", &plan, "0701-05", p2021h1(), &a, &DrawOptions::default(), "回答");
     let (_, findings, read) = check_file(&path, &plan, p2021h1());
     assert_eq!(read.sheets.len(), 1);
     assert_eq!(read.sheets[0].sheet, "回答");

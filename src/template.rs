@@ -1,0 +1,306 @@
+//! `kaito template`: the response sheets to send out, one workbook per project in a folder
+//! per 回答課, protected so that only this half's input cells can be typed in, plus the
+//! dispatch list (送付一覧). With `--previous`, earlier answers are carried forward.
+
+use crate::draw::{self, Answers, DrawOptions, Input};
+use crate::finding::a1;
+use crate::grid::{self, Limits, Value};
+use crate::intake;
+use crate::layout::Layout;
+use crate::normalize::fold;
+use crate::period::{Half, Period, parse_fiscal_year};
+use crate::plan::{self, Plan};
+use crate::validate::{self, Context};
+use crate::write::{self, Formats, put_text, safe_file_name};
+use anyhow::{Context as _, Result, bail};
+use rust_xlsxwriter::Workbook;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct TemplateOptions {
+    pub plan: PathBuf,
+    pub period: Period,
+    pub output: PathBuf,
+    /// Returned sheets (files or folders) or a consolidated workbook of an earlier period.
+    pub previous: Vec<PathBuf>,
+    pub password: Option<String>,
+}
+
+/// One workbook written.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub department: String,
+    pub code: String,
+    pub name: String,
+    /// Relative to the output folder.
+    pub path: PathBuf,
+    pub carried: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct TemplateResult {
+    pub sent: Vec<Sent>,
+    pub plan_findings: Vec<crate::finding::Finding>,
+    pub dispatch_list: PathBuf,
+}
+
+pub fn run(opts: &TemplateOptions) -> Result<TemplateResult> {
+    let layout = Layout::bundled();
+    let loaded = plan::load(&opts.plan)?;
+    let plan = &loaded.plan;
+    let previous = if opts.previous.is_empty() { BTreeMap::new() } else { load_previous(&opts.previous, plan, opts.period, &layout)? };
+    std::fs::create_dir_all(&opts.output).with_context(|| format!("出力先フォルダ {} を作れません", opts.output.display()))?;
+    let mut sent = Vec::new();
+    for p in plan.ordered_projects() {
+        let department = p.responding_department().to_string();
+        let folder = safe_file_name(if department.is_empty() { "回答課未設定" } else { &department });
+        let file = safe_file_name(&format!("{}_{}.xlsx", p.code, p.name));
+        let rel = Path::new(&folder).join(&file);
+        let carried = previous.get(&p.code);
+        let answers = carried.cloned().unwrap_or_default();
+        let mut wb = Workbook::new();
+        let sheet_name = write::safe_sheet_name(&p.code, &[]);
+        let ws = wb.add_worksheet().set_name(&sheet_name)?;
+        let drawn =
+            draw::response_sheet(ws, plan, p, opts.period, &answers, &layout, &DrawOptions { template: true, ..Default::default() })?;
+        match &opts.password {
+            Some(pw) => ws.protect_with_password(pw),
+            None => ws.protect(),
+        };
+        // Names for the key cells: a reader (or a macro) can find them without the labels.
+        let quoted = format!("'{}'", sheet_name.replace('\'', "''"));
+        for (key, (r, c)) in &drawn.cells {
+            wb.define_name(format!("kaito_{key}"), &format!("={quoted}!{}", absolute(*r, *c as u32)))?;
+        }
+        wb.define_name("kaito_period", &format!("={quoted}!$A$2"))?;
+        let mut props = rust_xlsxwriter::DocProperties::new().set_title(format!("{} {} 報告回答票", p.code, p.name)).set_subject(format!(
+            "{} {}",
+            plan.name,
+            opts.period.japanese()
+        ));
+        props = props.set_comment("kaito template で作成");
+        wb.set_properties(&props);
+        std::fs::create_dir_all(opts.output.join(&folder))?;
+        write::save_atomic(&mut wb, &opts.output.join(&rel))?;
+        sent.push(Sent { department, code: p.code.clone(), name: p.name.clone(), path: rel, carried: carried.is_some() });
+    }
+    let dispatch_list = opts.output.join("送付一覧.xlsx");
+    write_dispatch_list(&sent, plan, opts.period, &dispatch_list)?;
+    Ok(TemplateResult { sent, plan_findings: loaded.findings, dispatch_list })
+}
+
+fn absolute(row: u32, col: u32) -> String {
+    let cell = a1(row, col);
+    let split = cell.find(|c: char| c.is_ascii_digit()).unwrap_or(cell.len());
+    format!("${}${}", &cell[..split], &cell[split..])
+}
+
+fn write_dispatch_list(sent: &[Sent], plan: &Plan, period: Period, path: &Path) -> Result<()> {
+    let f = Formats::new();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name("送付一覧")?;
+    let headers = ["回答課", "事業コード", "事業名", "ファイル", "前回の回答を転記", "受領日", "備考"];
+    for (c, (h, w)) in headers.iter().zip([18.0, 11.0, 40.0, 60.0, 10.0, 12.0, 30.0]).enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &f.header)?;
+        ws.set_column_width(c as u16, w)?;
+    }
+    let mut rows: Vec<&Sent> = sent.iter().collect();
+    rows.sort_by(|a, b| a.department.cmp(&b.department).then(a.code.cmp(&b.code)));
+    for (i, s) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        put_text(ws, r, 0, &s.department, &f.text)?;
+        put_text(ws, r, 1, &s.code, &f.text)?;
+        put_text(ws, r, 2, &s.name, &f.text)?;
+        put_text(ws, r, 3, &s.path.display().to_string().replace('\\', "/"), &f.text)?;
+        put_text(ws, r, 4, if s.carried { "あり" } else { "" }, &f.text)?;
+        ws.write_blank(r, 5, &f.text)?;
+        ws.write_blank(r, 6, &f.text)?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    ws.autofilter(0, 0, rows.len().max(1) as u32, headers.len() as u16 - 1)?;
+    ws.set_paper_size(9);
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0)?;
+    ws.set_header(format!("&C{} {} 送付一覧", plan.name, period.japanese()));
+    ws.set_footer("&R&P / &N");
+    write::save_atomic(&mut wb, path)
+}
+
+/// The half before `period`.
+pub fn previous_period(period: Period) -> Period {
+    match period.half {
+        Half::Second => Period::new(period.fiscal_year, Half::First),
+        Half::First => Period::new(period.fiscal_year - 1, Half::Second),
+    }
+}
+
+/// Earlier answers per project: statuses of the halves before `period`, outcome results and
+/// the effect amounts (and their basis) of the years already reported.
+fn load_previous(inputs: &[PathBuf], plan: &Plan, period: Period, layout: &Layout) -> Result<BTreeMap<String, Answers>> {
+    if inputs.len() == 1 && inputs[0].is_file() {
+        let bytes = std::fs::read(&inputs[0]).with_context(|| format!("{} を読めません", inputs[0].display()))?;
+        if let Ok(book) = grid::open(&bytes, &Limits::default()) {
+            if book.sheets.iter().any(|g| g.name == "明細") && book.sheets.iter().any(|g| g.name == "事業一覧") {
+                return from_consolidated(&book.sheets, plan, period);
+            }
+        }
+    }
+    let files = intake::discover(inputs)?;
+    let read = intake::read_all(&files, layout, &Limits::default());
+    let ctx = Context { plan, period, hints: layout.hints() };
+    // The latest earlier sheet of each project wins.
+    let mut best: BTreeMap<String, (Period, crate::read::ResponseSheet)> = BTreeMap::new();
+    for f in read {
+        for s in f.sheets {
+            let Some(p) = plan.project(&s.code.text()) else { continue };
+            let Some((sp, _)) = s.period.clone() else { continue };
+            if sp >= period {
+                continue;
+            }
+            if best.get(&p.code).is_none_or(|(bp, _)| sp > *bp) {
+                best.insert(p.code.clone(), (sp, s));
+            }
+        }
+    }
+    if best.is_empty() {
+        bail!("--previous に、{}より前の回答票が見つかりません", period.japanese());
+    }
+    Ok(best.into_iter().map(|(code, (_, s))| (code, answers_from_sheet(&s, &ctx))).collect())
+}
+
+fn carry_amount(field: &crate::read::Field) -> Option<Input> {
+    match validate::amount_of(field).amount {
+        crate::normalize::Amount::Value(v) => Some(Input::Number(v as f64)),
+        crate::normalize::Amount::Empty => None,
+        _ => Some(Input::Text(field.text())),
+    }
+}
+
+fn answers_from_sheet(s: &crate::read::ResponseSheet, ctx: &Context) -> Answers {
+    let mut a = Answers {
+        department: s.responding_department.as_ref().map(|f| f.text()).filter(|t| !t.is_empty()),
+        person: s.person.as_ref().map(|f| f.text()).filter(|t| !t.is_empty()),
+        contact: s.contact.as_ref().map(|f| f.text()).filter(|t| !t.is_empty()),
+        ..Default::default()
+    };
+    for act in &s.activities {
+        let mut m = BTreeMap::new();
+        for (p, f) in &act.status {
+            if *p < ctx.period && !f.is_empty() {
+                let text = match validate::status_of(f, ctx) {
+                    crate::normalize::Status::Code { code, .. } => code,
+                    _ => f.text(),
+                };
+                m.insert(p.code(), Input::Text(text));
+            }
+        }
+        a.statuses.push(m);
+    }
+    a.results = s.outcomes.iter().map(|o| Some(o.result.text()).filter(|t| !t.is_empty())).collect();
+    for (y, e) in &s.effect {
+        if *y != ctx.period.effect_year() {
+            if let Some(v) = carry_amount(&e.amount) {
+                a.effect.insert(*y, v);
+            }
+            if !e.basis.is_empty() {
+                a.basis.insert(*y, e.basis.text());
+            }
+        }
+    }
+    a
+}
+
+/// Reads earlier answers back from a consolidated workbook (its 明細 and 事業一覧 sheets).
+fn from_consolidated(sheets: &[Grid], plan: &Plan, period: Period) -> Result<BTreeMap<String, Answers>> {
+    let detail = sheets.iter().find(|g| g.name == "明細").context("明細")?;
+    let list = sheets.iter().find(|g| g.name == "事業一覧").context("事業一覧")?;
+    let headers = |g: &Grid| -> BTreeMap<String, u32> { g.row(0).map(|(c, cell)| (fold(&cell.value.text()), c)).collect() };
+    let mut out: BTreeMap<String, Answers> = BTreeMap::new();
+    let dh = headers(detail);
+    let col = |h: &BTreeMap<String, u32>, name: &str| {
+        h.get(&fold(name)).copied().with_context(|| format!("集計ブックに列「{name}」がありません"))
+    };
+    let (cc, ac, yc, hc, sc, vc) =
+        (col(&dh, "事業コード")?, col(&dh, "活動番号")?, col(&dh, "年度")?, col(&dh, "半期")?, col(&dh, "進捗区分")?, col(&dh, "入力値")?);
+    for r in 1..=detail.last_row() {
+        let code = detail.value(r, cc).text();
+        if plan.project(&code).is_none() {
+            continue;
+        }
+        let n = |c: u32| detail.value(r, c).text().parse::<i64>().ok();
+        let (Some(act), Some(year), Some(half)) = (n(ac), n(yc), n(hc)) else { continue };
+        let p = Period::new(year as i32, if half == 1 { Half::First } else { Half::Second });
+        if p >= period {
+            continue;
+        }
+        let status = Some(detail.value(r, sc).text()).filter(|t| !t.is_empty()).unwrap_or_else(|| detail.value(r, vc).text());
+        if status.is_empty() {
+            continue;
+        }
+        let a = out.entry(code).or_default();
+        while a.statuses.len() < act as usize {
+            a.statuses.push(BTreeMap::new());
+        }
+        a.statuses[act as usize - 1].insert(p.code(), Input::Text(status));
+    }
+    let lh = headers(list);
+    let code_col = col(&lh, "事業コード")?;
+    for r in 1..=list.last_row() {
+        let code = list.value(r, code_col).text();
+        let Some(project) = plan.project(&code) else { continue };
+        if list.row(r).all(|(c, cell)| c == code_col || cell.value.is_empty()) {
+            continue;
+        }
+        let a = out.entry(project.code.clone()).or_default();
+        for (h, &c) in &lh {
+            let v = list.value(r, c);
+            if v.is_empty() {
+                continue;
+            }
+            if let Some(rest) = h.strip_prefix(&fold("効果額(千円)")) {
+                if let Some(y) = parse_fiscal_year(rest).filter(|y| *y != period.effect_year()) {
+                    a.effect.insert(
+                        y,
+                        match v {
+                            Value::Number(n) => Input::Number(*n),
+                            other => Input::Text(other.text()),
+                        },
+                    );
+                }
+            } else if let Some(rest) = h.strip_prefix(&fold("主な取組内容")) {
+                if let Some(y) = parse_fiscal_year(rest).filter(|y| *y != period.effect_year()) {
+                    a.basis.insert(y, v.text());
+                }
+            } else if let Some(n) = h.strip_prefix("成果").and_then(|x| x.strip_suffix("の実績")).and_then(|n| n.parse::<usize>().ok())
+            {
+                while a.results.len() < n {
+                    a.results.push(None);
+                }
+                a.results[n - 1] = Some(v.text());
+            } else if *h == fold("回答課(記入)") {
+                a.department = Some(v.text());
+            } else if *h == fold("担当者") {
+                a.person = Some(v.text());
+            } else if *h == fold("連絡先") {
+                a.contact = Some(v.text());
+            }
+        }
+    }
+    Ok(out)
+}
+
+use crate::grid::Grid;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn previous_half_and_absolute_refs() {
+        assert_eq!(previous_period(Period::new(2021, Half::First)), Period::new(2020, Half::Second));
+        assert_eq!(previous_period(Period::new(2021, Half::Second)), Period::new(2021, Half::First));
+        assert_eq!(absolute(4, 1), "$B$5");
+        assert_eq!(absolute(19, 27), "$AB$20");
+    }
+}
