@@ -160,6 +160,13 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
     let l = &layout.labels;
     let labels = Labels::new(grid, layout);
     let code_pos = labels.first(&l.code)?;
+    // A list with a 事業コード column (the dispatch list, a department's own index) is not a
+    // response sheet: one needs at least one of the blocks below the identity row too.
+    let has_block =
+        [&l.activity_name, &l.outcomes, &l.effect, &l.countermeasures].iter().any(|b| labels.first_from(b, code_pos.0).is_some());
+    if !has_block {
+        return None;
+    }
     let mut missing = Vec::new();
     let mut need = |label: &str, found: Option<(u32, u32)>| {
         if found.is_none() {

@@ -155,6 +155,7 @@ fn a_value_in_xfd1048576_costs_nothing() {
     let ws = wb.add_worksheet();
     ws.write_string(0, 0, "事業コード").unwrap();
     ws.write_string(0, 1, "0701-01").unwrap();
+    ws.write_string(2, 0, "活動内容").unwrap();
     ws.write_string(1_048_575, 16_383, "x").unwrap();
     let p = dir.path().join("far.xlsx");
     wb.save(&p).unwrap();

@@ -7,3 +7,4 @@ mod fixtures;
 mod intake;
 mod reference;
 mod rules;
+mod template;

@@ -196,9 +196,9 @@ fn altered_copies_read_the_same_values() {
     };
     let (_, _, plain) = run(&plan, "0704-01", &a, &DrawOptions::default(), p2021h1());
     for opts in [
-        DrawOptions { merge: false, spacer_rows: 0 },
-        DrawOptions { merge: true, spacer_rows: 2 },
-        DrawOptions { merge: false, spacer_rows: 1 },
+        DrawOptions { merge: false, spacer_rows: 0, ..Default::default() },
+        DrawOptions { merge: true, spacer_rows: 2, ..Default::default() },
+        DrawOptions { merge: false, spacer_rows: 1, ..Default::default() },
     ] {
         let (probs, _, read) = run(&plan, "0704-01", &a, &opts, p2021h1());
         assert!(probs.is_empty(), "{opts:?}: {probs:?}");
