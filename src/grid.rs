@@ -61,6 +61,8 @@ pub struct Cell {
 #[derive(Debug, Clone, Default)]
 pub struct Grid {
     pub name: String,
+    /// Defined names of the workbook that point at one cell of this sheet: name → (row, col).
+    pub names: BTreeMap<String, (u32, u32)>,
     pub cells: BTreeMap<(u32, u32), Cell>,
     /// Cells that lay outside the bounds and were not read: how many, and the farthest one.
     pub outside: usize,
@@ -229,6 +231,7 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
         ));
     }
     let has_macros = names.iter().any(|n| n.ends_with("vbaProject.bin"));
+    let names_of_book;
     if names.iter().any(|n| n == "content.xml") {
         return open_ods(bytes, limits);
     }
@@ -275,6 +278,7 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     let mut wb: Xlsx<_> =
         open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| format!("ファイルが壊れています(Excelのブックとして読めません: {e})"))?;
     let mut book = Book { has_macros, format: "xlsx", ..Default::default() };
+    names_of_book = wb.defined_names().to_vec();
     let metas = wb.sheets_metadata().to_vec();
     for meta in metas {
         if meta.visible != SheetVisible::Visible {
@@ -300,9 +304,39 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
             let formula = c.formula.as_deref().is_some_and(|f| !f.is_empty());
             grid.put(c.pos, Cell { value: from_ref(&c.value), formula }, limits);
         }
+        grid.names = names_on_sheet(&names_of_book, &meta.name);
         book.sheets.push(grid);
     }
     Ok(book)
+}
+
+/// The defined names that refer to a single cell of `sheet` (`='0701-01'!$B$5`).
+pub fn names_on_sheet(names: &[(String, String)], sheet: &str) -> BTreeMap<String, (u32, u32)> {
+    let mut out = BTreeMap::new();
+    for (name, formula) in names {
+        let f = formula.trim_start_matches('=');
+        let Some(bang) = f.rfind('!') else { continue };
+        let target = f[..bang].trim_matches('\'').replace("''", "'");
+        if target != sheet {
+            continue;
+        }
+        if let Some(pos) = parse_a1(&f[bang + 1..].replace('$', "")) {
+            out.insert(name.clone(), pos);
+        }
+    }
+    out
+}
+
+/// `B5` → (4, 1)
+pub fn parse_a1(cell: &str) -> Option<(u32, u32)> {
+    let split = cell.find(|c: char| c.is_ascii_digit())?;
+    let (letters, digits) = cell.split_at(split);
+    if letters.is_empty() || !letters.chars().all(|c| c.is_ascii_uppercase()) {
+        return None;
+    }
+    let row: u32 = digits.parse().ok()?;
+    let col = letters.chars().try_fold(0u32, |acc, c| acc.checked_mul(26)?.checked_add(c as u32 - 'A' as u32 + 1))?;
+    (row >= 1 && col >= 1).then(|| (row - 1, col - 1))
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
@@ -415,5 +449,19 @@ mod tests {
         assert!(open(b"", &l).unwrap_err().contains("壊れています"));
         assert!(open(b"a,b\n1,2\n", &l).unwrap_err().contains("テキストまたはCSV"));
         assert!(open(b"PK\x03\x04garbage", &l).unwrap_err().contains("壊れています"));
+    }
+}
+
+#[cfg(test)]
+mod names_tests {
+    #[test]
+    fn defined_names_to_cells() {
+        assert_eq!(super::parse_a1("B5"), Some((4, 1)));
+        assert_eq!(super::parse_a1("XFD1048576"), Some((1_048_575, 16_383)));
+        assert_eq!(super::parse_a1("5B"), None);
+        let names = vec![("kaito_code".to_string(), "='0701-01'!$B$5".to_string()), ("other".to_string(), "=Sheet2!$A$1".to_string())];
+        let m = super::names_on_sheet(&names, "0701-01");
+        assert_eq!(m.get("kaito_code"), Some(&(4, 1)));
+        assert_eq!(m.len(), 1);
     }
 }

@@ -159,7 +159,10 @@ impl<'a> Labels<'a> {
 pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
     let l = &layout.labels;
     let labels = Labels::new(grid, layout);
-    let code_pos = labels.first(&l.code)?;
+    // The sheets kaito sends out name their key cells; a label a department overwrote is
+    // then still found through the name. Sheets without names are read by labels alone.
+    let named_code = grid.names.get("kaito_code").map(|&(r, c)| (r, c.saturating_sub(1)));
+    let code_pos = labels.first(&l.code).or(named_code)?;
     // A list with a 事業コード column (the dispatch list, a department's own index) is not a
     // response sheet: one needs at least one of the blocks below the identity row too.
     let has_block =
@@ -200,7 +203,10 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
     let name = title.as_ref().map(|t| split_title(&t.text()).0);
 
     let field = |label: &str| labels.first(label).map(|p| labels.value_right(p));
-    let code = labels.value_right(code_pos);
+    let code = match grid.names.get("kaito_code") {
+        Some(&(r, c)) => Field::at(grid, r, c),
+        None => labels.value_right(code_pos),
+    };
 
     // Activities block.
     let name_pos = need(&l.activity_name, labels.first_from(&l.activity_name, code_pos.0));

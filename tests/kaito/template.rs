@@ -205,3 +205,20 @@ fn previous_answers_are_carried_from_returned_sheets_or_the_consolidated_workboo
         assert_eq!(read.sheets[0].effect[&2020].basis.text(), "学校給食単独調理場業務委託(港小学校)");
     }
 }
+
+#[test]
+fn the_code_cell_is_found_by_its_defined_name_when_its_label_was_overwritten() {
+    let dir = samples();
+    let d = dir.path();
+    generate(d, "2021H1", &[]);
+    let path = d.join("送付/企画政策課/0701-01_民間活力活用事業.xlsx");
+    let bytes = fixtures::patch_zip(&std::fs::read(&path).unwrap(), "xl/sharedStrings.xml", |x| x.replace(">事業コード<", ">番号<"));
+    std::fs::write(&path, bytes).unwrap();
+    let (_, _, read) = check_file(&path, &sample_plan(), p2021h1());
+    assert_eq!(read.sheets.len(), 1);
+    assert_eq!(read.sheets[0].code.text(), "0701-01");
+    assert_eq!(read.sheets[0].code.a1(), "B5");
+    // Without names (a sheet made elsewhere) the label is needed: the reference files work.
+    let (_, _, read) = check_file(&reference("0701-01_民間活力活用事業.xlsx"), &sample_plan(), p2021h1());
+    assert!(read.sheets[0].code.text() == "0701-01");
+}
