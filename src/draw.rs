@@ -8,7 +8,7 @@ use crate::period::{Half, Period, year_header};
 use crate::plan::{Plan, Project};
 use crate::write::{self, put_text};
 use anyhow::Result;
-use rust_xlsxwriter::{Color, DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder, Worksheet};
+use rust_xlsxwriter::{Color, DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder, Note, Worksheet};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -64,11 +64,14 @@ pub struct DrawOptions {
     /// A sheet to send out: only this half's input cells unlocked, with data validation
     /// (the caller protects the sheet); carried values and plan text locked.
     pub template: bool,
+    /// Input cells to highlight, by key (`progress`, `status/0/2021H1`…), with the note to
+    /// attach: the message and suggestion of a finding.
+    pub notes: BTreeMap<String, String>,
 }
 
 impl Default for DrawOptions {
     fn default() -> Self {
-        DrawOptions { merge: true, spacer_rows: 0, template: false }
+        DrawOptions { merge: true, spacer_rows: 0, template: false, notes: BTreeMap::new() }
     }
 }
 
@@ -89,6 +92,8 @@ struct Styles {
     carried_amount: Format,
     /// A status cell not due this half.
     not_due: Format,
+    /// Fill of a cell that has an error finding.
+    alert: Color,
 }
 
 fn styles(template: bool) -> Styles {
@@ -109,6 +114,7 @@ fn styles(template: bool) -> Styles {
         carried_amount: carried.clone().set_num_format(write::AMOUNT_FORMAT).set_align(FormatAlign::Right),
         carried,
         input,
+        alert: Color::RGB(0xF8CBAD),
     }
 }
 
@@ -158,25 +164,99 @@ fn span(ws: &mut Worksheet, opts: &DrawOptions, (r1, c1, r2, c2): (u32, u16, u32
     Ok(())
 }
 
-fn span_input(ws: &mut Worksheet, opts: &DrawOptions, area: (u32, u16, u32, u16), value: Option<&Input>, f: &Format) -> Result<()> {
-    span(ws, opts, area, "", f)?;
-    match value {
-        Some(Input::Number(n)) => {
-            ws.write_number_with_format(area.0, area.1, *n, f)?;
-        }
-        Some(Input::Text(t)) if !t.is_empty() => put_text(ws, area.0, area.1, t, f)?,
-        _ => {}
-    }
-    Ok(())
+/// Height in points of one line of 11-point text, and the padding of a cell.
+const LINE: f64 = 14.0;
+const PAD: f64 = 4.0;
+
+/// Lines `text` takes in a cell `width` characters wide (full-width characters count two).
+pub fn lines(text: &str, width: f64) -> f64 {
+    let per_line = (width - 1.0).max(2.0);
+    text.split('\n')
+        .map(|para| {
+            let units: f64 = para.chars().map(|c| if c.is_ascii() { 1.0 } else { 2.0 }).sum();
+            (units / per_line).ceil().max(1.0)
+        })
+        .sum()
 }
 
-/// Where things landed, for defined names, highlighting and tests.
+/// Where things landed: every input cell by key, the key cells for defined names, and the
+/// row heights and column widths (for page counting).
 #[derive(Debug, Clone, Default)]
 pub struct Drawn {
     pub last_row: u32,
     pub last_col: u16,
     /// (row, col) of the first cell of each block: code, progress, countermeasures…
     pub cells: BTreeMap<&'static str, (u32, u16)>,
+    /// Every input cell by key: `department`, `person`, `contact`, `status/{i}/{2021H1}`,
+    /// `progress`, `result/{i}`, `countermeasures`, `effect/{year}`, `basis/{year}`.
+    pub places: BTreeMap<String, (u32, u16)>,
+    pub row_heights: Vec<f64>,
+    pub col_widths: Vec<f64>,
+}
+
+struct Pen<'a> {
+    opts: &'a DrawOptions,
+    drawn: Drawn,
+}
+
+impl Pen<'_> {
+    fn height(&mut self, ws: &mut Worksheet, row: u32, points: f64) -> Result<()> {
+        let h = &mut self.drawn.row_heights;
+        if h.len() <= row as usize {
+            h.resize(row as usize + 1, 15.0);
+        }
+        h[row as usize] = points;
+        ws.set_row_height(row, points)?;
+        Ok(())
+    }
+
+    fn heights(&self, from: u32, to: u32) -> f64 {
+        (from..=to).map(|r| self.drawn.row_heights.get(r as usize).copied().unwrap_or(15.0)).sum()
+    }
+
+    /// Grows rows `rows` evenly until together they are at least `needed` points tall.
+    fn grow(&mut self, ws: &mut Worksheet, rows: &[u32], needed: f64, from: u32, to: u32) -> Result<()> {
+        let have = self.heights(from, to);
+        if needed > have && !rows.is_empty() {
+            let extra = (needed - have) / rows.len() as f64;
+            for &r in rows {
+                let h = self.drawn.row_heights.get(r as usize).copied().unwrap_or(15.0);
+                self.height(ws, r, (h + extra).min(409.0))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An input cell: recorded by key, highlighted with a note when a finding is about it.
+    fn input(
+        &mut self,
+        ws: &mut Worksheet,
+        key: String,
+        area: (u32, u16, u32, u16),
+        value: Option<&Input>,
+        f: &Format,
+        alert: Color,
+    ) -> Result<()> {
+        let note = self.opts.notes.get(&key);
+        let f = match note {
+            Some(_) => f.clone().set_background_color(alert),
+            None => f.clone(),
+        };
+        span(ws, self.opts, area, "", &f)?;
+        match value {
+            Some(Input::Number(n)) => {
+                ws.write_number_with_format(area.0, area.1, *n, &f)?;
+            }
+            Some(Input::Text(t)) if !t.is_empty() => put_text(ws, area.0, area.1, t, &f)?,
+            _ => {}
+        }
+        if let Some(text) = note {
+            let text: String = text.chars().take(2000).collect();
+            ws.insert_note(area.0, area.1, &Note::new(text).set_author("kaito").add_author_prefix(false).set_width(360).set_height(160))?;
+        }
+        self.drawn.places.insert(key, (area.0, area.1));
+        Ok(())
+    }
 }
 
 /// Draws one project's response sheet for `period`.
@@ -203,39 +283,41 @@ pub fn response_sheet(
     let first_year_col = lc;
     let narrative = lc + 2 * years.len() as u16; // L
     let last = narrative;
-    let mut drawn = Drawn { last_col: last, ..Default::default() };
+    let mut pen = Pen { opts, drawn: Drawn { last_col: last, ..Default::default() } };
 
-    for (i, w) in g.label_widths.iter().enumerate() {
+    let mut widths: Vec<f64> = g.label_widths.clone();
+    widths.extend(std::iter::repeat_n(g.half_width, 2 * years.len()));
+    widths.push(g.narrative_width);
+    for (i, w) in widths.iter().enumerate() {
         ws.set_column_width(i as u16, *w)?;
     }
-    for c in first_year_col..narrative {
-        ws.set_column_width(c, g.half_width)?;
-    }
-    ws.set_column_width(narrative, g.narrative_width)?;
+    let width_of = |from: u16, to: u16| -> f64 { widths[from as usize..=to as usize].iter().sum() };
 
     let mut r = 0u32;
     span(ws, opts, (r, 0, r, last), &format!("{} {}", plan.name, l.title_suffix), &s.title)?;
+    pen.height(ws, r, 20.0)?;
     r += 1;
     span(ws, opts, (r, 0, r, last), &format!("< {}[{}] >", crate::period::era_year(period.fiscal_year), period.half.label()), &s.title)?;
+    pen.height(ws, r, 18.0)?;
     r += 1;
     let right = last.saturating_sub(3);
     span(ws, opts, (r, 0, r, right - 1), &plan.theme_title(project.theme), &s.text)?;
     span(ws, opts, (r, right, r, last), &l.direction, &s.label_center)?;
+    pen.height(ws, r, 18.0)?;
     r += 1;
     span(ws, opts, (r, 0, r, right - 1), &project.title(), &s.text)?;
-    let mark = |b: bool| {
-        if b { layout.marks.yes.as_str() } else { layout.marks.no.as_str() }
-    };
+    let mark = |b: bool| if b { layout.marks.yes.as_str() } else { layout.marks.no.as_str() };
     put_text(ws, r, right, &l.priority, &s.label_center)?;
     put_text(ws, r, right + 1, mark(project.priority), &s.label_center)?;
     put_text(ws, r, right + 2, &l.fiscal, &s.label_center)?;
     put_text(ws, r, right + 3, mark(project.fiscal), &s.label_center)?;
+    pen.height(ws, r, (lines(&project.title(), width_of(0, right - 1)) * LINE + PAD).max(20.0))?;
     r += 1;
 
     // Identity row: code, then the three contact fields the department fills.
     put_text(ws, r, 0, &l.code, &s.label)?;
     span(ws, opts, (r, 1, r, 2), &project.code, &s.text)?;
-    drawn.cells.insert("code", (r, 1));
+    pen.drawn.cells.insert("code", (r, 1));
     let id_fields: [(&str, &Option<String>, &'static str); 3] = [
         (&l.department, &answers.department, "department"),
         (&l.person, &answers.person, "person"),
@@ -245,20 +327,20 @@ pub fn response_sheet(
     for (i, (label, value, key)) in id_fields.iter().enumerate() {
         put_text(ws, r, c, label, &s.label)?;
         let end = if i == 2 { last.max(c + 2) } else { c + 2 };
-        span_input(ws, opts, (r, c + 1, r, end), value.as_ref().map(|v| Input::Text(v.clone())).as_ref(), &s.input)?;
+        pen.input(ws, key.to_string(), (r, c + 1, r, end), value.as_ref().map(|v| Input::Text(v.clone())).as_ref(), &s.input, s.alert)?;
         validate(ws, (r, c + 1, r, c + 1), text_rule(label, SHORT_LIMIT))?;
-        drawn.cells.insert(key, (r, c + 1));
+        pen.drawn.cells.insert(key, (r, c + 1));
         c += 3;
     }
+    pen.height(ws, r, 20.0)?;
     r += 1;
-    put_text(ws, r, 0, &l.purpose, &s.label)?;
-    span(ws, opts, (r, 1, r, last), &project.purpose, &s.text)?;
-    ws.set_row_height(r, 30)?;
-    r += 1;
-    put_text(ws, r, 0, &l.overview, &s.label)?;
-    span(ws, opts, (r, 1, r, last), &project.overview, &s.text)?;
-    ws.set_row_height(r, 30)?;
-    r += 1 + opts.spacer_rows;
+    for (label, text) in [(&l.purpose, &project.purpose), (&l.overview, &project.overview)] {
+        put_text(ws, r, 0, label, &s.label)?;
+        span(ws, opts, (r, 1, r, last), text, &s.text)?;
+        pen.height(ws, r, (lines(text, width_of(1, last)) * LINE + PAD).max(30.0))?;
+        r += 1;
+    }
+    r += opts.spacer_rows;
 
     // Activities.
     span(ws, opts, (r, 0, r, narrative - 1), &l.activities, &s.label)?;
@@ -272,15 +354,21 @@ pub fn response_sheet(
         put_text(ws, r + 1, c, &l.first_half, &s.label_center)?;
         put_text(ws, r + 1, c + 1, &l.second_half, &s.label_center)?;
     }
+    pen.height(ws, r, 30.0)?;
+    pen.height(ws, r + 1, 18.0)?;
     r += 2;
+    let mut activity_rows = Vec::new();
     for (i, a) in project.activities.iter().enumerate() {
         r += if i > 0 { opts.spacer_rows } else { 0 };
         span(ws, opts, (r, 0, r + 1, lc - 2), &a.name, &s.text)?;
         put_text(ws, r, lc - 1, &l.schedule, &s.label_center)?;
         put_text(ws, r + 1, lc - 1, &l.status, &s.label_center)?;
+        let mut plan_lines: f64 = 1.0;
         for (j, y) in years.iter().enumerate() {
             let c = first_year_col + 2 * j as u16;
-            span(ws, opts, (r, c, r, c + 1), a.schedule.get(y).map(String::as_str).unwrap_or(""), &s.text)?;
+            let text = a.schedule.get(y).map(String::as_str).unwrap_or("");
+            plan_lines = plan_lines.max(lines(text, 2.0 * g.half_width));
+            span(ws, opts, (r, c, r, c + 1), text, &s.text)?;
             for (k, half) in [Half::First, Half::Second].into_iter().enumerate() {
                 let p = Period::new(*y, half);
                 let value = answers.statuses.get(i).and_then(|m| m.get(&p.code()));
@@ -293,27 +381,32 @@ pub fn response_sheet(
                     &s.text
                 };
                 let at = (r + 1, c + k as u16, r + 1, c + k as u16);
-                span_input(ws, opts, at, value, f)?;
+                pen.input(ws, format!("status/{i}/{}", p.code()), at, value, f, s.alert)?;
                 if p == period && due {
                     validate(ws, at, status_rule(&plan.vocabulary))?;
-                    drawn.cells.entry("status").or_insert((r + 1, c + k as u16));
+                    pen.drawn.cells.entry("status").or_insert((r + 1, c + k as u16));
                 }
             }
         }
-        ws.set_row_height(r, 27)?;
-        ws.set_row_height(r + 1, 18)?;
+        pen.height(ws, r, (plan_lines * LINE + PAD).max(27.0))?;
+        pen.height(ws, r + 1, 18.0)?;
+        pen.grow(ws, &[r], lines(&a.name, width_of(0, lc - 2)) * LINE + PAD, r, r + 1)?;
+        activity_rows.extend([r, r + 1]);
         r += 2;
     }
     let progress_end = (r - 1).max(head + 1);
-    span_input(
+    pen.input(
         ws,
-        opts,
+        "progress".into(),
         (head, narrative, progress_end, narrative),
         answers.progress.as_ref().map(|t| Input::Text(t.clone())).as_ref(),
         &s.input,
+        s.alert,
     )?;
+    let progress_rows = if activity_rows.is_empty() { vec![head, head + 1] } else { activity_rows.clone() };
+    pen.grow(ws, &progress_rows, lines(answers.progress.as_deref().unwrap_or(""), g.narrative_width) * LINE + PAD, head, progress_end)?;
     validate(ws, (head, narrative, head, narrative), text_rule("取組状況等", NARRATIVE_LIMIT))?;
-    drawn.cells.insert("progress", (head, narrative));
+    pen.drawn.cells.insert("progress", (head, narrative));
     r += opts.spacer_rows;
 
     // Outcomes.
@@ -325,28 +418,43 @@ pub fn response_sheet(
     span(ws, opts, (r, 1, r, lc - 1), &l.target_text, &s.label_center)?;
     span(ws, opts, (r, first_year_col, r, narrative - 1), &l.result, &s.label_center)?;
     r += 1;
+    let mut outcome_rows = Vec::new();
     for (i, o) in project.outcomes.iter().enumerate() {
         put_text(ws, r, 0, &o.target_year, &s.text)?;
         span(ws, opts, (r, 1, r, lc - 1), &o.text, &s.text)?;
-        let result = answers.results.get(i).cloned().flatten().map(Input::Text);
-        span_input(ws, opts, (r, first_year_col, r, narrative - 1), result.as_ref(), &s.input)?;
+        let result = answers.results.get(i).cloned().flatten();
+        pen.input(
+            ws,
+            format!("result/{i}"),
+            (r, first_year_col, r, narrative - 1),
+            result.clone().map(Input::Text).as_ref(),
+            &s.input,
+            s.alert,
+        )?;
         validate(ws, (r, first_year_col, r, first_year_col), text_rule("成果の実績", RESULT_LIMIT))?;
         if i == 0 {
-            drawn.cells.insert("result", (r, first_year_col));
+            pen.drawn.cells.insert("result", (r, first_year_col));
         }
-        ws.set_row_height(r, 40)?;
+        let need = lines(&o.text, width_of(1, lc - 1))
+            .max(lines(&o.target_year, width_of(0, 0)))
+            .max(lines(result.as_deref().unwrap_or(""), width_of(first_year_col, narrative - 1)));
+        pen.height(ws, r, (need * LINE + PAD).max(30.0))?;
+        outcome_rows.push(r);
         r += 1;
     }
     let cm_end = (r - 1).max(ohead);
-    span_input(
+    pen.input(
         ws,
-        opts,
+        "countermeasures".into(),
         (ohead, narrative, cm_end, narrative),
         answers.countermeasures.as_ref().map(|t| Input::Text(t.clone())).as_ref(),
         &s.input,
+        s.alert,
     )?;
+    let cm_rows = if outcome_rows.is_empty() { vec![ohead] } else { outcome_rows };
+    pen.grow(ws, &cm_rows, lines(answers.countermeasures.as_deref().unwrap_or(""), g.narrative_width) * LINE + PAD, ohead, cm_end)?;
     validate(ws, (ohead, narrative, ohead, narrative), text_rule("課題と対応策", NARRATIVE_LIMIT))?;
-    drawn.cells.insert("countermeasures", (ohead, narrative));
+    pen.drawn.cells.insert("countermeasures", (ohead, narrative));
     r += opts.spacer_rows;
 
     // Fiscal effect.
@@ -357,37 +465,60 @@ pub fn response_sheet(
         let c = first_year_col + 2 * i as u16;
         span(ws, opts, (r, c, r, c + 1), &year_header(*y), &s.label_center)?;
     }
+    pen.height(ws, r, 30.0)?;
     r += 1;
     span(ws, opts, (r, 0, r, lc - 2), &l.effect_amount, &s.label)?;
     put_text(ws, r, lc - 1, &l.result, &s.label_center)?;
     for (i, y) in years.iter().enumerate() {
         let c = first_year_col + 2 * i as u16;
         let current = *y == period.effect_year();
-        span_input(ws, opts, (r, c, r, c + 1), answers.effect.get(y), if current { &s.amount_input } else { &s.carried_amount })?;
+        pen.input(
+            ws,
+            format!("effect/{y}"),
+            (r, c, r, c + 1),
+            answers.effect.get(y),
+            if current { &s.amount_input } else { &s.carried_amount },
+            s.alert,
+        )?;
         if current {
             validate(ws, (r, c, r, c), amount_rule())?;
-            drawn.cells.insert("effect", (r, c));
+            pen.drawn.cells.insert("effect", (r, c));
         }
     }
+    pen.height(ws, r, 20.0)?;
     r += 1;
     span(ws, opts, (r, 0, r, lc - 2), &l.effect_basis, &s.label)?;
     put_text(ws, r, lc - 1, &l.result, &s.label_center)?;
+    let mut basis_lines: f64 = 1.0;
     for (i, y) in years.iter().enumerate() {
         let c = first_year_col + 2 * i as u16;
         let current = *y == period.effect_year();
         let f = if current { &s.input } else { &s.carried };
-        span_input(ws, opts, (r, c, r, c + 1), answers.basis.get(y).map(|t| Input::Text(t.clone())).as_ref(), f)?;
+        let text = answers.basis.get(y);
+        basis_lines = basis_lines.max(lines(text.map(String::as_str).unwrap_or(""), 2.0 * g.half_width));
+        pen.input(ws, format!("basis/{y}"), (r, c, r, c + 1), text.map(|t| Input::Text(t.clone())).as_ref(), f, s.alert)?;
         if current {
             validate(ws, (r, c, r, c), text_rule(&l.effect_basis, RESULT_LIMIT))?;
         }
     }
-    ws.set_row_height(r, 30)?;
-    drawn.last_row = r;
+    pen.height(ws, r, (basis_lines * LINE + PAD).max(30.0))?;
+    pen.drawn.last_row = r;
+    pen.drawn.col_widths = widths.clone();
 
     ws.set_paper_size(9);
     ws.set_landscape();
     ws.set_print_fit_to_pages(1, 0);
     ws.set_print_area(0, 0, r, last)?;
     ws.set_footer(format!("&L{}&R&P / &N", project.code));
-    Ok(drawn)
+    Ok(pen.drawn)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lines_count_full_width_as_two() {
+        assert_eq!(super::lines("あいうえお", 11.0), 1.0);
+        assert_eq!(super::lines("あいうえおか", 11.0), 2.0);
+        assert_eq!(super::lines("abc\ndef", 44.0), 2.0);
+    }
 }
