@@ -54,6 +54,57 @@ pub struct Answers {
     pub basis: BTreeMap<i32, String>,
 }
 
+impl Answers {
+    /// What a sheet says, as answers to draw again: statuses as their normalised code (the
+    /// text as typed when it is not a code), amounts as numbers when they read as one, texts
+    /// as written. `keep_half` and `keep_year` choose which statuses and effect years to take.
+    pub fn from_sheet(
+        s: &crate::read::ResponseSheet,
+        ctx: &crate::validate::Context,
+        keep_half: impl Fn(Period) -> bool,
+        keep_year: impl Fn(i32) -> bool,
+    ) -> Answers {
+        use crate::normalize::{Amount, Status};
+        use crate::validate::{amount_of, status_of};
+        let text = |f: &Option<crate::read::Field>| f.as_ref().map(|f| f.text()).filter(|t| !t.is_empty());
+        let mut a = Answers {
+            department: text(&s.responding_department),
+            person: text(&s.person),
+            contact: text(&s.contact),
+            progress: text(&s.progress),
+            countermeasures: text(&s.countermeasures),
+            ..Default::default()
+        };
+        for act in &s.activities {
+            let mut m = BTreeMap::new();
+            for (p, f) in act.status.iter().filter(|(p, f)| keep_half(**p) && !f.is_empty()) {
+                let shown = match status_of(f, ctx) {
+                    Status::Code { code, .. } => code,
+                    _ => f.text(),
+                };
+                m.insert(p.code(), Input::Text(shown));
+            }
+            a.statuses.push(m);
+        }
+        a.results = s.outcomes.iter().map(|o| Some(o.result.text()).filter(|t| !t.is_empty())).collect();
+        for (y, e) in s.effect.iter().filter(|(y, _)| keep_year(**y)) {
+            match amount_of(&e.amount).amount {
+                Amount::Value(v) => {
+                    a.effect.insert(*y, Input::Number(v as f64));
+                }
+                Amount::Empty => {}
+                _ => {
+                    a.effect.insert(*y, Input::Text(e.amount.text()));
+                }
+            }
+            if !e.basis.is_empty() {
+                a.basis.insert(*y, e.basis.text());
+            }
+        }
+        a
+    }
+}
+
 /// How to draw: the reference layout merges cells; departments' copies sometimes lose the
 /// merges or gain blank rows, and tests draw those variants with the same code.
 #[derive(Debug, Clone)]
@@ -306,6 +357,7 @@ pub fn response_sheet(
     pen.height(ws, r, 18.0)?;
     r += 1;
     span(ws, opts, (r, 0, r, right - 1), &project.title(), &s.text)?;
+    pen.drawn.places.insert("title".into(), (r, 0));
     let mark = |b: bool| if b { layout.marks.yes.as_str() } else { layout.marks.no.as_str() };
     put_text(ws, r, right, &l.priority, &s.label_center)?;
     put_text(ws, r, right + 1, mark(project.priority), &s.label_center)?;
@@ -318,6 +370,7 @@ pub fn response_sheet(
     put_text(ws, r, 0, &l.code, &s.label)?;
     span(ws, opts, (r, 1, r, 2), &project.code, &s.text)?;
     pen.drawn.cells.insert("code", (r, 1));
+    pen.drawn.places.insert("code".into(), (r, 1));
     let id_fields: [(&str, &Option<String>, &'static str); 3] = [
         (&l.department, &answers.department, "department"),
         (&l.person, &answers.person, "person"),

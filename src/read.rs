@@ -154,6 +154,41 @@ impl<'a> Labels<'a> {
     }
 }
 
+impl ResponseSheet {
+    /// Every cell a department fills, by the key the drawer uses for it (`progress`,
+    /// `status/0/2021H1`…), with its address on this sheet. Lets a finding about a cell of
+    /// the department's file be shown on the same logical cell of a re-drawn sheet.
+    pub fn keyed_cells(&self) -> Vec<(String, String)> {
+        let mut v = Vec::new();
+        for (key, f) in [
+            ("department", &self.responding_department),
+            ("person", &self.person),
+            ("contact", &self.contact),
+            ("progress", &self.progress),
+            ("countermeasures", &self.countermeasures),
+            ("title", &self.title),
+        ] {
+            if let Some(f) = f {
+                v.push((key.to_string(), f.a1()));
+            }
+        }
+        v.push(("code".into(), self.code.a1()));
+        for (i, a) in self.activities.iter().enumerate() {
+            for (p, f) in &a.status {
+                v.push((format!("status/{i}/{}", p.code()), f.a1()));
+            }
+        }
+        for (i, o) in self.outcomes.iter().enumerate() {
+            v.push((format!("result/{i}"), o.result.a1()));
+        }
+        for (y, e) in &self.effect {
+            v.push((format!("effect/{y}"), e.amount.a1()));
+            v.push((format!("basis/{y}"), e.basis.a1()));
+        }
+        v
+    }
+}
+
 /// Reads a grid as a response sheet. `None` when the sheet does not carry the code label
 /// (a cover sheet, a list): such sheets are passed over.
 pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {

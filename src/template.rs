@@ -10,7 +10,7 @@ use crate::layout::Layout;
 use crate::normalize::fold;
 use crate::period::{Half, Period, parse_fiscal_year};
 use crate::plan::{self, Plan};
-use crate::validate::{self, Context};
+use crate::validate::Context;
 use crate::write::{self, Formats, put_text, safe_file_name};
 use anyhow::{Context as _, Result, bail};
 use rust_xlsxwriter::Workbook;
@@ -167,49 +167,17 @@ fn load_previous(inputs: &[PathBuf], plan: &Plan, period: Period, layout: &Layou
     if best.is_empty() {
         bail!("--previous に、{}より前の回答票が見つかりません", period.japanese());
     }
-    Ok(best.into_iter().map(|(code, (_, s))| (code, answers_from_sheet(&s, &ctx))).collect())
-}
-
-fn carry_amount(field: &crate::read::Field) -> Option<Input> {
-    match validate::amount_of(field).amount {
-        crate::normalize::Amount::Value(v) => Some(Input::Number(v as f64)),
-        crate::normalize::Amount::Empty => None,
-        _ => Some(Input::Text(field.text())),
-    }
-}
-
-fn answers_from_sheet(s: &crate::read::ResponseSheet, ctx: &Context) -> Answers {
-    let mut a = Answers {
-        department: s.responding_department.as_ref().map(|f| f.text()).filter(|t| !t.is_empty()),
-        person: s.person.as_ref().map(|f| f.text()).filter(|t| !t.is_empty()),
-        contact: s.contact.as_ref().map(|f| f.text()).filter(|t| !t.is_empty()),
-        ..Default::default()
-    };
-    for act in &s.activities {
-        let mut m = BTreeMap::new();
-        for (p, f) in &act.status {
-            if *p < ctx.period && !f.is_empty() {
-                let text = match validate::status_of(f, ctx) {
-                    crate::normalize::Status::Code { code, .. } => code,
-                    _ => f.text(),
-                };
-                m.insert(p.code(), Input::Text(text));
-            }
-        }
-        a.statuses.push(m);
-    }
-    a.results = s.outcomes.iter().map(|o| Some(o.result.text()).filter(|t| !t.is_empty())).collect();
-    for (y, e) in &s.effect {
-        if *y != ctx.period.effect_year() {
-            if let Some(v) = carry_amount(&e.amount) {
-                a.effect.insert(*y, v);
-            }
-            if !e.basis.is_empty() {
-                a.basis.insert(*y, e.basis.text());
-            }
-        }
-    }
-    a
+    let current_effect = period.effect_year();
+    Ok(best
+        .into_iter()
+        .map(|(code, (_, s))| {
+            let mut a = Answers::from_sheet(&s, &ctx, |p| p < period, |y| y != current_effect);
+            // The narratives are written anew every half-year.
+            a.progress = None;
+            a.countermeasures = None;
+            (code, a)
+        })
+        .collect())
 }
 
 /// Reads earlier answers back from a consolidated workbook (its 明細 and 事業一覧 sheets).
