@@ -9,6 +9,7 @@ pub mod intake;
 pub mod layout;
 pub mod normalize;
 pub mod ops;
+pub mod packet;
 pub mod period;
 pub mod plan;
 pub mod read;

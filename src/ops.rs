@@ -41,7 +41,7 @@ pub fn check(opts: &CheckOptions) -> Result<Consolidation> {
 pub fn consolidate(opts: &CheckOptions, output: &std::path::Path) -> Result<Consolidation> {
     let c = check(opts)?;
     let layout = layout(opts.layout.as_ref())?;
-    let mut wb = write::consolidated_workbook(&c, layout.hints())?;
+    let mut wb = write::consolidated_workbook(&c, &layout)?;
     write::save_atomic(&mut wb, output)?;
     Ok(c)
 }

@@ -6,7 +6,10 @@ use crate::normalize::{Amount, Status};
 use crate::period::year_header;
 use crate::validate::{self, Context};
 use anyhow::{Context as _, Result, bail};
-use rust_xlsxwriter::{Color, DocProperties, Format, FormatAlign, FormatBorder, Workbook, Worksheet};
+use rust_xlsxwriter::{
+    Chart, ChartLegendPosition, ChartType, Color, DocProperties, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
+};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Excel's limit on the characters of one cell.
@@ -107,9 +110,14 @@ fn put_amount(ws: &mut Worksheet, row: u32, col: u16, amount: &Amount, raw: &str
 }
 
 /// The consolidated workbook. Written whatever the findings: the office needs to see them.
-pub fn consolidated_workbook(c: &Consolidation, hints: Vec<(String, String)>) -> Result<Workbook> {
+/// The summary sheets, in the order they follow 一覧表.
+pub const SUMMARY_SHEETS: [&str; 9] = ["一覧表", "概要", "事業一覧", "進捗状況", "効果額", "未提出", "要確認", "明細", "受付記録"];
+
+pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout) -> Result<Workbook> {
     let f = Formats::new();
-    let ctx = c.context(hints);
+    let ctx = c.context(layout.hints());
+    let taken: Vec<String> = SUMMARY_SHEETS.iter().map(|s| s.to_string()).collect();
+    let projects = crate::packet::project_sheets(c, &ctx, layout, &taken)?;
     let mut wb = Workbook::new();
     let props = DocProperties::new()
         .set_title(format!("{} {} 集計", c.plan.name, c.period.japanese()))
@@ -117,15 +125,87 @@ pub fn consolidated_workbook(c: &Consolidation, hints: Vec<(String, String)>) ->
         .set_comment("kaito consolidate で作成");
     wb.set_properties(&props);
 
+    list_sheet(&mut wb, c, &projects, &f)?;
     summary_sheet(&mut wb, c, &f)?;
     project_list_sheet(&mut wb, c, &ctx, &f)?;
     status_sheet(&mut wb, c, &f)?;
     effect_sheet(&mut wb, c, &f)?;
     missing_sheet(&mut wb, c, &f)?;
-    findings_sheet(&mut wb, c, &f)?;
+    findings_sheet(&mut wb, c, &f, &projects)?;
     detail_sheet(&mut wb, c, &ctx, &f)?;
     ledger_sheet(&mut wb, c, &f)?;
+    for p in projects {
+        wb.push_worksheet(p.worksheet);
+    }
     Ok(wb)
+}
+
+/// `14`, `14, 15`, `14～16`: the pages a project's sheet takes, as the published list
+/// writes them.
+pub fn page_label(first: u32, pages: u32) -> String {
+    match pages {
+        0 | 1 => first.to_string(),
+        2 => format!("{first}, {}", first + 1),
+        n => format!("{first}～{}", first + n - 1),
+    }
+}
+
+/// 一覧表: the published project list, grouped by theme, with the page each project's sheet
+/// starts on in the printed packet (project sheets numbered from 1).
+fn list_sheet(wb: &mut Workbook, c: &Consolidation, projects: &[crate::packet::ProjectSheet], f: &Formats) -> Result<()> {
+    let ws = wb.add_worksheet().set_name("一覧表")?;
+    let title = Format::new().set_bold().set_font_size(14);
+    let theme_f = Format::new().set_bold().set_font_size(12);
+    for (i, w) in [40.0, 34.0, 12.0, 11.0, 6.0, 6.0, 10.0].iter().enumerate() {
+        ws.set_column_width(i as u16, *w)?;
+    }
+    ws.write_string_with_format(0, 0, format!("{} 実施計画事業の進捗状況 {}", c.plan.name, c.period.japanese()), &title)?;
+    ws.write_string(
+        1,
+        0,
+        "区分: 「重点」は特に重点的に取り組む事業、「財」は財政健全化に資する事業。該当ページは事業シートの通しページです。",
+    )?;
+    let mut start = BTreeMap::new();
+    let mut page = 1;
+    for p in projects {
+        start.insert(p.code.clone(), (page, p.pages));
+        page += p.pages;
+    }
+    let mut r = 3;
+    for t in &c.plan.themes {
+        ws.write_string_with_format(r, 0, c.plan.theme_title(t.number), &theme_f)?;
+        r += 1;
+        for (i, h) in ["事業名", "推進担当課", "設定年度", "事業コード", "区分", "", "該当ページ"].iter().enumerate()
+        {
+            ws.write_string_with_format(r, i as u16, *h, &f.header)?;
+        }
+        ws.merge_range(r, 4, r, 5, "区分", &f.header)?;
+        r += 1;
+        for p in c.plan.ordered_projects().into_iter().filter(|p| p.theme == t.number) {
+            put_text(ws, r, 0, &p.name, &f.wrap)?;
+            put_text(ws, r, 1, &p.departments.join(" "), &f.wrap)?;
+            put_text(ws, r, 2, &p.set_year.map(crate::period::short_era).unwrap_or_default(), &f.text)?;
+            put_text(ws, r, 3, &p.code, &f.text)?;
+            put_text(ws, r, 4, if p.priority { "重点" } else { "" }, &f.text)?;
+            put_text(ws, r, 5, if p.fiscal { "財" } else { "" }, &f.text)?;
+            match start.get(&p.code) {
+                Some((first, n)) => {
+                    let sheet = projects.iter().find(|s| s.code == p.code).map(|s| s.sheet_name.clone()).unwrap_or_default();
+                    let url =
+                        rust_xlsxwriter::Url::new(format!("internal:'{}'!A1", sheet.replace('\'', "''"))).set_text(page_label(*first, *n));
+                    ws.write_url_with_format(r, 6, url, &f.text)?;
+                }
+                None => put_text(ws, r, 6, "未提出", &f.text)?,
+            }
+            r += 1;
+        }
+        r += 1;
+    }
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_footer("&L&A&R&P / &N");
+    ws.set_print_area(0, 0, r, 6)?;
+    Ok(())
 }
 
 fn summary_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {
@@ -357,7 +437,23 @@ fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
         counts.and_then(|m| m.get(&vocab[j])).copied().unwrap_or(0) as f64
     };
     let note = format!("{}の実績のうち、その年度に予定のある活動(報告が必要なもの)を数えています。", c.period.japanese());
-    theme_table(wb, "進捗状況", c, f, vocab, 10.0, &value, &note)
+    theme_table(wb, "進捗状況", c, f, vocab, 10.0, &value, &note)?;
+    let n = c.plan.themes.len() as u32;
+    let mut chart = Chart::new(ChartType::BarStacked);
+    for j in 0..vocab.len() as u16 {
+        chart.add_series().set_categories(("進捗状況", 1, 1, n, 1)).set_values(("進捗状況", 1, 2 + j, n, 2 + j)).set_name((
+            "進捗状況",
+            0,
+            2 + j,
+        ));
+    }
+    chart.title().set_name(&format!("視点別の進捗区分({})", c.period.japanese()));
+    chart.x_axis().set_name("件数");
+    chart.y_axis().set_reverse();
+    chart.legend().set_position(ChartLegendPosition::Bottom);
+    chart.set_width(760).set_height(380);
+    wb.worksheet_from_name("進捗状況")?.insert_chart(n + 5, 1, &chart)?;
+    Ok(())
 }
 
 /// Fiscal years shown on the effect sheet: every year of every project's sheet.
@@ -378,7 +474,47 @@ fn effect_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
         };
         amounts.and_then(|m| m.get(&years[j])).copied().unwrap_or(0) as f64
     };
-    theme_table(wb, "効果額", c, f, &keys, 14.0, &value, "単位: 千円。受け付けた回答票の、金額として読めた効果額の合計です。")
+    theme_table(wb, "効果額", c, f, &keys, 14.0, &value, "単位: 千円。受け付けた回答票の、金額として読めた効果額の合計です。")?;
+    let n = c.plan.themes.len() as u32;
+    let ws = wb.worksheet_from_name("効果額")?;
+    // Targets, when the plan has them, in a table of their own below the results.
+    let has_targets = c.plan.projects.iter().any(|p| !p.effect_targets.is_empty());
+    let target_row = n + 5;
+    if has_targets {
+        ws.write_string_with_format(target_row, 1, "効果額目標(千円)", &f.header)?;
+        for (j, y) in years.iter().enumerate() {
+            ws.write_string_with_format(target_row, 2 + j as u16, format!("目標 {}", year_header(*y)), &f.header)?;
+        }
+        for (i, t) in c.plan.themes.iter().enumerate() {
+            let r = target_row + 1 + i as u32;
+            put_text(ws, r, 1, &t.name, &f.text)?;
+            for (j, y) in years.iter().enumerate() {
+                let v: i64 = c.plan.projects.iter().filter(|p| p.theme == t.number).filter_map(|p| p.effect_targets.get(y)).sum();
+                ws.write_number_with_format(r, 2 + j as u16, v as f64, &f.amount)?;
+            }
+        }
+    }
+    let mut chart = Chart::new(ChartType::Column);
+    for j in 0..years.len() as u16 {
+        chart.add_series().set_categories(("効果額", 1, 1, n, 1)).set_values(("効果額", 1, 2 + j, n, 2 + j)).set_name(("効果額", 0, 2 + j));
+    }
+    if has_targets {
+        let mut line = Chart::new(ChartType::Line);
+        for j in 0..years.len() as u16 {
+            line.add_series()
+                .set_categories(("効果額", target_row + 1, 1, target_row + n, 1))
+                .set_values(("効果額", target_row + 1, 2 + j, target_row + n, 2 + j))
+                .set_name(("効果額", target_row, 2 + j));
+        }
+        chart.combine(&line);
+    }
+    chart.title().set_name("視点別・年度別の財政健全化効果額(千円)");
+    chart.y_axis().set_num_format(AMOUNT_FORMAT);
+    chart.legend().set_position(ChartLegendPosition::Bottom);
+    chart.set_width(760).set_height(380);
+    let chart_row = if has_targets { target_row + n + 3 } else { target_row };
+    ws.insert_chart(chart_row, 1, &chart)?;
+    Ok(())
 }
 
 fn missing_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {
@@ -404,13 +540,13 @@ fn missing_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()
     Ok(())
 }
 
-fn findings_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {
+fn findings_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats, projects: &[crate::packet::ProjectSheet]) -> Result<()> {
     let ws = wb.add_worksheet().set_name("要確認")?;
     header_row(
         ws,
         0,
-        &["重要度", "ルール", "事業コード", "ファイル", "シート", "セル", "内容", "候補"],
-        &[8.0, 22.0, 11.0, 34.0, 12.0, 8.0, 70.0, 20.0],
+        &["重要度", "ルール", "事業コード", "ファイル", "シート", "セル", "内容", "候補", "集計ブック内"],
+        &[8.0, 22.0, 11.0, 34.0, 12.0, 8.0, 70.0, 20.0, 14.0],
         f,
     )?;
     let mut r = 1;
@@ -425,9 +561,20 @@ fn findings_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<(
         put_text(ws, r, 5, x.cell.as_deref().unwrap_or(""), &f.text)?;
         put_text(ws, r, 6, &x.message, &f.wrap)?;
         put_text(ws, r, 7, x.suggestion.as_deref().unwrap_or(""), &f.wrap)?;
+        // Only findings about an accepted sheet have a place in the packet to jump to.
+        let accepted_file = x.project.as_deref().and_then(|p| c.accepted_for(p)).is_some_and(|a| x.file.as_deref() == Some(&a.file));
+        match crate::packet::link(projects, x).filter(|_| accepted_file) {
+            Some((url, target)) => {
+                let code = x.project.as_deref().unwrap_or("");
+                ws.write_url_with_format(r, 8, rust_xlsxwriter::Url::new(url).set_text(format!("{code}!{target}")), &f.text)?;
+            }
+            None => {
+                ws.write_blank(r, 8, &f.text)?;
+            }
+        }
         r += 1;
     }
-    ws.autofilter(0, 0, r.saturating_sub(1).max(1), 7)?;
+    ws.autofilter(0, 0, r.saturating_sub(1).max(1), 8)?;
     table_print(ws, 0, true)?;
     Ok(())
 }

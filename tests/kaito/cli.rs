@@ -87,7 +87,19 @@ fn consolidate_the_samples() {
     // The workbook, read back.
     let book = dir.path().join("集計.xlsx");
     let wb = open_workbook_auto(&book).unwrap();
-    assert_eq!(wb.sheet_names(), ["概要", "事業一覧", "進捗状況", "効果額", "未提出", "要確認", "明細", "受付記録"]);
+    let names = wb.sheet_names();
+    assert_eq!(names[..9], ["一覧表", "概要", "事業一覧", "進捗状況", "効果額", "未提出", "要確認", "明細", "受付記録"]);
+    // Then one sheet per returned project, in plan order, named by its code.
+    let accepted: Vec<String> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["outcome"] == "accepted")
+        .map(|f| f["project"].as_str().unwrap().to_string())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(names[9..], accepted[..]);
     let effect = sheet(&book, "効果額");
     assert_eq!(cell(&effect, 0, 2), Data::String("令和2年度(2020年度)".into()));
     for (row, want) in [(1, 88959.0), (2, 164493.0), (3, 8777.0), (4, 564851.0), (5, 0.0), (6, 0.0), (7, 827080.0)] {
