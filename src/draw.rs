@@ -560,7 +560,9 @@ pub fn response_sheet(
 
     ws.set_paper_size(9);
     ws.set_landscape();
-    ws.set_print_fit_to_pages(1, 0);
+    // An explicit scale that fits the width, rather than "fit to width": Excel and
+    // LibreOffice would each pick their own scale and break pages in different places.
+    ws.set_print_scale(crate::packet::scale(&widths));
     ws.set_print_area(0, 0, r, last)?;
     ws.set_footer(format!("&L{}&R&P / &N", project.code));
     Ok(pen.drawn)

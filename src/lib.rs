@@ -3,6 +3,7 @@
 
 pub mod consolidate;
 pub mod draw;
+pub mod feedback;
 pub mod finding;
 pub mod grid;
 pub mod intake;

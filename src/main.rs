@@ -30,6 +30,14 @@ enum Command {
         #[arg(long, short)]
         output: PathBuf,
     },
+    /// エラーのある課ごとに、直す箇所に印を付けた差戻しファイルを作る
+    Feedback {
+        #[command(flatten)]
+        common: Common,
+        /// 差戻しファイルの出力先フォルダ
+        #[arg(long, short)]
+        output: PathBuf,
+    },
     /// 各課に送る回答票を、回答課ごとのフォルダに作る(送付一覧つき)
     Template {
         /// 計画ファイル (.xlsx / .toml / .json)
@@ -139,10 +147,33 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Command::Feedback { common, output } = &cli.command {
+        return match kaito::feedback::run(&common.options(), output) {
+            Ok((c, sent)) => {
+                if common.verbosity() != Verbosity::Quiet {
+                    println!("{}", c.period_note);
+                }
+                if sent.is_empty() {
+                    println!("エラーのある課はありません。差戻しファイルは作りませんでした。");
+                } else {
+                    println!("差戻しファイルを {} 課に作りました({}):", sent.len(), output.display());
+                    for s in &sent {
+                        let name = s.path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                        println!("  {}: エラー {} 件、警告 {} 件、未提出 {} 件 → {name}", s.department, s.errors, s.warnings, s.missing);
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("エラー: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let result = match &cli.command {
         Command::Check { common } => ops::check(&common.options()).map(|c| (c, common, None)),
         Command::Consolidate { common, output } => ops::consolidate(&common.options(), output).map(|c| (c, common, Some(output))),
-        Command::Template { .. } => unreachable!("handled above"),
+        Command::Template { .. } | Command::Feedback { .. } => unreachable!("handled above"),
     };
     match result {
         Ok((c, common, output)) => {

@@ -27,16 +27,24 @@ pub struct ProjectSheet {
     pub cell_map: BTreeMap<String, (u32, u16)>,
 }
 
-/// Width of a column of `chars` Excel characters, in points (Calibri 11: 7 px per character
-/// plus 5 px of padding, 0.75 pt per px).
+/// Width of a column of `chars` Excel characters, in points, as wide as any spreadsheet
+/// program draws it. Excel's Calibri 11 takes 7 px per character; LibreOffice without
+/// Calibri's metrics measured close to 10 px here. A sheet scaled to fit at 10 px fits one page
+/// wide in both, and at the same explicit scale both break pages in the same places.
 pub fn column_points(chars: f64) -> f64 {
-    ((chars * 7.0 + 5.0).trunc()) * 0.75
+    ((chars * 10.0 + 5.0).trunc()) * 0.75
 }
 
-/// Pages a sheet takes when printed fitted to one page wide: Excel scales by whole percent.
-pub fn pages(col_widths: &[f64], row_heights: &[f64]) -> u32 {
+/// The whole-percent print scale at which the columns fit one page wide.
+pub fn scale(col_widths: &[f64]) -> u16 {
     let width: f64 = col_widths.iter().map(|w| column_points(*w)).sum();
-    let scale = if width > PRINTABLE_WIDTH { (PRINTABLE_WIDTH / width * 100.0).floor() / 100.0 } else { 1.0 };
+    if width > PRINTABLE_WIDTH { (PRINTABLE_WIDTH / width * 100.0).floor() as u16 } else { 100 }
+}
+
+/// Pages a sheet takes printed at `scale(col_widths)`: rows go to the next page when they no
+/// longer fit (a row is never split).
+pub fn pages(col_widths: &[f64], row_heights: &[f64]) -> u32 {
+    let scale = scale(col_widths) as f64 / 100.0;
     let mut pages = 1;
     let mut used = 0.0;
     for h in row_heights {

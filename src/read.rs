@@ -201,7 +201,7 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
     // A list with a 事業コード column (the dispatch list, a department's own index) is not a
     // response sheet: one needs at least one of the blocks below the identity row too.
     let has_block =
-        [&l.activity_name, &l.outcomes, &l.effect, &l.countermeasures].iter().any(|b| labels.first_from(b, code_pos.0).is_some());
+        [&l.activity_name, &l.outcomes, &l.effect, &l.countermeasures].iter().any(|b| labels.first_from(b, code_pos.0 + 1).is_some());
     if !has_block {
         return None;
     }

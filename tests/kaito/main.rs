@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod fixtures;
 mod intake;
+mod packet;
 mod reference;
 mod rules;
 mod template;

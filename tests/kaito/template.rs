@@ -158,7 +158,7 @@ fn protection_validation_names_and_print_setup_are_in_the_file() {
     );
     assert!(sheet.contains("type=\"whole\"") && sheet.contains("sqref=\"D20\""), "amount rule");
     assert!(sheet.contains("type=\"textLength\""));
-    assert!(sheet.contains("orientation=\"landscape\"") && sheet.contains("paperSize=\"9\"") && sheet.contains("fitToHeight=\"0\""));
+    assert!(sheet.contains("orientation=\"landscape\"") && sheet.contains("paperSize=\"9\"") && sheet.contains("scale=\""));
     assert!(sheet.contains("&amp;L0701-01&amp;R&amp;P / &amp;N"), "footer with code and page");
     let workbook = part("xl/workbook.xml");
     for name in ["kaito_code", "kaito_progress", "kaito_countermeasures", "kaito_effect", "kaito_period", "kaito_status"] {

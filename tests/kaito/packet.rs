@@ -1,0 +1,218 @@
+//! The council packet and the department feedback.
+
+use crate::common::*;
+use calamine::Reader;
+use kaito::grid::Limits;
+use kaito::layout::Layout;
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+fn consolidated(dir: &Path) {
+    let out = kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx"], dir);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// What a sheet says, normalised as the packet shows it: (key, value) of every filled cell.
+fn values(s: &kaito::read::ResponseSheet, ctx: &kaito::validate::Context) -> BTreeSet<(String, String)> {
+    let a = kaito::draw::Answers::from_sheet(s, ctx, |p| p <= ctx.period, |_| true);
+    let mut v = BTreeSet::new();
+    for (k, x) in [
+        ("department", &a.department),
+        ("person", &a.person),
+        ("contact", &a.contact),
+        ("progress", &a.progress),
+        ("countermeasures", &a.countermeasures),
+    ] {
+        if let Some(x) = x {
+            v.insert((k.to_string(), x.clone()));
+        }
+    }
+    for (i, m) in a.statuses.iter().enumerate() {
+        for (p, x) in m {
+            v.insert((format!("status/{i}/{p}"), x.text()));
+        }
+    }
+    for (i, r) in a.results.iter().enumerate() {
+        if let Some(r) = r {
+            v.insert((format!("result/{i}"), r.clone()));
+        }
+    }
+    for (y, x) in &a.effect {
+        v.insert((format!("effect/{y}"), x.text()));
+    }
+    for (y, x) in &a.basis {
+        v.insert((format!("basis/{y}"), x.clone()));
+    }
+    v
+}
+
+#[test]
+fn project_sheets_read_back_to_the_values_of_the_input_sheets() {
+    let dir = samples();
+    let d = dir.path();
+    consolidated(d);
+    let plan = sample_plan();
+    let layout = Layout::bundled();
+    let ctx = kaito::validate::Context { plan: &plan, period: p2021h1(), hints: layout.hints() };
+    let packet = kaito::intake::read_file(&d.join("集計.xlsx"), "集計.xlsx", &layout, &Limits::default());
+    assert_eq!(packet.sheets.len(), 28, "every project sheet reads as a response sheet; summaries do not");
+    let files = kaito::intake::discover(&[d.join("回答")]).unwrap();
+    let inputs = kaito::intake::read_all(&files, &layout, &Limits::default());
+    let mut compared = 0;
+    for s in &packet.sheets {
+        assert_eq!(s.sheet, s.code.text(), "sheet named after its code");
+        let original = inputs
+            .iter()
+            .filter(|f| !f.record.shown.contains("コピー") && !f.record.shown.contains("前回分"))
+            .flat_map(|f| f.sheets.iter())
+            .find(|x| x.code.text() == s.code.text())
+            .unwrap();
+        assert_eq!(values(s, &ctx), values(original, &ctx), "{}", s.sheet);
+        compared += 1;
+    }
+    assert_eq!(compared, 28);
+}
+
+#[test]
+fn list_pages_follow_the_packet_page_setup() {
+    let dir = samples();
+    let d = dir.path();
+    consolidated(d);
+    let mut wb = calamine::open_workbook_auto(d.join("集計.xlsx")).unwrap();
+    let list = wb.worksheet_range("一覧表").unwrap();
+    let row =
+        |code: &str| (0..list.height() as u32).find(|r| list.get_value((*r, 3)).map(|v| v.to_string()) == Some(code.to_string())).unwrap();
+    let page = |code: &str| list.get_value((row(code), 6)).unwrap().to_string();
+    assert_eq!(page("0701-01"), "1");
+    assert_eq!(page("0701-06"), "未提出");
+    assert_eq!(list.get_value((row("0701-01"), 2)).unwrap().to_string(), "H28 (2016)");
+    assert_eq!(list.get_value((row("0701-01"), 4)).unwrap().to_string(), "重点");
+    assert_eq!(list.get_value((row("0701-01"), 5)).unwrap().to_string(), "財");
+    // Pages run on without gaps, in plan order.
+    let plan = sample_plan();
+    let mut next = 1;
+    for p in plan.ordered_projects() {
+        let label = page(&p.code);
+        if label == "未提出" {
+            continue;
+        }
+        let first: u32 = label.split([',', '～']).next().unwrap().trim().parse().unwrap();
+        assert_eq!(first, next, "{}: {label}", p.code);
+        let count = if label.contains('～') {
+            label.split('～').nth(1).unwrap().parse::<u32>().unwrap() - first + 1
+        } else {
+            label.split(',').count() as u32
+        };
+        next += count;
+    }
+    assert!(page("0704-01").contains(','), "the long 債権徴収 sheet takes two pages, as in the published list");
+}
+
+fn soffice() -> Option<&'static str> {
+    ["soffice", "libreoffice"].into_iter().find(|b| Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
+}
+
+fn pdf_pages(pdf: &Path) -> usize {
+    // Count page objects; enough for the PDFs LibreOffice writes.
+    let bytes = std::fs::read(pdf).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    text.matches("/Type /Page\n").count()
+        + text.matches("/Type/Page/").count()
+        + text.matches("/Type /Page ").count()
+        + text.matches("/Type/Page ").count()
+}
+
+#[test]
+fn libreoffice_prints_the_pages_kaito_counts() {
+    let Some(office) = soffice() else {
+        eprintln!("LibreOffice not installed: page count check skipped");
+        return;
+    };
+    let dir = samples();
+    let d = dir.path();
+    consolidated(d);
+    // A workbook of the project sheets alone, drawn by the same code as the packet.
+    let plan = kaito::plan::load(&d.join("計画.xlsx")).unwrap();
+    let layout = Layout::bundled();
+    let files = kaito::intake::discover(&[d.join("回答")]).unwrap();
+    let read = kaito::intake::read_all(&files, &layout, &Limits::default());
+    let c = kaito::consolidate::run(plan, "計画.xlsx", Some(p2021h1()), read, layout.hints()).unwrap();
+    let ctx = c.context(layout.hints());
+    let sheets = kaito::packet::project_sheets(&c, &ctx, &layout, &[]).unwrap();
+    let expected: u32 = sheets.iter().map(|s| s.pages).sum();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for s in sheets {
+        wb.push_worksheet(s.worksheet);
+    }
+    wb.save(d.join("projects.xlsx")).unwrap();
+    let status =
+        Command::new(office).args(["--headless", "--convert-to", "pdf", "--outdir"]).arg(d).arg(d.join("projects.xlsx")).output().unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert_eq!(pdf_pages(&d.join("projects.pdf")) as u32, expected);
+    // And the whole packet converts without complaint.
+    let status =
+        Command::new(office).args(["--headless", "--convert-to", "pdf", "--outdir"]).arg(d).arg(d.join("集計.xlsx")).output().unwrap();
+    assert!(status.status.success());
+    assert!(pdf_pages(&d.join("集計.pdf")) as u32 > expected);
+}
+
+fn part(path: &Path, name: &str) -> String {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut z.by_name(name).unwrap(), &mut s).unwrap();
+    s
+}
+
+#[test]
+fn findings_link_to_the_project_sheets_where_error_cells_carry_notes() {
+    let dir = samples();
+    let d = dir.path();
+    consolidated(d);
+    let book = d.join("集計.xlsx");
+    // 要確認 is the 7th sheet.
+    let findings = part(&book, "xl/worksheets/sheet7.xml");
+    assert!(findings.contains("location=\"'0701-03'!F12\""), "status-code links to its cell");
+    assert!(findings.contains("location=\"'0703-05'!L9\""), "progress-missing links to its cell");
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&book).unwrap()).unwrap();
+    let comments: Vec<String> =
+        (0..z.len()).map(|i| z.by_index(i).unwrap().name().unwrap().to_string()).filter(|n| n.starts_with("xl/comments")).collect();
+    let all: String = comments.iter().map(|n| part(&book, n)).collect();
+    assert!(all.contains("順調") && all.contains("status-code"), "the note carries the message");
+    assert!(all.contains("progress-missing"));
+    let props = part(&book, "docProps/core.xml");
+    assert!(props.contains("平塚市行財政改革計画(2020-2023)") && props.contains("令和3年度上半期"));
+}
+
+#[test]
+fn feedback_goes_to_departments_with_errors_and_comes_back_as_a_response() {
+    let dir = samples();
+    let d = dir.path();
+    let out = kaito(&["feedback", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "差戻し"], d);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let got: BTreeSet<String> =
+        std::fs::read_dir(d.join("差戻し")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+    let want: BTreeSet<String> =
+        ["デジタル推進課", "収集業務課", "職員課", "行政総務課"].iter().map(|d| format!("差戻し_{d}_2021H1.xlsx")).collect();
+    assert_eq!(got, want, "exactly the departments with an error");
+    for dept in ["デジタル推進課", "収集業務課", "職員課", "行政総務課"] {
+        assert!(stdout.contains(dept));
+    }
+    // The collection department fixes the marked cell and sends the file back.
+    let plan = sample_plan();
+    let path = d.join("差戻し/差戻し_収集業務課_2021H1.xlsx");
+    let (_, findings, read) = check_file(&path, &plan, p2021h1());
+    assert_eq!(read.sheets.len(), 1, "the list sheet is not taken for a response");
+    assert_eq!(problems(&findings), vec![("status-code".to_string(), "F12".to_string())]);
+    let fixed =
+        crate::fixtures::patch_zip(&std::fs::read(&path).unwrap(), "xl/sharedStrings.xml", |x| x.replace("<t>順調</t>", "<t>概ね順調</t>"));
+    std::fs::write(&path, fixed).unwrap();
+    let (_, findings, _) = check_file(&path, &plan, p2021h1());
+    assert!(problems(&findings).is_empty(), "{findings:?}");
+    // The list names the problem in plain words.
+    let mut wb = calamine::open_workbook_auto(d.join("差戻し/差戻し_職員課_2021H1.xlsx")).unwrap();
+    let list = wb.worksheet_range("差戻し一覧").unwrap();
+    let text: String = list.used_cells().map(|(_, _, v)| v.to_string()).collect::<Vec<_>>().join("\n");
+    assert!(text.contains("取組状況等が空です") && text.contains("0703-05"), "{text}");
+}
