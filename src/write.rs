@@ -77,8 +77,9 @@ fn header_row(ws: &mut Worksheet, row: u32, headers: &[&str], widths: &[f64], f:
     Ok(())
 }
 
-fn table_print(ws: &mut Worksheet, header_row: u32, landscape: bool) -> Result<()> {
+fn table_print(ws: &mut Worksheet, header_row: u32, landscape: bool, (last_row, last_col): (u32, u16)) -> Result<()> {
     ws.set_paper_size(9); // A4
+    ws.set_print_area(0, 0, last_row, last_col)?;
     if landscape {
         ws.set_landscape();
     }
@@ -374,7 +375,7 @@ fn project_list_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &F
         r += 1;
     }
     ws.autofilter(0, 0, r.saturating_sub(1).max(1), hs.len() as u16 - 1)?;
-    table_print(ws, 0, true)?;
+    table_print(ws, 0, true, (r.saturating_sub(1).max(1), hs.len() as u16 - 1))?;
     Ok(())
 }
 
@@ -423,7 +424,7 @@ fn theme_table(
     ws.write_number_with_format(r, total_col, sum, &f.total_amount)?;
     ws.write_string(r + 2, 0, note)?;
     ws.autofilter(0, 0, r - 1, total_col)?;
-    table_print(ws, 0, true)?;
+    table_print(ws, 0, true, (r + 2, total_col))?;
     Ok(())
 }
 
@@ -452,7 +453,10 @@ fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
     chart.y_axis().set_reverse();
     chart.legend().set_position(ChartLegendPosition::Bottom);
     chart.set_width(760).set_height(380);
-    wb.worksheet_from_name("進捗状況")?.insert_chart(n + 5, 1, &chart)?;
+    let ws = wb.worksheet_from_name("進捗状況")?;
+    ws.insert_chart(n + 5, 1, &chart)?;
+    // The print area takes in the chart (380 px, about 20 rows of 20 px).
+    ws.set_print_area(0, 0, n + 5 + 20, (2 + vocab.len() as u16).max(8))?;
     Ok(())
 }
 
@@ -514,6 +518,7 @@ fn effect_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
     chart.set_width(760).set_height(380);
     let chart_row = if has_targets { target_row + n + 3 } else { target_row };
     ws.insert_chart(chart_row, 1, &chart)?;
+    ws.set_print_area(0, 0, chart_row + 20, (2 + years.len() as u16).max(8))?;
     Ok(())
 }
 
@@ -536,7 +541,7 @@ fn missing_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()
         ws.write_string(1, 0, "未提出の事業はありません")?;
     }
     ws.autofilter(0, 0, r.saturating_sub(1).max(1), 4)?;
-    table_print(ws, 0, false)?;
+    table_print(ws, 0, false, (r.saturating_sub(1).max(1), 4))?;
     Ok(())
 }
 
@@ -575,7 +580,7 @@ fn findings_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats, projects: &
         r += 1;
     }
     ws.autofilter(0, 0, r.saturating_sub(1).max(1), 8)?;
-    table_print(ws, 0, true)?;
+    table_print(ws, 0, true, (r.saturating_sub(1).max(1), 8))?;
     Ok(())
 }
 
@@ -633,7 +638,7 @@ fn detail_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats
         }
     }
     ws.autofilter(0, 0, r.saturating_sub(1).max(1), headers.len() as u16 - 1)?;
-    table_print(ws, 0, true)?;
+    table_print(ws, 0, true, (r.saturating_sub(1).max(1), headers.len() as u16 - 1))?;
     Ok(())
 }
 
@@ -654,7 +659,7 @@ fn ledger_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
         put_text(ws, r, 6, &rec.projects.join("、"), &f.text)?;
     }
     ws.autofilter(0, 0, (c.files.len() as u32).max(1), headers.len() as u16 - 1)?;
-    table_print(ws, 0, true)?;
+    table_print(ws, 0, true, ((c.files.len() as u32).max(1), headers.len() as u16 - 1))?;
     Ok(())
 }
 

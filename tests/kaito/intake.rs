@@ -348,3 +348,32 @@ fn every_value_of_every_accepted_sheet_reaches_the_workbook() {
     assert!(checked > 300, "{checked}");
     let _ = Input::Text(String::new());
 }
+
+#[test]
+fn killing_the_process_while_it_writes_never_damages_the_previous_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_tree(&root().join("samples"), d);
+    let args = ["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx"];
+    kaito(&args, d);
+    let previous = std::fs::read(d.join("集計.xlsx")).unwrap();
+    // Kill runs at many moments, early to late; the output is always the old workbook or a
+    // complete new one, never a torn file.
+    for delay_ms in (0..400).step_by(25) {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kaito"))
+            .args(args)
+            .current_dir(d)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = std::fs::read(d.join("集計.xlsx")).unwrap();
+        if now != previous {
+            use calamine::Reader;
+            let wb = calamine::open_workbook_auto(d.join("集計.xlsx")).expect("a complete workbook");
+            assert!(wb.sheet_names().len() > 9, "after {delay_ms} ms");
+        }
+    }
+}

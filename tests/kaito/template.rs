@@ -222,3 +222,18 @@ fn the_code_cell_is_found_by_its_defined_name_when_its_label_was_overwritten() {
     let (_, _, read) = check_file(&reference("0701-01_民間活力活用事業.xlsx"), &sample_plan(), p2021h1());
     assert!(read.sheets[0].code.text() == "0701-01");
 }
+
+#[test]
+fn department_names_with_path_characters_become_safe_folder_names() {
+    let dir = samples();
+    let d = dir.path();
+    let mut plan = kaito::plan::load(&d.join("計画.xlsx")).unwrap().plan;
+    plan.projects.iter_mut().find(|p| p.code == "0701-01").unwrap().departments = vec!["../企画/政策:課".into()];
+    plan.projects.iter_mut().find(|p| p.code == "0701-02").unwrap().name = "公立幼稚園*保育園?再編".into();
+    kaito::plan::write_workbook(&plan, &d.join("計画2.xlsx")).unwrap();
+    let out = kaito(&["template", "--plan", "計画2.xlsx", "--period", "2021H1", "--output", "送付"], d);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(d.join("送付/__企画_政策_課/0701-01_民間活力活用事業.xlsx").exists());
+    assert!(d.join("送付/保育課/0701-02_公立幼稚園_保育園_再編.xlsx").exists());
+    assert!(!d.join("企画").exists(), "nothing written outside the output folder");
+}
