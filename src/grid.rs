@@ -272,6 +272,12 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
             }
         }
     }
+    // calamine multiplies its way through a cell reference: `AAAAAAAA1` overflows it. No real
+    // reference is longer than XFD1048576, so the sheets are scanned for one first.
+    for name in names.iter().filter(|n| n.starts_with("xl/worksheets/") && n.ends_with(".xml")) {
+        let entry = archive.by_name(name).map_err(|e| format!("ファイルが壊れています({name}: {e})"))?;
+        check_cell_refs(entry).map_err(|why| format!("ファイルが壊れています({name}: {why})。Excelで開いて保存し直してください"))?;
+    }
     if !names.iter().any(|n| n == "xl/workbook.xml") {
         return Err("ZIP形式ですがExcelのブックではありません。Excelで開いて .xlsx で保存し直してください".into());
     }
@@ -337,6 +343,44 @@ pub fn parse_a1(cell: &str) -> Option<(u32, u32)> {
     let row: u32 = digits.parse().ok()?;
     let col = letters.chars().try_fold(0u32, |acc, c| acc.checked_mul(26)?.checked_add(c as u32 - 'A' as u32 + 1))?;
     (row >= 1 && col >= 1).then(|| (row - 1, col - 1))
+}
+
+/// Reads a sheet's XML once and refuses cell or row references Excel cannot have
+/// (over three column letters or seven row digits), and XML that does not inflate.
+fn check_cell_refs(mut r: impl Read) -> Result<(), String> {
+    const NEEDLE: &[u8] = b" r=\"";
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = r.read(&mut buf).map_err(|e| format!("展開できません: {e}"))?;
+        if n == 0 {
+            return Ok(());
+        }
+        carry.extend_from_slice(&buf[..n]);
+        let mut i = 0;
+        let mut pending = None;
+        while let Some(pos) = carry[i..].windows(NEEDLE.len()).position(|w| w == NEEDLE) {
+            let start = i + pos + NEEDLE.len();
+            let Some(len) = carry[start..].iter().position(|b| *b == b'"') else {
+                // The value runs past this chunk: keep it for the next one, unless absurd.
+                if carry.len() - start > 64 {
+                    return Err("セル番地が長すぎます".into());
+                }
+                pending = Some(i + pos);
+                break;
+            };
+            let value = &carry[start..start + len];
+            let letters = value.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+            let digits = value.len() - letters;
+            if letters > 3 || digits > 7 {
+                return Err(format!("Excel にないセル番地「{}」があります", String::from_utf8_lossy(&value[..value.len().min(40)])));
+            }
+            i = start + len;
+        }
+        // Keep only what may hold the start of a reference cut by the chunk boundary.
+        let keep_from = pending.unwrap_or_else(|| carry.len().saturating_sub(NEEDLE.len()).max(i.min(carry.len())));
+        carry.drain(..keep_from);
+    }
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
@@ -441,6 +485,17 @@ mod tests {
         assert_eq!(sniff("事業コード,0701-01\n".as_bytes()), Kind::Text);
         assert_eq!(sniff(b"<html><body><table></table>"), Kind::Html);
         assert_eq!(sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]), Kind::Cfb);
+    }
+
+    #[test]
+    fn cell_references_excel_cannot_have_are_refused() {
+        assert!(check_cell_refs(&b"<row r=\"1\"><c r=\"XFD1048576\"/></row>"[..]).is_ok());
+        assert!(check_cell_refs(&b"<c r=\"AAAAAAAA1\"/>"[..]).unwrap_err().contains("AAAAAAAA1"));
+        assert!(check_cell_refs(&b"<row r=\"99999999999\">"[..]).is_err());
+        // A reference cut by the read buffer is still seen whole.
+        let mut xml = vec![b' '; 64 * 1024 - 6];
+        xml.extend_from_slice(b" r=\"AAAAAAAAAA1\"");
+        assert!(check_cell_refs(&xml[..]).is_err());
     }
 
     #[test]

@@ -377,3 +377,25 @@ fn killing_the_process_while_it_writes_never_damages_the_previous_output() {
         }
     }
 }
+
+/// Every input the fuzzer (`fuzz/`, `cargo fuzz run read_sheet`) found crashing the reader is
+/// kept under tests/fixtures/fuzz and must now be read or refused calmly — without relying on
+/// the catch_unwind backstop.
+#[test]
+fn fuzz_regressions_are_refused_without_panicking() {
+    let dir = root().join("tests/fixtures/fuzz");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(e.unwrap().path()).unwrap();
+        let result = std::panic::catch_unwind(|| {
+            if let Ok(book) = kaito::grid::open(&bytes, &Limits::default()) {
+                for g in &book.sheets {
+                    let _ = kaito::read::response_sheet(g, &Layout::bundled());
+                }
+            }
+        });
+        assert!(result.is_ok(), "panicked");
+        n += 1;
+    }
+    assert!(n >= 1);
+}
