@@ -144,3 +144,21 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 pub fn json_finding<'a>(json: &'a serde_json::Value, rule: &str) -> &'a serde_json::Value {
     json["findings"].as_array().unwrap().iter().find(|f| f["rule"] == rule).unwrap_or_else(|| panic!("no {rule} finding"))
 }
+
+/// What a blank 0702-03 sheet for 2021H1 must report, whoever drew it: the three due
+/// statuses, the narrative, the 令和2年度 effect and the responder fields.
+pub fn blank_0702_03_findings() -> Vec<(String, String)> {
+    [
+        ("effect-missing", "D24"),
+        ("progress-missing", "L9"),
+        ("responder-missing", "E5"),
+        ("responder-missing", "H5"),
+        ("responder-missing", "K5"),
+        ("status-missing", "F12"),
+        ("status-missing", "F14"),
+        ("status-missing", "F16"),
+    ]
+    .iter()
+    .map(|(r, c)| (r.to_string(), c.to_string()))
+    .collect()
+}
