@@ -1,0 +1,46 @@
+//! `cargo bench`: how fast kaito reads, checks and consolidates a large intake.
+//!
+//! Copies the sample answers until there are N files (each copy a real workbook), then times
+//! reading them all (in parallel) and the whole consolidation, and reports files per second.
+//! Set KAITO_BENCH_FILES to change N (default 1,000).
+
+use kaito::grid::Limits;
+use kaito::layout::Layout;
+use std::time::Instant;
+
+fn main() {
+    let n: usize = std::env::var("KAITO_BENCH_FILES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let sources: Vec<_> = std::fs::read_dir(root.join("回答"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "xlsx") && !p.file_name().unwrap().to_string_lossy().starts_with("~$"))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..n {
+        let src = &sources[i % sources.len()];
+        let sub = dir.path().join(format!("課{:03}", i / sources.len()));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::copy(src, sub.join(src.file_name().unwrap())).unwrap();
+    }
+    let layout = Layout::bundled();
+    let files = kaito::intake::discover(&[dir.path().to_path_buf()]).unwrap();
+    let started = Instant::now();
+    let read = kaito::intake::read_all(&files, &layout, &Limits::default());
+    let read_time = started.elapsed();
+    let plan = kaito::plan::load(&root.join("計画.xlsx")).unwrap();
+    let started = Instant::now();
+    let c = kaito::consolidate::run(plan, "計画.xlsx", kaito::period::Period::parse("2021H1"), read, layout.hints()).unwrap();
+    let mut wb = kaito::write::consolidated_workbook(&c, &layout).unwrap();
+    let out = dir.path().join("集計.xlsx");
+    kaito::write::save_atomic(&mut wb, &out).unwrap();
+    let rest = started.elapsed();
+    println!(
+        "{n} files on {} threads: read+parse {:.2} s ({:.0} files/s); check+consolidate+write {:.2} s; {} findings",
+        rayon::current_num_threads(),
+        read_time.as_secs_f64(),
+        n as f64 / read_time.as_secs_f64(),
+        rest.as_secs_f64(),
+        c.findings.len()
+    );
+}
