@@ -216,3 +216,28 @@ fn feedback_goes_to_departments_with_errors_and_comes_back_as_a_response() {
     let text: String = list.used_cells().map(|(_, _, v)| v.to_string()).collect::<Vec<_>>().join("\n");
     assert!(text.contains("取組状況等が空です") && text.contains("0703-05"), "{text}");
 }
+
+#[test]
+fn effect_targets_of_the_plan_appear_beside_the_results() {
+    // The Hadano plan writes targets per item and year (千円), △ for negatives.
+    let dir = samples();
+    let d = dir.path();
+    let mut plan = kaito::plan::load(&d.join("計画.xlsx")).unwrap().plan;
+    let p = plan.projects.iter_mut().find(|p| p.code == "0701-01").unwrap();
+    p.effect_targets.insert(2020, 45000);
+    p.effect_targets.insert(2021, -2413);
+    kaito::plan::write_workbook(&plan, &d.join("計画2.xlsx")).unwrap();
+    let reread = kaito::plan::load(&d.join("計画2.xlsx")).unwrap().plan;
+    assert_eq!(reread.project("0701-01").unwrap().effect_targets.get(&2021), Some(&-2413));
+    kaito(&["consolidate", "--plan", "計画2.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx"], d);
+    let mut wb = calamine::open_workbook_auto(d.join("集計.xlsx")).unwrap();
+    let effect = wb.worksheet_range("効果額").unwrap();
+    let cell = |r: u32, c: u32| effect.get_value((r, c)).map(|v| v.to_string()).unwrap_or_default();
+    let head = (0..effect.height() as u32).find(|r| cell(*r, 1) == "効果額目標(千円)").expect("target table");
+    assert_eq!(cell(head, 2), "目標 令和2年度(2020年度)");
+    assert_eq!(cell(head + 1, 1), "民間活力の活用");
+    assert_eq!(cell(head + 1, 2), "45000");
+    assert_eq!(cell(head + 1, 3), "-2413");
+    let xml = part(&d.join("集計.xlsx"), "xl/charts/chart2.xml");
+    assert!(xml.contains("<c:lineChart>") && xml.contains("<c:barChart>"), "results as columns, targets as lines");
+}
