@@ -57,7 +57,7 @@ impl Consolidation {
     pub fn accepted_for(&self, code: &str) -> Option<&Accepted> {
         self.accepted.iter().find(|a| a.project == code)
     }
-    pub fn context(&self, hints: Vec<(String, String)>) -> Context<'_> {
+    pub fn context(&self, hints: crate::layout::StatusWords) -> Context<'_> {
         Context { plan: &self.plan, period: self.period, hints }
     }
     /// Findings about one project's accepted sheet.
@@ -116,7 +116,7 @@ pub fn run(
     plan_file: &str,
     period: Option<Period>,
     files: Vec<ReadFile>,
-    hints: Vec<(String, String)>,
+    hints: crate::layout::StatusWords,
 ) -> Result<Consolidation> {
     let (period, period_note) = choose_period(period, &files)?;
     let plan = loaded.plan;

@@ -14,7 +14,27 @@ pub struct Layout {
     pub marks: Marks,
     pub geometry: Geometry,
     #[serde(default)]
+    pub status_roles: StatusRoles,
+    #[serde(default)]
     pub status_hints: std::collections::BTreeMap<String, String>,
+}
+
+/// Status words from the layout: suggestion hints (`順調` → `概ね順調`) and the codes that
+/// mean "finished" and "after the end".
+#[derive(Debug, Clone, Default)]
+pub struct StatusWords {
+    pub pairs: Vec<(String, String)>,
+    pub done: Option<String>,
+    pub ended: Option<String>,
+}
+
+/// The meaning of two status codes, for the `status-dash` rule.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StatusRoles {
+    #[serde(default)]
+    pub done: Option<String>,
+    #[serde(default)]
+    pub ended: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,8 +93,13 @@ impl Layout {
         toml::from_str(&text).with_context(|| format!("レイアウト定義 {} の書式が正しくありません", path.display()))
     }
 
-    pub fn hints(&self) -> Vec<(String, String)> {
-        self.status_hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    /// What the checks need to know about status words beyond the plan's vocabulary.
+    pub fn hints(&self) -> StatusWords {
+        StatusWords {
+            pairs: self.status_hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            done: self.status_roles.done.clone(),
+            ended: self.status_roles.ended.clone(),
+        }
     }
 
     /// Labels that delimit input cells: a value search to the right stops at any of them.
@@ -94,6 +119,6 @@ mod tests {
         let l = super::Layout::bundled();
         assert_eq!(l.labels.code, "事業コード");
         assert_eq!(l.geometry.label_widths.len(), l.geometry.label_columns as usize);
-        assert!(l.hints().iter().any(|(w, c)| w == "順調" && c == "概ね順調"));
+        assert!(l.hints().pairs.iter().any(|(w, c)| w == "順調" && c == "概ね順調"));
     }
 }

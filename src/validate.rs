@@ -15,13 +15,13 @@ use crate::read::{Field, ResponseSheet};
 pub struct Context<'a> {
     pub plan: &'a Plan,
     pub period: Period,
-    pub hints: Vec<(String, String)>,
+    pub hints: crate::layout::StatusWords,
 }
 
 /// The status typed in a cell, read against the plan's vocabulary.
 pub fn status_of(field: &Field, ctx: &Context) -> Status {
     match &field.value {
-        Value::Text(t) => normalize::status(t, &ctx.plan.vocabulary, &ctx.hints),
+        Value::Text(t) => normalize::status(t, &ctx.plan.vocabulary, &ctx.hints.pairs),
         Value::Empty => Status::Empty,
         other => Status::Unknown { text: other.text(), suggestion: None },
     }
@@ -275,18 +275,20 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                         );
                     }
                     if *half == period {
-                        if code == "-" && !done_before && ctx.plan.vocabulary.iter().any(|v| v == "済") {
-                            out.push(
-                                Severity::Warning,
-                                "status-dash",
-                                Some(field),
-                                format!("活動「{name}」は「済」になる前に「-」(活動終了後)になっています"),
-                                Some("済".into()),
-                            );
+                        if let (Some(done), Some(ended)) = (&ctx.hints.done, &ctx.hints.ended) {
+                            if &code == ended && !done_before && ctx.plan.vocabulary.contains(done) {
+                                out.push(
+                                    Severity::Warning,
+                                    "status-dash",
+                                    Some(field),
+                                    format!("活動「{name}」は「{done}」になる前に「{ended}」(活動終了後)になっています"),
+                                    Some(done.clone()),
+                                );
+                            }
                         }
                         reported_statuses.push(code.clone());
                     }
-                    if code == "済" {
+                    if ctx.hints.done.as_deref() == Some(code.as_str()) {
                         done_before = true;
                     }
                 }
