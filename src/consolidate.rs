@@ -242,11 +242,11 @@ pub fn run(
             if !validate::status_is_due(Some(project), i, &a.sheet, period) {
                 continue;
             }
-            if let Some(field) = act.status.get(&period) {
-                if let Status::Code { code, .. } = validate::status_of(field, &ctx) {
-                    *status_total.entry(code.clone()).or_default() += 1;
-                    *status_by_theme.entry(project.theme).or_default().entry(code).or_default() += 1;
-                }
+            if let Some(field) = act.status.get(&period)
+                && let Status::Code { code, .. } = validate::status_of(field, &ctx)
+            {
+                *status_total.entry(code.clone()).or_default() += 1;
+                *status_by_theme.entry(project.theme).or_default().entry(code).or_default() += 1;
             }
         }
         for (year, e) in &a.sheet.effect {

@@ -231,7 +231,7 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
         ));
     }
     let has_macros = names.iter().any(|n| n.ends_with("vbaProject.bin"));
-    let names_of_book;
+
     if names.iter().any(|n| n == "content.xml") {
         return open_ods(bytes, limits);
     }
@@ -284,7 +284,7 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     let mut wb: Xlsx<_> =
         open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| format!("ファイルが壊れています(Excelのブックとして読めません: {e})"))?;
     let mut book = Book { has_macros, format: "xlsx", ..Default::default() };
-    names_of_book = wb.defined_names().to_vec();
+    let names_of_book = wb.defined_names().to_vec();
     let metas = wb.sheets_metadata().to_vec();
     for meta in metas {
         if meta.visible != SheetVisible::Visible {

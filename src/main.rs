@@ -178,16 +178,16 @@ fn main() -> ExitCode {
     match result {
         Ok((c, common, output)) => {
             print!("{}", report::console(&c, common.verbosity()));
-            if let Some(json) = &common.json {
-                if let Err(e) = ops::write_json(&c, json) {
-                    eprintln!("エラー: {e:#}");
-                    return ExitCode::from(2);
-                }
+            if let Some(json) = &common.json
+                && let Err(e) = ops::write_json(&c, json)
+            {
+                eprintln!("エラー: {e:#}");
+                return ExitCode::from(2);
             }
-            if let Some(out) = output {
-                if common.verbosity() != Verbosity::Quiet {
-                    println!("\n集計ブックを書きました: {}", out.display());
-                }
+            if let Some(out) = output
+                && common.verbosity() != Verbosity::Quiet
+            {
+                println!("\n集計ブックを書きました: {}", out.display());
             }
             if c.errors() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
         }

@@ -105,13 +105,13 @@ pub fn amount_from_text(raw: &str) -> ParsedAmount {
         }
     }
     let mut negative = false;
-    if let Some(first) = t.chars().next() {
-        if first == '△' || first == '▲' || DASHES.contains(&first) {
-            negative = true;
-            t = t[first.len_utf8()..].to_string();
-            if first != '-' {
-                notes.push("△をマイナスに");
-            }
+    if let Some(first) = t.chars().next()
+        && (first == '△' || first == '▲' || DASHES.contains(&first))
+    {
+        negative = true;
+        t = t[first.len_utf8()..].to_string();
+        if first != '-' {
+            notes.push("△をマイナスに");
         }
     }
     let digits: String = t.chars().filter(|&c| c != ',').collect();

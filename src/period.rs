@@ -141,10 +141,10 @@ pub fn parse_fiscal_year(text: &str) -> Option<i32> {
     if let Some(open) = t.find('(') {
         let inner = &t[open + 1..];
         let inner = inner.trim_end_matches(')');
-        if let Some(y) = parse_fiscal_year(inner) {
-            if (1900..=2200).contains(&y) {
-                return Some(y);
-            }
+        if let Some(y) = parse_fiscal_year(inner)
+            && (1900..=2200).contains(&y)
+        {
+            return Some(y);
         }
         return parse_fiscal_year(&t[..open]);
     }

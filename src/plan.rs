@@ -482,81 +482,81 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
     }
 
     let index = |plan: &Plan, code: &str| plan.projects.iter().position(|p| p.code == fold(code));
-    if let Some(g) = sheet(sheets, "活動") {
-        if let Some(t) = Table::find(g, "事業コード") {
-            let (cc, ac) = (t.col("事業コード"), t.col("活動内容"));
-            let years = t.year_columns(file, &mut findings, &["事業コード", "活動内容"]);
-            for r in t.rows() {
-                let code = t.text(r, cc);
-                let Some(i) = index(&plan, &code) else {
-                    findings.push(plan_finding(
-                        "plan-unknown-project",
-                        file,
-                        &g.name,
-                        Some(a1(r, cc.unwrap_or(0))),
-                        format!("活動の事業コード「{code}」がシート「事業」にありません"),
-                    ));
-                    continue;
-                };
-                let schedule = years.iter().map(|(c, y)| (*y, t.text(r, Some(*c)))).filter(|(_, s)| !s.is_empty()).collect();
-                plan.projects[i].activities.push(Activity { name: t.text(r, ac), schedule });
-            }
+    if let Some(g) = sheet(sheets, "活動")
+        && let Some(t) = Table::find(g, "事業コード")
+    {
+        let (cc, ac) = (t.col("事業コード"), t.col("活動内容"));
+        let years = t.year_columns(file, &mut findings, &["事業コード", "活動内容"]);
+        for r in t.rows() {
+            let code = t.text(r, cc);
+            let Some(i) = index(&plan, &code) else {
+                findings.push(plan_finding(
+                    "plan-unknown-project",
+                    file,
+                    &g.name,
+                    Some(a1(r, cc.unwrap_or(0))),
+                    format!("活動の事業コード「{code}」がシート「事業」にありません"),
+                ));
+                continue;
+            };
+            let schedule = years.iter().map(|(c, y)| (*y, t.text(r, Some(*c)))).filter(|(_, s)| !s.is_empty()).collect();
+            plan.projects[i].activities.push(Activity { name: t.text(r, ac), schedule });
         }
     }
-    if let Some(g) = sheet(sheets, "成果") {
-        if let Some(t) = Table::find(g, "事業コード") {
-            let (cc, yc, tc) = (t.col("事業コード"), t.col("目標年度"), t.col("達成すべき事項"));
-            for r in t.rows() {
-                let code = t.text(r, cc);
-                let Some(i) = index(&plan, &code) else {
-                    findings.push(plan_finding(
-                        "plan-unknown-project",
-                        file,
-                        &g.name,
-                        Some(a1(r, cc.unwrap_or(0))),
-                        format!("成果の事業コード「{code}」がシート「事業」にありません"),
-                    ));
-                    continue;
-                };
-                plan.projects[i].outcomes.push(Outcome { target_year: t.text(r, yc), text: t.text(r, tc) });
-            }
+    if let Some(g) = sheet(sheets, "成果")
+        && let Some(t) = Table::find(g, "事業コード")
+    {
+        let (cc, yc, tc) = (t.col("事業コード"), t.col("目標年度"), t.col("達成すべき事項"));
+        for r in t.rows() {
+            let code = t.text(r, cc);
+            let Some(i) = index(&plan, &code) else {
+                findings.push(plan_finding(
+                    "plan-unknown-project",
+                    file,
+                    &g.name,
+                    Some(a1(r, cc.unwrap_or(0))),
+                    format!("成果の事業コード「{code}」がシート「事業」にありません"),
+                ));
+                continue;
+            };
+            plan.projects[i].outcomes.push(Outcome { target_year: t.text(r, yc), text: t.text(r, tc) });
         }
     }
-    if let Some(g) = sheet(sheets, "効果額目標") {
-        if let Some(t) = Table::find(g, "事業コード") {
-            let cc = t.col("事業コード");
-            let years = t.year_columns(file, &mut findings, &["事業コード", "事業名"]);
-            for r in t.rows() {
-                let code = t.text(r, cc);
-                let Some(i) = index(&plan, &code) else {
-                    findings.push(plan_finding(
-                        "plan-unknown-project",
-                        file,
-                        &g.name,
-                        Some(a1(r, cc.unwrap_or(0))),
-                        format!("効果額目標の事業コード「{code}」がシート「事業」にありません"),
-                    ));
-                    continue;
+    if let Some(g) = sheet(sheets, "効果額目標")
+        && let Some(t) = Table::find(g, "事業コード")
+    {
+        let cc = t.col("事業コード");
+        let years = t.year_columns(file, &mut findings, &["事業コード", "事業名"]);
+        for r in t.rows() {
+            let code = t.text(r, cc);
+            let Some(i) = index(&plan, &code) else {
+                findings.push(plan_finding(
+                    "plan-unknown-project",
+                    file,
+                    &g.name,
+                    Some(a1(r, cc.unwrap_or(0))),
+                    format!("効果額目標の事業コード「{code}」がシート「事業」にありません"),
+                ));
+                continue;
+            };
+            for (c, y) in &years {
+                let v = g.value(r, *c);
+                let parsed = match v {
+                    grid::Value::Number(n) => normalize::amount_from_number(*n),
+                    other => normalize::amount_from_text(&other.text()),
                 };
-                for (c, y) in &years {
-                    let v = g.value(r, *c);
-                    let parsed = match v {
-                        grid::Value::Number(n) => normalize::amount_from_number(*n),
-                        other => normalize::amount_from_text(&other.text()),
-                    };
-                    match parsed.amount {
-                        Amount::Value(n) => {
-                            plan.projects[i].effect_targets.insert(*y, n);
-                        }
-                        Amount::Empty | Amount::Nil | Amount::NotApplicable => {}
-                        Amount::Unreadable(raw) => findings.push(plan_finding(
-                            "plan-effect-target",
-                            file,
-                            &g.name,
-                            Some(a1(r, *c)),
-                            format!("効果額目標「{raw}」を金額(千円)として読めません"),
-                        )),
+                match parsed.amount {
+                    Amount::Value(n) => {
+                        plan.projects[i].effect_targets.insert(*y, n);
                     }
+                    Amount::Empty | Amount::Nil | Amount::NotApplicable => {}
+                    Amount::Unreadable(raw) => findings.push(plan_finding(
+                        "plan-effect-target",
+                        file,
+                        &g.name,
+                        Some(a1(r, *c)),
+                        format!("効果額目標「{raw}」を金額(千円)として読めません"),
+                    )),
                 }
             }
         }

@@ -123,13 +123,10 @@ impl<'a> Labels<'a> {
     /// The value right of a label: the first non-empty cell before the next label of the
     /// row; when there is none, the input cell just right of the label.
     fn value_right(&self, (r, c): (u32, u32)) -> Field {
-        for (col, cell) in self.grid.row(r).filter(|(col, _)| *col > c) {
-            if self.is_stop(&cell.value) {
-                break;
-            }
-            return Field::at(self.grid, r, col);
+        match self.grid.row(r).find(|(col, _)| *col > c) {
+            Some((col, cell)) if !self.is_stop(&cell.value) => Field::at(self.grid, r, col),
+            _ => Field::at(self.grid, r, c + 1),
         }
-        Field::at(self.grid, r, c + 1)
     }
 
     /// The narrative in column `col` between two rows (exclusive): first non-empty cell, and
@@ -393,16 +390,13 @@ pub fn theme_number(text: &str) -> Option<u32> {
 pub fn split_title(text: &str) -> (String, Vec<String>) {
     let t = text.trim();
     let t_norm = t.replace('（', "(").replace('）', ")");
-    if t_norm.ends_with(')') {
-        if let Some(open) = t_norm.rfind('(') {
-            let name = t_norm[..open].trim().to_string();
-            let deps = t_norm[open + 1..t_norm.len() - 1]
-                .split(['、', ',', '，'])
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect();
-            return (name, deps);
-        }
+    if t_norm.ends_with(')')
+        && let Some(open) = t_norm.rfind('(')
+    {
+        let name = t_norm[..open].trim().to_string();
+        let deps =
+            t_norm[open + 1..t_norm.len() - 1].split(['、', ',', '，']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        return (name, deps);
     }
     (t_norm, vec![])
 }

@@ -141,10 +141,11 @@ pub fn previous_period(period: Period) -> Period {
 fn load_previous(inputs: &[PathBuf], plan: &Plan, period: Period, layout: &Layout) -> Result<BTreeMap<String, Answers>> {
     if inputs.len() == 1 && inputs[0].is_file() {
         let bytes = std::fs::read(&inputs[0]).with_context(|| format!("{} を読めません", inputs[0].display()))?;
-        if let Ok(book) = grid::open(&bytes, &Limits::default()) {
-            if book.sheets.iter().any(|g| g.name == "明細") && book.sheets.iter().any(|g| g.name == "事業一覧") {
-                return from_consolidated(&book.sheets, plan, period);
-            }
+        if let Ok(book) = grid::open(&bytes, &Limits::default())
+            && book.sheets.iter().any(|g| g.name == "明細")
+            && book.sheets.iter().any(|g| g.name == "事業一覧")
+        {
+            return from_consolidated(&book.sheets, plan, period);
         }
     }
     let files = intake::discover(inputs)?;

@@ -159,16 +159,16 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             None,
         );
     }
-    if let (Some(p), Some(name)) = (project, &sheet.name) {
-        if fold(name) != fold(&p.name) {
-            out.push(
-                Severity::Warning,
-                "name-mismatch",
-                sheet.title.as_ref(),
-                format!("事業名「{name}」が計画の事業名「{}」と違います。事業コード {} の回答として読みました", p.name, p.code),
-                Some(p.name.clone()),
-            );
-        }
+    if let (Some(p), Some(name)) = (project, &sheet.name)
+        && fold(name) != fold(&p.name)
+    {
+        out.push(
+            Severity::Warning,
+            "name-mismatch",
+            sheet.title.as_ref(),
+            format!("事業名「{name}」が計画の事業名「{}」と違います。事業コード {} の回答として読みました", p.name, p.code),
+            Some(p.name.clone()),
+        );
     }
     match &sheet.period {
         Some((p, field)) if *p != period => out.push(
@@ -209,20 +209,20 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
     }
 
     // Activities and statuses.
-    if let Some(p) = project {
-        if p.activities.len() != sheet.activities.len() {
-            out.push(
-                Severity::Warning,
-                "activity-count",
-                sheet.activities.first().map(|a| &a.name),
-                format!(
-                    "活動の数が計画({}件)と回答票({}件)で違います。行を削除・追加していないか確認してください",
-                    p.activities.len(),
-                    sheet.activities.len()
-                ),
-                None,
-            );
-        }
+    if let Some(p) = project
+        && p.activities.len() != sheet.activities.len()
+    {
+        out.push(
+            Severity::Warning,
+            "activity-count",
+            sheet.activities.first().map(|a| &a.name),
+            format!(
+                "活動の数が計画({}件)と回答票({}件)で違います。行を削除・追加していないか確認してください",
+                p.activities.len(),
+                sheet.activities.len()
+            ),
+            None,
+        );
     }
     let mut reported_statuses = Vec::new();
     for (i, activity) in sheet.activities.iter().enumerate() {
@@ -275,16 +275,18 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                         );
                     }
                     if *half == period {
-                        if let (Some(done), Some(ended)) = (&ctx.hints.done, &ctx.hints.ended) {
-                            if &code == ended && !done_before && ctx.plan.vocabulary.contains(done) {
-                                out.push(
-                                    Severity::Warning,
-                                    "status-dash",
-                                    Some(field),
-                                    format!("活動「{name}」は「{done}」になる前に「{ended}」(活動終了後)になっています"),
-                                    Some(done.clone()),
-                                );
-                            }
+                        if let (Some(done), Some(ended)) = (&ctx.hints.done, &ctx.hints.ended)
+                            && &code == ended
+                            && !done_before
+                            && ctx.plan.vocabulary.contains(done)
+                        {
+                            out.push(
+                                Severity::Warning,
+                                "status-dash",
+                                Some(field),
+                                format!("活動「{name}」は「{done}」になる前に「{ended}」(活動終了後)になっています"),
+                                Some(done.clone()),
+                            );
                         }
                         reported_statuses.push(code.clone());
                     }

@@ -161,7 +161,7 @@ fn protection_validation_names_and_print_setup_are_in_the_file() {
     assert_eq!(list.height(), 30);
     let headers: Vec<String> = (0..7).map(|c| list.get_value((0, c)).unwrap().to_string()).collect();
     assert_eq!(headers, ["回答課", "事業コード", "事業名", "ファイル", "前回の回答を転記", "受領日", "備考"]);
-    assert!((1..30).any(|r| list.get_value((r, 3)).unwrap().to_string() == "企画政策課/0701-01_民間活力活用事業.xlsx"));
+    assert!((1..30).any(|r| *list.get_value((r, 3)).unwrap() == "企画政策課/0701-01_民間活力活用事業.xlsx"));
 }
 
 #[test]
