@@ -31,6 +31,18 @@ impl Value {
         }
     }
 
+    /// The value read as a fiscal-effect amount: numbers as typed, text through the visible
+    /// normalisation, anything else (error values, booleans, dates) unreadable.
+    pub fn amount(&self) -> crate::normalize::ParsedAmount {
+        use crate::normalize::{Amount, ParsedAmount, amount_from_number, amount_from_text};
+        match self {
+            Value::Number(n) => amount_from_number(*n),
+            Value::Text(t) => amount_from_text(t),
+            Value::Empty => ParsedAmount { amount: Amount::Empty, note: None },
+            other => ParsedAmount { amount: Amount::Unreadable(other.text()), note: None },
+        }
+    }
+
     /// The value as text, numbers without a trailing `.0`.
     pub fn text(&self) -> String {
         match self {

@@ -3,7 +3,7 @@
 
 use crate::finding::{Finding, a1};
 use crate::grid::{self, Grid, Limits};
-use crate::normalize::{self, Amount, fold, tidy};
+use crate::normalize::{Amount, fold, tidy};
 use crate::period::parse_fiscal_year;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -279,6 +279,27 @@ impl<'a> Table<'a> {
     fn text(&self, row: u32, col: Option<u32>) -> String {
         col.map(|c| tidy(&self.grid.value(row, c).text())).unwrap_or_default()
     }
+    /// Data rows with the index of the project their 事業コード names; a code the 事業 sheet
+    /// does not have is reported once per row and the row passed over.
+    fn project_rows(&self, plan: &Plan, file: &str, what: &str, findings: &mut Vec<Finding>) -> Vec<(u32, usize)> {
+        let cc = self.col("事業コード");
+        let mut out = Vec::new();
+        for r in self.rows() {
+            let code = self.text(r, cc);
+            match plan.projects.iter().position(|p| p.code == fold(&code)) {
+                Some(i) => out.push((r, i)),
+                None => findings.push(plan_finding(
+                    "plan-unknown-project",
+                    file,
+                    &self.grid.name,
+                    Some(a1(r, cc.unwrap_or(0))),
+                    format!("{what}の事業コード「{code}」がシート「事業」にありません"),
+                )),
+            }
+        }
+        out
+    }
+
     /// Columns whose header is a fiscal year, with the year.
     fn year_columns(&self, file: &str, findings: &mut Vec<Finding>, known: &[&str]) -> Vec<(u32, i32)> {
         let known: Vec<String> = known.iter().map(|k| fold(k)).collect();
@@ -481,24 +502,12 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         });
     }
 
-    let index = |plan: &Plan, code: &str| plan.projects.iter().position(|p| p.code == fold(code));
     if let Some(g) = sheet(sheets, "活動")
         && let Some(t) = Table::find(g, "事業コード")
     {
-        let (cc, ac) = (t.col("事業コード"), t.col("活動内容"));
+        let ac = t.col("活動内容");
         let years = t.year_columns(file, &mut findings, &["事業コード", "活動内容"]);
-        for r in t.rows() {
-            let code = t.text(r, cc);
-            let Some(i) = index(&plan, &code) else {
-                findings.push(plan_finding(
-                    "plan-unknown-project",
-                    file,
-                    &g.name,
-                    Some(a1(r, cc.unwrap_or(0))),
-                    format!("活動の事業コード「{code}」がシート「事業」にありません"),
-                ));
-                continue;
-            };
+        for (r, i) in t.project_rows(&plan, file, "活動", &mut findings) {
             let schedule = years.iter().map(|(c, y)| (*y, t.text(r, Some(*c)))).filter(|(_, s)| !s.is_empty()).collect();
             plan.projects[i].activities.push(Activity { name: t.text(r, ac), schedule });
         }
@@ -506,46 +515,18 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
     if let Some(g) = sheet(sheets, "成果")
         && let Some(t) = Table::find(g, "事業コード")
     {
-        let (cc, yc, tc) = (t.col("事業コード"), t.col("目標年度"), t.col("達成すべき事項"));
-        for r in t.rows() {
-            let code = t.text(r, cc);
-            let Some(i) = index(&plan, &code) else {
-                findings.push(plan_finding(
-                    "plan-unknown-project",
-                    file,
-                    &g.name,
-                    Some(a1(r, cc.unwrap_or(0))),
-                    format!("成果の事業コード「{code}」がシート「事業」にありません"),
-                ));
-                continue;
-            };
+        let (yc, tc) = (t.col("目標年度"), t.col("達成すべき事項"));
+        for (r, i) in t.project_rows(&plan, file, "成果", &mut findings) {
             plan.projects[i].outcomes.push(Outcome { target_year: t.text(r, yc), text: t.text(r, tc) });
         }
     }
     if let Some(g) = sheet(sheets, "効果額目標")
         && let Some(t) = Table::find(g, "事業コード")
     {
-        let cc = t.col("事業コード");
         let years = t.year_columns(file, &mut findings, &["事業コード", "事業名"]);
-        for r in t.rows() {
-            let code = t.text(r, cc);
-            let Some(i) = index(&plan, &code) else {
-                findings.push(plan_finding(
-                    "plan-unknown-project",
-                    file,
-                    &g.name,
-                    Some(a1(r, cc.unwrap_or(0))),
-                    format!("効果額目標の事業コード「{code}」がシート「事業」にありません"),
-                ));
-                continue;
-            };
+        for (r, i) in t.project_rows(&plan, file, "効果額目標", &mut findings) {
             for (c, y) in &years {
-                let v = g.value(r, *c);
-                let parsed = match v {
-                    grid::Value::Number(n) => normalize::amount_from_number(*n),
-                    other => normalize::amount_from_text(&other.text()),
-                };
-                match parsed.amount {
+                match g.value(r, *c).amount().amount {
                     Amount::Value(n) => {
                         plan.projects[i].effect_targets.insert(*y, n);
                     }

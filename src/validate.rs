@@ -29,12 +29,7 @@ pub fn status_of(field: &Field, ctx: &Context) -> Status {
 
 /// The amount typed in a cell.
 pub fn amount_of(field: &Field) -> ParsedAmount {
-    match &field.value {
-        Value::Number(n) => normalize::amount_from_number(*n),
-        Value::Text(t) => normalize::amount_from_text(t),
-        Value::Empty => ParsedAmount { amount: Amount::Empty, note: None },
-        other => ParsedAmount { amount: Amount::Unreadable(other.text()), note: None },
-    }
+    field.value.amount()
 }
 
 /// The plan activity index each sheet activity answers: by order, as the sheet is drawn.
