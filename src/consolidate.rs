@@ -24,6 +24,8 @@ pub struct Missing {
     pub project: String,
     pub name: String,
     pub department: String,
+    /// Why a project that did send sheets counts as missing (several, none chosen).
+    pub note: Option<String>,
 }
 
 /// Counts keyed by theme number, then by key (status code or fiscal year).
@@ -111,6 +113,11 @@ fn signature(sheet: &ResponseSheet) -> String {
     s
 }
 
+/// `2021-10-05 10:30:00` in local time, or `記録なし`.
+fn local_time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "記録なし".into())
+}
+
 pub fn run(
     loaded: LoadedPlan,
     plan_file: &str,
@@ -120,6 +127,7 @@ pub fn run(
 ) -> Result<Consolidation> {
     let (period, period_note) = choose_period(period, &files)?;
     let plan = loaded.plan;
+    plan.check_period(period)?;
     let ctx = Context { plan: &plan, period, hints };
     let mut findings = loaded.findings;
     let mut records = Vec::new();
@@ -156,58 +164,117 @@ pub fn run(
         records.push(f.record);
     }
 
-    // One answer per project: the newest file wins; the others are duplicates.
+    // One answer per project. A sheet with answers beats one without (a blank sheet sent
+    // out, lying in the same folder); then the time the workbook records as last saved; then
+    // the file's time, which copying and mailing reset. Whatever is left is a tie: the same
+    // content is harmless, different content is an error and neither is used.
     let mut accepted = Vec::new();
     let mut winners: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    let mut losers: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut losers: BTreeMap<usize, (Vec<String>, String)> = BTreeMap::new();
+    let mut undecided: BTreeMap<String, String> = BTreeMap::new();
     for (code, mut list) in candidates {
-        list.sort_by(|a, b| records[b.0].modified.cmp(&records[a.0].modified).then(records[a.0].shown.cmp(&records[b.0].shown)));
+        let rank = |(i, sheet, _): &(usize, ResponseSheet, Vec<Finding>)| {
+            (std::cmp::Reverse(sheet.has_answers(period)), std::cmp::Reverse(records[*i].saved), std::cmp::Reverse(records[*i].modified))
+        };
+        list.sort_by(|a, b| {
+            rank(a).cmp(&rank(b)).then_with(|| {
+                let (na, nb) = (&records[a.0].shown, &records[b.0].shown);
+                na.chars().count().cmp(&nb.chars().count()).then(na.cmp(nb))
+            })
+        });
+        let first = &list[0];
+        let first_sig = signature(&first.1);
+        let tied_differently = list[1..].iter().any(|other| rank(other) == rank(first) && signature(&other.1) != first_sig);
+        if tied_differently {
+            let tied: Vec<&(usize, ResponseSheet, Vec<Finding>)> = list.iter().filter(|o| rank(o) == rank(first)).collect();
+            let names: Vec<String> = tied.iter().map(|o| format!("「{}」", records[o.0].shown)).collect();
+            let why = format!(
+                "事業 {code} の回答票 {} は内容が違いますが、どれが新しいか判断できません(ブックの保存日時もファイルの更新日時も同じです)。どれも集計していません",
+                names.join("と")
+            );
+            findings.push(
+                Finding::error("duplicate", why.clone())
+                    .project(code.clone())
+                    .file(records[first.0].shown.clone())
+                    .sheet(first.1.sheet.clone())
+                    .suggest("正しい1つを残し、ほかを回答フォルダから外してから、もう一度実行してください"),
+            );
+            for (i, _, _) in &list {
+                let e = losers.entry(*i).or_insert_with(|| (vec![], String::new()));
+                e.0.push(code.clone());
+                e.1 = "同じ事業の回答票が複数あり、どれが新しいか判断できません".into();
+            }
+            undecided.insert(code.clone(), names.join("、"));
+            continue;
+        }
         let mut it = list.into_iter();
         let Some((wi, wsheet, wfindings)) = it.next() else {
             continue;
         };
         let wsig = signature(&wsheet);
+        let wshown = records[wi].shown.clone();
         for (li, lsheet, _) in it {
+            let lshown = records[li].shown.clone();
             let same = signature(&lsheet) == wsig;
-            let (sev, how) =
-                if same { (Severity::Warning, "内容は同じです") } else { (Severity::Error, "内容が異なります") };
-            findings.push(
-                Finding::new(
-                    sev,
-                    "duplicate",
+            let how = if same { "内容は同じです" } else { "内容が異なります" };
+            let (severity, because) = if !lsheet.has_answers(period) && wsheet.has_answers(period) {
+                (Severity::Warning, format!("「{lshown}」には今期の記入がありません(送付したままの様式です)"))
+            } else if records[li].saved != records[wi].saved {
+                (
+                    if same { Severity::Warning } else { Severity::Error },
                     format!(
-                        "事業 {code} の回答票が複数あります({how})。更新日時が新しい「{}」を使い、「{}」は使いません",
-                        records[wi].shown, records[li].shown
+                        "ブックに記録された保存日時は「{wshown}」が {}、「{lshown}」が {} です",
+                        local_time(records[wi].saved),
+                        local_time(records[li].saved)
                     ),
                 )
+            } else if records[li].modified != records[wi].modified {
+                (
+                    if same { Severity::Warning } else { Severity::Error },
+                    format!(
+                        "ブックの保存日時{}のため、ファイルの更新日時で選びました(「{wshown}」が新しい)。コピーやメールの保存で変わることがあるので確認してください",
+                        if records[wi].saved.is_some() { "が同じ" } else { "の記録がない" }
+                    ),
+                )
+            } else {
+                (Severity::Warning, "保存日時も更新日時も同じで、内容も同じなので、どちらを使っても集計は変わりません".to_string())
+            };
+            findings.push(
+                Finding::new(
+                    severity,
+                    "duplicate",
+                    format!("事業 {code} の回答票が複数あります({how})。「{wshown}」を使い、「{lshown}」は使いません。{because}"),
+                )
                 .project(code.clone())
-                .file(records[li].shown.clone())
+                .file(lshown.clone())
                 .sheet(lsheet.sheet.clone())
-                .suggest(format!("正しい方を確認し、不要な「{}」を回答フォルダから外してください", records[li].shown)),
+                .suggest(format!("正しい方を確認し、不要な「{lshown}」を回答フォルダから外してください")),
             );
-            losers.entry(li).or_default().push(code.clone());
+            let e = losers.entry(li).or_insert_with(|| (vec![], String::new()));
+            e.0.push(code.clone());
+            e.1 = format!("同じ事業の回答票「{wshown}」を使いました");
         }
         findings.extend(wfindings);
         winners.entry(wi).or_default().push(code.clone());
-        accepted.push(Accepted { project: code, file: records[wi].shown.clone(), sheet: wsheet });
+        accepted.push(Accepted { project: code, file: wshown, sheet: wsheet });
     }
     for (i, r) in records.iter_mut().enumerate() {
-        if r.outcome == Outcome::Ignored && r.format.is_empty() || r.outcome == Outcome::Rejected {
+        if matches!(r.outcome, Outcome::Ignored | Outcome::Rejected) {
             continue;
         }
         if let Some(codes) = winners.get(&i) {
             r.outcome = Outcome::Accepted;
             r.projects = codes.clone();
-        } else if let Some(codes) = losers.get(&i) {
+        } else if let Some((codes, why)) = losers.get(&i) {
             r.outcome = Outcome::Duplicate;
             r.projects = codes.clone();
-            r.reason = Some(format!("同じ事業の新しい回答票があります({})", codes.join("、")));
+            r.reason = Some(format!("{why}({})", codes.join("、")));
         } else {
             r.outcome = Outcome::Rejected;
             r.reason = Some(rejected_reasons.get(&i).map(|v| v.join("。")).unwrap_or_else(|| "集計できる回答票がありません".into()));
         }
-        if let Some(extra) = losers.get(&i).filter(|_| winners.contains_key(&i)) {
-            r.reason = Some(format!("一部の事業は新しい回答票があります({})", extra.join("、")));
+        if let Some((extra, _)) = losers.get(&i).filter(|_| winners.contains_key(&i)) {
+            r.reason = Some(format!("一部の事業はほかの回答票を使いました({})", extra.join("、")));
         }
     }
 
@@ -217,7 +284,16 @@ pub fn run(
     let mut missing = Vec::new();
     for p in plan.ordered_projects() {
         if !accepted.iter().any(|a| a.project == p.code) {
-            missing.push(Missing { project: p.code.clone(), name: p.name.clone(), department: p.responding_department().to_string() });
+            let note = undecided.get(&p.code).map(|names| format!("回答票が複数あり未決定: {names}"));
+            missing.push(Missing {
+                project: p.code.clone(),
+                name: p.name.clone(),
+                department: p.responding_department().to_string(),
+                note: note.clone(),
+            });
+            if note.is_some() {
+                continue; // the duplicate error says what to do
+            }
             findings.push(
                 Finding::warning(
                     "not-submitted",

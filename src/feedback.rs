@@ -5,10 +5,10 @@
 
 use crate::consolidate::Consolidation;
 use crate::finding::Severity;
-use crate::ops::{self, CheckOptions};
+use crate::layout::Layout;
 use crate::packet;
 use crate::write::{self, Formats, put_text, safe_file_name};
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use rust_xlsxwriter::{Format, Workbook};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,48 +28,49 @@ fn department_of(c: &Consolidation, project: Option<&str>) -> Option<String> {
     project.and_then(|p| c.plan.project(p)).map(|p| p.responding_department().to_string())
 }
 
-pub fn run(opts: &CheckOptions, output: &Path) -> Result<(Consolidation, Vec<Sent>)> {
-    let c = ops::check(opts)?;
-    let layout = ops::layout(opts.layout.as_ref())?;
+/// The feedback workbooks, rendered: (path under `output`, bytes, what was sent). Nothing is
+/// written here; the caller writes them all at once.
+pub fn render(c: &Consolidation, layout: &Layout, output: &Path) -> Result<Vec<(PathBuf, Vec<u8>, Sent)>> {
     let ctx = c.context(layout.hints());
     let mut by_department: BTreeMap<String, Vec<&crate::finding::Finding>> = BTreeMap::new();
     for f in c.findings.iter().filter(|f| matches!(f.severity, Severity::Error | Severity::Warning) && f.rule != "not-submitted") {
-        if let Some(d) = department_of(&c, f.project.as_deref()) {
+        if let Some(d) = department_of(c, f.project.as_deref()) {
             by_department.entry(d).or_default().push(f);
         }
     }
     by_department.retain(|_, fs| fs.iter().any(|f| f.severity == Severity::Error));
-    std::fs::create_dir_all(output).with_context(|| format!("出力先フォルダ {} を作れません", output.display()))?;
     let mut sent = Vec::new();
     for (department, findings) in &by_department {
         let missing: Vec<_> = c.missing.iter().filter(|m| &m.department == department).collect();
         let mut wb = Workbook::new();
-        list_sheet(&mut wb, &c, department, findings, &missing)?;
+        list_sheet(&mut wb, c, department, findings, &missing)?;
         let mut taken = vec!["差戻し一覧".to_string()];
-        for a in c.accepted.iter().filter(|a| department_of(&c, Some(&a.project)).as_deref() == Some(department)) {
+        for a in c.accepted.iter().filter(|a| department_of(c, Some(&a.project)).as_deref() == Some(department)) {
             let Some(project) = c.plan.project(&a.project) else { continue };
             let name = write::safe_sheet_name(&project.code, &taken);
             taken.push(name.clone());
-            let sheet = packet::redraw(&c, &ctx, &layout, a, project, &name, &[Severity::Error, Severity::Warning])?;
+            let sheet = packet::redraw(c, &ctx, layout, a, project, &name, &[Severity::Error, Severity::Warning])?;
             wb.push_worksheet(sheet.worksheet);
         }
         let props = rust_xlsxwriter::DocProperties::new()
             .set_title(format!("{} 差戻し {}", c.period.japanese(), department))
             .set_subject(c.plan.name.clone())
-            .set_comment("kaito feedback で作成");
+            .set_comment("kaito feedback で作成")
+            .set_custom_property(crate::grid::MADE_BY_PROPERTY, crate::intake::MADE_BY_FEEDBACK);
         wb.set_properties(&props);
         let path = output.join(safe_file_name(&format!("差戻し_{}_{}.xlsx", department, c.period.code())));
-        write::save_atomic(&mut wb, &path)?;
+        let bytes = wb.save_to_buffer()?;
         let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-        sent.push(Sent {
+        let s = Sent {
             department: department.clone(),
-            path,
+            path: path.clone(),
             errors: count(Severity::Error),
             warnings: count(Severity::Warning),
             missing: missing.len(),
-        });
+        };
+        sent.push((path, bytes, s));
     }
-    Ok((c, sent))
+    Ok(sent)
 }
 
 fn list_sheet(

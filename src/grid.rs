@@ -126,7 +126,15 @@ pub struct Book {
     pub hidden_sheets: Vec<String>,
     pub has_macros: bool,
     pub format: &'static str,
+    /// When the workbook says it was last saved (`docProps/core.xml`, dcterms:modified):
+    /// unlike the file's time, copying or mailing the file does not change it.
+    pub saved: Option<chrono::DateTime<chrono::Utc>>,
+    /// What kaito wrote this workbook as (its `kaito` custom document property), when it did.
+    pub made_by: Option<String>,
 }
+
+/// The custom document property that marks kaito's own outputs, and its values.
+pub const MADE_BY_PROPERTY: &str = "kaito";
 
 /// Safety limits; the defaults fit any real response sheet with a wide margin.
 #[derive(Debug, Clone)]
@@ -228,11 +236,11 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
 
 fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|e| format!("ファイルが壊れています(ZIPとして読めません: {e})。Excelで開いて保存し直してください"))?;
+        .map_err(|_| format!("ファイルが壊れています(ZIPとして読めません)。Excelで開いて保存し直してください"))?;
     let mut inflated: u64 = 0;
     let mut names = Vec::new();
     for i in 0..archive.len() {
-        let entry = archive.by_index_raw(i).map_err(|e| format!("ファイルが壊れています(ZIPの項目が読めません: {e})"))?;
+        let entry = archive.by_index_raw(i).map_err(|_| format!("ファイルが壊れています(ZIPの項目が読めません)"))?;
         inflated = inflated.saturating_add(entry.size());
         names.push(entry.name().map(|n| n.to_string()).unwrap_or_default());
     }
@@ -254,7 +262,7 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     }
     // Entities could expand far beyond the inflated size: refuse any DTD before parsing.
     for name in names.iter().filter(|n| n.ends_with(".xml")) {
-        let mut entry = archive.by_name(name).map_err(|e| format!("ファイルが壊れています({name}: {e})"))?;
+        let mut entry = archive.by_name(name).map_err(|_| format!("ファイルが壊れています(部品 {name} を取り出せません)"))?;
         let mut head = vec![0u8; 1024];
         let n = read_up_to(&mut entry, &mut head);
         if contains(&head[..n], b"<!DOCTYPE") || contains(&head[..n], b"<!ENTITY") {
@@ -287,15 +295,17 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     // calamine multiplies its way through a cell reference: `AAAAAAAA1` overflows it. No real
     // reference is longer than XFD1048576, so the sheets are scanned for one first.
     for name in names.iter().filter(|n| n.starts_with("xl/worksheets/") && n.ends_with(".xml")) {
-        let entry = archive.by_name(name).map_err(|e| format!("ファイルが壊れています({name}: {e})"))?;
+        let entry = archive.by_name(name).map_err(|_| format!("ファイルが壊れています(部品 {name} を取り出せません)"))?;
         check_cell_refs(entry).map_err(|why| format!("ファイルが壊れています({name}: {why})。Excelで開いて保存し直してください"))?;
     }
     if !names.iter().any(|n| n == "xl/workbook.xml") {
         return Err("ZIP形式ですがExcelのブックではありません。Excelで開いて .xlsx で保存し直してください".into());
     }
+    let saved = small_part(&mut archive, "docProps/core.xml").and_then(|xml| core_modified(&xml));
+    let made_by = small_part(&mut archive, "docProps/custom.xml").and_then(|xml| custom_property(&xml, MADE_BY_PROPERTY));
     let mut wb: Xlsx<_> =
-        open_workbook_from_rs(Cursor::new(bytes)).map_err(|e| format!("ファイルが壊れています(Excelのブックとして読めません: {e})"))?;
-    let mut book = Book { has_macros, format: "xlsx", ..Default::default() };
+        open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| format!("ファイルが壊れています(Excelのブックとして読めません)"))?;
+    let mut book = Book { has_macros, format: "xlsx", saved, made_by, ..Default::default() };
     let names_of_book = wb.defined_names().to_vec();
     let metas = wb.sheets_metadata().to_vec();
     for meta in metas {
@@ -310,7 +320,8 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
         };
         let mut seen = 0usize;
         loop {
-            let next = reader.next_cell_with_formula().map_err(|e| format!("シート「{}」が壊れています({e})", meta.name))?;
+            let next =
+                reader.next_cell_with_formula().map_err(|_| format!("シート「{}」が壊れています(セルを読み取れません)", meta.name))?;
             let Some(c) = next else { break };
             seen += 1;
             if seen > limits.max_cells {
@@ -326,6 +337,44 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
         book.sheets.push(grid);
     }
     Ok(book)
+}
+
+/// A document-properties part as text, when present and of a sane size (they are a few
+/// hundred bytes; anything over 64 KiB is not read).
+fn small_part(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Option<String> {
+    let mut entry = archive.by_name(name).ok()?;
+    if entry.size() > 64 * 1024 {
+        return None;
+    }
+    let mut buf = vec![0u8; entry.size() as usize];
+    let n = read_up_to(&mut entry, &mut buf);
+    Some(String::from_utf8_lossy(&buf[..n]).to_string())
+}
+
+/// The text of the first element named `tag` (`<dcterms:modified …>text</dcterms:modified>`).
+fn element_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let start = xml.find(&format!("<{tag}"))?;
+    let rest = &xml[start..];
+    let open_end = rest.find('>')?;
+    if rest[..open_end].ends_with('/') {
+        return None;
+    }
+    let body = &rest[open_end + 1..];
+    Some(&body[..body.find('<')?])
+}
+
+/// `dcterms:modified` of `docProps/core.xml`: when Excel (or kaito) last saved the workbook.
+pub fn core_modified(xml: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = element_text(xml, "dcterms:modified")?.trim();
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|d| d.with_timezone(&chrono::Utc))
+}
+
+/// The text value of the custom document property `name` in `docProps/custom.xml`.
+pub fn custom_property(xml: &str, name: &str) -> Option<String> {
+    let at = xml.find(&format!("name=\"{name}\""))?;
+    let rest = &xml[at..];
+    let end = rest.find("</property>").unwrap_or(rest.len());
+    element_text(&rest[..end], "vt:lpwstr").map(|t| t.to_string())
 }
 
 /// The defined names that refer to a single cell of `sheet` (`='0701-01'!$B$5`).
@@ -364,7 +413,7 @@ fn check_cell_refs(mut r: impl Read) -> Result<(), String> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut carry: Vec<u8> = Vec::new();
     loop {
-        let n = r.read(&mut buf).map_err(|e| format!("展開できません: {e}"))?;
+        let n = r.read(&mut buf).map_err(|_| "展開できません".to_string())?;
         if n == 0 {
             return Ok(());
         }
@@ -446,7 +495,7 @@ where
             book.hidden_sheets.push(meta.name.clone());
             continue;
         }
-        let range = wb.worksheet_range(&meta.name).map_err(|e| format!("シート「{}」が読めません({e})", meta.name))?;
+        let range = wb.worksheet_range(&meta.name).map_err(|_| format!("シート「{}」が読めません(中身が壊れています)", meta.name))?;
         let formulas = wb.worksheet_formula(&meta.name).ok();
         let mut grid = Grid { name: meta.name.clone(), ..Default::default() };
         for (count, (r, c, v)) in range.used_cells().enumerate() {
@@ -470,19 +519,19 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
         return Err("Excel 95 以前の古い形式(.xls, BIFF5)です。Excelで開き、.xlsx 形式で保存し直してください".into());
     }
     let wb: Xls<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec()))
-        .map_err(|e| format!("ファイルが壊れています(.xls として読めません: {e})。Excelで開いて .xlsx で保存し直してください"))?;
+        .map_err(|_| format!("ファイルが壊れています(.xls として読めません)。Excelで開いて .xlsx で保存し直してください"))?;
     book_from_ranges(wb, limits, "xls", false)
 }
 
 fn open_xlsb(bytes: &[u8], limits: &Limits, has_macros: bool) -> Result<Book, String> {
     let wb: Xlsb<_> =
-        open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(|e| format!("ファイルが壊れています(.xlsb として読めません: {e})"))?;
+        open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(|_| format!("ファイルが壊れています(.xlsb として読めません)"))?;
     book_from_ranges(wb, limits, "xlsb", has_macros)
 }
 
 fn open_ods(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     let wb: calamine::Ods<_> =
-        open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(|e| format!("ファイルが壊れています(.ods として読めません: {e})"))?;
+        open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(|_| format!("ファイルが壊れています(.ods として読めません)"))?;
     book_from_ranges(wb, limits, "ods", false)
 }
 

@@ -9,6 +9,7 @@ use anyhow::{Result, bail};
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -42,6 +43,10 @@ pub struct FileRecord {
     pub size: u64,
     pub sha256: String,
     pub modified: Option<SystemTime>,
+    /// When the workbook itself says it was last saved (see `grid::Book::saved`).
+    pub saved: Option<chrono::DateTime<chrono::Utc>>,
+    /// kaito's mark on its own outputs (`packet`, `dispatch-list`, `feedback`, `template`).
+    pub made_by: Option<String>,
     pub outcome: Outcome,
     pub reason: Option<String>,
     pub projects: Vec<String>,
@@ -58,41 +63,79 @@ pub struct ReadFile {
 
 const SPREADSHEET: [&str; 5] = ["xlsx", "xlsm", "xls", "ods", "xlsb"];
 
-/// Every file under the inputs (folders searched recursively), sorted, each once.
-pub fn discover(inputs: &[PathBuf]) -> Result<Vec<(PathBuf, String)>> {
+/// A file found under the inputs, or a place that could not be looked into (`problem`):
+/// both become exactly one ledger entry.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub path: PathBuf,
+    /// The path as shown to users (relative to the input it was found under).
+    pub shown: String,
+    /// Why it cannot be read (an unreadable folder, a broken link); `None` for a file to read.
+    pub problem: Option<String>,
+}
+
+/// Every file under the inputs (folders searched recursively, links followed), sorted by
+/// the path shown, each file once however many times it was named. A folder that cannot be
+/// read, or a link that leads nowhere, is listed with the reason instead of ending the run.
+/// Only an input that does not exist at all stops the run: the user mistyped it.
+pub fn discover(inputs: &[PathBuf]) -> Result<Vec<Found>> {
     let mut out = Vec::new();
+    let mut seen_dirs = HashSet::new();
     for input in inputs {
-        if input.is_file() {
-            out.push((input.clone(), input.display().to_string()));
-        } else if input.is_dir() {
-            walk(input, input, &mut out)?;
-        } else {
-            bail!("入力 {} が見つかりません。ファイルまたはフォルダのパスを確認してください", input.display());
+        let meta = std::fs::metadata(input);
+        match meta {
+            Ok(m) if m.is_dir() => walk(input, input, &mut out, &mut seen_dirs),
+            Ok(_) => out.push(Found { path: input.clone(), shown: input.display().to_string().replace('\\', "/"), problem: None }),
+            Err(e) if std::fs::symlink_metadata(input).is_ok() => out.push(Found {
+                path: input.clone(),
+                shown: input.display().to_string(),
+                problem: Some(format!("リンク先を開けません({})", crate::fsutil::io_reason(&e))),
+            }),
+            Err(e) => bail!("入力 {} が{}。ファイルまたはフォルダのパスを確認してください", input.display(), crate::fsutil::io_reason(&e)),
         }
     }
-    out.sort_by(|a, b| a.1.cmp(&b.1));
-    out.dedup_by(|a, b| a.0 == b.0);
+    out.sort_by(|a, b| a.shown.cmp(&b.shown));
+    // One file named twice (a folder and a file in it, a link to it) is one file.
+    let mut seen = HashSet::new();
+    out.retain(|f| f.problem.is_some() || seen.insert(crate::fsutil::identity(&f.path)));
     Ok(out)
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<(PathBuf, String)>) -> Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| anyhow::anyhow!("フォルダ {} を読めません: {e}", dir.display()))?
-        .filter_map(|e| e.ok())
-        .collect();
+fn walk(root: &Path, dir: &Path, out: &mut Vec<Found>, seen_dirs: &mut HashSet<PathBuf>) {
+    let shown_of = |p: &Path| {
+        let rel = p.strip_prefix(root).unwrap_or(p);
+        Path::new(root.file_name().unwrap_or_default()).join(rel).display().to_string().replace('\\', "/")
+    };
+    // A link back up the tree would loop forever: each real folder is walked once.
+    if !seen_dirs.insert(crate::fsutil::identity(dir)) {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            out.push(Found {
+                path: dir.to_path_buf(),
+                shown: shown_of(dir),
+                problem: Some(format!("フォルダを読めません({})", crate::fsutil::io_reason(&e))),
+            });
+            return;
+        }
+    };
+    let mut entries: Vec<_> = entries.filter_map(|e| e.ok()).collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let p = e.path();
-        let ft = e.file_type()?;
-        if ft.is_dir() {
-            walk(root, &p, out)?;
-        } else if ft.is_file() {
-            let rel = p.strip_prefix(root).unwrap_or(&p);
-            let shown = Path::new(root.file_name().unwrap_or_default()).join(rel);
-            out.push((p.clone(), shown.display().to_string().replace('\\', "/")));
+        // `metadata` follows links: a link to a file is that file, a link to a folder that folder.
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_dir() => walk(root, &p, out, seen_dirs),
+            Ok(m) if m.is_file() => out.push(Found { shown: shown_of(&p), path: p, problem: None }),
+            Ok(_) => out.push(Found { shown: shown_of(&p), path: p, problem: Some("通常のファイルではありません".into()) }),
+            Err(err) => {
+                let what = if e.file_type().is_ok_and(|t| t.is_symlink()) { "リンク先を開けません" } else { "開けません" };
+                out.push(Found { shown: shown_of(&p), path: p, problem: Some(format!("{what}({})", crate::fsutil::io_reason(&err))) });
+            }
         }
     }
-    Ok(())
 }
 
 fn file_name(path: &Path) -> String {
@@ -100,12 +143,18 @@ fn file_name(path: &Path) -> String {
 }
 
 /// Reads every file in parallel; the order of the result is the order of `files`.
-pub fn read_all(files: &[(PathBuf, String)], layout: &Layout, limits: &Limits) -> Vec<ReadFile> {
-    let mut read: Vec<ReadFile> = files.par_iter().map(|(p, shown)| read_file(p, shown, layout, limits)).collect();
+pub fn read_all(files: &[Found], layout: &Layout, limits: &Limits) -> Vec<ReadFile> {
+    let mut read: Vec<ReadFile> = files
+        .par_iter()
+        .map(|f| match &f.problem {
+            None => read_file(&f.path, &f.shown, layout, limits),
+            Some(reason) => unreadable(&f.path, &f.shown, reason),
+        })
+        .collect();
     // An Excel lock file next to its workbook means someone has it open: warn that unsaved
     // edits are not in what was read.
     let names: Vec<(PathBuf, String)> =
-        files.iter().map(|(p, _)| (p.parent().unwrap_or(Path::new("")).to_path_buf(), file_name(p))).collect();
+        files.iter().map(|f| (f.path.parent().unwrap_or(Path::new("")).to_path_buf(), file_name(&f.path))).collect();
     for r in &mut read {
         let name = file_name(&r.record.path);
         if let Some(twin) = name.strip_prefix("~$") {
@@ -124,6 +173,24 @@ pub fn read_all(files: &[(PathBuf, String)], layout: &Layout, limits: &Limits) -
     read
 }
 
+/// The ledger entry of a place that could not be read at all.
+fn unreadable(path: &Path, shown: &str, reason: &str) -> ReadFile {
+    let record = FileRecord {
+        path: path.to_path_buf(),
+        shown: shown.to_string(),
+        size: 0,
+        sha256: String::new(),
+        modified: None,
+        saved: None,
+        made_by: None,
+        outcome: Outcome::Rejected,
+        reason: Some(reason.to_string()),
+        projects: vec![],
+        format: "",
+    };
+    ReadFile { record, sheets: vec![], findings: vec![] }
+}
+
 /// Reads one file. Never panics outward: a panic inside a parser is caught and the file is
 /// rejected with that reason (a backstop; the parsers are expected not to panic).
 pub fn read_file(path: &Path, shown: &str, layout: &Layout, limits: &Limits) -> ReadFile {
@@ -136,6 +203,8 @@ pub fn read_file(path: &Path, shown: &str, layout: &Layout, limits: &Limits) -> 
         size: meta.as_ref().map(|m| m.len()).unwrap_or(0),
         sha256: String::new(),
         modified: meta.as_ref().and_then(|m| m.modified().ok()),
+        saved: None,
+        made_by: None,
         outcome: Outcome::Ignored,
         reason: None,
         projects: vec![],
@@ -158,7 +227,7 @@ pub fn read_file(path: &Path, shown: &str, layout: &Layout, limits: &Limits) -> 
         Ok(b) => b,
         Err(e) => {
             record.outcome = Outcome::Rejected;
-            record.reason = Some(format!("ファイルを開けません({e})"));
+            record.reason = Some(format!("ファイルを開けません({})", crate::fsutil::io_reason(&e)));
             return ReadFile { record, sheets: vec![], findings: vec![] };
         }
     };
@@ -179,6 +248,14 @@ pub fn read_file(path: &Path, shown: &str, layout: &Layout, limits: &Limits) -> 
         }
     };
     record.format = book.format;
+    record.saved = book.saved;
+    record.made_by = book.made_by.clone();
+    // kaito's own summaries found among the inputs (a packet saved into the folder of returned
+    // sheets) hold re-drawn sheets: read as answers they would pass for the departments' own.
+    // Feedback files and sheets sent out are answers and are read.
+    if let Some(reason) = book.made_by.as_deref().and_then(own_output_reason) {
+        return ignored(record, reason);
+    }
     let mut findings = Vec::new();
     if book.has_macros {
         findings.push(Finding::info("macros", "マクロを含むブックです。マクロは実行せず、セルの値だけを読みました").file(shown));
@@ -207,6 +284,8 @@ pub fn read_file(path: &Path, shown: &str, layout: &Layout, limits: &Limits) -> 
             sheets.push(sheet);
         }
     }
+    // Provisional: consolidation decides which sheets answer for the period.
+    record.outcome = Outcome::Accepted;
     if sheets.is_empty() {
         record.outcome = Outcome::Rejected;
         record.reason = Some(format!(
@@ -216,6 +295,21 @@ pub fn read_file(path: &Path, shown: &str, layout: &Layout, limits: &Limits) -> 
     }
     ReadFile { record, sheets, findings }
 }
+
+/// Why a workbook kaito wrote is not read as an answer, or `None` when it is one.
+pub fn own_output_reason(made_by: &str) -> Option<&'static str> {
+    match made_by {
+        MADE_BY_PACKET => Some("kaito が作った集計ブックです(回答票ではないので読みません)"),
+        MADE_BY_DISPATCH_LIST => Some("kaito が作った送付一覧です(回答票ではないので読みません)"),
+        _ => None,
+    }
+}
+
+/// Values of the `kaito` document property on the workbooks kaito writes.
+pub const MADE_BY_PACKET: &str = "packet";
+pub const MADE_BY_DISPATCH_LIST: &str = "dispatch-list";
+pub const MADE_BY_FEEDBACK: &str = "feedback";
+pub const MADE_BY_TEMPLATE: &str = "template";
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -1,6 +1,9 @@
-//! The `kaito` command line: parses arguments and dispatches to the library (`kaito::ops`).
+//! The `kaito` command line: parses arguments, dispatches to the library (`kaito::ops`),
+//! prints, and maps the outcome to an exit code in one place. Every message, argument errors
+//! included, is in Japanese.
 
-use clap::{Args, Parser, Subcommand};
+use clap::error::{ContextKind, ErrorKind};
+use clap::{ArgAction, Args, Parser, Subcommand};
 use kaito::grid::Limits;
 use kaito::ops::{self, CheckOptions};
 use kaito::period::Period;
@@ -8,52 +11,83 @@ use kaito::report::{self, Verbosity};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+const HELP_TEMPLATE: &str = "{about}\n\n使い方: {usage}\n\n{all-args}{after-help}";
+
 #[derive(Parser)]
-#[command(name = "kaito", version, about = "報告回答票の点検と集計 (check and consolidate reform-plan response sheets)")]
+#[command(
+    name = "kaito",
+    version,
+    about = "kaito (回答): 報告回答票の点検と集計",
+    help_template = HELP_TEMPLATE,
+    subcommand_help_heading = "コマンド",
+    subcommand_value_name = "コマンド",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    disable_help_subcommand = true,
+    override_usage = "kaito <コマンド> [オプション]",
+    after_help = "各コマンドの使い方: kaito <コマンド> --help"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    help: HelpFlags,
+    /// バージョンを表示する
+    #[arg(short = 'V', long, action = ArgAction::Version, help_heading = "オプション")]
+    version: Option<bool>,
+}
+
+/// `-h/--help` with a Japanese description, on every command.
+#[derive(Args)]
+struct HelpFlags {
+    /// 使い方を表示する
+    #[arg(short = 'h', long = "help", action = ArgAction::Help, help_heading = "オプション", global = true)]
+    help: Option<bool>,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// 回答票を計画と照合し、要確認事項を表示する
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito check [オプション] --plan <ファイル> <回答票>...")]
     Check {
         #[command(flatten)]
         common: Common,
     },
     /// 回答票を点検し、議会提出用の集計ブックを作る
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito consolidate [オプション] --plan <ファイル> --output <ファイル> <回答票>...")]
     Consolidate {
         #[command(flatten)]
         common: Common,
         /// 集計ブックの出力先 (.xlsx)
-        #[arg(long, short)]
+        #[arg(long, short, value_name = "ファイル")]
         output: PathBuf,
     },
     /// エラーのある課ごとに、直す箇所に印を付けた差戻しファイルを作る
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito feedback [オプション] --plan <ファイル> --output <フォルダ> <回答票>...")]
     Feedback {
         #[command(flatten)]
         common: Common,
         /// 差戻しファイルの出力先フォルダ
-        #[arg(long, short)]
+        #[arg(long, short, value_name = "フォルダ")]
         output: PathBuf,
     },
     /// 各課に送る回答票を、回答課ごとのフォルダに作る(送付一覧つき)
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito template [オプション] --plan <ファイル> --period <期間> --output <フォルダ>")]
     Template {
         /// 計画ファイル (.xlsx / .toml / .json)
-        #[arg(long)]
+        #[arg(long, value_name = "ファイル")]
         plan: PathBuf,
-        /// 報告期間: 2021H1, 令和3年度上半期 など
-        #[arg(long, value_parser = parse_period)]
+        /// 報告期間: 2021H1, 令和3年度上半期, R3上期 など
+        #[arg(long, value_parser = parse_period, value_name = "期間")]
         period: Period,
         /// 出力先フォルダ
-        #[arg(long, short)]
+        #[arg(long, short, value_name = "フォルダ")]
         output: PathBuf,
         /// 前回の回答票(ファイル・フォルダ)または前回の集計ブック: 過去の実績を転記する
-        #[arg(long)]
+        #[arg(long, value_name = "ファイルまたはフォルダ")]
         previous: Vec<PathBuf>,
         /// シート保護のパスワード(省略時はパスワードなしで保護)
-        #[arg(long)]
+        #[arg(long, value_name = "パスワード")]
         password: Option<String>,
     },
 }
@@ -61,16 +95,16 @@ enum Command {
 #[derive(Args)]
 struct Common {
     /// 計画ファイル (.xlsx / .toml / .json)
-    #[arg(long)]
+    #[arg(long, value_name = "ファイル")]
     plan: PathBuf,
-    /// 報告期間: 2021H1, 2021-H1, 2021上, 令和3年度上半期, R3上半期 (省略時は回答票から判断)
-    #[arg(long, value_parser = parse_period)]
+    /// 報告期間: 2021H1, 令和3年度上半期, 2021年度上期, R3前期 など (省略時は回答票から判断)
+    #[arg(long, value_parser = parse_period, value_name = "期間")]
     period: Option<Period>,
     /// 回答票のファイルまたはフォルダ (フォルダは中まで探す)
-    #[arg(required = true)]
+    #[arg(required = true, value_name = "回答票", help_heading = "入力")]
     inputs: Vec<PathBuf>,
     /// 集計結果の JSON の出力先
-    #[arg(long)]
+    #[arg(long, value_name = "ファイル")]
     json: Option<PathBuf>,
     /// エラーだけを表示する
     #[arg(long, short, conflicts_with = "verbose")]
@@ -79,18 +113,19 @@ struct Common {
     #[arg(long, short)]
     verbose: bool,
     /// 回答票のレイアウト定義 (省略時は templates/response-sheet.toml と同じ内容)
-    #[arg(long)]
+    #[arg(long, value_name = "ファイル")]
     layout: Option<PathBuf>,
-    /// 読み込むファイルの大きさの上限 (MB)
-    #[arg(long, default_value_t = 64)]
+    /// 読み込むファイルの大きさの上限 (MB、既定 64)
+    #[arg(long, default_value_t = 64, value_name = "MB", hide_default_value = true)]
     max_file_mb: u64,
-    /// ZIP を展開したときの大きさの上限 (MB)
-    #[arg(long, default_value_t = 256)]
+    /// ZIP を展開したときの大きさの上限 (MB、既定 256)
+    #[arg(long, default_value_t = 256, value_name = "MB", hide_default_value = true)]
     max_inflated_mb: u64,
 }
 
 fn parse_period(s: &str) -> Result<Period, String> {
-    Period::parse(s).ok_or_else(|| format!("報告期間「{s}」を読めません。2021H1 や 令和3年度上半期 のように指定してください"))
+    Period::parse(s)
+        .ok_or_else(|| format!("報告期間「{s}」を読めません。2021H1、令和3年度上半期、2021年度上期、R3後期 のように指定してください"))
 }
 
 impl Common {
@@ -99,6 +134,7 @@ impl Common {
             plan: self.plan.clone(),
             period: self.period,
             inputs: self.inputs.clone(),
+            json: self.json.clone(),
             layout: self.layout.clone(),
             limits: Limits {
                 max_file_bytes: self.max_file_mb * 1024 * 1024,
@@ -118,81 +154,121 @@ impl Common {
     }
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    if let Command::Template { plan, period, output, previous, password } = &cli.command {
-        let opts = kaito::template::TemplateOptions {
-            plan: plan.clone(),
-            period: *period,
-            output: output.clone(),
-            previous: previous.clone(),
-            password: password.clone(),
-        };
-        return match kaito::template::run(&opts) {
-            Ok(r) => {
-                for f in &r.plan_findings {
-                    println!("{}", report::finding_line(f));
-                }
-                let carried = r.sent.iter().filter(|s| s.carried).count();
-                println!("{} の回答票を {} 件作りました({})。", period.japanese(), r.sent.len(), output.display());
-                if !previous.is_empty() {
-                    println!("前回の回答を転記した回答票: {carried} 件");
-                }
-                println!("送付一覧: {}", r.dispatch_list.display());
-                ExitCode::SUCCESS
+/// clap's error, said in Japanese: what was wrong, and where to look.
+fn argument_error(e: &clap::Error) -> String {
+    let ctx = |k: ContextKind| e.get(k).map(|v| v.to_string()).unwrap_or_default();
+    let arg = ctx(ContextKind::InvalidArg);
+    let value = ctx(ContextKind::InvalidValue);
+    let mut msg = match e.kind() {
+        ErrorKind::UnknownArgument => format!("「{arg}」という指定はありません"),
+        ErrorKind::InvalidSubcommand => {
+            format!(
+                "「{}」というコマンドはありません。使えるコマンド: check, consolidate, feedback, template",
+                ctx(ContextKind::InvalidSubcommand)
+            )
+        }
+        ErrorKind::MissingRequiredArgument => format!("必要な指定がありません: {}", arg.replace(", ", "、")),
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            "コマンドを指定してください(check, consolidate, feedback, template)".to_string()
+        }
+        ErrorKind::ValueValidation => match std::error::Error::source(e) {
+            Some(reason) => format!("{arg}: {reason}"),
+            None => format!("{arg} の値「{value}」を読めません"),
+        },
+        ErrorKind::InvalidValue => {
+            if value.is_empty() {
+                format!("{arg} の値がありません。{arg} のあとに値を書いてください")
+            } else {
+                format!("{arg} の値「{value}」を読めません")
             }
-            Err(e) => {
-                eprintln!("エラー: {e:#}");
-                ExitCode::from(2)
-            }
-        };
-    }
-    if let Command::Feedback { common, output } = &cli.command {
-        return match kaito::feedback::run(&common.options(), output) {
-            Ok((c, sent)) => {
-                if common.verbosity() != Verbosity::Quiet {
-                    println!("{}", c.period_note);
-                }
-                if sent.is_empty() {
-                    println!("エラーのある課はありません。差戻しファイルは作りませんでした。");
-                } else {
-                    println!("差戻しファイルを {} 課に作りました({}):", sent.len(), output.display());
-                    for s in &sent {
-                        let name = s.path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-                        println!("  {}: エラー {} 件、警告 {} 件、未提出 {} 件 → {name}", s.department, s.errors, s.warnings, s.missing);
-                    }
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("エラー: {e:#}");
-                ExitCode::from(2)
-            }
-        };
-    }
-    let result = match &cli.command {
-        Command::Check { common } => ops::check(&common.options()).map(|c| (c, common, None)),
-        Command::Consolidate { common, output } => ops::consolidate(&common.options(), output).map(|c| (c, common, Some(output))),
-        Command::Template { .. } | Command::Feedback { .. } => unreachable!("handled above"),
+        }
+        ErrorKind::ArgumentConflict => format!("{arg} と {} は同時に指定できません", ctx(ContextKind::PriorArg)),
+        ErrorKind::TooManyValues => format!("{arg} の指定が多すぎます"),
+        ErrorKind::WrongNumberOfValues | ErrorKind::TooFewValues => format!("{arg} の値の数が違います"),
+        ErrorKind::InvalidUtf8 => "指定に読めない文字が含まれています".to_string(),
+        _ => "コマンドの指定が正しくありません".to_string(),
     };
-    match result {
-        Ok((c, common, output)) => {
+    let suggested = [ctx(ContextKind::SuggestedArg), ctx(ContextKind::SuggestedSubcommand)];
+    if let Some(s) = suggested.iter().find(|s| !s.is_empty()) {
+        msg.push_str(&format!("(もしかして: {s})"));
+    }
+    format!("エラー: {msg}\n使い方は kaito --help、各コマンドは kaito check --help のように確認できます。")
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match &cli.command {
+        Command::Template { plan, period, output, previous, password } => {
+            let opts = kaito::template::TemplateOptions {
+                plan: plan.clone(),
+                period: *period,
+                output: output.clone(),
+                previous: previous.clone(),
+                password: password.clone(),
+            };
+            let r = kaito::template::run(&opts)?;
+            for f in &r.plan_findings {
+                println!("{}", report::finding_line(f));
+            }
+            let carried = r.sent.iter().filter(|s| s.carried).count();
+            println!("{} の回答票を {} 件作りました({})。", period.japanese(), r.sent.len(), output.display());
+            if !previous.is_empty() {
+                println!("前回の回答を転記した回答票: {carried} 件");
+            }
+            println!("送付一覧: {}", r.dispatch_list.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Feedback { common, output } => {
+            let (c, sent) = ops::feedback(&common.options(), output)?;
+            if common.verbosity() != Verbosity::Quiet {
+                println!("{}", c.period_note);
+            }
+            if sent.is_empty() {
+                println!("エラーのある課はありません。差戻しファイルは作りませんでした。");
+            } else {
+                println!("差戻しファイルを {} 課に作りました({}):", sent.len(), output.display());
+                for s in &sent {
+                    let name = s.path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                    println!("  {}: エラー {} 件、警告 {} 件、未提出 {} 件 → {name}", s.department, s.errors, s.warnings, s.missing);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { common } => {
+            let c = ops::check(&common.options())?;
             print!("{}", report::console(&c, common.verbosity()));
-            if let Some(json) = &common.json
-                && let Err(e) = ops::write_json(&c, json)
-            {
-                eprintln!("エラー: {e:#}");
-                return ExitCode::from(2);
+            Ok(exit_for(&c))
+        }
+        Command::Consolidate { common, output } => {
+            let c = ops::consolidate(&common.options(), output)?;
+            print!("{}", report::console(&c, common.verbosity()));
+            if common.verbosity() != Verbosity::Quiet {
+                println!("\n集計ブックを書きました: {}", output.display());
             }
-            if let Some(out) = output
-                && common.verbosity() != Verbosity::Quiet
-            {
-                println!("\n集計ブックを書きました: {}", out.display());
-            }
-            if c.errors() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+            Ok(exit_for(&c))
+        }
+    }
+}
+
+fn exit_for(c: &kaito::consolidate::Consolidation) -> ExitCode {
+    if c.errors() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("エラー: {e:#}");
+            eprintln!("{}", argument_error(&e));
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("エラー: {}", report::error_text(&e));
             ExitCode::from(2)
         }
     }

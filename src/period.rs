@@ -91,9 +91,15 @@ impl fmt::Display for Period {
 
 fn split_half(t: &str) -> Option<(&str, Half)> {
     // Longest markers first so `上半期` wins over `上`.
-    const MARKERS: [(&str, Half); 8] = [
+    const MARKERS: [(&str, Half); 14] = [
         ("上半期", Half::First),
         ("下半期", Half::Second),
+        ("前半期", Half::First),
+        ("後半期", Half::Second),
+        ("上期", Half::First),
+        ("下期", Half::Second),
+        ("前期", Half::First),
+        ("後期", Half::Second),
         ("H1", Half::First),
         ("H2", Half::Second),
         ("h1", Half::First),
@@ -182,11 +188,19 @@ mod tests {
             "< 令和3年度[上半期] >",
             "< 令和3年度【上半期】 >",
             "< 令和3年度(上半期) >",
+            "2021年度上期",
+            "R3前期",
+            "令和3年度前期",
+            "2021上期",
+            "令和3年度 上期",
         ] {
             assert_eq!(Period::parse(s), Some(want), "{s}");
         }
         assert_eq!(Period::parse("2021H2"), Some(Period::new(2021, Half::Second)));
         assert_eq!(Period::parse("令和元年度下半期"), Some(Period::new(2019, Half::Second)));
+        for s in ["令和3年度後期", "2021年度下期", "R3後期", "2021下期"] {
+            assert_eq!(Period::parse(s), Some(Period::new(2021, Half::Second)), "{s}");
+        }
         assert_eq!(Period::parse("2021"), None);
         assert_eq!(Period::parse("上半期"), None);
     }

@@ -22,6 +22,22 @@ pub struct Plan {
     pub needs_countermeasure: Vec<String>,
     pub themes: Vec<Theme>,
     pub projects: Vec<Project>,
+    /// What the plan workbook did not say (a sheet or column missing): the checks that
+    /// depend on it are not run, rather than blaming every department for the plan's gap.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<PlanGap>,
+}
+
+/// A part of the plan the workbook lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanGap {
+    Themes,
+    Names,
+    Fiscal,
+    Priority,
+    Activities,
+    Outcomes,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -102,6 +118,32 @@ impl Activity {
 }
 
 impl Plan {
+    pub fn knows(&self, part: PlanGap) -> bool {
+        !self.gaps.contains(&part)
+    }
+
+    /// The fiscal years a report may be for: the plan's first year to the year after the last
+    /// year any project's sheet shows (its 上半期 report gives that last year's effect).
+    pub fn report_years(&self) -> (i32, i32) {
+        let last = self.projects.iter().flat_map(|p| p.years(self)).max().unwrap_or(self.end_year).max(self.end_year);
+        (self.start_year, last + 1)
+    }
+
+    /// Refuses a period the plan has nothing to say about (a typo such as 令和99年度).
+    pub fn check_period(&self, period: crate::period::Period) -> Result<()> {
+        let (first, last) = self.report_years();
+        if period.fiscal_year < first || period.fiscal_year > last {
+            bail!(
+                "報告期間 {} は計画「{}」の期間({}〜{})の外です。--period の年度を確認してください",
+                period.japanese(),
+                self.name,
+                crate::period::era_year(first),
+                crate::period::era_year(last)
+            );
+        }
+        Ok(())
+    }
+
     pub fn year_count(&self) -> i32 {
         (self.end_year - self.start_year + 1).max(1)
     }
@@ -118,8 +160,8 @@ impl Plan {
     /// `(1) 民間活力の活用`
     pub fn theme_title(&self, number: u32) -> String {
         match self.theme(number) {
-            Some(t) => format!("({}) {}", t.number, t.name),
-            None => format!("({number})"),
+            Some(t) if !t.name.is_empty() => format!("({}) {}", t.number, t.name),
+            _ => format!("({number})"),
         }
     }
 
@@ -143,6 +185,13 @@ pub struct LoadedPlan {
 pub fn load(path: &Path) -> Result<LoadedPlan> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     let shown = path.display().to_string();
+    if !path.exists() {
+        let near = crate::fsutil::nearby_plan_files(path);
+        if near.is_empty() {
+            bail!("計画ファイル {shown} が見つかりません。--plan に計画ファイル(.xlsx)のパスを指定してください");
+        }
+        bail!("計画ファイル {shown} が見つかりません。近くにあるファイル: {}。--plan にどれかを指定してください", near.join("、"));
+    }
     let (plan, mut findings) = match ext.as_str() {
         "toml" => {
             let text = std::fs::read_to_string(path).with_context(|| format!("計画ファイル {shown} を読めません"))?;
@@ -368,6 +417,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         needs_countermeasure: list("要対応区分"),
         themes: vec![],
         projects: vec![],
+        gaps: vec![],
     };
 
     if let Some(g) = sheet(sheets, "視点") {
@@ -397,8 +447,9 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
             file,
             "視点",
             None,
-            "シート「視点」がありません。視点ごとの集計ができません".into(),
+            "シート「視点」がありません。視点の名前が分からないため、集計は事業の「視点」列の番号だけで分けます".into(),
         ));
+        plan.gaps.push(PlanGap::Themes);
     }
 
     let g = sheet(sheets, "事業").with_context(|| format!("計画ファイル {file} にシート「事業」がありません"))?;
@@ -417,6 +468,28 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         c("目的・目標"),
         c("事業の概要"),
     );
+    // Columns the form needs: a missing one is the plan's fault, said once here, and the
+    // checks that rest on it are not run (rather than failing every department).
+    for (header, gap, consequence) in [
+        ("事業名", Some(PlanGap::Names), "事業名の照合(name-mismatch)をしません"),
+        ("視点", None, "すべての事業を視点なしとして集計します"),
+        ("推進担当課", None, "回答課が分かりません"),
+        ("財政健全化", Some(PlanGap::Fiscal), "財政健全化事業が分からないため、効果額の記入漏れと記入不要の点検をしません"),
+        ("重点", Some(PlanGap::Priority), "重点事業の印を付けません"),
+    ] {
+        if t.col(header).is_none() {
+            findings.push(plan_finding(
+                "plan-header-missing",
+                file,
+                &g.name,
+                Some(a1(t.header_row, 0)),
+                format!("シート「事業」に見出し「{header}」がありません。{consequence}。見出しの名前を確認してください"),
+            ));
+            if let Some(gap) = gap {
+                plan.gaps.push(gap);
+            }
+        }
+    }
     let mut first_row: BTreeMap<String, u32> = BTreeMap::new();
     for r in t.rows() {
         let code = fold(&t.text(r, cc));
@@ -500,6 +573,29 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
             outcomes: vec![],
             effect_targets: BTreeMap::new(),
         });
+    }
+
+    for (name, gap, consequence) in [
+        ("活動", PlanGap::Activities, "活動ごとの予定が分からないため、実績の要否は回答票に書かれた予定で判断し、活動数の点検をしません"),
+        ("成果", PlanGap::Outcomes, "成果の目標は回答票に書かれたものを使います"),
+    ] {
+        if sheet(sheets, name).and_then(|g| Table::find(g, "事業コード")).is_none() {
+            findings.push(plan_finding(
+                "plan-sheet-missing",
+                file,
+                name,
+                None,
+                format!("シート「{name}」(見出し「事業コード」のある表)がありません。{consequence}"),
+            ));
+            plan.gaps.push(gap);
+        }
+    }
+    if plan.themes.is_empty() {
+        // Without the 視点 sheet the themes are the numbers the projects name, unnamed.
+        let mut numbers: Vec<u32> = plan.projects.iter().map(|p| p.theme).collect();
+        numbers.sort();
+        numbers.dedup();
+        plan.themes = numbers.into_iter().map(|number| Theme { number, name: String::new(), code_prefix: None }).collect();
     }
 
     if let Some(g) = sheet(sheets, "活動")

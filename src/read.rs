@@ -152,6 +152,17 @@ impl<'a> Labels<'a> {
 }
 
 impl ResponseSheet {
+    /// Whether the department wrote anything for `period`: a status of the period, the
+    /// narratives, or the effect of the year the period answers for. A sheet sent out and
+    /// returned untouched has none (earlier halves carried forward do not count).
+    pub fn has_answers(&self, period: Period) -> bool {
+        let filled = |f: &Option<Field>| f.as_ref().is_some_and(|f| !f.is_empty());
+        filled(&self.progress)
+            || filled(&self.countermeasures)
+            || self.activities.iter().any(|a| a.status.get(&period).is_some_and(|f| !f.is_empty()))
+            || self.effect.get(&period.effect_year()).is_some_and(|e| !e.amount.is_empty() || !e.basis.is_empty())
+    }
+
     /// Every cell a department fills, by the key the drawer uses for it (`progress`,
     /// `status/0/2021H1`…), with its address on this sheet. Lets a finding about a cell of
     /// the department's file be shown on the same logical cell of a re-drawn sheet.

@@ -41,6 +41,32 @@ pub fn finding_line(f: &Finding) -> String {
     s
 }
 
+/// A run that could not be done, in Japanese: the chain of contexts, with the technical
+/// causes underneath (OS errors, TOML and JSON syntax) put in words a user can act on.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            crate::fsutil::io_reason(io)
+        } else if let Some(t) = cause.downcast_ref::<toml::de::Error>() {
+            match t.span() {
+                Some(span) => format!("TOML の書式に誤りがあります(先頭から {} 文字目付近)", span.start + 1),
+                None => "TOML の書式に誤りがあります".to_string(),
+            }
+        } else if let Some(j) = cause.downcast_ref::<serde_json::Error>() {
+            format!("JSON の書式に誤りがあります({} 行目 {} 文字目)", j.line(), j.column())
+        } else if let Some(x) = cause.downcast_ref::<rust_xlsxwriter::XlsxError>() {
+            crate::write::xlsx_reason(x)
+        } else {
+            cause.to_string()
+        };
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verbosity {
     Quiet,

@@ -49,6 +49,7 @@ pub fn run(opts: &TemplateOptions) -> Result<TemplateResult> {
     let layout = Layout::bundled();
     let loaded = plan::load(&opts.plan)?;
     let plan = &loaded.plan;
+    plan.check_period(opts.period)?;
     let previous = if opts.previous.is_empty() { BTreeMap::new() } else { load_previous(&opts.previous, plan, opts.period, &layout)? };
     std::fs::create_dir_all(&opts.output).with_context(|| format!("出力先フォルダ {} を作れません", opts.output.display()))?;
     let mut sent = Vec::new();
@@ -79,7 +80,8 @@ pub fn run(opts: &TemplateOptions) -> Result<TemplateResult> {
             plan.name,
             opts.period.japanese()
         ));
-        props = props.set_comment("kaito template で作成");
+        props =
+            props.set_comment("kaito template で作成").set_custom_property(crate::grid::MADE_BY_PROPERTY, crate::intake::MADE_BY_TEMPLATE);
         wb.set_properties(&props);
         std::fs::create_dir_all(opts.output.join(&folder))?;
         write::save_atomic(&mut wb, &opts.output.join(&rel))?;
@@ -99,6 +101,11 @@ fn absolute(row: u32, col: u32) -> String {
 fn write_dispatch_list(sent: &[Sent], plan: &Plan, period: Period, path: &Path) -> Result<()> {
     let f = Formats::new();
     let mut wb = Workbook::new();
+    wb.set_properties(
+        &rust_xlsxwriter::DocProperties::new()
+            .set_title(format!("{} {} 送付一覧", plan.name, period.japanese()))
+            .set_custom_property(crate::grid::MADE_BY_PROPERTY, crate::intake::MADE_BY_DISPATCH_LIST),
+    );
     let ws = wb.add_worksheet().set_name("送付一覧")?;
     let headers = ["回答課", "事業コード", "事業名", "ファイル", "前回の回答を転記", "受領日", "備考"];
     for (c, (h, w)) in headers.iter().zip([18.0, 11.0, 40.0, 60.0, 10.0, 12.0, 30.0]).enumerate() {

@@ -8,7 +8,7 @@ use crate::finding::{Finding, Severity};
 use crate::grid::Value;
 use crate::normalize::{self, Amount, ParsedAmount, Status, fold};
 use crate::period::{Period, year_header};
-use crate::plan::{Plan, Project};
+use crate::plan::{Plan, PlanGap, Project};
 use crate::read::{Field, ResponseSheet};
 
 /// What every check needs to know besides the sheet.
@@ -155,6 +155,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
         );
     }
     if let (Some(p), Some(name)) = (project, &sheet.name)
+        && ctx.plan.knows(PlanGap::Names)
         && fold(name) != fold(&p.name)
     {
         out.push(
@@ -205,6 +206,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
 
     // Activities and statuses.
     if let Some(p) = project
+        && ctx.plan.knows(PlanGap::Activities)
         && p.activities.len() != sheet.activities.len()
     {
         out.push(
@@ -341,8 +343,11 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
 
     // Fiscal effect.
     let effect_year = period.effect_year();
+    // Without a 財政健全化 column the plan does not say who reports an effect: neither a
+    // missing nor an unexpected amount is then held against the department.
+    let fiscal_known = ctx.plan.knows(PlanGap::Fiscal);
     let fiscal = project.map(|p| p.fiscal).unwrap_or(false);
-    let due_year = project.is_some_and(|p| p.fiscal && p.years(ctx.plan).contains(&effect_year));
+    let due_year = fiscal_known && project.is_some_and(|p| p.fiscal && p.years(ctx.plan).contains(&effect_year));
     if due_year && !sheet.effect.contains_key(&effect_year) {
         out.push(Severity::Error, "effect-missing", None, format!("財政健全化効果額に{}の欄がありません", year_header(effect_year)), None);
     }
@@ -379,7 +384,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                 format!("{what}「{raw}」を金額として読めません。千円単位の整数(例: 14235、マイナスは △1200)で入力してください"),
                 None,
             ),
-            Amount::Value(v) if !fiscal && project.is_some() => out.push(
+            Amount::Value(v) if !fiscal && fiscal_known && project.is_some() => out.push(
                 Severity::Warning,
                 "effect-not-fiscal",
                 Some(&e.amount),

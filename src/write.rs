@@ -5,7 +5,7 @@ use crate::finding::Severity;
 use crate::normalize::{Amount, Status};
 use crate::period::year_header;
 use crate::validate::{self, Context};
-use anyhow::{Context as _, Result, bail};
+use anyhow::Result;
 use rust_xlsxwriter::{
     Chart, ChartLegendPosition, ChartType, Color, DocProperties, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
 };
@@ -123,7 +123,8 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout) 
     let props = DocProperties::new()
         .set_title(format!("{} {} 集計", c.plan.name, c.period.japanese()))
         .set_subject(format!("{} 実施計画事業の進捗状況 {}", c.plan.name, c.period.japanese()))
-        .set_comment("kaito consolidate で作成");
+        .set_comment("kaito consolidate で作成")
+        .set_custom_property(crate::grid::MADE_BY_PROPERTY, crate::intake::MADE_BY_PACKET);
     wb.set_properties(&props);
 
     list_sheet(&mut wb, c, &projects, &f)?;
@@ -666,22 +667,14 @@ fn ledger_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
 /// Saves a workbook without ever leaving a half-written file where the old one was: write
 /// beside it, then rename. Refuses when Excel has the target open (`~$` lock beside it).
 pub fn save_atomic(wb: &mut Workbook, path: &Path) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    if dir.join(format!("~${name}")).exists() {
-        bail!("出力ファイル {} は Excel で開かれています。Excel で閉じてから、もう一度実行してください", path.display());
-    }
-    if !dir.exists() {
-        std::fs::create_dir_all(dir).with_context(|| format!("出力先フォルダ {} を作れません", dir.display()))?;
-    }
-    let buf = wb.save_to_buffer().with_context(|| format!("出力ファイル {} を作れません", path.display()))?;
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::write(&tmp, &buf).and_then(|_| std::fs::rename(&tmp, path));
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        bail!("出力ファイル {} に書き込めません({e})。ファイルが開かれていないか、書き込み権限があるか確認してください", path.display());
-    }
-    Ok(())
+    let buf = wb.save_to_buffer().map_err(|e| anyhow::anyhow!("出力ファイル {} を作れません({})", path.display(), xlsx_reason(&e)))?;
+    crate::fsutil::write_outputs(&[(path, &buf)])
+}
+
+/// A workbook-writing failure in words a user can pass on (the library's own message is
+/// technical English; it is kept in brackets for whoever maintains the tool).
+pub fn xlsx_reason(e: &rust_xlsxwriter::XlsxError) -> String {
+    format!("Excel ファイルの組み立て中の内部エラー: {e}")
 }
 
 /// A file or folder name Windows accepts: forbidden characters become `_`, `..` and

@@ -17,7 +17,7 @@ pub fn root() -> PathBuf {
 }
 
 pub fn reference(name: &str) -> PathBuf {
-    root().join("../shared/reference").join(name)
+    root().join("tests/fixtures/reference").join(name)
 }
 
 pub fn sample_plan() -> Plan {

@@ -1,4 +1,4 @@
-//! The shared reference sheets (a different program made them to the spec) read to the values
+//! The reference sheets (made to the layout by a different program; tests/fixtures/reference) read to the values
 //! they show, and check clean against the samples' plan.
 
 use crate::common::*;
