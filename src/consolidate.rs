@@ -45,6 +45,10 @@ pub struct Consolidation {
     pub missing: Vec<Missing>,
     pub status_total: BTreeMap<String, u64>,
     pub status_by_theme: ByTheme<String, u64>,
+    /// Due statuses left empty (未記入) and typed as something not in the vocabulary
+    /// (要確認), by theme: counted apart so that the totals add up to every due status.
+    pub status_unanswered: BTreeMap<u32, u64>,
+    pub status_unreadable: BTreeMap<u32, u64>,
     pub effect_total: BTreeMap<i32, i64>,
     pub effect_by_theme: ByTheme<i32, i64>,
 }
@@ -56,6 +60,13 @@ impl Consolidation {
     pub fn warnings(&self) -> usize {
         crate::finding::count(&self.findings, Severity::Warning)
     }
+    /// Every due status of the period: those with a code, 未記入 and 要確認.
+    pub fn status_due(&self) -> u64 {
+        self.status_total.values().sum::<u64>()
+            + self.status_unanswered.values().sum::<u64>()
+            + self.status_unreadable.values().sum::<u64>()
+    }
+
     pub fn accepted_for(&self, code: &str) -> Option<&Accepted> {
         self.accepted.iter().find(|a| a.project == code)
     }
@@ -308,6 +319,8 @@ pub fn run(
     // Counts and totals over accepted sheets only.
     let mut status_total = BTreeMap::new();
     let mut status_by_theme: ByTheme<String, u64> = BTreeMap::new();
+    let mut status_unanswered: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut status_unreadable: BTreeMap<u32, u64> = BTreeMap::new();
     let mut effect_total = BTreeMap::new();
     let mut effect_by_theme: ByTheme<i32, i64> = BTreeMap::new();
     for a in &accepted {
@@ -318,11 +331,13 @@ pub fn run(
             if !validate::status_is_due(Some(project), i, &a.sheet, period) {
                 continue;
             }
-            if let Some(field) = act.status.get(&period)
-                && let Status::Code { code, .. } = validate::status_of(field, &ctx)
-            {
-                *status_total.entry(code.clone()).or_default() += 1;
-                *status_by_theme.entry(project.theme).or_default().entry(code).or_default() += 1;
+            match act.status.get(&period).map(|field| validate::status_of(field, &ctx)) {
+                Some(Status::Code { code, .. }) => {
+                    *status_total.entry(code.clone()).or_default() += 1;
+                    *status_by_theme.entry(project.theme).or_default().entry(code).or_default() += 1;
+                }
+                Some(Status::Unknown { .. }) => *status_unreadable.entry(project.theme).or_default() += 1,
+                Some(Status::Empty) | None => *status_unanswered.entry(project.theme).or_default() += 1,
             }
         }
         for (year, e) in &a.sheet.effect {
@@ -344,6 +359,8 @@ pub fn run(
         missing,
         status_total,
         status_by_theme,
+        status_unanswered,
+        status_unreadable,
         effect_total,
         effect_by_theme,
     })

@@ -5,7 +5,7 @@
 
 use crate::layout::Layout;
 use crate::period::{Half, Period, year_header};
-use crate::plan::{Plan, Project};
+use crate::plan::{Activity, Outcome, Plan, Project};
 use crate::write::{self, put_text};
 use anyhow::Result;
 use rust_xlsxwriter::{Color, DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder, Note, Worksheet};
@@ -52,6 +52,16 @@ pub struct Answers {
     pub effect: BTreeMap<i32, Input>,
     #[serde(default)]
     pub basis: BTreeMap<i32, String>,
+    /// The activities and outcomes as the sheet lists them. The drawer uses the plan's; these
+    /// only fill in lines the plan lacks (a plan without a 活動 sheet, a row a department
+    /// added), so that no status or result read is left undrawn.
+    #[serde(default)]
+    pub activities: Vec<Activity>,
+    #[serde(default)]
+    pub outcomes: Vec<Outcome>,
+    /// Text found outside the form's fields: (its cell on the department's sheet, the text).
+    #[serde(default)]
+    pub extra: Vec<(String, String)>,
 }
 
 impl Answers {
@@ -87,6 +97,16 @@ impl Answers {
             a.statuses.push(m);
         }
         a.results = s.outcomes.iter().map(|o| Some(o.result.text()).filter(|t| !t.is_empty())).collect();
+        a.activities = s
+            .activities
+            .iter()
+            .map(|act| Activity {
+                name: act.name.text(),
+                schedule: act.schedule.iter().map(|(y, f)| (*y, f.text())).filter(|(_, t)| !t.trim().is_empty()).collect(),
+            })
+            .collect();
+        a.outcomes = s.outcomes.iter().map(|o| Outcome { target_year: o.target_year.text(), text: o.text.text() }).collect();
+        a.extra = s.extra.iter().map(|f| (f.a1(), f.text())).collect();
         for (y, e) in s.effect.iter().filter(|(y, _)| keep_year(**y)) {
             match amount_of(&e.amount).amount {
                 Amount::Value(v) => {
@@ -411,7 +431,9 @@ pub fn response_sheet(
     pen.height(ws, r + 1, 18.0)?;
     r += 2;
     let mut activity_rows = Vec::new();
-    for (i, a) in project.activities.iter().enumerate() {
+    let activities: Vec<Activity> =
+        project.activities.iter().chain(answers.activities.iter().skip(project.activities.len())).cloned().collect();
+    for (i, a) in activities.iter().enumerate() {
         r += if i > 0 { opts.spacer_rows } else { 0 };
         span(ws, opts, (r, 0, r + 1, lc - 2), &a.name, &s.text)?;
         put_text(ws, r, lc - 1, &l.schedule, &s.label_center)?;
@@ -472,7 +494,8 @@ pub fn response_sheet(
     span(ws, opts, (r, first_year_col, r, narrative - 1), &l.result, &s.label_center)?;
     r += 1;
     let mut outcome_rows = Vec::new();
-    for (i, o) in project.outcomes.iter().enumerate() {
+    let outcomes: Vec<Outcome> = project.outcomes.iter().chain(answers.outcomes.iter().skip(project.outcomes.len())).cloned().collect();
+    for (i, o) in outcomes.iter().enumerate() {
         put_text(ws, r, 0, &o.target_year, &s.text)?;
         span(ws, opts, (r, 1, r, lc - 1), &o.text, &s.text)?;
         let result = answers.results.get(i).cloned().flatten();
@@ -555,6 +578,13 @@ pub fn response_sheet(
         }
     }
     pen.height(ws, r, (basis_lines * LINE + PAD).max(30.0))?;
+    // What the department wrote outside the fields, kept where the council can see it.
+    for (i, (cell, text)) in answers.extra.iter().enumerate() {
+        r += 1;
+        put_text(ws, r, 0, &format!("{}({cell})", l.extra), &s.label)?;
+        pen.input(ws, format!("extra/{i}"), (r, 1, r, last), Some(&Input::Text(text.clone())), &s.text, s.alert)?;
+        pen.height(ws, r, (lines(text, width_of(1, last)) * LINE + PAD).max(20.0))?;
+    }
     pen.drawn.last_row = r;
     pen.drawn.col_widths = widths.clone();
 

@@ -6,7 +6,7 @@
 
 use crate::finding::a1;
 use calamine::{Data, DataRef, Reader, SheetVisible, Xls, Xlsb, Xlsx, open_workbook_from_rs};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{Cursor, Read};
 
 /// A cell value as the department left it.
@@ -67,6 +67,47 @@ pub struct Cell {
     pub value: Value,
     /// The cell holds a formula; `value` is its cached result (Empty when none was saved).
     pub formula: bool,
+    /// How Excel shows a number when that is not as a plain number: the value is the number
+    /// stored, and a finding says what the department saw.
+    pub shown: Option<Shown>,
+}
+
+/// A number format that makes Excel show a stored number as something else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// A date or time format: 14235 shows as 1938/12/22.
+    Date,
+    /// A percent format: 14235 shows as 1423500%.
+    Percent,
+}
+
+impl Shown {
+    /// What Excel shows for `number` in this format (the usual spelling; the exact one
+    /// depends on the format code).
+    pub fn display(self, number: f64) -> String {
+        match self {
+            Shown::Date => {
+                // Excel's 1900 date system: day 1 is 1900-01-01, and day 60 the 29 February
+                // 1900 that never was; from day 61 on, days count from 1899-12-30.
+                let base = chrono::NaiveDate::from_ymd_opt(1899, 12, if number >= 61.0 { 30 } else { 31 }).unwrap_or_default();
+                match base.checked_add_signed(chrono::Duration::days(number.trunc() as i64)) {
+                    Some(d) if number >= 1.0 => d.format("%Y/%m/%d").to_string(),
+                    _ => number.to_string(),
+                }
+            }
+            Shown::Percent => {
+                let p = number * 100.0;
+                if p.fract() == 0.0 { format!("{}%", p as i64) } else { format!("{p}%") }
+            }
+        }
+    }
+
+    pub fn japanese(self) -> &'static str {
+        match self {
+            Shown::Date => "日付",
+            Shown::Percent => "パーセント",
+        }
+    }
 }
 
 /// One worksheet's cells within the layout's bounds, keyed by zero-based (row, column).
@@ -318,6 +359,15 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
             // Chart sheets and dialog sheets have no cells.
             continue;
         };
+        // Styles with a percent format: only a workbook that has one needs the second pass
+        // below that finds which cells use them (most have none).
+        let percent_styles: HashSet<usize> = reader
+            .styles()
+            .iter()
+            .enumerate()
+            .filter(|(_, st)| st.number_format.as_ref().is_some_and(|f| f.format_code.contains('%')))
+            .map(|(i, _)| i)
+            .collect();
         let mut seen = 0usize;
         loop {
             let next =
@@ -331,7 +381,22 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
                 ));
             }
             let formula = c.formula.as_deref().is_some_and(|f| !f.is_empty());
-            grid.put(c.pos, Cell { value: from_ref(&c.value), formula }, limits);
+            let (value, shown) = from_ref(&c.value);
+            grid.put(c.pos, Cell { value, formula, shown }, limits);
+        }
+        drop(reader);
+        if !percent_styles.is_empty() && grid.cells.values().any(|c| matches!(c.value, Value::Number(_))) {
+            let mut reader = wb.worksheet_cells_reader(&meta.name).map_err(|_| format!("シート「{}」が壊れています", meta.name))?;
+            while let Some((c, style)) =
+                reader.next_cell_with_style_id().map_err(|_| format!("シート「{}」が壊れています(セルを読み取れません)", meta.name))?
+            {
+                if percent_styles.contains(&style)
+                    && let Some(cell) = grid.cells.get_mut(&c.get_position())
+                    && matches!(cell.value, Value::Number(_))
+                {
+                    cell.shown = Some(Shown::Percent);
+                }
+            }
         }
         grid.names = names_on_sheet(&names_of_book, &meta.name);
         book.sheets.push(grid);
@@ -455,31 +520,35 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
     n
 }
 
-fn from_ref(v: &DataRef<'_>) -> Value {
-    match v {
+/// A number in a date format is still the number the department typed (14235 typed into a
+/// cell formatted as a date shows 1938/12/22): it is kept as that number, with the format noted.
+fn from_ref(v: &DataRef<'_>) -> (Value, Option<Shown>) {
+    let value = match v {
         DataRef::Int(i) => Value::Number(*i as f64),
         DataRef::Float(f) => Value::Number(*f),
         DataRef::String(s) => Value::Text(s.clone()),
         DataRef::SharedString(s) => Value::Text(s.to_string()),
         DataRef::Bool(b) => Value::Bool(*b),
-        DataRef::DateTime(d) => Value::Date(d.as_f64().to_string()),
+        DataRef::DateTime(d) => return (Value::Number(d.as_f64()), Some(Shown::Date)),
         DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => Value::Date(s.clone()),
         DataRef::Error(e) => Value::Error(e.to_string()),
         DataRef::Empty => Value::Empty,
-    }
+    };
+    (value, None)
 }
 
-fn from_data(v: &Data) -> Value {
-    match v {
+fn from_data(v: &Data) -> (Value, Option<Shown>) {
+    let value = match v {
         Data::Int(i) => Value::Number(*i as f64),
         Data::Float(f) => Value::Number(*f),
         Data::String(s) => Value::Text(s.clone()),
         Data::Bool(b) => Value::Bool(*b),
-        Data::DateTime(d) => Value::Date(d.as_f64().to_string()),
+        Data::DateTime(d) => return (Value::Number(d.as_f64()), Some(Shown::Date)),
         Data::DateTimeIso(s) | Data::DurationIso(s) => Value::Date(s.clone()),
         Data::Error(e) => Value::Error(e.to_string()),
         Data::Empty => Value::Empty,
-    }
+    };
+    (value, None)
 }
 
 /// Formats without a streaming reader (.xls, .xlsb, .ods) are read whole; their own size
@@ -505,7 +574,8 @@ where
             let (r0, c0) = range.start().unwrap_or((0, 0));
             let pos = (r0 + r as u32, c0 + c as u32);
             let formula = formulas.as_ref().and_then(|f| f.get_value(pos)).is_some_and(|f: &String| !f.is_empty());
-            grid.put(pos, Cell { value: from_data(v), formula }, limits);
+            let (value, shown) = from_data(v);
+            grid.put(pos, Cell { value, formula, shown }, limits);
         }
         book.sheets.push(grid);
     }

@@ -65,6 +65,13 @@ pub struct Labels {
     pub effect_year: String,
     pub effect_amount: String,
     pub effect_basis: String,
+    /// The row label under which the packet shows text found outside the form's fields.
+    #[serde(default = "default_extra")]
+    pub extra: String,
+}
+
+fn default_extra() -> String {
+    "欄外の記入".into()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +107,41 @@ impl Layout {
             done: self.status_roles.done.clone(),
             ended: self.status_roles.ended.clone(),
         }
+    }
+
+    /// Every label of the form: a cell holding one of them is part of the form, not an answer.
+    pub fn all_labels(&self) -> Vec<&str> {
+        let l = &self.labels;
+        vec![
+            &l.direction,
+            &l.priority,
+            &l.fiscal,
+            &l.code,
+            &l.department,
+            &l.person,
+            &l.contact,
+            &l.purpose,
+            &l.overview,
+            &l.activities,
+            &l.activity_name,
+            &l.schedule,
+            &l.status,
+            &l.first_half,
+            &l.second_half,
+            &l.outcomes,
+            &l.countermeasures,
+            &l.target_year,
+            &l.target_text,
+            &l.result,
+            &l.effect,
+            &l.effect_year,
+            &l.effect_amount,
+            &l.effect_basis,
+            &l.extra,
+        ]
+        .into_iter()
+        .map(String::as_str)
+        .collect()
     }
 
     /// Labels that delimit input cells: a value search to the right stops at any of them.

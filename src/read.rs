@@ -4,11 +4,11 @@
 //! are read relative to them, so inserted rows, unmerged cells and moved columns read the same.
 
 use crate::finding::a1;
-use crate::grid::{Grid, Value};
+use crate::grid::{Grid, Shown, Value};
 use crate::layout::Layout;
 use crate::normalize::fold;
 use crate::period::{Half, Period, parse_fiscal_year};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// A value read from a sheet and where it is (or, when empty, the input cell it belongs in).
 #[derive(Debug, Clone, PartialEq)]
@@ -20,12 +20,15 @@ pub struct Field {
     /// Further non-empty cells of the same block (an unmerged narrative typed over two
     /// cells); they are joined into `value`, and recorded so the join is not silent.
     pub joined_from: Vec<(u32, u32)>,
+    /// Excel shows the stored number as a date or a percent (see `grid::Shown`).
+    pub shown: Option<Shown>,
 }
 
 impl Field {
     fn at(grid: &Grid, row: u32, col: u32) -> Field {
-        let (value, formula) = grid.get(row, col).map(|c| (c.value.clone(), c.formula)).unwrap_or((Value::Empty, false));
-        Field { row, col, value, formula, joined_from: vec![] }
+        let (value, formula, shown) =
+            grid.get(row, col).map(|c| (c.value.clone(), c.formula, c.shown)).unwrap_or((Value::Empty, false, None));
+        Field { row, col, value, formula, joined_from: vec![], shown }
     }
     pub fn a1(&self) -> String {
         a1(self.row, self.col)
@@ -84,6 +87,10 @@ pub struct ResponseSheet {
     pub effect: BTreeMap<i32, EffectResponse>,
     /// Labels the reader looked for and did not find.
     pub missing_labels: Vec<String>,
+    /// Non-empty cells that belong to no block of the form (a note typed in an inserted
+    /// row, text beside the sheet), in row-major order: reported, and shown in the packet,
+    /// so that nothing a department wrote disappears without a word.
+    pub extra: Vec<Field>,
 }
 
 struct Labels<'a> {
@@ -192,6 +199,9 @@ impl ResponseSheet {
         for (y, e) in &self.effect {
             v.push((format!("effect/{y}"), e.amount.a1()));
             v.push((format!("basis/{y}"), e.basis.a1()));
+        }
+        for (i, f) in self.extra.iter().enumerate() {
+            v.push((format!("extra/{i}"), f.a1()));
         }
         v
     }
@@ -343,8 +353,10 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
 
     // Effect block.
     let mut effect = BTreeMap::new();
+    let mut effect_year_row = None;
     if let Some((er, _)) = effect_pos {
         let year_row = labels.first_from(&l.effect_year, er);
+        effect_year_row = year_row.map(|p| p.0);
         need(&l.effect_year, year_row);
         let amount_row = labels.first_from(&l.effect_amount, er);
         need(&l.effect_amount, amount_row);
@@ -362,6 +374,64 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
         }
     }
 
+    let priority = priority_pos.map(|p| labels.value_right(p));
+    let fiscal = fiscal_pos.map(|p| labels.value_right(p));
+    let responding_department = field(&l.department);
+    let person = field(&l.person);
+    let contact = field(&l.contact);
+    let purpose = field(&l.purpose);
+    let overview = field(&l.overview);
+
+    // Every cell the reader used, as a label or a value; what is left is text outside the form.
+    let mut claimed: HashSet<(u32, u32)> = HashSet::new();
+    let words: HashSet<String> = layout.all_labels().iter().map(|w| fold(w)).collect();
+    for (key, positions) in &labels.index {
+        if words.contains(key) || key.ends_with(&progress_suffix) || key.ends_with(&title_suffix) || key.starts_with(&fold(&l.extra)) {
+            claimed.extend(positions.iter().copied());
+        }
+    }
+    let mut claim = |f: &Field| {
+        claimed.insert((f.row, f.col));
+        claimed.extend(f.joined_from.iter().copied());
+    };
+    for f in
+        [&title, &theme, &priority, &fiscal, &responding_department, &person, &contact, &purpose, &overview, &progress, &countermeasures]
+            .into_iter()
+            .flatten()
+    {
+        claim(f);
+    }
+    if let Some((_, f)) = &period {
+        claim(f);
+    }
+    claim(&code);
+    for a in &activities {
+        claim(&a.name);
+        a.schedule.values().for_each(&mut claim);
+        a.status.values().for_each(&mut claim);
+    }
+    for o in &outcomes {
+        claim(&o.target_year);
+        claim(&o.text);
+        claim(&o.result);
+    }
+    for e in effect.values() {
+        claim(&e.amount);
+        claim(&e.basis);
+    }
+    // Year headers of the activity and effect blocks.
+    for ((r, c), cell) in &grid.cells {
+        if parse_fiscal_year(&cell.value.text()).is_some() && (Some(*r) == name_pos.map(|p| p.0) || effect_year_row == Some(*r)) {
+            claimed.insert((*r, *c));
+        }
+    }
+    let extra = grid
+        .cells
+        .iter()
+        .filter(|(pos, cell)| (!cell.value.is_empty() || cell.formula) && !claimed.contains(pos))
+        .map(|(&(r, c), _)| Field::at(grid, r, c))
+        .collect();
+
     Some(ResponseSheet {
         sheet: grid.name.clone(),
         plan_name,
@@ -370,13 +440,13 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
         title,
         name,
         code,
-        priority: priority_pos.map(|p| labels.value_right(p)),
-        fiscal: fiscal_pos.map(|p| labels.value_right(p)),
-        responding_department: field(&l.department),
-        person: field(&l.person),
-        contact: field(&l.contact),
-        purpose: field(&l.purpose),
-        overview: field(&l.overview),
+        priority,
+        fiscal,
+        responding_department,
+        person,
+        contact,
+        purpose,
+        overview,
         years,
         activities,
         progress,
@@ -384,6 +454,7 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
         countermeasures,
         effect,
         missing_labels: missing,
+        extra,
     })
 }
 

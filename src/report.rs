@@ -92,8 +92,10 @@ pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
             count(Outcome::Ignored)
         );
         let _ = writeln!(s, "事業: 計画 {} 件、提出 {} 件、未提出 {} 件", c.plan.projects.len(), c.accepted.len(), c.missing.len());
-        let statuses: Vec<String> =
+        let mut statuses: Vec<String> =
             c.plan.vocabulary.iter().map(|v| format!("{v} {}", c.status_total.get(v).copied().unwrap_or(0))).collect();
+        statuses.push(format!("{} {}", crate::write::UNANSWERED, c.status_unanswered.values().sum::<u64>()));
+        statuses.push(format!("{} {}", crate::write::UNREADABLE, c.status_unreadable.values().sum::<u64>()));
         let _ = writeln!(s, "進捗区分({}): {}", c.period.japanese(), statuses.join(" / "));
         let y = c.period.effect_year();
         let _ = writeln!(
@@ -152,6 +154,10 @@ pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
     s
 }
 
+fn by_theme_count(m: &BTreeMap<u32, u64>) -> serde_json::Map<String, Value> {
+    m.iter().map(|(t, n)| (t.to_string(), json!(n))).collect()
+}
+
 /// The JSON summary: keys and meanings are a stable interface for scripts.
 pub fn json_summary(c: &Consolidation) -> Value {
     let by_theme_status: serde_json::Map<String, Value> = c.status_by_theme.iter().map(|(t, m)| (t.to_string(), json!(m))).collect();
@@ -176,7 +182,13 @@ pub fn json_summary(c: &Consolidation) -> Value {
             "sha256": f.sha256,
         })).collect::<Vec<_>>(),
         "findings": c.findings,
-        "status_counts": {"total": c.status_total, "by_theme": by_theme_status},
+        "status_counts": {
+            "total": c.status_total,
+            "by_theme": by_theme_status,
+            "unanswered": {"total": c.status_unanswered.values().sum::<u64>(), "by_theme": by_theme_count(&c.status_unanswered)},
+            "unreadable": {"total": c.status_unreadable.values().sum::<u64>(), "by_theme": by_theme_count(&c.status_unreadable)},
+            "due": c.status_due(),
+        },
         "effect_totals": {
             "total": c.effect_total.iter().map(|(y, v)| (y.to_string(), *v)).collect::<BTreeMap<_, _>>(),
             "by_theme": by_theme_effect,

@@ -180,9 +180,12 @@ fn load_previous(inputs: &[PathBuf], plan: &Plan, period: Period, layout: &Layou
         .into_iter()
         .map(|(code, (_, s))| {
             let mut a = Answers::from_sheet(&s, &ctx, |p| p < period, |y| y != current_effect);
-            // The narratives are written anew every half-year.
+            // The narratives are written anew every half-year; the lines come from the plan.
             a.progress = None;
             a.countermeasures = None;
+            a.activities.clear();
+            a.outcomes.clear();
+            a.extra.clear();
             (code, a)
         })
         .collect())

@@ -81,6 +81,20 @@ impl Out<'_> {
                 None,
             );
         }
+        if let (Some(shown), Value::Number(n)) = (field.shown, &field.value) {
+            self.push(
+                Severity::Warning,
+                "number-format",
+                Some(field),
+                format!(
+                    "{what}は Excel では{}「{}」と表示されていますが、保存されている数値 {} として読みました",
+                    shown.japanese(),
+                    shown.display(*n),
+                    field.text()
+                ),
+                Some("セルの表示形式を「標準」か「数値」にして、表示と値が同じか確かめてください".into()),
+            );
+        }
         if field.text().chars().count() > crate::write::MAX_CELL_CHARS {
             self.push(
                 Severity::Warning,
@@ -123,6 +137,21 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             None,
             format!("ラベル「{label}」が見つかりません。送付した回答票の様式のまま、ラベルを消さずに記入してください"),
             None,
+        );
+    }
+    for f in &sheet.extra {
+        let text = f.text();
+        let short: String = text.chars().take(30).collect();
+        let more = if text.chars().count() > 30 { "…" } else { "" };
+        out.push(
+            Severity::Warning,
+            "text-outside-form",
+            Some(f),
+            format!(
+                "セル {} の「{short}{more}」は回答票のどの欄にも当たらないため、集計には使いません(集計ブックの事業シートには「欄外の記入」として載せます)",
+                f.a1()
+            ),
+            Some("回答票の該当する欄(取組状況等・課題と対応策など)に書いてください".into()),
         );
     }
     if code.is_empty() {

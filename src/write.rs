@@ -249,13 +249,14 @@ fn summary_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()
     ws.write_string_with_format(r, 0, format!("進捗区分({})", c.period.japanese()), &f.header)?;
     ws.write_string_with_format(r, 1, "件数", &f.header)?;
     r += 1;
-    for v in &c.plan.vocabulary {
+    let gaps = [(UNANSWERED, c.status_unanswered.values().sum::<u64>()), (UNREADABLE, c.status_unreadable.values().sum::<u64>())];
+    for (v, n) in c.plan.vocabulary.iter().map(|v| (v.as_str(), c.status_total.get(v).copied().unwrap_or(0))).chain(gaps) {
         ws.write_string_with_format(r, 0, v, &f.text)?;
-        ws.write_number_with_format(r, 1, c.status_total.get(v).copied().unwrap_or(0) as f64, &f.amount)?;
+        ws.write_number_with_format(r, 1, n as f64, &f.amount)?;
         r += 1;
     }
     ws.write_string_with_format(r, 0, "合計", &f.total)?;
-    ws.write_number_with_format(r, 1, c.status_total.values().sum::<u64>() as f64, &f.total_amount)?;
+    ws.write_number_with_format(r, 1, c.status_due() as f64, &f.total_amount)?;
     r += 2;
     ws.write_string_with_format(r, 0, "財政健全化効果額(千円)", &f.header)?;
     ws.write_string_with_format(r, 1, "金額", &f.header)?;
@@ -429,20 +430,45 @@ fn theme_table(
     Ok(())
 }
 
+/// Column headers of the two status columns that are not codes: due statuses left empty,
+/// and typed as something the vocabulary does not have.
+pub const UNANSWERED: &str = "未記入";
+pub const UNREADABLE: &str = "要確認";
+
 fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {
     let vocab = &c.plan.vocabulary;
+    let mut keys = vocab.clone();
+    keys.extend([UNANSWERED.to_string(), UNREADABLE.to_string()]);
     let value = |theme: Option<u32>, j: usize| {
-        let counts = match theme {
-            Some(t) => c.status_by_theme.get(&t),
-            None => Some(&c.status_total),
+        let gap = |m: &BTreeMap<u32, u64>| match theme {
+            Some(t) => m.get(&t).copied().unwrap_or(0),
+            None => m.values().sum(),
         };
-        counts.and_then(|m| m.get(&vocab[j])).copied().unwrap_or(0) as f64
+        let n = if j == vocab.len() {
+            gap(&c.status_unanswered)
+        } else if j == vocab.len() + 1 {
+            gap(&c.status_unreadable)
+        } else {
+            let counts = match theme {
+                Some(t) => c.status_by_theme.get(&t),
+                None => Some(&c.status_total),
+            };
+            counts.and_then(|m| m.get(&vocab[j])).copied().unwrap_or(0)
+        };
+        n as f64
     };
-    let note = format!("{}の実績のうち、その年度に予定のある活動(報告が必要なもの)を数えています。", c.period.japanese());
-    theme_table(wb, "進捗状況", c, f, vocab, 10.0, &value, &note)?;
+    let note = format!(
+        "{}の実績のうち、その年度に予定のある活動(報告が必要なもの)を数えています。「{UNANSWERED}」は実績が空のもの、「{UNREADABLE}」は進捗区分にない語が書かれたもの(要確認シート参照)です。",
+        c.period.japanese()
+    );
+    theme_table(wb, "進捗状況", c, f, &keys, 10.0, &value, &note)?;
     let n = c.plan.themes.len() as u32;
+    // A chart needs at least one theme and one status to show; otherwise the table says it all.
+    if n == 0 || c.status_due() == 0 {
+        return Ok(());
+    }
     let mut chart = Chart::new(ChartType::BarStacked);
-    for j in 0..vocab.len() as u16 {
+    for j in 0..keys.len() as u16 {
         chart.add_series().set_categories(("進捗状況", 1, 1, n, 1)).set_values(("進捗状況", 1, 2 + j, n, 2 + j)).set_name((
             "進捗状況",
             0,
@@ -457,7 +483,7 @@ fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
     let ws = wb.worksheet_from_name("進捗状況")?;
     ws.insert_chart(n + 5, 1, &chart)?;
     // The print area takes in the chart (380 px, about 20 rows of 20 px).
-    ws.set_print_area(0, 0, n + 5 + 20, (2 + vocab.len() as u16).max(8))?;
+    ws.set_print_area(0, 0, n + 5 + 20, (2 + keys.len() as u16).max(8))?;
     Ok(())
 }
 
@@ -498,6 +524,9 @@ fn effect_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
                 ws.write_number_with_format(r, 2 + j as u16, v as f64, &f.amount)?;
             }
         }
+    }
+    if n == 0 || years.is_empty() {
+        return Ok(());
     }
     let mut chart = Chart::new(ChartType::Column);
     for j in 0..years.len() as u16 {
