@@ -8,7 +8,7 @@ use kaito::draw::{self, Answers, DrawOptions};
 use kaito::layout::Layout;
 use kaito::period::Period;
 use kaito::plan;
-use rust_xlsxwriter::Workbook;
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -64,6 +64,12 @@ fn main() -> Result<()> {
             None => default_period,
         };
         let mut wb = Workbook::new();
+        // The time the workbook records as saved, as Excel would have written it when the
+        // department saved: a stale file from an earlier period was saved then. A copy made
+        // in Explorer keeps the time of its original. Fixed times keep the samples identical
+        // from one regeneration to the next.
+        let saved = if period == default_period { "2021-10-08T09:00:00" } else { "2021-04-09T09:00:00" };
+        wb.set_properties(&DocProperties::new().set_creation_datetime(&ExcelDateTime::parse_from_str(saved)?));
         let ws = wb.add_worksheet().set_name(a.sheet.as_deref().unwrap_or(&project.code))?;
         draw::response_sheet(ws, &plan, project, period, &a.answers, &layout, &DrawOptions::default())?;
         wb.save(out.join(&a.file))?;

@@ -187,12 +187,43 @@ pub fn run(
         let rank = |(i, sheet, _): &(usize, ResponseSheet, Vec<Finding>)| {
             (std::cmp::Reverse(sheet.has_answers(period)), std::cmp::Reverse(records[*i].saved), std::cmp::Reverse(records[*i].modified))
         };
+        // Copies with the same content are set aside first (the one with the plainest
+        // name stays): which of them is "newer" changes nothing, so no time decides it.
         list.sort_by(|a, b| {
-            rank(a).cmp(&rank(b)).then_with(|| {
-                let (na, nb) = (&records[a.0].shown, &records[b.0].shown);
-                na.chars().count().cmp(&nb.chars().count()).then(na.cmp(nb))
-            })
+            let (na, nb) = (&records[a.0].shown, &records[b.0].shown);
+            na.chars().count().cmp(&nb.chars().count()).then(na.cmp(nb))
         });
+        let mut kept: Vec<(usize, ResponseSheet, Vec<Finding>)> = Vec::new();
+        let mut kept_sigs: Vec<String> = Vec::new();
+        for cand in list {
+            let sig = signature(&cand.1);
+            match kept_sigs.iter().position(|k| *k == sig) {
+                Some(at) => {
+                    let (wshown, lshown) = (records[kept[at].0].shown.clone(), records[cand.0].shown.clone());
+                    findings.push(
+                        Finding::warning(
+                            "duplicate",
+                            format!(
+                                "事業 {code} の回答票が複数あります(内容は同じです)。「{wshown}」を使い、「{lshown}」は使いません。内容が同じなので、どちらを使っても集計は変わりません"
+                            ),
+                        )
+                        .project(code.clone())
+                        .file(lshown.clone())
+                        .sheet(cand.1.sheet.clone())
+                        .suggest(format!("不要な「{lshown}」を回答フォルダから外してください")),
+                    );
+                    let e = losers.entry(cand.0).or_insert_with(|| (vec![], String::new()));
+                    e.0.push(code.clone());
+                    e.1 = format!("内容が同じ回答票「{wshown}」を使いました");
+                }
+                None => {
+                    kept_sigs.push(sig);
+                    kept.push(cand);
+                }
+            }
+        }
+        let mut list = kept;
+        list.sort_by_key(|a| rank(a));
         let first = &list[0];
         let first_sig = signature(&first.1);
         let tied_differently = list[1..].iter().any(|other| rank(other) == rank(first) && signature(&other.1) != first_sig);

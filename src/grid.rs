@@ -277,11 +277,11 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
 
 fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
-        .map_err(|_| format!("ファイルが壊れています(ZIPとして読めません)。Excelで開いて保存し直してください"))?;
+        .map_err(|_| "ファイルが壊れています(ZIPとして読めません)。Excelで開いて保存し直してください".to_string())?;
     let mut inflated: u64 = 0;
     let mut names = Vec::new();
     for i in 0..archive.len() {
-        let entry = archive.by_index_raw(i).map_err(|_| format!("ファイルが壊れています(ZIPの項目が読めません)"))?;
+        let entry = archive.by_index_raw(i).map_err(|_| "ファイルが壊れています(ZIPの項目が読めません)".to_string())?;
         inflated = inflated.saturating_add(entry.size());
         names.push(entry.name().map(|n| n.to_string()).unwrap_or_default());
     }
@@ -345,7 +345,7 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     let saved = small_part(&mut archive, "docProps/core.xml").and_then(|xml| core_modified(&xml));
     let made_by = small_part(&mut archive, "docProps/custom.xml").and_then(|xml| custom_property(&xml, MADE_BY_PROPERTY));
     let mut wb: Xlsx<_> =
-        open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| format!("ファイルが壊れています(Excelのブックとして読めません)"))?;
+        open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| "ファイルが壊れています(Excelのブックとして読めません)".to_string())?;
     let mut book = Book { has_macros, format: "xlsx", saved, made_by, ..Default::default() };
     let names_of_book = wb.defined_names().to_vec();
     let metas = wb.sheets_metadata().to_vec();
@@ -589,19 +589,19 @@ fn open_xls(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
         return Err("Excel 95 以前の古い形式(.xls, BIFF5)です。Excelで開き、.xlsx 形式で保存し直してください".into());
     }
     let wb: Xls<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec()))
-        .map_err(|_| format!("ファイルが壊れています(.xls として読めません)。Excelで開いて .xlsx で保存し直してください"))?;
+        .map_err(|_| "ファイルが壊れています(.xls として読めません)。Excelで開いて .xlsx で保存し直してください".to_string())?;
     book_from_ranges(wb, limits, "xls", false)
 }
 
 fn open_xlsb(bytes: &[u8], limits: &Limits, has_macros: bool) -> Result<Book, String> {
     let wb: Xlsb<_> =
-        open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(|_| format!("ファイルが壊れています(.xlsb として読めません)"))?;
+        open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(|_| "ファイルが壊れています(.xlsb として読めません)".to_string())?;
     book_from_ranges(wb, limits, "xlsb", has_macros)
 }
 
 fn open_ods(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     let wb: calamine::Ods<_> =
-        open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(|_| format!("ファイルが壊れています(.ods として読めません)"))?;
+        open_workbook_from_rs(Cursor::new(bytes.to_vec())).map_err(|_| "ファイルが壊れています(.ods として読めません)".to_string())?;
     book_from_ranges(wb, limits, "ods", false)
 }
 
