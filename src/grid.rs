@@ -404,6 +404,17 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     Ok(book)
 }
 
+/// kaito's mark on a workbook file (its `kaito` custom document property), read without
+/// opening the workbook: used to tell kaito's own outputs from a department's file.
+pub fn made_by_of_file(path: &std::path::Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    if sniff(&bytes) != Kind::Zip {
+        return None;
+    }
+    let mut archive = zip::ZipArchive::new(Cursor::new(&bytes[..])).ok()?;
+    small_part(&mut archive, "docProps/custom.xml").and_then(|xml| custom_property(&xml, MADE_BY_PROPERTY))
+}
+
 /// A document-properties part as text, when present and of a sane size (they are a few
 /// hundred bytes; anything over 64 KiB is not read).
 fn small_part(archive: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Option<String> {

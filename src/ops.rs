@@ -45,7 +45,10 @@ pub fn guard_outputs(plan: &Path, inputs: &[PathBuf], found: &[Found], outputs: 
         if id == plan_id {
             bail!("{flag} の出力先 {} は計画ファイルです。計画を上書きしないよう、別の名前を指定してください", path.display());
         }
-        if input_ids.contains(&id) {
+        // kaito's own packet or dispatch list lying among the inputs is not an answer: a new
+        // one may replace it. Anything else found there is somebody's file.
+        let own = || crate::grid::made_by_of_file(path).is_some_and(|m| intake::own_output_reason(&m).is_some());
+        if input_ids.contains(&id) && !own() {
             bail!(
                 "{flag} の出力先 {} は読み込むファイルの1つです。各課のファイルを上書きしないよう、別の名前か回答フォルダの外を指定してください",
                 path.display()

@@ -354,7 +354,7 @@ fn killing_the_process_while_it_writes_never_damages_the_previous_output() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     copy_tree(&root().join("samples"), d);
-    let args = ["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx"];
+    let args = ["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx", "--json", "s.json"];
     kaito(&args, d);
     let previous = std::fs::read(d.join("集計.xlsx")).unwrap();
     // Kill runs at many moments, early to late; the output is always the old workbook or a
@@ -370,6 +370,9 @@ fn killing_the_process_while_it_writes_never_damages_the_previous_output() {
         let _ = child.kill();
         let _ = child.wait();
         let now = std::fs::read(d.join("集計.xlsx")).unwrap();
+        // The JSON is written the same way, never left empty or cut.
+        let json = std::fs::read(d.join("s.json")).unwrap();
+        assert!(serde_json::from_slice::<serde_json::Value>(&json).is_ok(), "after {delay_ms} ms");
         if now != previous {
             use calamine::Reader;
             let wb = calamine::open_workbook_auto(d.join("集計.xlsx")).expect("a complete workbook");

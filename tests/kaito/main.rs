@@ -8,4 +8,5 @@ mod intake;
 mod packet;
 mod reference;
 mod rules;
+mod safety;
 mod template;
