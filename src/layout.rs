@@ -1,4 +1,4 @@
-//! The response-sheet layout, loaded from `templates/response-sheet.toml`: labels, marks,
+//! The response-sheet layout, loaded from `templates/forms/card-halfyear.toml`: labels, marks,
 //! drawing geometry and status hints. Reader and writer both take their words from here.
 
 use anyhow::{Context, Result};
@@ -6,7 +6,7 @@ use serde::Deserialize;
 use std::path::Path;
 
 /// The layout bundled with the tool.
-pub const BUNDLED: &str = include_str!("../templates/response-sheet.toml");
+pub const BUNDLED: &str = include_str!("../templates/forms/card-halfyear.toml");
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Layout {
@@ -92,7 +92,7 @@ pub struct Geometry {
 
 impl Layout {
     pub fn bundled() -> Layout {
-        toml::from_str(BUNDLED).expect("templates/response-sheet.toml is valid")
+        toml::from_str(BUNDLED).expect("templates/forms/card-halfyear.toml is valid")
     }
 
     pub fn load(path: &Path) -> Result<Layout> {

@@ -5,6 +5,7 @@ pub mod consolidate;
 pub mod draw;
 pub mod feedback;
 pub mod finding;
+pub mod form;
 pub mod fsutil;
 pub mod grid;
 pub mod intake;

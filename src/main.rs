@@ -112,7 +112,7 @@ struct Common {
     /// 情報も含めてすべて表示する
     #[arg(long, short)]
     verbose: bool,
-    /// 回答票のレイアウト定義 (省略時は templates/response-sheet.toml と同じ内容)
+    /// 回答票のレイアウト定義 (省略時は templates/forms/card-halfyear.toml と同じ内容)
     #[arg(long, value_name = "ファイル")]
     layout: Option<PathBuf>,
     /// 読み込むファイルの大きさの上限 (MB、既定 64)

@@ -15,6 +15,20 @@ pub fn tidy(text: &str) -> String {
     text.nfkc().collect::<String>().trim().to_string()
 }
 
+/// A code or number as shown to people: NFKC (full-width digits, `Ⅱ` → `II`) except circled
+/// numbers, which NFKC would turn into plain digits (`①` stays `①`); spaces collapsed to one.
+pub fn tidy_code(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if ('\u{2460}'..='\u{2473}').contains(&c) {
+            out.push(c);
+        } else {
+            out.extend(c.to_string().nfkc());
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Characters departments use for "none": hyphen, dashes, the long-vowel mark.
 pub const DASHES: [char; 7] = ['-', '―', '－', 'ー', '‐', '—', '−'];
 const SLASHES: [char; 2] = ['/', '／'];

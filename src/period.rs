@@ -4,25 +4,62 @@ use crate::normalize::fold;
 use serde::Serialize;
 use std::fmt;
 
-/// One of the two reporting halves of a fiscal year (April–September, October–March).
+/// The part of a fiscal year a report covers: one of the two halves (April–September,
+/// October–March), or the whole year for plans reported once a year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Half {
     First,
     Second,
+    /// The whole fiscal year (報告単位 年度). Orders after both halves of its year.
+    Year,
 }
 
 impl Half {
+    /// 1, 2, or 0 for the whole year.
     pub fn number(self) -> u8 {
         match self {
             Half::First => 1,
             Half::Second => 2,
+            Half::Year => 0,
         }
     }
     pub fn label(self) -> &'static str {
         match self {
             Half::First => "上半期",
             Half::Second => "下半期",
+            Half::Year => "",
         }
+    }
+}
+
+/// How often a plan is reported on (報告単位).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Cadence {
+    /// 半期: periods 2021H1, 2021H2.
+    #[default]
+    Half,
+    /// 年度: periods 2021, 2022.
+    Year,
+}
+
+impl Cadence {
+    /// `半期` / `年度` (also `half` / `year`, `半年`, `1年`).
+    pub fn parse(text: &str) -> Option<Cadence> {
+        match fold(text).as_str() {
+            "半期" | "半年" | "half" | "上半期・下半期" => Some(Cadence::Half),
+            "年度" | "年" | "1年" | "year" | "毎年度" => Some(Cadence::Year),
+            _ => None,
+        }
+    }
+    pub fn japanese(self) -> &'static str {
+        match self {
+            Cadence::Half => "半期",
+            Cadence::Year => "年度",
+        }
+    }
+    pub fn fits(self, period: Period) -> bool {
+        (self == Cadence::Year) == (period.half == Half::Year)
     }
 }
 
@@ -38,12 +75,27 @@ impl Period {
         Period { fiscal_year, half }
     }
 
+    /// The whole fiscal year `year`, for plans reported once a year.
+    pub fn year(fiscal_year: i32) -> Self {
+        Period { fiscal_year, half: Half::Year }
+    }
+
     /// The fiscal year whose effect amount this report answers: a 上半期 report gives the
-    /// previous year's result (the year has just closed), a 下半期 report the current year's estimate.
+    /// previous year's result (the year has just closed), a 下半期 report the current year's
+    /// estimate, a yearly report its own year.
     pub fn effect_year(self) -> i32 {
         match self.half {
             Half::First => self.fiscal_year - 1,
-            Half::Second => self.fiscal_year,
+            Half::Second | Half::Year => self.fiscal_year,
+        }
+    }
+
+    /// The report before this one: the other half, or the year before.
+    pub fn previous(self) -> Period {
+        match self.half {
+            Half::Second => Period::new(self.fiscal_year, Half::First),
+            Half::First => Period::new(self.fiscal_year - 1, Half::Second),
+            Half::Year => Period::year(self.fiscal_year - 1),
         }
     }
 
@@ -61,14 +113,17 @@ impl Period {
         out
     }
 
-    /// `令和3年度上半期`
+    /// `令和3年度上半期`, `令和2年度`
     pub fn japanese(self) -> String {
         format!("{}{}", era_year(self.fiscal_year), self.half.label())
     }
 
-    /// `2021H1`, the stable machine spelling.
+    /// `2021H1`, or `2020` for a whole year: the stable machine spelling.
     pub fn code(self) -> String {
-        format!("{}H{}", self.fiscal_year, self.half.number())
+        match self.half {
+            Half::Year => self.fiscal_year.to_string(),
+            h => format!("{}H{}", self.fiscal_year, h.number()),
+        }
     }
 
     /// Parses every spelling users type: `2021H1`, `2021-H1`, `2021上`, `令和3年度上半期`,
@@ -76,7 +131,10 @@ impl Period {
     pub fn parse(text: &str) -> Option<Period> {
         let t = fold(text);
         let t = t.trim_matches(|c: char| "<>[]()【】「」".contains(c));
-        let (year_part, half) = split_half(t)?;
+        let Some((year_part, half)) = split_half(t) else {
+            // No half named: a whole fiscal year (`2020`, `R2`, `令和2年度`).
+            return parse_fiscal_year(t).map(Period::year);
+        };
         let year_part = year_part.trim_matches(|c: char| "<>[]()【】-_ ".contains(c));
         let fiscal_year = parse_fiscal_year(year_part)?;
         Some(Period::new(fiscal_year, half))
@@ -201,8 +259,13 @@ mod tests {
         for s in ["令和3年度後期", "2021年度下期", "R3後期", "2021下期"] {
             assert_eq!(Period::parse(s), Some(Period::new(2021, Half::Second)), "{s}");
         }
-        assert_eq!(Period::parse("2021"), None);
         assert_eq!(Period::parse("上半期"), None);
+        for s in ["2020", "R2", "令和2年度", "2020年度", "< 令和2年度 >"] {
+            assert_eq!(Period::parse(s), Some(Period::year(2020)), "{s}");
+        }
+        assert_eq!(Period::year(2020).code(), "2020");
+        assert_eq!(Period::year(2020).japanese(), "令和2年度");
+        assert_eq!(Period::year(2021).previous(), Period::year(2020));
     }
 
     #[test]

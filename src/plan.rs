@@ -4,7 +4,7 @@
 use crate::finding::{Finding, a1};
 use crate::grid::{self, Grid, Limits};
 use crate::normalize::{Amount, fold, tidy};
-use crate::period::parse_fiscal_year;
+use crate::period::{Cadence, parse_fiscal_year};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
@@ -22,10 +22,42 @@ pub struct Plan {
     pub needs_countermeasure: Vec<String>,
     pub themes: Vec<Theme>,
     pub projects: Vec<Project>,
+    /// 様式: the form departments fill (a bundled form's name or a path to a definition).
+    #[serde(default = "default_form")]
+    pub form: String,
+    /// 報告単位: half-year or fiscal-year reporting.
+    #[serde(default)]
+    pub cadence: Cadence,
+    /// 体系: the plan's hierarchy, level names in order (`["大項目", "中項目", "小項目"]`), and
+    /// its nodes. A v1 plan's 視点 are one level; a table's group numbers make several.
+    #[serde(default)]
+    pub levels: Vec<String>,
+    #[serde(default)]
+    pub nodes: Vec<Node>,
+    /// Further vocabularies and lists of the 計画 sheet (判定区分, 要理由区分…), by name.
+    #[serde(default)]
+    pub lists: BTreeMap<String, Vec<String>>,
     /// What the plan workbook did not say (a sheet or column missing): the checks that
     /// depend on it are not run, rather than blaming every department for the plan's gap.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gaps: Vec<PlanGap>,
+}
+
+fn default_form() -> String {
+    "報告回答票".into()
+}
+
+/// A node of the plan's hierarchy: `I 1 (1)` 新たな財源の確保 under `I 1`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Node {
+    /// Its number as the plan writes it, unique in the plan (`I 1 (1)`, `1`, `3-1`).
+    pub number: String,
+    #[serde(default)]
+    pub name: String,
+    /// The level's index in `Plan::levels` (0 = top).
+    pub level: usize,
+    #[serde(default)]
+    pub parent: Option<String>,
 }
 
 /// A part of the plan the workbook lacks.
@@ -73,6 +105,15 @@ pub struct Project {
     /// 効果額目標 per fiscal year, 千円.
     #[serde(default)]
     pub effect_targets: BTreeMap<i32, i64>,
+    /// The node of the hierarchy the project sits in (体系), when the plan has one.
+    #[serde(default)]
+    pub node: Option<String>,
+    /// 実施課: departments that carry the project out without answering for it.
+    #[serde(default)]
+    pub implementing: Vec<String>,
+    /// Further plan columns a form can show, by header (`内容、進め方`, `計画概要`).
+    #[serde(default)]
+    pub attrs: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -118,6 +159,33 @@ impl Activity {
 }
 
 impl Plan {
+    /// A list of the plan by its name: 進捗区分 and 要対応区分 are the v1 fields, any other
+    /// comes from the 計画 sheet.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        match fold(name).as_str() {
+            "進捗区分" => self.vocabulary.clone(),
+            "要対応区分" => self.needs_countermeasure.clone(),
+            other => self.lists.iter().find(|(k, _)| fold(k) == other).map(|(_, v)| v.clone()).unwrap_or_default(),
+        }
+    }
+
+    pub fn node(&self, number: &str) -> Option<&Node> {
+        let n = fold(number);
+        self.nodes.iter().find(|x| fold(&x.number) == n)
+    }
+
+    /// The node and its ancestors, top first.
+    pub fn node_path(&self, number: &str) -> Vec<&Node> {
+        let mut path = Vec::new();
+        let mut at = self.node(number);
+        while let Some(n) = at {
+            path.push(n);
+            at = n.parent.as_deref().and_then(|p| self.node(p));
+        }
+        path.reverse();
+        path
+    }
+
     pub fn knows(&self, part: PlanGap) -> bool {
         !self.gaps.contains(&part)
     }
@@ -126,11 +194,26 @@ impl Plan {
     /// year any project's sheet shows (its 上半期 report gives that last year's effect).
     pub fn report_years(&self) -> (i32, i32) {
         let last = self.projects.iter().flat_map(|p| p.years(self)).max().unwrap_or(self.end_year).max(self.end_year);
-        (self.start_year, last + 1)
+        match self.cadence {
+            Cadence::Half => (self.start_year, last + 1),
+            Cadence::Year => (self.start_year, last),
+        }
     }
 
-    /// Refuses a period the plan has nothing to say about (a typo such as 令和99年度).
+    /// Refuses a period the plan has nothing to say about (a typo such as 令和99年度), or
+    /// one of the wrong kind (a half-year for a plan reported by year, or the reverse).
     pub fn check_period(&self, period: crate::period::Period) -> Result<()> {
+        if !self.cadence.fits(period) {
+            match self.cadence {
+                Cadence::Half => bail!(
+                    "計画「{}」は半期ごとの報告です。報告期間は 2021H1 や 令和3年度上半期 のように半期まで指定してください",
+                    self.name
+                ),
+                Cadence::Year => {
+                    bail!("計画「{}」は年度ごとの報告です。報告期間は 2020、R2、令和2年度 のように年度で指定してください", self.name)
+                }
+            }
+        }
         let (first, last) = self.report_years();
         if period.fiscal_year < first || period.fiscal_year > last {
             bail!(
@@ -228,10 +311,31 @@ fn check(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result<Plan
     if plan.projects.is_empty() {
         bail!("計画ファイル {file} に事業が1件もありません。シート「事業」に事業コードと事業名を入れてください");
     }
-    if plan.vocabulary.is_empty() {
-        bail!(
-            "計画ファイル {file} に進捗区分がありません。シート「計画」に「進捗区分」(例: 済,概ね順調,遅れ,未着手,休止,-)を入れてください"
-        );
+    // The vocabularies the plan's form draws from: the plan's own, else the form's defaults.
+    let plan_dir = Path::new(file).parent().unwrap_or(Path::new("."));
+    let form = crate::form::FormDef::resolve(&plan.form, plan_dir)?;
+    let mut needed: Vec<&str> = form.fields.iter().filter_map(|f| f.vocabulary.as_deref()).collect();
+    needed.extend(form.fields.iter().filter_map(|f| f.required_when.as_ref().map(|w| w.list.as_str())));
+    for name in needed {
+        if !plan.list(name).is_empty() {
+            continue;
+        }
+        let Some(default) = form.vocabularies.get(name).filter(|v| !v.is_empty()) else {
+            if name == "要対応区分" {
+                continue; // an empty list: nothing requires a countermeasure
+            }
+            bail!(
+                "計画ファイル {file} に{name}がありません。シート「計画」に「{name}」(例: {})を入れてください",
+                if name == "進捗区分" { "済,概ね順調,遅れ,未着手,休止,-" } else { "語をカンマ区切りで" }
+            );
+        };
+        match name {
+            "進捗区分" => plan.vocabulary = default.clone(),
+            "要対応区分" => plan.needs_countermeasure = default.clone(),
+            _ => {
+                plan.lists.insert(name.to_string(), default.clone());
+            }
+        }
     }
     if plan.end_year < plan.start_year {
         bail!("計画ファイル {file} の終了年度({})が開始年度({})より前です", plan.end_year, plan.start_year);
@@ -335,7 +439,7 @@ impl<'a> Table<'a> {
         let mut out = Vec::new();
         for r in self.rows() {
             let code = self.text(r, cc);
-            match plan.projects.iter().position(|p| p.code == fold(&code)) {
+            match plan.projects.iter().position(|p| fold(&p.code) == fold(&code)) {
                 Some(i) => out.push((r, i)),
                 None => findings.push(plan_finding(
                     "plan-unknown-project",
@@ -406,9 +510,21 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         parse_fiscal_year(&v)
             .with_context(|| format!("計画ファイル {file} のシート「計画」{} の「{k}」({v})を年度として読めません", a1(r, vc.unwrap_or(1))))
     };
-    let list = |k: &str| -> Vec<String> {
-        get(k).map(|(_, v)| v.split([',', '、', '，']).map(tidy).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
+    let split = |v: &str| -> Vec<String> { v.split([',', '、', '，']).map(tidy).filter(|s| !s.is_empty()).collect() };
+    let list = |k: &str| -> Vec<String> { get(k).map(|(_, v)| split(&v)).unwrap_or_default() };
+    let cadence = match get("報告単位") {
+        None => Cadence::Half,
+        Some((r, v)) => Cadence::parse(&v).with_context(|| {
+            format!(
+                "計画ファイル {file} のシート「計画」{} の報告単位「{v}」を読めません。「半期」か「年度」と書いてください",
+                a1(r, vc.unwrap_or(1))
+            )
+        })?,
     };
+    // Every other key is a list a form may use (判定区分, 要理由区分…).
+    let known: Vec<String> =
+        ["計画名", "開始年度", "終了年度", "進捗区分", "要対応区分", "様式", "報告単位"].iter().map(|k| fold(k)).collect();
+    let lists = kv.iter().filter(|(k, _)| !known.contains(k)).map(|(k, (_, v))| (k.clone(), split(v))).collect();
     let mut plan = Plan {
         name: get("計画名").map(|(_, v)| v).unwrap_or_default(),
         start_year: year("開始年度")?,
@@ -417,8 +533,32 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         needs_countermeasure: list("要対応区分"),
         themes: vec![],
         projects: vec![],
+        form: get("様式").map(|(_, v)| v).filter(|v| !v.is_empty()).unwrap_or_else(default_form),
+        cadence,
+        levels: vec![],
+        nodes: vec![],
+        lists,
         gaps: vec![],
     };
+
+    // 体系: any number of levels, named as the city names them, ordered by first appearance.
+    if let Some(g) = sheet(sheets, "体系")
+        && let Some(t) = Table::find(g, "番号")
+    {
+        let (lc, nc, namec, pc) = (t.col("階層"), t.col("番号"), t.col("名称"), t.col("上位"));
+        for r in t.rows() {
+            let level_name = t.text(r, lc);
+            let level = match plan.levels.iter().position(|l| *l == level_name) {
+                Some(i) => i,
+                None => {
+                    plan.levels.push(level_name.clone());
+                    plan.levels.len() - 1
+                }
+            };
+            let parent = Some(t.text(r, pc)).filter(|p| !p.is_empty());
+            plan.nodes.push(Node { number: t.text(r, nc), name: t.text(r, namec), level, parent });
+        }
+    }
 
     if let Some(g) = sheet(sheets, "視点") {
         if let Some(t) = Table::find(g, "番号") {
@@ -441,7 +581,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
                 }
             }
         }
-    } else {
+    } else if plan.nodes.is_empty() {
         findings.push(plan_finding(
             "plan-sheet-missing",
             file,
@@ -468,6 +608,25 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         c("目的・目標"),
         c("事業の概要"),
     );
+    let node_col = c("体系");
+    // Columns beyond these are plan fields a form may show (内容、進め方, 計画概要…).
+    let standard: Vec<String> = [
+        "事業コード",
+        "事業名",
+        "視点",
+        "体系",
+        "推進担当課",
+        "実施課",
+        "設定年度",
+        "重点",
+        "財政健全化",
+        "該当ページ",
+        "目的・目標",
+        "事業の概要",
+    ]
+    .iter()
+    .map(|h| fold(h))
+    .collect();
     // Columns the form needs: a missing one is the plan's fault, said once here, and the
     // checks that rest on it are not run (rather than failing every department).
     for (header, gap, consequence) in [
@@ -477,7 +636,14 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         ("財政健全化", Some(PlanGap::Fiscal), "財政健全化事業が分からないため、効果額の記入漏れと記入不要の点検をしません"),
         ("重点", Some(PlanGap::Priority), "重点事業の印を付けません"),
     ] {
-        if t.col(header).is_none() {
+        // Only the card reports effects and marks priorities; other forms need fewer columns.
+        let card = crate::form::FormDef::bundled(&plan.form).is_none_or(|f| f.shape == crate::form::Shape::Card);
+        if !card && gap.is_some_and(|g| matches!(g, PlanGap::Fiscal | PlanGap::Priority)) {
+            continue;
+        }
+        // A v2 plan names the hierarchy column 体系.
+        let present = t.col(header).is_some() || (header == "視点" && t.col("体系").is_some());
+        if !present {
             findings.push(plan_finding(
                 "plan-header-missing",
                 file,
@@ -492,8 +658,8 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
     }
     let mut first_row: BTreeMap<String, u32> = BTreeMap::new();
     for r in t.rows() {
-        let code = fold(&t.text(r, cc));
-        if let Some(first) = first_row.get(&code) {
+        let code = crate::normalize::tidy_code(&t.text(r, cc));
+        if let Some(first) = first_row.get(&fold(&code)) {
             findings.push(
                 plan_finding(
                     "plan-duplicate-code",
@@ -513,7 +679,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
             continue;
         }
         if !code.is_empty() {
-            first_row.insert(code.clone(), r);
+            first_row.insert(fold(&code), r);
         }
         if code.is_empty() {
             findings.push(plan_finding(
@@ -525,20 +691,26 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
             ));
             continue;
         }
+        let node_text = t.text(r, node_col);
         let theme_text = t.text(r, themec);
-        let theme = fold(&theme_text).trim_matches(|c| c == '(' || c == ')').parse::<u32>().unwrap_or_else(|_| {
-            findings.push(
-                plan_finding(
-                    "plan-theme-unknown",
-                    file,
-                    &g.name,
-                    Some(a1(r, themec.unwrap_or(0))),
-                    format!("事業 {code} の視点「{theme_text}」を番号として読めません"),
-                )
-                .project(code.clone()),
-            );
-            0
-        });
+        // A v2 plan places a project by 体系; its number need not be a number (`I 1 (1)`).
+        let theme = if themec.is_none() && node_col.is_some() {
+            fold(&node_text).parse::<u32>().unwrap_or(0)
+        } else {
+            fold(&theme_text).trim_matches(|c| c == '(' || c == ')').parse::<u32>().unwrap_or_else(|_| {
+                findings.push(
+                    plan_finding(
+                        "plan-theme-unknown",
+                        file,
+                        &g.name,
+                        Some(a1(r, themec.unwrap_or(0))),
+                        format!("事業 {code} の視点「{theme_text}」を番号として読めません"),
+                    )
+                    .project(code.clone()),
+                );
+                0
+            })
+        };
         let set_text = t.text(r, setc);
         let set_year = if set_text.is_empty() {
             None
@@ -572,6 +744,15 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
             activities: vec![],
             outcomes: vec![],
             effect_targets: BTreeMap::new(),
+            node: Some(node_text).filter(|n| !n.is_empty()).or_else(|| Some(theme_text.clone()).filter(|n| !n.is_empty())),
+            implementing: split_departments(&t.text(r, c("実施課"))),
+            attrs: t
+                .columns
+                .iter()
+                .filter(|(_, h)| !standard.contains(h))
+                .map(|(col, h)| (h.clone(), t.text(r, Some(*col))))
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
         });
     }
 
@@ -596,6 +777,12 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         numbers.sort();
         numbers.dedup();
         plan.themes = numbers.into_iter().map(|number| Theme { number, name: String::new(), code_prefix: None }).collect();
+    }
+    if plan.nodes.is_empty() {
+        // A v1 plan: its 視点 are the one level of the hierarchy.
+        plan.levels = vec!["視点".into()];
+        plan.nodes =
+            plan.themes.iter().map(|t| Node { number: t.number.to_string(), name: t.name.clone(), level: 0, parent: None }).collect();
     }
 
     if let Some(g) = sheet(sheets, "活動")

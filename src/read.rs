@@ -1,6 +1,6 @@
 //! Reading one worksheet as a response sheet (報告回答票) by its labels, never by position.
 //!
-//! Every block is found from the label cells of `templates/response-sheet.toml`, and values
+//! Every block is found from the label cells of `templates/forms/card-halfyear.toml`, and values
 //! are read relative to them, so inserted rows, unmerged cells and moved columns read the same.
 
 use crate::finding::a1;

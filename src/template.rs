@@ -135,14 +135,6 @@ fn write_dispatch_list(sent: &[Sent], plan: &Plan, period: Period, path: &Path) 
     write::save_atomic(&mut wb, path)
 }
 
-/// The half before `period`.
-pub fn previous_period(period: Period) -> Period {
-    match period.half {
-        Half::Second => Period::new(period.fiscal_year, Half::First),
-        Half::First => Period::new(period.fiscal_year - 1, Half::Second),
-    }
-}
-
 /// Earlier answers per project: statuses of the halves before `period`, outcome results and
 /// the effect amounts (and their basis) of the years already reported.
 fn load_previous(inputs: &[PathBuf], plan: &Plan, period: Period, layout: &Layout) -> Result<BTreeMap<String, Answers>> {
@@ -277,8 +269,8 @@ mod tests {
     use super::*;
     #[test]
     fn previous_half_and_absolute_refs() {
-        assert_eq!(previous_period(Period::new(2021, Half::First)), Period::new(2020, Half::Second));
-        assert_eq!(previous_period(Period::new(2021, Half::Second)), Period::new(2021, Half::First));
+        assert_eq!(Period::new(2021, Half::First).previous(), Period::new(2020, Half::Second));
+        assert_eq!(Period::new(2021, Half::Second).previous(), Period::new(2021, Half::First));
         assert_eq!(absolute(4, 1), "$B$5");
         assert_eq!(absolute(19, 27), "$AB$20");
     }

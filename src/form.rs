@@ -1,0 +1,273 @@
+//! Form definitions (様式): what a city's form looks like and what holds on each field, as
+//! data read from `templates/forms/*.toml`. The code knows two shapes, `card` (one item per
+//! worksheet, blocks found by labels) and `table` (one item per row under a header row found
+//! by its labels), and a closed set of field kinds and rules; every word is the form's.
+
+use crate::finding::Severity;
+use crate::normalize::fold;
+use crate::period::Cadence;
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// The forms bundled with kaito, by file: each names itself (`name`) as a plan's 様式 says it.
+pub const BUNDLED: [(&str, &str); 2] = [
+    ("card-halfyear.toml", include_str!("../templates/forms/card-halfyear.toml")),
+    ("progress-table.toml", include_str!("../templates/forms/progress-table.toml")),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shape {
+    Card,
+    Table,
+}
+
+/// Who writes a field: drawn from the plan (locked in templates) or typed by the department.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Source {
+    Plan,
+    #[default]
+    Department,
+}
+
+/// What a field holds; decides how a cell is read and which checks apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    #[default]
+    Text,
+    /// The item's place in the plan's hierarchy (`I 1 (1) 新たな財源の確保`): its leading
+    /// outline number names the group.
+    Node,
+    /// The item's name; a leading marker (`①`) numbers it within its group.
+    Name,
+    Code,
+    Department,
+    /// A word of one of the plan's vocabularies (`vocabulary`).
+    Status,
+    Amount,
+    Judgement,
+}
+
+/// A field that becomes required when another holds one of a plan list's words
+/// (課題と対応策 when 遅れ/未着手, 問題・課題 when 計画未満).
+#[derive(Debug, Clone, Deserialize)]
+pub struct When {
+    pub field: String,
+    /// The name of the plan list (`要対応区分`).
+    #[serde(rename = "in")]
+    pub list: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FieldDef {
+    /// Stable key: part of cell keys, JSON and templates.
+    pub key: String,
+    /// The words on the sheet: the first is drawn, any of them is accepted when reading.
+    pub labels: Vec<String>,
+    #[serde(default)]
+    pub kind: Kind,
+    #[serde(default)]
+    pub from: Source,
+    /// The header carries the reported year before the label (`R 2 計画概要`).
+    #[serde(default)]
+    pub year_prefix: bool,
+    /// The plan column this field shows (for `from = "plan"` fields beyond name and department).
+    #[serde(default)]
+    pub plan_column: Option<String>,
+    /// The plan vocabulary a status or judgement field draws from (`進捗区分`).
+    #[serde(default)]
+    pub vocabulary: Option<String>,
+    /// Empty is a finding of this severity.
+    #[serde(default)]
+    pub required: Option<Severity>,
+    #[serde(default)]
+    pub required_when: Option<When>,
+    /// The stem of this field's rule ids (`progress` → `progress-missing`); the key when absent.
+    #[serde(default)]
+    pub rule: Option<String>,
+    #[serde(default)]
+    pub max_chars: Option<u32>,
+    /// Column width in the drawn table (Excel characters).
+    #[serde(default = "default_width")]
+    pub width: f64,
+    /// A merged cell in this column counts for every row it covers (a group number merged
+    /// down its rows): an empty cell takes the value above it.
+    #[serde(default)]
+    pub fill_down: bool,
+}
+
+fn default_width() -> f64 {
+    16.0
+}
+
+impl FieldDef {
+    pub fn stem(&self) -> &str {
+        self.rule.as_deref().unwrap_or(&self.key)
+    }
+    /// The label as drawn for `year` (`R2 計画概要`) or as is.
+    pub fn heading(&self, year_label: &str) -> String {
+        if self.year_prefix { format!("{year_label} {}", self.labels[0]) } else { self.labels[0].clone() }
+    }
+    /// Whether a header cell names this field: any label, after NFKC with spaces removed,
+    /// and with a year in front when the field carries one. Returns the year text found.
+    pub fn matches_header(&self, text: &str) -> Option<String> {
+        let t = fold(text);
+        for label in &self.labels {
+            let l = fold(label);
+            if self.year_prefix {
+                if let Some(prefix) = t.strip_suffix(&l) {
+                    return Some(prefix.to_string());
+                }
+            } else if t == l {
+                return Some(String::new());
+            }
+        }
+        None
+    }
+}
+
+/// The table shape's own settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TableDef {
+    /// Fields whose leading numbers, joined, number an item (`["node", "name"]`: `I 1 (1) ①`).
+    pub number_from: Vec<String>,
+    /// The sheet title drawn above the table (`<計画名> <title> <年度>`).
+    #[serde(default)]
+    pub title: String,
+}
+
+/// A form definition.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FormDef {
+    /// What plans call it in 様式 (`報告回答票`, `進捗管理表`).
+    pub name: String,
+    pub title: String,
+    pub shape: Shape,
+    #[serde(default)]
+    pub cadence: Cadence,
+    #[serde(default)]
+    pub fields: Vec<FieldDef>,
+    /// Vocabularies to use when the plan does not carry them (a master table used as the plan).
+    #[serde(default)]
+    pub vocabularies: BTreeMap<String, Vec<String>>,
+    /// Words departments write instead of a vocabulary word, and the word to suggest.
+    #[serde(default)]
+    pub hints: BTreeMap<String, String>,
+    #[serde(default)]
+    pub table: Option<TableDef>,
+    /// The file it was read from (for messages), or the bundled file name.
+    #[serde(skip)]
+    pub source: String,
+    /// The text it was read from: a card form is also read as its card layout.
+    #[serde(skip)]
+    pub text: String,
+}
+
+impl FormDef {
+    pub fn parse(text: &str, source: &str) -> Result<FormDef> {
+        let mut f: FormDef = toml::from_str(text).with_context(|| format!("様式の定義 {source} の書式が正しくありません"))?;
+        f.source = source.to_string();
+        f.text = text.to_string();
+        f.validate()?;
+        Ok(f)
+    }
+
+    /// A bundled form by its name (`報告回答票`) or file name (`progress-table`).
+    pub fn bundled(name: &str) -> Option<FormDef> {
+        let wanted = fold(name);
+        BUNDLED.iter().find_map(|(file, text)| {
+            let f = FormDef::parse(text, file).expect("bundled forms are valid");
+            (fold(&f.name) == wanted || fold(file.trim_end_matches(".toml")) == wanted).then_some(f)
+        })
+    }
+
+    /// The form a plan names: a bundled form's name, or a path (relative to the plan file).
+    pub fn resolve(name: &str, plan_dir: &Path) -> Result<FormDef> {
+        if let Some(f) = FormDef::bundled(name) {
+            return Ok(f);
+        }
+        let path = plan_dir.join(name);
+        if path.is_file() {
+            return FormDef::load(&path);
+        }
+        let known: Vec<String> = BUNDLED.iter().map(|(_, t)| FormDef::parse(t, "").map(|f| f.name).unwrap_or_default()).collect();
+        bail!("様式「{name}」が見つかりません。同梱の様式({})か、様式の定義ファイルのパスを書いてください", known.join("、"))
+    }
+
+    pub fn load(path: &Path) -> Result<FormDef> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("様式の定義 {} を読めません", path.display()))?;
+        FormDef::parse(&text, &path.display().to_string())
+    }
+
+    pub fn field(&self, key: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.key == key)
+    }
+
+    /// The first field of a kind.
+    pub fn field_of(&self, kind: Kind) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.kind == kind)
+    }
+
+    /// Checks that the definition holds together: keys unique, every field named by a rule or
+    /// by the table's numbering exists.
+    fn validate(&self) -> Result<()> {
+        let src = &self.source;
+        for (i, f) in self.fields.iter().enumerate() {
+            if f.labels.is_empty() {
+                bail!("様式の定義 {src}: 項目「{}」にラベル(labels)がありません", f.key);
+            }
+            if self.fields[..i].iter().any(|g| g.key == f.key) {
+                bail!("様式の定義 {src}: 項目のキー「{}」が重複しています", f.key);
+            }
+            if let Some(w) = &f.required_when
+                && self.field(&w.field).is_none()
+            {
+                bail!("様式の定義 {src}: 項目「{}」の required_when が、ない項目「{}」を指しています", f.key, w.field);
+            }
+            if matches!(f.kind, Kind::Status | Kind::Judgement) && f.vocabulary.is_none() {
+                bail!("様式の定義 {src}: 項目「{}」に vocabulary(計画のどの区分から選ぶか)がありません", f.key);
+            }
+        }
+        if self.shape == Shape::Table {
+            let Some(t) = &self.table else {
+                bail!("様式の定義 {src}: 表の様式には [table] の設定が必要です");
+            };
+            for k in &t.number_from {
+                if self.field(k).is_none() {
+                    bail!("様式の定義 {src}: [table] number_from の「{k}」という項目がありません");
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_forms_load_by_name_and_file() {
+        let card = FormDef::bundled("報告回答票").unwrap();
+        assert_eq!(card.shape, Shape::Card);
+        assert_eq!(card.cadence, Cadence::Half);
+        let table = FormDef::bundled("進捗管理表").unwrap();
+        assert_eq!(table.shape, Shape::Table);
+        assert_eq!(table.cadence, Cadence::Year);
+        assert!(FormDef::bundled("progress-table").is_some());
+        let plan = table.field("plan").unwrap();
+        assert_eq!(plan.matches_header("R 2 計画概要").as_deref(), Some("R2"));
+        assert_eq!(table.field("status").unwrap().matches_header("進捗区分").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn broken_definitions_are_refused_with_the_reason() {
+        let text = "name = \"x\"\ntitle = \"x\"\nshape = \"table\"\n[[fields]]\nkey = \"a\"\nlabels = [\"A\"]\nrequired_when = { field = \"b\", in = \"要対応区分\" }\n";
+        let e = FormDef::parse(text, "x.toml").unwrap_err().to_string();
+        assert!(e.contains("「b」"), "{e}");
+    }
+}
