@@ -43,7 +43,7 @@ pub fn render(c: &Consolidation, layout: &Layout, output: &Path) -> Result<Vec<(
     for (department, findings) in &by_department {
         let missing: Vec<_> = c.missing.iter().filter(|m| &m.department == department).collect();
         let mut wb = Workbook::new();
-        list_sheet(&mut wb, c, department, findings, &missing)?;
+        list_sheet(&mut wb, &c.plan, c.period, department, findings, &missing)?;
         let mut taken = vec!["差戻し一覧".to_string()];
         for a in c.accepted.iter().filter(|a| department_of(c, Some(&a.project)).as_deref() == Some(department)) {
             let Some(project) = c.plan.project(&a.project) else { continue };
@@ -73,9 +73,11 @@ pub fn render(c: &Consolidation, layout: &Layout, output: &Path) -> Result<Vec<(
     Ok(sent)
 }
 
-fn list_sheet(
+/// 差戻し一覧: what the department must fix and what is still missing.
+pub fn list_sheet(
     wb: &mut Workbook,
-    c: &Consolidation,
+    plan: &crate::plan::Plan,
+    period: crate::period::Period,
     department: &str,
     findings: &[&crate::finding::Finding],
     missing: &[&crate::consolidate::Missing],
@@ -86,7 +88,7 @@ fn list_sheet(
     for (i, w) in [10.0, 30.0, 10.0, 70.0, 24.0].iter().enumerate() {
         ws.set_column_width(i as u16, *w)?;
     }
-    ws.write_string_with_format(0, 0, format!("{} 様 {} 報告回答票の確認のお願い", department, c.period.japanese()), &title)?;
+    ws.write_string_with_format(0, 0, format!("{} 様 {} 報告回答票の確認のお願い", department, period.japanese()), &title)?;
     ws.write_string(
         1,
         0,
@@ -100,7 +102,7 @@ fn list_sheet(
     let mut sorted = findings.to_vec();
     sorted.sort_by(|a, b| a.project.cmp(&b.project).then(a.severity.cmp(&b.severity)));
     for x in sorted {
-        let project = x.project.as_deref().and_then(|p| c.plan.project(p)).map(|p| format!("{} {}", p.code, p.name)).unwrap_or_default();
+        let project = x.project.as_deref().and_then(|p| plan.project(p)).map(|p| format!("{} {}", p.code, p.name)).unwrap_or_default();
         put_text(ws, r, 0, x.severity.japanese(), &f.text)?;
         put_text(ws, r, 1, &project, &f.wrap)?;
         put_text(ws, r, 2, x.cell.as_deref().unwrap_or(""), &f.text)?;

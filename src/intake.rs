@@ -53,11 +53,12 @@ pub struct FileRecord {
     pub format: &'static str,
 }
 
-/// A file after reading: its record, the response sheets found, and file-level findings.
+/// A file after reading: its record, what its sheets hold in the form's shape (response
+/// cards, or tables of rows), and file-level findings.
 #[derive(Debug, Clone)]
-pub struct ReadFile {
+pub struct ReadFile<S = ResponseSheet> {
     pub record: FileRecord,
-    pub sheets: Vec<ResponseSheet>,
+    pub sheets: Vec<S>,
     pub findings: Vec<Finding>,
 }
 
@@ -144,10 +145,28 @@ fn file_name(path: &Path) -> String {
 
 /// Reads every file in parallel; the order of the result is the order of `files`.
 pub fn read_all(files: &[Found], layout: &Layout, limits: &Limits) -> Vec<ReadFile> {
-    let mut read: Vec<ReadFile> = files
+    read_all_as(files, limits, &|g| read::response_sheet(g, layout).into_iter().collect(), &card_none_found(layout))
+}
+
+fn card_none_found(layout: &Layout) -> String {
+    format!(
+        "回答票が見つかりません(「{}」のラベルがある表示中のシートがありません)。送付した回答票に記入して送ってください",
+        layout.labels.code
+    )
+}
+
+/// Reads every file in parallel with `extract`, which finds the form's sheets in a grid;
+/// `none_found` is the reason given for a workbook where it finds none.
+pub fn read_all_as<S: Send>(
+    files: &[Found],
+    limits: &Limits,
+    extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
+    none_found: &str,
+) -> Vec<ReadFile<S>> {
+    let mut read: Vec<ReadFile<S>> = files
         .par_iter()
         .map(|f| match &f.problem {
-            None => read_file(&f.path, &f.shown, layout, limits),
+            None => read_file_as(&f.path, &f.shown, limits, extract, none_found),
             Some(reason) => unreadable(&f.path, &f.shown, reason),
         })
         .collect();
@@ -174,7 +193,7 @@ pub fn read_all(files: &[Found], layout: &Layout, limits: &Limits) -> Vec<ReadFi
 }
 
 /// The ledger entry of a place that could not be read at all.
-fn unreadable(path: &Path, shown: &str, reason: &str) -> ReadFile {
+fn unreadable<S>(path: &Path, shown: &str, reason: &str) -> ReadFile<S> {
     let record = FileRecord {
         path: path.to_path_buf(),
         shown: shown.to_string(),
@@ -194,6 +213,17 @@ fn unreadable(path: &Path, shown: &str, reason: &str) -> ReadFile {
 /// Reads one file. Never panics outward: a panic inside a parser is caught and the file is
 /// rejected with that reason (a backstop; the parsers are expected not to panic).
 pub fn read_file(path: &Path, shown: &str, layout: &Layout, limits: &Limits) -> ReadFile {
+    read_file_as(path, shown, limits, &|g| read::response_sheet(g, layout).into_iter().collect(), &card_none_found(layout))
+}
+
+/// Reads one file with the form's `extract` (see `read_all_as`).
+pub fn read_file_as<S>(
+    path: &Path,
+    shown: &str,
+    limits: &Limits,
+    extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
+    none_found: &str,
+) -> ReadFile<S> {
     let name = file_name(path);
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     let meta = std::fs::metadata(path).ok();
@@ -280,18 +310,13 @@ pub fn read_file(path: &Path, shown: &str, layout: &Layout, limits: &Limits) -> 
                 .suggest("範囲外のセルが回答の一部なら、回答票の欄に移してください"),
             );
         }
-        if let Some(sheet) = read::response_sheet(g, layout) {
-            sheets.push(sheet);
-        }
+        sheets.extend(extract(g));
     }
     // Provisional: consolidation decides which sheets answer for the period.
     record.outcome = Outcome::Accepted;
     if sheets.is_empty() {
         record.outcome = Outcome::Rejected;
-        record.reason = Some(format!(
-            "回答票が見つかりません(「{}」のラベルがある表示中のシートがありません)。送付した回答票に記入して送ってください",
-            layout.labels.code
-        ));
+        record.reason = Some(none_found.to_string());
     }
     ReadFile { record, sheets, findings }
 }

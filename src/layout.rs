@@ -95,6 +95,11 @@ impl Layout {
         toml::from_str(BUNDLED).expect("templates/forms/card-halfyear.toml is valid")
     }
 
+    /// The card layout of a card form (its labels, marks, geometry and hints).
+    pub fn from_form(form: &crate::form::FormDef) -> Result<Layout> {
+        toml::from_str(&form.text).with_context(|| format!("様式の定義 {} にカードの配置([labels] など)がありません", form.source))
+    }
+
     pub fn load(path: &Path) -> Result<Layout> {
         let text = std::fs::read_to_string(path).with_context(|| format!("レイアウト定義 {} を読めません", path.display()))?;
         toml::from_str(&text).with_context(|| format!("レイアウト定義 {} の書式が正しくありません", path.display()))

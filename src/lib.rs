@@ -17,6 +17,7 @@ pub mod period;
 pub mod plan;
 pub mod read;
 pub mod report;
+pub mod table;
 pub mod template;
 pub mod validate;
 pub mod write;

@@ -205,7 +205,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 previous: previous.clone(),
                 password: password.clone(),
             };
-            let r = kaito::template::run(&opts)?;
+            let r = ops::template(&opts)?;
             for f in &r.plan_findings {
                 println!("{}", report::finding_line(f));
             }
@@ -220,7 +220,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Feedback { common, output } => {
             let (c, sent) = ops::feedback(&common.options(), output)?;
             if common.verbosity() != Verbosity::Quiet {
-                println!("{}", c.period_note);
+                println!("{}", c.period_note());
             }
             if sent.is_empty() {
                 println!("エラーのある課はありません。差戻しファイルは作りませんでした。");
@@ -235,12 +235,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Check { common } => {
             let c = ops::check(&common.options())?;
-            print!("{}", report::console(&c, common.verbosity()));
+            print!("{}", report::console_run(&c, common.verbosity()));
             Ok(exit_for(&c))
         }
         Command::Consolidate { common, output } => {
             let c = ops::consolidate(&common.options(), output)?;
-            print!("{}", report::console(&c, common.verbosity()));
+            print!("{}", report::console_run(&c, common.verbosity()));
             if common.verbosity() != Verbosity::Quiet {
                 println!("\n集計ブックを書きました: {}", output.display());
             }
@@ -249,7 +249,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn exit_for(c: &kaito::consolidate::Consolidation) -> ExitCode {
+fn exit_for(c: &ops::Run) -> ExitCode {
     if c.errors() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS }
 }
 

@@ -3,12 +3,14 @@
 //! against the inputs before any work is done, and written atomically.
 
 use crate::consolidate::{self, Consolidation};
+use crate::form::{FormDef, Shape};
 use crate::fsutil;
 use crate::grid::Limits;
 use crate::intake::{self, Found};
 use crate::layout::Layout;
 use crate::period::Period;
-use crate::plan;
+use crate::plan::{self, LoadedPlan};
+use crate::table::{self, check::TableRun};
 use crate::write;
 use anyhow::{Result, bail};
 use std::collections::HashSet;
@@ -66,69 +68,155 @@ pub fn guard_outputs(plan: &Path, inputs: &[PathBuf], found: &[Found], outputs: 
     Ok(())
 }
 
-/// Reads the plan and every input, checks every sheet: the whole job but writing.
-/// `outputs` are checked against the inputs first.
-fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)]) -> Result<(Consolidation, Layout)> {
-    let layout = layout(opts.layout.as_ref())?;
-    let files = intake::discover(&opts.inputs)?;
-    guard_outputs(&opts.plan, &opts.inputs, &files, outputs)?;
-    let loaded = plan::load(&opts.plan)?;
-    let read = intake::read_all(&files, &layout, &opts.limits);
-    let c = consolidate::run(loaded, &opts.plan.display().to_string(), opts.period, read, layout.hints())?;
-    Ok((c, layout))
+/// The plan and the form it names. The plan is a plan workbook (or its TOML/JSON form), or
+/// the office's own master table in a bundled table form's layout.
+pub fn load_plan(path: &Path) -> Result<(LoadedPlan, FormDef)> {
+    let shown = path.display().to_string();
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
+    if path.is_file() && !matches!(ext.as_str(), "toml" | "json") {
+        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("計画ファイル {shown} を開けません({})", fsutil::io_reason(&e)))?;
+        let book =
+            crate::grid::open(&bytes, &Limits::default()).map_err(|why| anyhow::anyhow!("計画ファイル {shown} を読めません: {why}"))?;
+        let has_plan_sheet = book.sheets.iter().any(|g| crate::normalize::fold(&g.name) == "計画");
+        if !has_plan_sheet {
+            for (file, _) in crate::form::BUNDLED {
+                let Some(form) = FormDef::bundled(file.trim_end_matches(".toml")).filter(|f| f.shape == Shape::Table) else { continue };
+                if let Some((plan, mut findings)) = table::plan_from_master(&book.sheets, &form, &shown) {
+                    let plan = plan::finish(plan, &shown, &mut findings)?;
+                    return Ok((LoadedPlan { plan, findings }, form));
+                }
+            }
+        }
+    }
+    let loaded = plan::load(path)?;
+    let form = FormDef::resolve(&loaded.plan.form, path.parent().unwrap_or(Path::new(".")))?;
+    Ok((loaded, form))
 }
 
-fn json_bytes(c: &Consolidation) -> Result<Vec<u8>> {
-    Ok(serde_json::to_vec_pretty(&crate::report::json_summary(c))?)
+/// The result of a run, in the shape of the plan's form.
+#[derive(Debug, Clone)]
+pub enum Run {
+    Card(Box<Consolidation>),
+    Table(Box<TableRun>),
+}
+
+impl Run {
+    pub fn errors(&self) -> usize {
+        match self {
+            Run::Card(c) => c.errors(),
+            Run::Table(t) => t.errors(),
+        }
+    }
+    pub fn period_note(&self) -> &str {
+        match self {
+            Run::Card(c) => &c.period_note,
+            Run::Table(t) => &t.period_note,
+        }
+    }
+}
+
+/// Reads the plan and every input, checks every sheet: the whole job but writing.
+/// `outputs` are checked against the inputs first.
+fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)]) -> Result<(Run, Layout)> {
+    let files = intake::discover(&opts.inputs)?;
+    guard_outputs(&opts.plan, &opts.inputs, &files, outputs)?;
+    let (loaded, form) = load_plan(&opts.plan)?;
+    match form.shape {
+        Shape::Card => {
+            // A --layout file overrides the card's labels; else the form's own.
+            let layout = match &opts.layout {
+                Some(p) => Layout::load(p)?,
+                None => Layout::from_form(&form)?,
+            };
+            let read = intake::read_all(&files, &layout, &opts.limits);
+            let c = consolidate::run(loaded, &opts.plan.display().to_string(), opts.period, read, layout.hints())?;
+            Ok((Run::Card(Box::new(c)), layout))
+        }
+        Shape::Table => {
+            let none_found = format!(
+                "{}の表が見つかりません(「{}」などの見出しのある表示中のシートがありません)。送付した表に記入して送ってください",
+                form.name,
+                form.fields.iter().take(3).map(|f| f.labels[0].as_str()).collect::<Vec<_>>().join("」「")
+            );
+            let extract = |g: &crate::grid::Grid| table::read_sheet(g, &form).into_iter().collect::<Vec<_>>();
+            let read = intake::read_all_as(&files, &opts.limits, &extract, &none_found);
+            let t = table::check::run(loaded.plan, form.clone(), &opts.plan.display().to_string(), opts.period, read, loaded.findings)?;
+            Ok((Run::Table(Box::new(t)), Layout::bundled()))
+        }
+    }
+}
+
+fn json_bytes(run: &Run) -> Result<Vec<u8>> {
+    let value = match run {
+        Run::Card(c) => crate::report::json_summary(c),
+        Run::Table(t) => crate::report::json_table(t),
+    };
+    Ok(serde_json::to_vec_pretty(&value)?)
 }
 
 /// `kaito check`: findings only, and the JSON summary when asked for.
-pub fn check(opts: &CheckOptions) -> Result<Consolidation> {
+pub fn check(opts: &CheckOptions) -> Result<Run> {
     let json = opts.json.as_deref().map(|p| ("--json", p));
-    let (c, _) = run_check(opts, json.as_slice())?;
+    let (run, _) = run_check(opts, json.as_slice())?;
     if let Some(path) = &opts.json {
-        fsutil::write_outputs(&[(path, &json_bytes(&c)?)])?;
+        fsutil::write_outputs(&[(path, &json_bytes(&run)?)])?;
     }
-    Ok(c)
+    Ok(run)
 }
 
 /// `kaito consolidate`: `check`, then the consolidated workbook (written even when there are
 /// errors) and the JSON summary, both or neither.
-pub fn consolidate(opts: &CheckOptions, output: &Path) -> Result<Consolidation> {
+pub fn consolidate(opts: &CheckOptions, output: &Path) -> Result<Run> {
     let mut outputs = vec![("--output", output)];
     if let Some(json) = &opts.json {
         outputs.push(("--json", json));
     }
-    let (c, layout) = run_check(opts, &outputs)?;
-    let mut wb = write::consolidated_workbook(&c, &layout)?;
+    let (run, layout) = run_check(opts, &outputs)?;
+    let mut wb = match &run {
+        Run::Card(c) => write::consolidated_workbook(c, &layout)?,
+        Run::Table(t) => table::render::packet(t)?,
+    };
     let book = wb.save_to_buffer().map_err(|e| anyhow::anyhow!("集計ブックを作れませんでした({})", write::xlsx_reason(&e)))?;
     match &opts.json {
-        Some(json) => fsutil::write_outputs(&[(output, &book), (json, &json_bytes(&c)?)])?,
+        Some(json) => fsutil::write_outputs(&[(output, &book), (json, &json_bytes(&run)?)])?,
         None => fsutil::write_outputs(&[(output, &book)])?,
     }
-    Ok(c)
+    Ok(run)
 }
 
 /// `kaito feedback`: one file per department with errors, into `output` (a folder). A file
 /// there that is also an input (a feedback file that came back) is never written over.
-pub fn feedback(opts: &CheckOptions, output: &Path) -> Result<(Consolidation, Vec<crate::feedback::Sent>)> {
+pub fn feedback(opts: &CheckOptions, output: &Path) -> Result<(Run, Vec<crate::feedback::Sent>)> {
     if output.is_file() {
         bail!("--output の出力先 {} はファイルです。差戻しファイルを入れるフォルダを指定してください", output.display());
     }
     let json = opts.json.as_deref().map(|p| ("--json", p));
-    let (c, layout) = run_check(opts, json.as_slice())?;
-    let files = crate::feedback::render(&c, &layout, output)?;
+    let (run, layout) = run_check(opts, json.as_slice())?;
+    let files = match &run {
+        Run::Card(c) => crate::feedback::render(c, &layout, output)?,
+        Run::Table(t) => table::render::feedback(t, output)?,
+    };
     let found = intake::discover(&opts.inputs)?;
     let targets: Vec<(&str, &Path)> = files.iter().map(|(p, _, _)| ("--output", p.as_path())).collect();
     guard_outputs(&opts.plan, &opts.inputs, &found, &targets)?;
     let mut writes: Vec<(&Path, &[u8])> = files.iter().map(|(p, bytes, _)| (p.as_path(), bytes.as_slice())).collect();
     let json = match &opts.json {
-        Some(path) => Some((path.as_path(), json_bytes(&c)?)),
+        Some(path) => Some((path.as_path(), json_bytes(&run)?)),
         None => None,
     };
     if let Some((path, bytes)) = &json {
         writes.push((path, bytes));
     }
     fsutil::write_outputs(&writes)?;
-    Ok((c, files.into_iter().map(|(_, _, sent)| sent).collect()))
+    Ok((run, files.into_iter().map(|(_, _, sent)| sent).collect()))
+}
+
+/// `kaito template`: the forms to send out, in the plan's form.
+pub fn template(opts: &crate::template::TemplateOptions) -> Result<crate::template::TemplateResult> {
+    let (loaded, form) = load_plan(&opts.plan)?;
+    loaded.plan.check_period(opts.period)?;
+    match form.shape {
+        Shape::Card => crate::template::run(opts, loaded, &Layout::from_form(&form)?),
+        Shape::Table => table::render::template(opts, loaded, &form),
+    }
 }

@@ -291,7 +291,7 @@ pub fn load(path: &Path) -> Result<LoadedPlan> {
             from_book(&book.sheets, &shown)?
         }
     };
-    let plan = check(plan, &shown, &mut findings)?;
+    let plan = finish(plan, &shown, &mut findings)?;
     Ok(LoadedPlan { plan, findings })
 }
 
@@ -306,8 +306,9 @@ fn plan_finding(rule: &'static str, file: &str, sheet: &str, cell: Option<String
     f
 }
 
-/// Consistency checks shared by every plan format. Duplicate codes keep the first project.
-fn check(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result<Plan> {
+/// Consistency checks shared by every plan format, and the vocabularies the plan's form
+/// needs. Duplicate codes keep the first project.
+pub fn finish(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result<Plan> {
     if plan.projects.is_empty() {
         bail!("計画ファイル {file} に事業が1件もありません。シート「事業」に事業コードと事業名を入れてください");
     }

@@ -25,7 +25,7 @@ pub struct Field {
 }
 
 impl Field {
-    fn at(grid: &Grid, row: u32, col: u32) -> Field {
+    pub fn at(grid: &Grid, row: u32, col: u32) -> Field {
         let (value, formula, shown) =
             grid.get(row, col).map(|c| (c.value.clone(), c.formula, c.shown)).unwrap_or((Value::Empty, false, None));
         Field { row, col, value, formula, joined_from: vec![], shown }

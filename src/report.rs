@@ -119,13 +119,20 @@ pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
             );
         }
     }
+    findings_by_file(&mut s, &c.findings, &c.files, verbosity);
+    s
+}
+
+/// The findings grouped by file (errors only when quiet, info only when verbose), then the
+/// files not used, or the whole ledger when verbose.
+fn findings_by_file(s: &mut String, findings: &[Finding], files: &[crate::intake::FileRecord], verbosity: Verbosity) {
     let shown = |f: &&Finding| match verbosity {
         Verbosity::Quiet => f.severity == Severity::Error,
         Verbosity::Normal => f.severity != Severity::Info,
         Verbosity::Verbose => true,
     };
     let mut by_file: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
-    for f in c.findings.iter().filter(shown) {
+    for f in findings.iter().filter(shown) {
         if f.rule == "not-submitted" {
             continue; // already listed in the summary
         }
@@ -139,11 +146,11 @@ pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
     }
     if verbosity == Verbosity::Verbose {
         let _ = writeln!(s, "\n受付記録:");
-        for f in &c.files {
+        for f in files {
             let _ = writeln!(s, "  {} {} {}", f.outcome.japanese(), f.shown, f.reason.as_deref().unwrap_or(""));
         }
     } else {
-        let not_taken: Vec<_> = c.files.iter().filter(|f| matches!(f.outcome, Outcome::Rejected | Outcome::Duplicate)).collect();
+        let not_taken: Vec<_> = files.iter().filter(|f| matches!(f.outcome, Outcome::Rejected | Outcome::Duplicate)).collect();
         if !not_taken.is_empty() {
             let _ = writeln!(s, "\n集計しなかったファイル:");
             for f in not_taken {
@@ -151,11 +158,102 @@ pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
             }
         }
     }
-    s
 }
 
 fn by_theme_count(m: &BTreeMap<u32, u64>) -> serde_json::Map<String, Value> {
     m.iter().map(|(t, n)| (t.to_string(), json!(n))).collect()
+}
+
+/// The console report of a run, whatever its form.
+pub fn console_run(run: &crate::ops::Run, verbosity: Verbosity) -> String {
+    match run {
+        crate::ops::Run::Card(c) => console(c, verbosity),
+        crate::ops::Run::Table(t) => console_table(t, verbosity),
+    }
+}
+
+/// The console report of a table form: the summary, then findings grouped by file.
+pub fn console_table(t: &crate::table::check::TableRun, verbosity: Verbosity) -> String {
+    let mut s = String::new();
+    if verbosity != Verbosity::Quiet {
+        let _ = writeln!(s, "計画: {}(様式: {})", t.plan.name, t.form.name);
+        let _ = writeln!(s, "{}", t.period_note);
+        let count = |o: Outcome| t.files.iter().filter(|f| f.outcome == o).count();
+        let _ = writeln!(
+            s,
+            "ファイル: {} 件(受付 {} / 重複 {} / 不受理 {} / 対象外 {})",
+            t.files.len(),
+            count(Outcome::Accepted),
+            count(Outcome::Duplicate),
+            count(Outcome::Rejected),
+            count(Outcome::Ignored)
+        );
+        let _ = writeln!(s, "項目: 計画 {} 件、回答 {} 件、未提出 {} 件", t.plan.projects.len(), t.answers.len(), t.missing.len());
+        if let Some(total) = t.tallies.get("") {
+            let vocab = t.status_field().and_then(|f| f.vocabulary.as_deref()).map(|v| t.plan.list(v)).unwrap_or_default();
+            let mut parts: Vec<String> = vocab.iter().map(|w| format!("{w} {}", total.words.get(w).copied().unwrap_or(0))).collect();
+            parts.push(format!("{} {}", crate::write::UNANSWERED, total.unanswered));
+            parts.push(format!("{} {}", crate::write::UNREADABLE, total.unreadable));
+            let _ = writeln!(s, "進捗区分({}): {}", t.period.japanese(), parts.join(" / "));
+        }
+        let _ = writeln!(
+            s,
+            "要確認: エラー {} 件、警告 {} 件、情報 {} 件",
+            t.errors(),
+            crate::finding::count(&t.findings, Severity::Warning),
+            crate::finding::count(&t.findings, Severity::Info)
+        );
+        if !t.missing.is_empty() {
+            let mut by_dept: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+            for m in &t.missing {
+                by_dept.entry(if m.department.is_empty() { "担当未設定" } else { &m.department }).or_default().push(&m.project);
+            }
+            let _ = writeln!(s, "未提出:");
+            for (d, items) in by_dept {
+                let _ = writeln!(s, "  {d}: {}", items.join("、"));
+            }
+        }
+    }
+    findings_by_file(&mut s, &t.findings, &t.files, verbosity);
+    s
+}
+
+fn tally_json(t: &crate::table::check::Tally) -> Value {
+    json!({"words": t.words, "unanswered": t.unanswered, "unreadable": t.unreadable, "missing": t.missing, "total": t.total()})
+}
+
+/// The JSON summary of a table form: the same top-level keys as the card's where they mean
+/// the same (`plan`, `period`, `planned`, `submitted`, `missing`, `files`, `findings`), and
+/// the status counts by node of the plan's hierarchy.
+pub fn json_table(t: &crate::table::check::TableRun) -> Value {
+    json!({
+        "plan": t.plan.name,
+        "form": t.form.name,
+        "period": {"fiscal_year": t.period.fiscal_year, "half": t.period.half.number()},
+        "planned": t.plan.projects.len(),
+        "submitted": t.answers.len(),
+        "missing": t.missing.iter().map(|m| json!({"project": m.project, "name": m.name, "department": m.department})).collect::<Vec<_>>(),
+        "files": t.files.iter().map(|f| json!({
+            "path": f.shown,
+            "outcome": f.outcome,
+            "projects": f.projects,
+            "reason": f.reason,
+            "size": f.size,
+            "sha256": f.sha256,
+        })).collect::<Vec<_>>(),
+        "findings": t.findings,
+        "status_counts": {
+            "total": t.tallies.get("").map(tally_json),
+            "by_node": t.tallies.iter().filter(|(k, _)| !k.is_empty()).map(|(k, v)| (k.clone(), tally_json(v))).collect::<serde_json::Map<_, _>>(),
+        },
+        "answers": t.answers.iter().map(|a| json!({
+            "project": a.item,
+            "file": a.file,
+            "sheet": a.sheet,
+            "row": a.row + 1,
+            "values": a.cells.iter().map(|(k, v)| (k.clone(), v.text())).collect::<BTreeMap<_, _>>(),
+        })).collect::<Vec<_>>(),
+    })
 }
 
 /// The JSON summary: keys and meanings are a stable interface for scripts.

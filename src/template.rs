@@ -9,7 +9,7 @@ use crate::intake;
 use crate::layout::Layout;
 use crate::normalize::fold;
 use crate::period::{Half, Period, parse_fiscal_year};
-use crate::plan::{self, Plan};
+use crate::plan::Plan;
 use crate::validate::Context;
 use crate::write::{self, Formats, put_text, safe_file_name};
 use anyhow::{Context as _, Result, bail};
@@ -45,12 +45,10 @@ pub struct TemplateResult {
     pub dispatch_list: PathBuf,
 }
 
-pub fn run(opts: &TemplateOptions) -> Result<TemplateResult> {
-    let layout = Layout::bundled();
-    let loaded = plan::load(&opts.plan)?;
+/// The card's sheets to send out (the plan is loaded and its period checked by the caller).
+pub fn run(opts: &TemplateOptions, loaded: crate::plan::LoadedPlan, layout: &Layout) -> Result<TemplateResult> {
     let plan = &loaded.plan;
-    plan.check_period(opts.period)?;
-    let previous = if opts.previous.is_empty() { BTreeMap::new() } else { load_previous(&opts.previous, plan, opts.period, &layout)? };
+    let previous = if opts.previous.is_empty() { BTreeMap::new() } else { load_previous(&opts.previous, plan, opts.period, layout)? };
     std::fs::create_dir_all(&opts.output).with_context(|| format!("出力先フォルダ {} を作れません", opts.output.display()))?;
     let mut sent = Vec::new();
     for p in plan.ordered_projects() {
@@ -64,7 +62,7 @@ pub fn run(opts: &TemplateOptions) -> Result<TemplateResult> {
         let sheet_name = write::safe_sheet_name(&p.code, &[]);
         let ws = wb.add_worksheet().set_name(&sheet_name)?;
         let drawn =
-            draw::response_sheet(ws, plan, p, opts.period, &answers, &layout, &DrawOptions { template: true, ..Default::default() })?;
+            draw::response_sheet(ws, plan, p, opts.period, &answers, layout, &DrawOptions { template: true, ..Default::default() })?;
         match &opts.password {
             Some(pw) => ws.protect_with_password(pw),
             None => ws.protect(),
@@ -98,7 +96,8 @@ fn absolute(row: u32, col: u32) -> String {
     format!("${}${}", &cell[..split], &cell[split..])
 }
 
-fn write_dispatch_list(sent: &[Sent], plan: &Plan, period: Period, path: &Path) -> Result<()> {
+/// 送付一覧: every sheet sent, by department.
+pub fn write_dispatch_list(sent: &[Sent], plan: &Plan, period: Period, path: &Path) -> Result<()> {
     let f = Formats::new();
     let mut wb = Workbook::new();
     wb.set_properties(

@@ -66,7 +66,7 @@ pub fn put_text(ws: &mut Worksheet, row: u32, col: u16, text: &str, format: &For
     Ok(())
 }
 
-fn header_row(ws: &mut Worksheet, row: u32, headers: &[&str], widths: &[f64], f: &Formats) -> Result<()> {
+pub fn header_row(ws: &mut Worksheet, row: u32, headers: &[&str], widths: &[f64], f: &Formats) -> Result<()> {
     for (i, h) in headers.iter().enumerate() {
         ws.write_string_with_format(row, i as u16, *h, &f.header)?;
         if let Some(w) = widths.get(i) {
@@ -77,7 +77,7 @@ fn header_row(ws: &mut Worksheet, row: u32, headers: &[&str], widths: &[f64], f:
     Ok(())
 }
 
-fn table_print(ws: &mut Worksheet, header_row: u32, landscape: bool, (last_row, last_col): (u32, u16)) -> Result<()> {
+pub fn table_print(ws: &mut Worksheet, header_row: u32, landscape: bool, (last_row, last_col): (u32, u16)) -> Result<()> {
     ws.set_paper_size(9); // A4
     ws.set_print_area(0, 0, last_row, last_col)?;
     if landscape {
@@ -135,7 +135,7 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout) 
     missing_sheet(&mut wb, c, &f)?;
     findings_sheet(&mut wb, c, &f, &projects)?;
     detail_sheet(&mut wb, c, &ctx, &f)?;
-    ledger_sheet(&mut wb, c, &f)?;
+    ledger_sheet(&mut wb, &c.files, &f)?;
     for p in projects {
         wb.push_worksheet(p.worksheet);
     }
@@ -576,6 +576,24 @@ fn missing_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()
 }
 
 fn findings_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats, projects: &[crate::packet::ProjectSheet]) -> Result<()> {
+    // Only findings about an accepted sheet have a place in the packet to jump to.
+    let link = |x: &crate::finding::Finding| {
+        let accepted_file = x.project.as_deref().and_then(|p| c.accepted_for(p)).is_some_and(|a| x.file.as_deref() == Some(&a.file));
+        crate::packet::link(projects, x)
+            .filter(|_| accepted_file)
+            .map(|(url, target)| (url, format!("{}!{target}", x.project.as_deref().unwrap_or(""))))
+    };
+    findings_list(wb, &c.findings, f, &link)
+}
+
+/// 要確認: every finding, errors first, with a link to its place in the workbook when it has one
+/// (`link` gives the URL and the text to show).
+pub fn findings_list(
+    wb: &mut Workbook,
+    findings: &[crate::finding::Finding],
+    f: &Formats,
+    link: &dyn Fn(&crate::finding::Finding) -> Option<(String, String)>,
+) -> Result<()> {
     let ws = wb.add_worksheet().set_name("要確認")?;
     header_row(
         ws,
@@ -585,7 +603,7 @@ fn findings_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats, projects: &
         f,
     )?;
     let mut r = 1;
-    let mut sorted: Vec<_> = c.findings.iter().collect();
+    let mut sorted: Vec<_> = findings.iter().collect();
     sorted.sort_by_key(|x| x.severity);
     for x in sorted {
         put_text(ws, r, 0, x.severity.japanese(), &f.text)?;
@@ -596,12 +614,9 @@ fn findings_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats, projects: &
         put_text(ws, r, 5, x.cell.as_deref().unwrap_or(""), &f.text)?;
         put_text(ws, r, 6, &x.message, &f.wrap)?;
         put_text(ws, r, 7, x.suggestion.as_deref().unwrap_or(""), &f.wrap)?;
-        // Only findings about an accepted sheet have a place in the packet to jump to.
-        let accepted_file = x.project.as_deref().and_then(|p| c.accepted_for(p)).is_some_and(|a| x.file.as_deref() == Some(&a.file));
-        match crate::packet::link(projects, x).filter(|_| accepted_file) {
-            Some((url, target)) => {
-                let code = x.project.as_deref().unwrap_or("");
-                ws.write_url_with_format(r, 8, rust_xlsxwriter::Url::new(url).set_text(format!("{code}!{target}")), &f.text)?;
+        match link(x) {
+            Some((url, text)) => {
+                ws.write_url_with_format(r, 8, rust_xlsxwriter::Url::new(url).set_text(text), &f.text)?;
             }
             None => {
                 ws.write_blank(r, 8, &f.text)?;
@@ -672,11 +687,12 @@ fn detail_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats
     Ok(())
 }
 
-fn ledger_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()> {
+/// 受付記録: every file found under the inputs and what became of it.
+pub fn ledger_sheet(wb: &mut Workbook, files: &[crate::intake::FileRecord], f: &Formats) -> Result<()> {
     let ws = wb.add_worksheet().set_name("受付記録")?;
     let headers = ["パス", "サイズ(バイト)", "SHA-256", "更新日時", "結果", "理由", "事業コード"];
     header_row(ws, 0, &headers, &[40.0, 12.0, 30.0, 20.0, 8.0, 60.0, 16.0], f)?;
-    for (i, rec) in c.files.iter().enumerate() {
+    for (i, rec) in files.iter().enumerate() {
         let r = i as u32 + 1;
         put_text(ws, r, 0, &rec.shown, &f.text)?;
         ws.write_number_with_format(r, 1, rec.size as f64, &f.amount)?;
@@ -688,8 +704,8 @@ fn ledger_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
         put_text(ws, r, 5, rec.reason.as_deref().unwrap_or(""), &f.wrap)?;
         put_text(ws, r, 6, &rec.projects.join("、"), &f.text)?;
     }
-    ws.autofilter(0, 0, (c.files.len() as u32).max(1), headers.len() as u16 - 1)?;
-    table_print(ws, 0, true, ((c.files.len() as u32).max(1), headers.len() as u16 - 1))?;
+    ws.autofilter(0, 0, (files.len() as u32).max(1), headers.len() as u16 - 1)?;
+    table_print(ws, 0, true, ((files.len() as u32).max(1), headers.len() as u16 - 1))?;
     Ok(())
 }
 

@@ -1,0 +1,579 @@
+//! Checking and consolidating returned tables: each row matched to a plan item, held to the
+//! rules its form's fields carry, one answer chosen per item, and the counts by every level
+//! of the plan's hierarchy.
+
+use super::{TableRow, TableSheet};
+use crate::consolidate::Missing;
+use crate::finding::{Finding, Severity};
+use crate::form::{FieldDef, FormDef, Kind, Source};
+use crate::intake::{FileRecord, Outcome, ReadFile};
+use crate::normalize::{self, Status, fold};
+use crate::period::Period;
+use crate::plan::{Plan, Project};
+use crate::read::Field;
+use anyhow::{Result, bail};
+use std::collections::BTreeMap;
+
+/// What a status cell of an accepted row says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusRead {
+    Word(String),
+    Unanswered,
+    Unreadable(String),
+}
+
+/// The row accepted as an item's answer for the period.
+#[derive(Debug, Clone)]
+pub struct RowAnswer {
+    pub item: String,
+    pub file: String,
+    pub sheet: String,
+    pub row: u32,
+    pub cells: BTreeMap<String, Field>,
+    /// Each status field's reading, by key.
+    pub statuses: BTreeMap<String, StatusRead>,
+}
+
+impl RowAnswer {
+    pub fn text(&self, key: &str) -> String {
+        self.cells.get(key).map(|f| f.text()).unwrap_or_default()
+    }
+}
+
+/// Counts of one status field per word, with 未記入 and 要確認 apart; by node number.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    pub words: BTreeMap<String, u64>,
+    pub unanswered: u64,
+    pub unreadable: u64,
+    /// Items of the node with no answer at all.
+    pub missing: u64,
+}
+
+impl Tally {
+    pub fn total(&self) -> u64 {
+        self.words.values().sum::<u64>() + self.unanswered + self.unreadable + self.missing
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TableRun {
+    pub plan: Plan,
+    pub form: FormDef,
+    pub plan_file: String,
+    pub period: Period,
+    pub period_note: String,
+    pub files: Vec<FileRecord>,
+    /// Accepted rows, in plan order.
+    pub answers: Vec<RowAnswer>,
+    pub findings: Vec<Finding>,
+    pub missing: Vec<Missing>,
+    /// By node number (every level), and `""` for the whole plan.
+    pub tallies: BTreeMap<String, Tally>,
+}
+
+impl TableRun {
+    pub fn errors(&self) -> usize {
+        crate::finding::count(&self.findings, Severity::Error)
+    }
+    pub fn answer(&self, code: &str) -> Option<&RowAnswer> {
+        self.answers.iter().find(|a| a.item == code)
+    }
+    /// The status field the counts are of.
+    pub fn status_field(&self) -> Option<&FieldDef> {
+        self.form.field_of(Kind::Status)
+    }
+}
+
+/// A row read, with where it came from and what was found.
+struct Candidate {
+    file: usize,
+    sheet: String,
+    row: TableRow,
+    findings: Vec<Finding>,
+    answered: bool,
+    own: bool,
+}
+
+fn signature(row: &TableRow, form: &FormDef) -> String {
+    form.fields.iter().filter(|f| f.from == Source::Department).map(|f| fold(&row.text(&f.key))).collect::<Vec<_>>().join("\u{1f}")
+}
+
+fn has_answers(row: &TableRow, form: &FormDef) -> bool {
+    form.fields.iter().filter(|f| f.from == Source::Department).any(|f| row.field(&f.key).is_some_and(|x| !x.is_empty()))
+}
+
+/// The period: given, or the year most table headers name.
+fn choose_period(given: Option<Period>, files: &[ReadFile<TableSheet>]) -> Result<(Period, String)> {
+    if let Some(p) = given {
+        return Ok((p, format!("報告期間 {}(--period で指定)", p.japanese())));
+    }
+    let mut votes: BTreeMap<i32, usize> = BTreeMap::new();
+    for t in files.iter().flat_map(|f| f.sheets.iter()) {
+        if let Some((y, _)) = &t.year {
+            *votes.entry(*y).or_default() += 1;
+        }
+    }
+    let Some((y, n)) = votes.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(y, n)| (*y, *n)) else {
+        bail!("報告期間が分かりません(表の見出しの年度が読めませんでした)。--period 2020 のように指定してください");
+    };
+    let total: usize = votes.values().sum();
+    let p = Period::year(y);
+    Ok((p, format!("報告期間 {}(表 {total} 枚のうち {n} 枚の見出しから判断。違う場合は --period で指定)", p.japanese())))
+}
+
+pub fn run(
+    plan: Plan,
+    form: FormDef,
+    plan_file: &str,
+    period: Option<Period>,
+    files: Vec<ReadFile<TableSheet>>,
+    mut findings: Vec<Finding>,
+) -> Result<TableRun> {
+    let (period, period_note) = choose_period(period, &files)?;
+    plan.check_period(period)?;
+    let vocab_of = |f: &FieldDef| f.vocabulary.as_deref().map(|v| plan.list(v)).unwrap_or_default();
+    let hints: Vec<(String, String)> = form.hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut records = Vec::new();
+    let mut candidates: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+    let mut file_reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let by_code: BTreeMap<String, usize> = plan.projects.iter().enumerate().map(|(i, p)| (fold(&p.code), i)).collect();
+
+    for (fi, f) in files.into_iter().enumerate() {
+        findings.extend(f.findings);
+        let shown = f.record.shown.clone();
+        // Whose file this is: the department owning most of the rows it answers.
+        let mut owners: BTreeMap<String, usize> = BTreeMap::new();
+        for t in &f.sheets {
+            for row in t.rows.iter().filter(|r| has_answers(r, &form)) {
+                if let Some(p) = match_item(&plan, &by_code, row) {
+                    *owners.entry(p.responding_department().to_string()).or_default() += 1;
+                }
+            }
+        }
+        let owner = owners.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(d, _)| d.clone()).unwrap_or_default();
+        for t in f.sheets {
+            let at = |row: u32, key: &str| t.columns.get(key).map(|c| crate::finding::a1(row, *c));
+            for label in &t.missing_labels {
+                findings.push(
+                    Finding::warning(
+                        "layout-label-missing",
+                        format!("表の見出しに「{label}」がありません。送付した表の見出しを消さずに記入してください"),
+                    )
+                    .file(shown.clone())
+                    .sheet(t.sheet.clone())
+                    .cell(crate::finding::a1(t.header_row, 0)),
+                );
+            }
+            if let Some((y, field)) = &t.year
+                && *y != period.fiscal_year
+            {
+                findings.push(
+                    Finding::error(
+                        "period-mismatch",
+                        format!(
+                            "この表の見出しは{}のものです。今回は{}を集計するため、この表は数えません",
+                            Period::year(*y).japanese(),
+                            period.japanese()
+                        ),
+                    )
+                    .file(shown.clone())
+                    .sheet(t.sheet.clone())
+                    .cell(field.a1())
+                    .suggest(format!("{}の表に記入してください", period.japanese())),
+                );
+                file_reasons.entry(fi).or_default().push(format!("シート「{}」: {}の表です", t.sheet, Period::year(*y).japanese()));
+                continue;
+            }
+            for row in t.rows {
+                let answered = has_answers(&row, &form);
+                let Some(project) = match_item(&plan, &by_code, &row) else {
+                    if answered {
+                        let written = row.number.clone().unwrap_or_else(|| row.name.clone());
+                        let near: Vec<String> = plan.projects.iter().map(|p| p.code.clone()).collect();
+                        findings.push(
+                            Finding::error(
+                                "code-unknown",
+                                format!("{} 行目の項目「{written}」は計画にありません。この行は集計しません", row.row + 1),
+                            )
+                            .file(shown.clone())
+                            .sheet(t.sheet.clone())
+                            .cell(at(row.row, "name").unwrap_or_default())
+                            .suggest_opt(normalize::closest(&fold(&written), &near)),
+                        );
+                    }
+                    continue;
+                };
+                let code = project.code.clone();
+                let department = project.responding_department().to_string();
+                let own = department.is_empty() || department == owner;
+                // Other departments' rows left blank in a whole table sent back are not answers.
+                if !answered && !own {
+                    continue;
+                }
+                let mut rf = check_row(&row, project, &plan, &form, &vocab_of, &hints, &shown, &t.sheet, &at);
+                if answered && !own {
+                    rf.push(
+                        Finding::warning(
+                            "other-department-row",
+                            format!("項目 {code}「{}」は{department}の担当ですが、{owner}のファイルに記入があります", project.name),
+                        )
+                        .project(code.clone())
+                        .file(shown.clone())
+                        .sheet(t.sheet.clone())
+                        .cell(at(row.row, "name").unwrap_or_default())
+                        .suggest(format!("{department}に確認してください")),
+                    );
+                }
+                candidates.entry(code).or_default().push(Candidate { file: fi, sheet: t.sheet.clone(), row, findings: rf, answered, own });
+            }
+        }
+        records.push(f.record);
+    }
+
+    // One row per item: answered over blank, the department's own file over another's, then
+    // the time the workbook records as saved, then the file time. Different answers that
+    // still tie are an error and neither is used.
+    let mut answers = Vec::new();
+    let mut used: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut unused: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (code, mut list) in candidates {
+        let rank = |c: &Candidate| {
+            (
+                std::cmp::Reverse(c.answered),
+                std::cmp::Reverse(c.own),
+                std::cmp::Reverse(records[c.file].saved),
+                std::cmp::Reverse(records[c.file].modified),
+            )
+        };
+        list.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| records[a.file].shown.cmp(&records[b.file].shown)));
+        let first_sig = signature(&list[0].row, &form);
+        let differing: Vec<&Candidate> = list[1..].iter().filter(|c| c.answered && signature(&c.row, &form) != first_sig).collect();
+        let tie = differing.iter().any(|c| rank(c) == rank(&list[0]));
+        if !differing.is_empty() {
+            let names: Vec<String> =
+                std::iter::once(&list[0]).chain(differing.iter().copied()).map(|c| format!("「{}」", records[c.file].shown)).collect();
+            let (message, suggestion) = if tie {
+                (
+                    format!("項目 {code} の記入が {} で違い、どれを使うか判断できません。どれも集計していません", names.join("と")),
+                    "正しい記入を1つに決め、ほかのファイルの行を消すか外してから、もう一度実行してください".to_string(),
+                )
+            } else {
+                (
+                    format!("項目 {code} の記入が {} で違います。「{}」の行を使いました", names.join("と"), records[list[0].file].shown),
+                    "どちらが正しいか担当課に確認してください".to_string(),
+                )
+            };
+            findings.push(
+                Finding::error("duplicate", message)
+                    .project(code.clone())
+                    .file(records[list[0].file].shown.clone())
+                    .sheet(list[0].sheet.clone())
+                    .suggest(suggestion),
+            );
+        }
+        let mut it = list.into_iter();
+        let Some(first) = it.next() else { continue };
+        for other in it {
+            unused.entry(other.file).or_default().push(code.clone());
+        }
+        if tie {
+            unused.entry(first.file).or_default().push(code.clone());
+            continue;
+        }
+        findings.extend(first.findings);
+        used.entry(first.file).or_default().push(code.clone());
+        let project = &plan.projects[by_code[&fold(&code)]];
+        let statuses = form
+            .fields
+            .iter()
+            .filter(|f| f.kind == Kind::Status && f.from == Source::Department)
+            .map(|f| (f.key.clone(), read_status(first.row.field(&f.key), &vocab_of(f), &hints)))
+            .collect();
+        answers.push(RowAnswer {
+            item: project.code.clone(),
+            file: records[first.file].shown.clone(),
+            sheet: first.sheet,
+            row: first.row.row,
+            cells: first.row.cells,
+            statuses,
+        });
+    }
+    for (i, r) in records.iter_mut().enumerate() {
+        if matches!(r.outcome, Outcome::Ignored | Outcome::Rejected) {
+            continue;
+        }
+        if let Some(codes) = used.get(&i) {
+            r.outcome = Outcome::Accepted;
+            r.projects = codes.clone();
+            if let Some(extra) = unused.get(&i) {
+                r.reason = Some(format!("一部の項目はほかのファイルの行を使いました({})", extra.join("、")));
+            }
+        } else if let Some(codes) = unused.get(&i) {
+            r.outcome = Outcome::Duplicate;
+            r.projects = codes.clone();
+            r.reason = Some(format!("同じ項目のほかの行を使いました({})", codes.join("、")));
+        } else {
+            r.outcome = Outcome::Rejected;
+            r.reason = Some(
+                file_reasons
+                    .get(&i)
+                    .map(|v| v.join("。"))
+                    .unwrap_or_else(|| "集計できる行がありません(記入のある行がないか、計画にない項目です)".into()),
+            );
+        }
+    }
+
+    let order: BTreeMap<String, usize> = plan.projects.iter().enumerate().map(|(i, p)| (p.code.clone(), i)).collect();
+    answers.sort_by_key(|a| order.get(&a.item).copied().unwrap_or(usize::MAX));
+    let mut missing = Vec::new();
+    for p in &plan.projects {
+        if answers.iter().any(|a| a.item == p.code) {
+            continue;
+        }
+        let department = p.responding_department().to_string();
+        missing.push(Missing { project: p.code.clone(), name: p.name.clone(), department: department.clone(), note: None });
+        findings.push(
+            Finding::warning(
+                "not-submitted",
+                format!(
+                    "項目 {}「{}」の回答がありません(担当: {})",
+                    p.code,
+                    p.name,
+                    if department.is_empty() { "未設定" } else { &department }
+                ),
+            )
+            .project(p.code.clone())
+            .suggest(if department.is_empty() {
+                "計画の担当部署を確認してください".to_string()
+            } else {
+                format!("{department}に提出を依頼してください")
+            }),
+        );
+    }
+    let tallies = tally(&plan, &form, &answers);
+    Ok(TableRun { plan, form, plan_file: plan_file.to_string(), period, period_note, files: records, answers, findings, missing, tallies })
+}
+
+/// The plan item a row answers: by its number, else by its name (within its group first).
+fn match_item<'a>(plan: &'a Plan, by_code: &BTreeMap<String, usize>, row: &TableRow) -> Option<&'a Project> {
+    if let Some(n) = &row.number
+        && let Some(&i) = by_code.get(&fold(n))
+    {
+        return Some(&plan.projects[i]);
+    }
+    if row.name.is_empty() {
+        return None;
+    }
+    let name = fold(&row.name);
+    let same: Vec<&Project> = plan.projects.iter().filter(|p| fold(&p.name) == name).collect();
+    match same.as_slice() {
+        [one] => Some(one),
+        many => many.iter().copied().find(|p| p.node.as_deref().is_some_and(|n| fold(n) == fold(&row.group))),
+    }
+}
+
+fn read_status(field: Option<&Field>, vocabulary: &[String], hints: &[(String, String)]) -> StatusRead {
+    match field.map(|f| normalize::status(&f.text(), vocabulary, hints)) {
+        None | Some(Status::Empty) => StatusRead::Unanswered,
+        Some(Status::Code { code, .. }) => StatusRead::Word(code),
+        Some(Status::Unknown { text, .. }) => StatusRead::Unreadable(text),
+    }
+}
+
+/// The rules the form's fields carry, on one row.
+#[allow(clippy::too_many_arguments)]
+fn check_row(
+    row: &TableRow,
+    project: &Project,
+    plan: &Plan,
+    form: &FormDef,
+    vocab_of: &dyn Fn(&FieldDef) -> Vec<String>,
+    hints: &[(String, String)],
+    file: &str,
+    sheet: &str,
+    at: &dyn Fn(u32, &str) -> Option<String>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let push = |out: &mut Vec<Finding>, sev: Severity, rule: String, key: &str, message: String, suggestion: Option<String>| {
+        let mut f = Finding::new(sev, leak(rule), message).project(project.code.clone()).file(file).sheet(sheet).suggest_opt(suggestion);
+        if let Some(cell) = row.field(key).map(|x| x.a1()).or_else(|| at(row.row, key)) {
+            f = f.cell(cell);
+        }
+        out.push(f);
+    };
+    if row.number.is_none() {
+        push(
+            &mut out,
+            Severity::Info,
+            "item-matched-by-name".into(),
+            "name",
+            format!("{} 行目は項目番号が読めないため、名前「{}」で項目 {} として読みました", row.row + 1, row.name, project.code),
+            None,
+        );
+    }
+    let label = |f: &FieldDef| f.labels[0].clone();
+    for f in &form.fields {
+        let field = row.field(&f.key);
+        let text = field.map(|x| tidy_text(&x.text())).unwrap_or_default();
+        if f.from == Source::Plan {
+            // Plan text a department changed is shown, never taken.
+            let planned = match f.kind {
+                Kind::Name => Some(project.name.clone()),
+                Kind::Department => Some(project.departments.join("、")),
+                Kind::Node => None,
+                _ => f.plan_column.as_ref().and_then(|c| project.attrs.get(c).cloned()),
+            };
+            let written = if f.kind == Kind::Name { row.name.clone() } else { text.clone() };
+            if let Some(planned) = planned
+                && !written.is_empty()
+                && squeeze(&written) != squeeze(&planned)
+                && !(f.kind == Kind::Department && same_departments(&written, &project.departments))
+            {
+                push(
+                    &mut out,
+                    Severity::Warning,
+                    "plan-text-changed".into(),
+                    &f.key,
+                    format!(
+                        "「{}」が計画と違います(計画: 「{}」、記入: 「{}」)。計画の記載のまま集計します",
+                        label(f),
+                        short(&planned),
+                        short(&written)
+                    ),
+                    Some("計画の欄は書き換えず、変更が必要なら行政改革担当課に相談してください".into()),
+                );
+            }
+            continue;
+        }
+        let empty = field.is_none_or(|x| x.is_empty());
+        if let Some(x) = field
+            && let Some(limit) = f.max_chars
+            && x.text().chars().count() > limit as usize
+        {
+            push(
+                &mut out,
+                Severity::Warning,
+                "text-too-long".into(),
+                &f.key,
+                format!("{}が {} 文字あり、上限の {limit} 文字を超えています", label(f), x.text().chars().count()),
+                Some("要点を絞るか、別紙にしてください".into()),
+            );
+        }
+        if f.kind == Kind::Status && !empty {
+            let vocab = vocab_of(f);
+            match normalize::status(&text, &vocab, hints) {
+                Status::Unknown { text, suggestion } => push(
+                    &mut out,
+                    Severity::Error,
+                    format!("{}-code", f.stem()),
+                    &f.key,
+                    format!(
+                        "{}「{text}」は{}にありません。{} から選んでください",
+                        label(f),
+                        f.vocabulary.clone().unwrap_or_default(),
+                        vocab.join(" / ")
+                    ),
+                    suggestion,
+                ),
+                Status::Code { code, changed: true } => push(
+                    &mut out,
+                    Severity::Info,
+                    "normalized".into(),
+                    &f.key,
+                    format!("{}「{text}」を「{code}」として読みました(全角・空白の整理)", label(f)),
+                    None,
+                ),
+                _ => {}
+            }
+        }
+        if empty {
+            let needed = match (&f.required, &f.required_when) {
+                (Some(sev), _) => Some((*sev, String::new())),
+                (None, Some(w)) => {
+                    let other = form.field(&w.field);
+                    let value = row.field(&w.field).map(|x| x.text()).unwrap_or_default();
+                    let word = other.map(|o| normalize::status(&value, &vocab_of(o), hints));
+                    match word {
+                        Some(Status::Code { code, .. }) if plan.list(&w.list).contains(&code) => {
+                            Some((Severity::Error, format!("{}が「{code}」のときは", other.map(label).unwrap_or_default())))
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            if let Some((sev, when)) = needed {
+                push(
+                    &mut out,
+                    sev,
+                    format!("{}-missing", f.stem()),
+                    &f.key,
+                    format!("項目 {}「{}」の{}が空です。{when}記入してください", project.code, project.name, label(f)),
+                    None,
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Rule ids are `&'static str`: the few composed ones (`progress-missing` from a form's stem)
+/// are interned once each.
+fn leak(id: String) -> &'static str {
+    use std::sync::{Mutex, OnceLock};
+    static IDS: OnceLock<Mutex<Vec<&'static str>>> = OnceLock::new();
+    let ids = IDS.get_or_init(|| Mutex::new(Vec::new()));
+    let mut ids = ids.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = ids.iter().find(|x| **x == id) {
+        return found;
+    }
+    let s: &'static str = Box::leak(id.into_boxed_str());
+    ids.push(s);
+    s
+}
+
+fn tidy_text(t: &str) -> String {
+    crate::normalize::tidy(t)
+}
+
+/// Text compared for "changed": NFKC with every space and line break removed.
+fn squeeze(t: &str) -> String {
+    fold(t)
+}
+
+fn same_departments(written: &str, planned: &[String]) -> bool {
+    let w: Vec<String> = super::split_departments(written).iter().map(|d| fold(d)).collect();
+    let p: Vec<String> = planned.iter().map(|d| fold(d)).collect();
+    w == p
+}
+
+fn short(t: &str) -> String {
+    let s: String = t.chars().take(40).collect();
+    if t.chars().count() > 40 { format!("{s}…") } else { s }
+}
+
+/// Counts of the (first) status field per node at every level, and for the whole plan.
+fn tally(plan: &Plan, form: &FormDef, answers: &[RowAnswer]) -> BTreeMap<String, Tally> {
+    let mut out: BTreeMap<String, Tally> = BTreeMap::new();
+    let key = form.fields.iter().find(|f| f.kind == Kind::Status && f.from == Source::Department).map(|f| f.key.clone());
+    for p in &plan.projects {
+        let mut nodes: Vec<String> =
+            p.node.as_deref().map(|n| plan.node_path(n).iter().map(|x| x.number.clone()).collect()).unwrap_or_default();
+        nodes.push(String::new());
+        let read = answers
+            .iter()
+            .find(|a| a.item == p.code)
+            .map(|a| key.as_ref().and_then(|k| a.statuses.get(k)).cloned().unwrap_or(StatusRead::Unanswered));
+        for n in nodes {
+            let t = out.entry(n).or_default();
+            match &read {
+                None => t.missing += 1,
+                Some(StatusRead::Word(w)) => *t.words.entry(w.clone()).or_default() += 1,
+                Some(StatusRead::Unanswered) => t.unanswered += 1,
+                Some(StatusRead::Unreadable(_)) => t.unreadable += 1,
+            }
+        }
+    }
+    out
+}
