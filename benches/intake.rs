@@ -10,7 +10,7 @@ use std::time::Instant;
 
 fn main() {
     let n: usize = std::env::var("KAITO_BENCH_FILES").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/報告回答票");
     let sources: Vec<_> = std::fs::read_dir(root.join("回答"))
         .unwrap()
         .map(|e| e.unwrap().path())

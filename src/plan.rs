@@ -376,28 +376,33 @@ pub fn finish(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result
     plan.projects = kept;
     let theme_numbers: HashSet<u32> = plan.themes.iter().map(|t| t.number).collect();
     for p in &plan.projects {
-        if !theme_numbers.contains(&p.theme) {
+        // A project placed in the hierarchy by 体系 (or a table's group) is where it says.
+        let placed = p.node.as_deref().is_some_and(|n| plan.node(n).is_some());
+        if !placed && !theme_numbers.contains(&p.theme) {
+            let (what, number) = match &p.node {
+                Some(n) if plan.levels.len() > 1 || plan.levels.first().is_some_and(|l| l != "視点") => ("体系", n.clone()),
+                _ => ("視点", p.theme.to_string()),
+            };
             findings.push(
                 plan_finding(
                     "plan-theme-unknown",
                     file,
                     "事業",
                     None,
-                    format!("事業 {}「{}」の視点 {} がシート「視点」にありません", p.code, p.name, p.theme),
+                    format!("事業 {}「{}」の{what} {number} がシート「{what}」にありません", p.code, p.name),
                 )
                 .project(p.code.clone()),
             );
         }
         if p.responding_department().is_empty() {
+            let why = if p.departments.is_empty() {
+                "推進担当課(担当部署)が空です。回答する課が決まらないため、未提出の一覧では「担当未設定」になります".to_string()
+            } else {
+                "推進担当課に実在の課がありません(「関係課」だけでは回答課が決まりません)".to_string()
+            };
             findings.push(
-                plan_finding(
-                    "plan-departments",
-                    file,
-                    "事業",
-                    None,
-                    format!("事業 {}「{}」の推進担当課に実在の課がありません(「関係課」だけでは回答課が決まりません)", p.code, p.name),
-                )
-                .project(p.code.clone()),
+                plan_finding("plan-departments", file, "事業", None, format!("事業 {}「{}」の{why}", p.code, p.name))
+                    .project(p.code.clone()),
             );
         }
     }
@@ -659,7 +664,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
     }
     let mut first_row: BTreeMap<String, u32> = BTreeMap::new();
     for r in t.rows() {
-        let code = crate::normalize::tidy_code(&t.text(r, cc));
+        let code = crate::normalize::tidy_code(&cc.map(|c| g.value(r, c).text()).unwrap_or_default());
         if let Some(first) = first_row.get(&fold(&code)) {
             findings.push(
                 plan_finding(
@@ -761,7 +766,8 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         ("活動", PlanGap::Activities, "活動ごとの予定が分からないため、実績の要否は回答票に書かれた予定で判断し、活動数の点検をしません"),
         ("成果", PlanGap::Outcomes, "成果の目標は回答票に書かれたものを使います"),
     ] {
-        if sheet(sheets, name).and_then(|g| Table::find(g, "事業コード")).is_none() {
+        let card = crate::form::FormDef::bundled(&plan.form).is_none_or(|f| f.shape == crate::form::Shape::Card);
+        if card && sheet(sheets, name).and_then(|g| Table::find(g, "事業コード")).is_none() {
             findings.push(plan_finding(
                 "plan-sheet-missing",
                 file,
@@ -850,12 +856,67 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
         ("進捗区分", plan.vocabulary.join(",")),
         ("要対応区分", plan.needs_countermeasure.join(",")),
     ];
+    // A v2 plan: a hierarchy other than one level of 視点, another form, yearly reports.
+    let v2 = plan.levels.len() > 1 || plan.levels.first().is_some_and(|l| l != "視点");
+    let mut rows: Vec<(String, String)> = rows.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+    if plan.form != default_form() {
+        rows.push(("様式".into(), plan.form.clone()));
+    }
+    if plan.cadence != Cadence::Half {
+        rows.push(("報告単位".into(), plan.cadence.japanese().into()));
+    }
+    rows.extend(plan.lists.iter().map(|(k, v)| (k.clone(), v.join(","))));
     for (i, (k, v)) in rows.iter().enumerate() {
-        ws.write_string(i as u32 + 1, 0, *k)?;
+        ws.write_string(i as u32 + 1, 0, k)?;
         ws.write_string(i as u32 + 1, 1, v)?;
     }
     ws.set_column_width(0, 14)?;
     ws.set_column_width(1, 50)?;
+
+    if v2 {
+        let ws = wb.add_worksheet().set_name("体系")?;
+        ws.write_row_with_format(0, 0, ["階層", "番号", "名称", "上位"], &head)?;
+        for (i, n) in plan.nodes.iter().enumerate() {
+            let r = i as u32 + 1;
+            ws.write_string(r, 0, plan.levels.get(n.level).map(String::as_str).unwrap_or(""))?;
+            ws.write_string(r, 1, &n.number)?;
+            ws.write_string(r, 2, &n.name)?;
+            ws.write_string(r, 3, n.parent.as_deref().unwrap_or(""))?;
+        }
+        ws.set_column_width(1, 12)?;
+        ws.set_column_width(2, 40)?;
+        let ws = wb.add_worksheet().set_name("事業")?;
+        let mut extra: Vec<String> = Vec::new();
+        for p in &plan.projects {
+            for k in p.attrs.keys() {
+                if !extra.contains(k) {
+                    extra.push(k.clone());
+                }
+            }
+        }
+        let mut headers: Vec<String> = ["事業コード", "事業名", "体系", "推進担当課", "実施課"].iter().map(|s| s.to_string()).collect();
+        headers.extend(extra.iter().cloned());
+        ws.write_row_with_format(0, 0, &headers, &head)?;
+        for (i, p) in plan.projects.iter().enumerate() {
+            let r = i as u32 + 1;
+            ws.write_string(r, 0, &p.code)?;
+            ws.write_string(r, 1, &p.name)?;
+            ws.write_string(r, 2, p.node.as_deref().unwrap_or(""))?;
+            ws.write_string(r, 3, p.departments.join("、"))?;
+            ws.write_string(r, 4, p.implementing.join("、"))?;
+            for (j, k) in extra.iter().enumerate() {
+                ws.write_string_with_format(r, 5 + j as u16, p.attrs.get(k).map(String::as_str).unwrap_or(""), &wrap)?;
+            }
+        }
+        for (c, w) in [14.0, 36.0, 12.0, 20.0, 14.0].iter().enumerate() {
+            ws.set_column_width(c as u16, *w)?;
+        }
+        for j in 0..extra.len() {
+            ws.set_column_width(5 + j as u16, 40)?;
+        }
+        wb.save(path).with_context(|| format!("計画ファイル {} を書けません", path.display()))?;
+        return Ok(());
+    }
 
     let ws = wb.add_worksheet().set_name("視点")?;
     ws.write_row_with_format(0, 0, ["番号", "名称", "コード接頭辞"], &head)?;
@@ -965,7 +1026,7 @@ mod tests {
 mod sample_plan {
     #[test]
     fn the_samples_plan_loads() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/source/plan.toml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/報告回答票/source/plan.toml");
         let loaded = super::load(&path).unwrap();
         assert!(loaded.findings.is_empty(), "{:?}", loaded.findings);
         let plan = loaded.plan;

@@ -211,9 +211,10 @@ pub fn run(
                 if !answered && !own {
                     continue;
                 }
-                let mut rf = check_row(&row, project, &plan, &form, &vocab_of, &hints, &shown, &t.sheet, &at);
+                let rf = check_row(&row, project, &plan, &form, &vocab_of, &hints, &shown, &t.sheet, &at);
+                // Said whichever row is used in the end: the office should know either way.
                 if answered && !own {
-                    rf.push(
+                    findings.push(
                         Finding::warning(
                             "other-department-row",
                             format!("項目 {code}「{}」は{department}の担当ですが、{owner}のファイルに記入があります", project.name),

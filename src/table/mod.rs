@@ -290,7 +290,7 @@ pub fn plan_from_master(sheets: &[Grid], form: &FormDef, file: &str) -> Option<(
 }
 
 /// Adds `I 1 (1)` and its ancestors `I`, `I 1` to the plan's nodes (once each).
-fn add_nodes(plan: &mut Plan, number: &str, name: &str) {
+pub fn add_nodes(plan: &mut Plan, number: &str, name: &str) {
     let tokens: Vec<&str> = number.split(' ').collect();
     for depth in 1..=tokens.len() {
         let n = tokens[..depth].join(" ");

@@ -208,7 +208,7 @@ fn duplicates_with_different_values_are_errors_and_the_newer_file_wins() {
     let t0 = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
     std::fs::File::options().write(true).open(&old).unwrap().set_modified(t0).unwrap();
     std::fs::File::options().write(true).open(&new).unwrap().set_modified(t0 + std::time::Duration::from_secs(60)).unwrap();
-    std::fs::copy(root().join("samples/計画.xlsx"), dir.path().join("計画.xlsx")).unwrap();
+    std::fs::copy(root().join("samples/報告回答票/計画.xlsx"), dir.path().join("計画.xlsx")).unwrap();
     let out = kaito(&["check", "--plan", "計画.xlsx", "--period", "2021H1", ".", "--json", "s.json"], dir.path());
     assert_eq!(out.status.code(), Some(1));
     let json: Value = read_json(&dir.path().join("s.json"));

@@ -21,7 +21,7 @@ pub fn reference(name: &str) -> PathBuf {
 }
 
 pub fn sample_plan() -> Plan {
-    plan::load(&root().join("samples/計画.xlsx")).expect("samples plan").plan
+    plan::load(&root().join("samples/報告回答票/計画.xlsx")).expect("samples plan").plan
 }
 
 pub fn p2021h1() -> Period {
@@ -132,7 +132,7 @@ pub fn kaito(args: &[&str], dir: &Path) -> std::process::Output {
 /// A fresh copy of samples/.
 pub fn samples() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&root().join("samples"), dir.path());
+    copy_tree(&root().join("samples/報告回答票"), dir.path());
     dir
 }
 
@@ -161,4 +161,28 @@ pub fn blank_0702_03_findings() -> Vec<(String, String)> {
     .iter()
     .map(|(r, c)| (r.to_string(), c.to_string()))
     .collect()
+}
+
+/// Types values into input cells of a generated workbook: each `(A1, value)` replaces the
+/// formatted blank the template left there (numbers as numbers, the rest as text).
+pub fn type_into(path: &Path, values: &BTreeMap<String, String>) {
+    let bytes = std::fs::read(path).unwrap();
+    let patched = crate::fixtures::patch_zip(&bytes, "xl/worksheets/sheet1.xml", |mut xml| {
+        for (cell, value) in values {
+            let open = format!("<c r=\"{cell}\" ");
+            let start = xml.find(&open).unwrap_or_else(|| panic!("no input cell {cell}"));
+            let end = start + xml[start..].find("/>").unwrap();
+            let attrs = &xml[start + open.len()..end];
+            let s = attrs.split_whitespace().find(|a| a.starts_with("s=")).unwrap_or("");
+            let element = match value.parse::<i64>() {
+                Ok(n) => format!("<c r=\"{cell}\" {s}><v>{n}</v></c>"),
+                Err(_) => {
+                    format!("<c r=\"{cell}\" {s} t=\"inlineStr\"><is><t>{}</t></is></c>", value.replace('&', "&amp;").replace('<', "&lt;"))
+                }
+            };
+            xml.replace_range(start..end + 2, &element);
+        }
+        xml
+    });
+    std::fs::write(path, patched).unwrap();
 }

@@ -153,3 +153,12 @@ pub fn patch_zip(bytes: &[u8], entry: &str, f: impl Fn(String) -> String) -> Vec
     }
     out.into_inner()
 }
+
+/// The bytes of one entry of a zip (an .xlsx).
+pub fn unzip_entry(bytes: &[u8], entry: &str) -> Vec<u8> {
+    let mut src = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut e = src.by_name(entry).unwrap_or_else(|_| panic!("no {entry}"));
+    let mut data = Vec::new();
+    std::io::Read::read_to_end(&mut e, &mut data).unwrap();
+    data
+}

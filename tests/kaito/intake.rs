@@ -240,7 +240,7 @@ fn long_texts_and_formula_like_texts_reach_the_output_as_text() {
     let long: String = "あ".repeat(40_000);
     let bytes = fixtures::patch_zip(&std::fs::read(&p).unwrap(), "xl/sharedStrings.xml", |x| x.replace("LONGTEXT", &long));
     std::fs::write(&p, bytes).unwrap();
-    std::fs::copy(root().join("samples/計画.xlsx"), d.join("計画.xlsx")).unwrap();
+    std::fs::copy(root().join("samples/報告回答票/計画.xlsx"), d.join("計画.xlsx")).unwrap();
     let out = kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "o.xlsx", "--json", "s.json"], d);
     assert!(out.status.code() == Some(0) || out.status.code() == Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = read_json(&d.join("s.json"));
@@ -263,7 +263,7 @@ fn long_texts_and_formula_like_texts_reach_the_output_as_text() {
 fn running_twice_gives_the_same_workbook_and_leaves_inputs_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    copy_tree(&root().join("samples"), d);
+    copy_tree(&root().join("samples/報告回答票"), d);
     let before = hash_tree(&d.join("回答"));
     let args = ["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx"];
     kaito(&args, d);
@@ -280,7 +280,7 @@ fn running_twice_gives_the_same_workbook_and_leaves_inputs_untouched() {
 fn output_that_cannot_be_written_exits_two_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    copy_tree(&root().join("samples"), d);
+    copy_tree(&root().join("samples/報告回答票"), d);
     std::fs::create_dir(d.join("集計.xlsx")).unwrap(); // a folder where the file should go
     let out = kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx"], d);
     assert_eq!(out.status.code(), Some(2));
@@ -291,7 +291,7 @@ fn output_that_cannot_be_written_exits_two_naming_it() {
 fn every_value_of_every_accepted_sheet_reaches_the_workbook() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    copy_tree(&root().join("samples"), d);
+    copy_tree(&root().join("samples/報告回答票"), d);
     kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx"], d);
     let cells: std::collections::HashSet<String> = all_cells(&d.join("集計.xlsx"))
         .into_iter()
@@ -353,7 +353,7 @@ fn every_value_of_every_accepted_sheet_reaches_the_workbook() {
 fn killing_the_process_while_it_writes_never_damages_the_previous_output() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    copy_tree(&root().join("samples"), d);
+    copy_tree(&root().join("samples/報告回答票"), d);
     let args = ["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx", "--json", "s.json"];
     kaito(&args, d);
     let previous = std::fs::read(d.join("集計.xlsx")).unwrap();

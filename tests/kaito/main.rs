@@ -9,4 +9,5 @@ mod packet;
 mod reference;
 mod rules;
 mod safety;
+mod table;
 mod template;

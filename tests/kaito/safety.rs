@@ -172,7 +172,7 @@ fn set_mtime(path: &Path, secs_ago: u64) {
 fn the_time_the_workbook_records_beats_the_file_time_and_ties_are_errors() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::copy(root().join("samples/計画.xlsx"), d.join("計画.xlsx")).unwrap();
+    std::fs::copy(root().join("samples/報告回答票/計画.xlsx"), d.join("計画.xlsx")).unwrap();
     std::fs::create_dir(d.join("回答")).unwrap();
     // Saved later in Excel, but copied earlier (an older file time).
     let later = saved_sheet(&d.join("回答"), "修正版.xlsx", "修正後", "2021-10-10T09:00:00");
@@ -191,7 +191,7 @@ fn the_time_the_workbook_records_beats_the_file_time_and_ties_are_errors() {
     // Same saved time, same file time, different content: an error naming both, neither used.
     let tie = tempfile::tempdir().unwrap();
     let t = tie.path();
-    std::fs::copy(root().join("samples/計画.xlsx"), t.join("計画.xlsx")).unwrap();
+    std::fs::copy(root().join("samples/報告回答票/計画.xlsx"), t.join("計画.xlsx")).unwrap();
     let a = saved_sheet(t, "a.xlsx", "一つ目", "2021-10-01T09:00:00");
     let b = saved_sheet(t, "b.xlsx", "二つ目", "2021-10-01T09:00:00");
     let when = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
@@ -275,7 +275,7 @@ fn sheet_with_a_note(dir: &Path) -> PathBuf {
 fn text_outside_every_field_is_reported_and_reaches_the_packet() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::copy(root().join("samples/計画.xlsx"), d.join("計画.xlsx")).unwrap();
+    std::fs::copy(root().join("samples/報告回答票/計画.xlsx"), d.join("計画.xlsx")).unwrap();
     let path = sheet_with_a_note(d);
     let (tuples, _, _) = check_file(&path, &sample_plan(), p2021h1());
     let outside: Vec<_> = tuples.iter().filter(|t| t.0 == "text-outside-form").collect();

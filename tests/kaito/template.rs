@@ -10,30 +10,6 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Types values into input cells of a generated workbook: each `(A1, value)` replaces the
-/// formatted blank the template left there (numbers as numbers, the rest as text).
-fn type_into(path: &Path, values: &BTreeMap<String, String>) {
-    let bytes = std::fs::read(path).unwrap();
-    let patched = fixtures::patch_zip(&bytes, "xl/worksheets/sheet1.xml", |mut xml| {
-        for (cell, value) in values {
-            let open = format!("<c r=\"{cell}\" ");
-            let start = xml.find(&open).unwrap_or_else(|| panic!("no input cell {cell}"));
-            let end = start + xml[start..].find("/>").unwrap();
-            let attrs = &xml[start + open.len()..end];
-            let s = attrs.split_whitespace().find(|a| a.starts_with("s=")).unwrap_or("");
-            let element = match value.parse::<i64>() {
-                Ok(n) => format!("<c r=\"{cell}\" {s}><v>{n}</v></c>"),
-                Err(_) => {
-                    format!("<c r=\"{cell}\" {s} t=\"inlineStr\"><is><t>{}</t></is></c>", value.replace('&', "&amp;").replace('<', "&lt;"))
-                }
-            };
-            xml.replace_range(start..end + 2, &element);
-        }
-        xml
-    });
-    std::fs::write(path, patched).unwrap();
-}
-
 fn generate(dir: &Path, period: &str, previous: &[&str]) -> std::process::Output {
     let mut args = vec!["template", "--plan", "計画.xlsx", "--period", period, "--output", "送付"];
     for p in previous {
