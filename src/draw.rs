@@ -6,7 +6,7 @@
 use crate::layout::Layout;
 use crate::period::{Half, Period, year_header};
 use crate::plan::{Activity, Outcome, Plan, Project};
-use crate::write::{self, put_text};
+use crate::xlsx::{self, put_text};
 use anyhow::Result;
 use rust_xlsxwriter::{Color, DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder, Note, Worksheet};
 use serde::Deserialize;
@@ -181,8 +181,8 @@ fn styles(template: bool) -> Styles {
         not_due: base.clone().set_background_color(Color::RGB(0xBFBFBF)),
         label,
         text: base.clone(),
-        amount_input: input.clone().set_num_format(write::AMOUNT_FORMAT).set_align(FormatAlign::Right),
-        carried_amount: carried.clone().set_num_format(write::AMOUNT_FORMAT).set_align(FormatAlign::Right),
+        amount_input: input.clone().set_num_format(xlsx::AMOUNT_FORMAT).set_align(FormatAlign::Right),
+        carried_amount: carried.clone().set_num_format(xlsx::AMOUNT_FORMAT).set_align(FormatAlign::Right),
         carried,
         input,
         alert: Color::RGB(0xF8CBAD),
@@ -592,7 +592,7 @@ pub fn response_sheet(
     ws.set_landscape();
     // An explicit scale that fits the width, rather than "fit to width": Excel and
     // LibreOffice would each pick their own scale and break pages in different places.
-    ws.set_print_scale(crate::packet::scale(&widths));
+    ws.set_print_scale(crate::xlsx::scale(&widths));
     ws.set_print_area(0, 0, r, last)?;
     ws.set_footer(format!("&L{}&R&P / &N", project.code));
     Ok(pen.drawn)

@@ -21,3 +21,4 @@ pub mod table;
 pub mod template;
 pub mod validate;
 pub mod write;
+pub mod xlsx;

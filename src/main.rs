@@ -235,17 +235,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Check { common } => {
             let c = ops::check(&common.options())?;
-            print!("{}", report::console_run(&c, common.verbosity()));
+            print!("{}", console(&c, common.verbosity()));
             Ok(exit_for(&c))
         }
         Command::Consolidate { common, output } => {
             let c = ops::consolidate(&common.options(), output)?;
-            print!("{}", report::console_run(&c, common.verbosity()));
+            print!("{}", console(&c, common.verbosity()));
             if common.verbosity() != Verbosity::Quiet {
                 println!("\n集計ブックを書きました: {}", output.display());
             }
             Ok(exit_for(&c))
         }
+    }
+}
+
+/// The console report of a run, whatever its form.
+fn console(run: &ops::Run, verbosity: Verbosity) -> String {
+    match run {
+        ops::Run::Card(c) => report::console(c, verbosity),
+        ops::Run::Table(t) => report::console_table(t, verbosity),
     }
 }
 

@@ -29,6 +29,19 @@ pub fn tidy_code(text: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// `14,235`, negatives as `△1,200` the way Japanese reports print them.
+pub fn thousands(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0 { format!("△{out}") } else { out }
+}
+
 /// Characters departments use for "none": hyphen, dashes, the long-vowel mark.
 pub const DASHES: [char; 7] = ['-', '―', '－', 'ー', '‐', '—', '−'];
 const SLASHES: [char; 2] = ['/', '／'];

@@ -12,9 +12,7 @@ use anyhow::Result;
 use rust_xlsxwriter::Worksheet;
 use std::collections::BTreeMap;
 
-/// A4 landscape with the default margins (0.7" left/right, 0.75" top/bottom), in points.
-pub const PRINTABLE_WIDTH: f64 = 841.89 - 2.0 * 0.7 * 72.0;
-pub const PRINTABLE_HEIGHT: f64 = 595.28 - 2.0 * 0.75 * 72.0;
+pub use crate::xlsx::{PRINTABLE_HEIGHT, PRINTABLE_WIDTH, column_points, pages, scale};
 
 /// One project's sheet of the packet.
 pub struct ProjectSheet {
@@ -25,37 +23,6 @@ pub struct ProjectSheet {
     pub pages: u32,
     /// A cell of the department's sheet (A1) → the same logical cell on this sheet.
     pub cell_map: BTreeMap<String, (u32, u16)>,
-}
-
-/// Width of a column of `chars` Excel characters, in points, as wide as any spreadsheet
-/// program draws it. Excel's Calibri 11 takes 7 px per character; LibreOffice without
-/// Calibri's metrics measured close to 10 px here. A sheet scaled to fit at 10 px fits one page
-/// wide in both, and at the same explicit scale both break pages in the same places.
-pub fn column_points(chars: f64) -> f64 {
-    ((chars * 10.0 + 5.0).trunc()) * 0.75
-}
-
-/// The whole-percent print scale at which the columns fit one page wide.
-pub fn scale(col_widths: &[f64]) -> u16 {
-    let width: f64 = col_widths.iter().map(|w| column_points(*w)).sum();
-    if width > PRINTABLE_WIDTH { (PRINTABLE_WIDTH / width * 100.0).floor() as u16 } else { 100 }
-}
-
-/// Pages a sheet takes printed at `scale(col_widths)`: rows go to the next page when they no
-/// longer fit (a row is never split).
-pub fn pages(col_widths: &[f64], row_heights: &[f64]) -> u32 {
-    let scale = scale(col_widths) as f64 / 100.0;
-    let mut pages = 1;
-    let mut used = 0.0;
-    for h in row_heights {
-        let h = h * scale;
-        if used + h > PRINTABLE_HEIGHT && used > 0.0 {
-            pages += 1;
-            used = 0.0;
-        }
-        used += h;
-    }
-    pages
 }
 
 /// The note on a highlighted cell: what is wrong and what to do.
@@ -103,7 +70,7 @@ pub fn project_sheets(c: &Consolidation, ctx: &Context, layout: &Layout, taken: 
     let mut out = Vec::new();
     for a in &c.accepted {
         let Some(project) = c.plan.project(&a.project) else { continue };
-        let name = crate::write::safe_sheet_name(&project.code, &names);
+        let name = crate::xlsx::safe_sheet_name(&project.code, &names);
         names.push(name.clone());
         out.push(redraw(c, ctx, layout, a, project, &name, &[Severity::Error])?);
     }

@@ -995,15 +995,13 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
         for (j, y) in years.iter().enumerate() {
             ws.write_string_with_format(0, 1 + j as u16, y.to_string(), &head)?;
         }
-        let mut r = 1;
-        for p in plan.projects.iter().filter(|p| !p.effect_targets.is_empty()) {
+        for (r, p) in (1u32..).zip(plan.projects.iter().filter(|p| !p.effect_targets.is_empty())) {
             ws.write_string(r, 0, &p.code)?;
             for (j, y) in years.iter().enumerate() {
                 if let Some(v) = p.effect_targets.get(y) {
                     ws.write_number(r, 1 + j as u16, *v as f64)?;
                 }
             }
-            r += 1;
         }
     }
     wb.save(path).with_context(|| format!("計画ファイル {} を書けません", path.display()))?;

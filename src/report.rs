@@ -8,18 +8,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-/// `14,235`, negatives as `△1,200` the way Japanese reports print them.
-pub fn thousands(v: i64) -> String {
-    let digits = v.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if v < 0 { format!("△{out}") } else { out }
-}
+pub use crate::normalize::thousands;
 
 /// `ファイル › シート!セル: エラー[rule] message (候補: …)`
 pub fn finding_line(f: &Finding) -> String {
@@ -162,14 +151,6 @@ fn findings_by_file(s: &mut String, findings: &[Finding], files: &[crate::intake
 
 fn by_theme_count(m: &BTreeMap<u32, u64>) -> serde_json::Map<String, Value> {
     m.iter().map(|(t, n)| (t.to_string(), json!(n))).collect()
-}
-
-/// The console report of a run, whatever its form.
-pub fn console_run(run: &crate::ops::Run, verbosity: Verbosity) -> String {
-    match run {
-        crate::ops::Run::Card(c) => console(c, verbosity),
-        crate::ops::Run::Table(t) => console_table(t, verbosity),
-    }
 }
 
 /// The console report of a table form: the summary, then findings grouped by file.

@@ -95,7 +95,7 @@ impl Out<'_> {
                 Some("セルの表示形式を「標準」か「数値」にして、表示と値が同じか確かめてください".into()),
             );
         }
-        if field.text().chars().count() > crate::write::MAX_CELL_CHARS {
+        if field.text().chars().count() > crate::xlsx::MAX_CELL_CHARS {
             self.push(
                 Severity::Warning,
                 "text-too-long",
@@ -103,8 +103,8 @@ impl Out<'_> {
                 format!(
                     "{what}が {} 文字あり、Excel の1セルの上限({} 文字)を超えています。集計ブックには先頭の {} 文字だけが入ります",
                     field.text().chars().count(),
-                    crate::write::MAX_CELL_CHARS,
-                    crate::write::MAX_CELL_CHARS
+                    crate::xlsx::MAX_CELL_CHARS,
+                    crate::xlsx::MAX_CELL_CHARS
                 ),
                 Some("文章を短くするか、別紙に分けてください".into()),
             );
@@ -392,7 +392,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                 format!(
                     "{what}「{}」を {} として読みました({note})",
                     e.amount.text(),
-                    parsed.amount.value().map(crate::report::thousands).unwrap_or_default()
+                    parsed.amount.value().map(crate::normalize::thousands).unwrap_or_default()
                 ),
                 None,
             );
@@ -417,14 +417,17 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                 Severity::Warning,
                 "effect-not-fiscal",
                 Some(&e.amount),
-                format!("財政健全化事業ではないのに{what}「{}」が入っています", crate::report::thousands(*v)),
+                format!("財政健全化事業ではないのに{what}「{}」が入っています", crate::normalize::thousands(*v)),
                 Some("空欄または「/」".into()),
             ),
             Amount::Value(v) if *v != 0 && e.basis.is_empty() => out.push(
                 Severity::Error,
                 "effect-basis-missing",
                 Some(&e.basis),
-                format!("{what}が {} 千円ですが、主な取組内容が空です。効果を生んだ取組を記入してください", crate::report::thousands(*v)),
+                format!(
+                    "{what}が {} 千円ですが、主な取組内容が空です。効果を生んだ取組を記入してください",
+                    crate::normalize::thousands(*v)
+                ),
                 None,
             ),
             _ => {}

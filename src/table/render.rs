@@ -164,10 +164,11 @@ pub fn draw_table(
                 put_text(ws, r, c, &text, &fmt)?;
             }
             height = height.max(crate::draw::lines(&text, f.width));
-            if opts.template && f.from == Source::Department {
-                if let Some(rule) = validation(plan, f)? {
-                    ws.add_data_validation(r, c, r, c, &rule)?;
-                }
+            if opts.template
+                && f.from == Source::Department
+                && let Some(rule) = validation(plan, f)?
+            {
+                ws.add_data_validation(r, c, r, c, &rule)?;
             }
             drawn.places.insert(key, (r, c));
         }

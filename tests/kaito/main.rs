@@ -1,6 +1,7 @@
 //! The integration tests: one binary. `reference` reads the shared reference sheets, `rules`
 //! breaks each rule on a drawn sheet, `cli` runs the real executable on copies of samples/.
 
+mod architecture;
 mod cli;
 mod common;
 mod fixtures;

@@ -395,7 +395,7 @@ fn plan_faults_are_said_once_and_never_blamed_on_departments() {
     assert!(rules(&json, "plan-sheet-missing").iter().any(|f| f["sheet"] == "成果"));
     let mut wb = calamine::open_workbook_auto(d.join("集計.xlsx")).unwrap();
     let s = wb.worksheet_range("0701-02").unwrap();
-    assert!(s.used_cells().any(|(_, _, v)| v.to_string() == "さくら幼稚園と金目幼稚園を廃園しました。"));
+    assert!(s.used_cells().any(|(_, _, v)| *v == Data::String("さくら幼稚園と金目幼稚園を廃園しました。".into())));
     // No 視点 sheet: said, and the packet is still written (summaries by theme number).
     plan_with(d, "視点なし.xlsx", &|part, x| if part == "workbook" { x.replace("name=\"視点\"", "name=\"視点(旧)\"") } else { x });
     let json = check("視点なし.xlsx");
