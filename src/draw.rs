@@ -480,7 +480,7 @@ pub fn response_sheet(
     )?;
     let progress_rows = if activity_rows.is_empty() { vec![head, head + 1] } else { activity_rows.clone() };
     pen.grow(ws, &progress_rows, lines(answers.progress.as_deref().unwrap_or(""), g.narrative_width) * LINE + PAD, head, progress_end)?;
-    validate(ws, (head, narrative, head, narrative), text_rule("取組状況等", NARRATIVE_LIMIT))?;
+    validate(ws, (head, narrative, head, narrative), text_rule(l.progress(), NARRATIVE_LIMIT))?;
     pen.drawn.cells.insert("progress", (head, narrative));
     r += opts.spacer_rows;
 
@@ -507,7 +507,7 @@ pub fn response_sheet(
             &s.input,
             s.alert,
         )?;
-        validate(ws, (r, first_year_col, r, first_year_col), text_rule("成果の実績", RESULT_LIMIT))?;
+        validate(ws, (r, first_year_col, r, first_year_col), text_rule(&format!("{}の{}", l.outcomes, l.result), RESULT_LIMIT))?;
         if i == 0 {
             pen.drawn.cells.insert("result", (r, first_year_col));
         }
@@ -529,7 +529,7 @@ pub fn response_sheet(
     )?;
     let cm_rows = if outcome_rows.is_empty() { vec![ohead] } else { outcome_rows };
     pen.grow(ws, &cm_rows, lines(answers.countermeasures.as_deref().unwrap_or(""), g.narrative_width) * LINE + PAD, ohead, cm_end)?;
-    validate(ws, (ohead, narrative, ohead, narrative), text_rule("課題と対応策", NARRATIVE_LIMIT))?;
+    validate(ws, (ohead, narrative, ohead, narrative), text_rule(&l.countermeasures, NARRATIVE_LIMIT))?;
     pen.drawn.cells.insert("countermeasures", (ohead, narrative));
     r += opts.spacer_rows;
 

@@ -26,6 +26,8 @@ pub struct StatusWords {
     pub pairs: Vec<(String, String)>,
     pub done: Option<String>,
     pub ended: Option<String>,
+    /// The card's labels, so that messages name fields as the form does.
+    pub labels: Option<Labels>,
 }
 
 /// The meaning of two status codes, for the `status-dash` rule.
@@ -37,7 +39,7 @@ pub struct StatusRoles {
     pub ended: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Default)]
 pub struct Labels {
     pub title_suffix: String,
     pub direction: String,
@@ -90,6 +92,13 @@ pub struct Geometry {
     pub max_columns: u32,
 }
 
+impl Labels {
+    /// The progress field's own name: `取組状況等` of `…の取組状況等`.
+    pub fn progress(&self) -> &str {
+        self.progress_suffix.trim_start_matches('の')
+    }
+}
+
 impl Layout {
     pub fn bundled() -> Layout {
         toml::from_str(BUNDLED).expect("templates/forms/card-halfyear.toml is valid")
@@ -111,6 +120,7 @@ impl Layout {
             pairs: self.status_hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             done: self.status_roles.done.clone(),
             ended: self.status_roles.ended.clone(),
+            labels: Some(self.labels.clone()),
         }
     }
 

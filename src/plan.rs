@@ -499,6 +499,13 @@ fn sheet<'a>(sheets: &'a [Grid], name: &str) -> Option<&'a Grid> {
     sheets.iter().find(|g| fold(&g.name) == fold(name))
 }
 
+/// Whether the plan's form is a card (the v1 default), which needs the card's columns and
+/// sheets. A form that cannot be found is reported when the plan is finished.
+fn plan_form_is_card(plan: &Plan, file: &str) -> bool {
+    let dir = Path::new(file).parent().unwrap_or(Path::new("."));
+    crate::form::FormDef::resolve(&plan.form, dir).map_or(true, |f| f.shape == crate::form::Shape::Card)
+}
+
 fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
     let mut findings = Vec::new();
     let meta = sheet(sheets, "計画").with_context(|| {
@@ -643,7 +650,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         ("重点", Some(PlanGap::Priority), "重点事業の印を付けません"),
     ] {
         // Only the card reports effects and marks priorities; other forms need fewer columns.
-        let card = crate::form::FormDef::bundled(&plan.form).is_none_or(|f| f.shape == crate::form::Shape::Card);
+        let card = plan_form_is_card(&plan, file);
         if !card && gap.is_some_and(|g| matches!(g, PlanGap::Fiscal | PlanGap::Priority)) {
             continue;
         }
@@ -766,7 +773,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         ("活動", PlanGap::Activities, "活動ごとの予定が分からないため、実績の要否は回答票に書かれた予定で判断し、活動数の点検をしません"),
         ("成果", PlanGap::Outcomes, "成果の目標は回答票に書かれたものを使います"),
     ] {
-        let card = crate::form::FormDef::bundled(&plan.form).is_none_or(|f| f.shape == crate::form::Shape::Card);
+        let card = plan_form_is_card(&plan, file);
         if card && sheet(sheets, name).and_then(|g| Table::find(g, "事業コード")).is_none() {
             findings.push(plan_finding(
                 "plan-sheet-missing",

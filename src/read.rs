@@ -240,7 +240,9 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
         _ => None,
     });
     let period = grid.cells.iter().filter(|((r, _), _)| *r < code_pos.0).find_map(|(&(r, c), cell)| match &cell.value {
-        Value::Text(t) if t.contains("半期") => Period::parse(t).map(|p| (p, Field::at(grid, r, c))),
+        Value::Text(t) if fold(t).contains(&fold(&l.first_half)) || fold(t).contains(&fold(&l.second_half)) => {
+            Period::parse(t).map(|p| (p, Field::at(grid, r, c)))
+        }
         _ => None,
     });
     let theme = grid.cells.iter().filter(|((r, _), _)| *r < code_pos.0).find_map(|(&(r, c), cell)| match &cell.value {

@@ -125,6 +125,14 @@ impl Out<'_> {
 /// Checks one response sheet. The caller has already matched it to a plan project (or not:
 /// `code-unknown` is reported here and the remaining checks still run on what the sheet says).
 pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Finding> {
+    let bundled;
+    let l = match &ctx.hints.labels {
+        Some(l) => l,
+        None => {
+            bundled = crate::layout::Layout::bundled().labels;
+            &bundled
+        }
+    };
     let code = fold(&sheet.code.text());
     let project = ctx.plan.project(&code);
     let mut out = Out { file, sheet: &sheet.sheet, project: project.map(|p| p.code.clone()).unwrap_or(code.clone()), findings: vec![] };
@@ -151,7 +159,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                 "セル {} の「{short}{more}」は回答票のどの欄にも当たらないため、集計には使いません(集計ブックの事業シートには「欄外の記入」として載せます)",
                 f.a1()
             ),
-            Some("回答票の該当する欄(取組状況等・課題と対応策など)に書いてください".into()),
+            Some(format!("回答票の該当する欄({}・{}など)に書いてください", l.progress(), l.countermeasures)),
         );
     }
     if code.is_empty() {
@@ -159,7 +167,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             Severity::Error,
             "code-missing",
             Some(&sheet.code),
-            "事業コードが空です。送付した回答票の事業コードを消さないでください".into(),
+            format!("{0}が空です。送付した回答票の{0}を消さないでください", l.code),
             None,
         );
     } else if project.is_none() {
@@ -169,7 +177,8 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             "code-unknown",
             Some(&sheet.code),
             format!(
-                "事業コード「{}」は計画にありません。この回答票は集計しません。送付した回答票の事業コードを確認してください",
+                "{0}「{1}」は計画にありません。この回答票は集計しません。送付した回答票の{0}を確認してください",
+                l.code,
                 sheet.code.text()
             ),
             normalize::closest(&code, &near),
@@ -179,7 +188,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             Severity::Info,
             "normalized",
             Some(&sheet.code),
-            format!("事業コード「{}」を「{code}」として読みました", sheet.code.text()),
+            format!("{}「{}」を「{code}」として読みました", l.code, sheet.code.text()),
             None,
         );
     }
@@ -219,7 +228,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
     }
 
     // Responder.
-    for (field, what) in [(&sheet.responding_department, "回答課"), (&sheet.person, "担当者"), (&sheet.contact, "連絡先")] {
+    for (field, what) in [(&sheet.responding_department, &l.department), (&sheet.person, &l.person), (&sheet.contact, &l.contact)] {
         match field {
             Some(f) if f.is_empty() => out.push(
                 Severity::Warning,
@@ -342,10 +351,10 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             Severity::Error,
             "progress-missing",
             Some(f),
-            format!("{}の取組状況等が空です。この半期の取組内容を記入してください", period.japanese()),
+            format!("{}の{}が空です。この半期の取組内容を記入してください", period.japanese(), l.progress()),
             None,
         ),
-        Some(f) => out.input(f, "取組状況等"),
+        Some(f) => out.input(f, l.progress()),
         None => {}
     }
     for o in &sheet.outcomes {
@@ -362,11 +371,11 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                 Severity::Error,
                 "countermeasures-missing",
                 Some(f),
-                format!("実績に「{}」があるのに課題と対応策が空です。遅れ等の理由と今後の対応を記入してください", ss.join("」「")),
+                format!("実績に「{}」があるのに{}が空です。遅れ等の理由と今後の対応を記入してください", ss.join("」「"), l.countermeasures),
                 None,
             );
         }
-        Some(f) if !f.is_empty() => out.input(f, "課題と対応策"),
+        Some(f) if !f.is_empty() => out.input(f, &l.countermeasures),
         _ => {}
     }
 
@@ -378,7 +387,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
     let fiscal = project.map(|p| p.fiscal).unwrap_or(false);
     let due_year = fiscal_known && project.is_some_and(|p| p.fiscal && p.years(ctx.plan).contains(&effect_year));
     if due_year && !sheet.effect.contains_key(&effect_year) {
-        out.push(Severity::Error, "effect-missing", None, format!("財政健全化効果額に{}の欄がありません", year_header(effect_year)), None);
+        out.push(Severity::Error, "effect-missing", None, format!("{}に{}の欄がありません", l.effect, year_header(effect_year)), None);
     }
     for (year, e) in &sheet.effect {
         let what = format!("{}の効果額", year_header(*year));
@@ -425,15 +434,16 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                 "effect-basis-missing",
                 Some(&e.basis),
                 format!(
-                    "{what}が {} 千円ですが、主な取組内容が空です。効果を生んだ取組を記入してください",
-                    crate::normalize::thousands(*v)
+                    "{what}が {} 千円ですが、{}が空です。効果を生んだ取組を記入してください",
+                    crate::normalize::thousands(*v),
+                    l.effect_basis
                 ),
                 None,
             ),
             _ => {}
         }
         if !e.basis.is_empty() {
-            out.input(&e.basis, "主な取組内容");
+            out.input(&e.basis, &l.effect_basis);
         }
     }
     out.findings

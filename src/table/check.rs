@@ -461,6 +461,33 @@ fn check_row(
                 Some("要点を絞るか、別紙にしてください".into()),
             );
         }
+        if f.kind == Kind::Amount
+            && let Some(x) = field.filter(|x| !x.is_empty())
+        {
+            let parsed = x.value.amount();
+            match &parsed.amount {
+                normalize::Amount::Unreadable(raw) => push(
+                    &mut out,
+                    Severity::Error,
+                    format!("{}-unreadable", f.stem()),
+                    &f.key,
+                    format!("{}「{raw}」を金額として読めません。千円単位の整数(例: 14235、マイナスは △1200)で入力してください", label(f)),
+                    None,
+                ),
+                _ => {
+                    if let Some(note) = &parsed.note {
+                        push(
+                            &mut out,
+                            Severity::Info,
+                            "normalized".into(),
+                            &f.key,
+                            format!("{}「{}」を読み替えました({note})", label(f), x.text()),
+                            None,
+                        );
+                    }
+                }
+            }
+        }
         if f.kind == Kind::Status && !empty {
             let vocab = vocab_of(f);
             match normalize::status(&text, &vocab, hints) {

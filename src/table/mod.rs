@@ -158,7 +158,14 @@ pub fn read_sheet(grid: &Grid, form: &FormDef) -> Option<TableSheet> {
             break;
         }
     }
-    let (header_row, columns, year) = header?;
+    let (header_row, columns, mut year) = header?;
+    // Without a year in the header, the title above it may say it (`… 令和2年度`).
+    if year.is_none() {
+        year = (0..header_row).flat_map(|r| grid.row(r).map(move |(c, cell)| (r, c, cell))).find_map(|(r, c, cell)| {
+            let text = tidy(&cell.value.text());
+            text.split_whitespace().rev().find_map(parse_fiscal_year).map(|y| (y, Field::at(grid, r, c)))
+        });
+    }
     let missing_labels = form.fields.iter().filter(|f| !columns.contains_key(&f.key)).map(|f| f.labels[0].clone()).collect();
     let title = (0..header_row).flat_map(|r| grid.row(r).map(|(_, c)| tidy(&c.value.text())).collect::<Vec<_>>()).find(|t| !t.is_empty());
     let header_texts: Vec<String> = grid.row(header_row).map(|(_, c)| fold(&c.value.text())).collect();
@@ -200,10 +207,23 @@ pub fn read_sheet(grid: &Grid, form: &FormDef) -> Option<TableSheet> {
         let (group, group_name) = outline_number(&group_text);
         let name_text = name_key.as_ref().and_then(|k| cells.get(k)).map(|f| f.text()).unwrap_or_default();
         let (marker, name) = item_marker(&name_text);
-        let number = match (group.is_empty(), marker) {
-            (false, Some(m)) => Some(format!("{group} {m}")),
-            _ => None,
-        };
+        // The number: each numbering field's part, joined (`I 1 (1)` + `①`, or a code as is).
+        let mut parts: Vec<String> = Vec::new();
+        for key in &table.number_from {
+            let part = match form.field(key).map(|f| f.kind) {
+                Some(Kind::Node) => Some(group.clone()).filter(|g| !g.is_empty()),
+                Some(Kind::Name) => marker.clone(),
+                _ => cells.get(key).map(|f| tidy_code(&f.text())).filter(|t| !t.is_empty()),
+            };
+            match part {
+                Some(p) => parts.push(p),
+                None => {
+                    parts.clear();
+                    break;
+                }
+            }
+        }
+        let number = (!parts.is_empty()).then(|| parts.join(" "));
         rows.push(TableRow { row: r, cells, number, name, group, group_name });
     }
     Some(TableSheet { sheet: grid.name.clone(), header_row, columns, year, title, rows, missing_labels })

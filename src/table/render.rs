@@ -40,10 +40,13 @@ fn marker(p: &Project) -> String {
 }
 
 /// What a drawn table cell holds for a plan field.
-fn plan_text(plan: &Plan, p: &Project, f: &FieldDef) -> String {
+fn plan_text(plan: &Plan, form: &FormDef, p: &Project, f: &FieldDef) -> String {
+    // The name carries the item's marker only when the form numbers items by it.
+    let numbered_by_name = form.table.as_ref().is_some_and(|t| t.number_from.contains(&f.key));
     match f.kind {
         Kind::Node => p.node.as_deref().map(|n| group_title(plan, n)).unwrap_or_default(),
-        Kind::Name => format!("{} {}", marker(p), p.name).trim().to_string(),
+        Kind::Name if numbered_by_name => format!("{} {}", marker(p), p.name).trim().to_string(),
+        Kind::Name => p.name.clone(),
         Kind::Department => p.departments.join("、"),
         Kind::Code => p.code.clone(),
         _ => f.plan_column.as_ref().and_then(|c| p.attrs.get(c).cloned()).unwrap_or_default(),
@@ -150,7 +153,7 @@ pub fn draw_table(
         for (c, f) in form.fields.iter().enumerate() {
             let c = c as u16;
             let key = (p.code.clone(), f.key.clone());
-            let text = if f.from == Source::Plan { plan_text(plan, p, f) } else { values(p, f) };
+            let text = if f.from == Source::Plan { plan_text(plan, form, p, f) } else { values(p, f) };
             let mut fmt = if f.from == Source::Plan { plan_f.clone() } else { input.clone() };
             if let Some(note) = opts.notes.get(&key) {
                 fmt = fmt.set_background_color(alert);

@@ -29,6 +29,7 @@ fn run_json(d: &Path, args: &[&str]) -> (Option<i32>, Value, String) {
     all.extend(["--json", "s.json"]);
     let out = kaito(&all, d);
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(d.join("s.json").is_file(), "{text}");
     (out.status.code(), read_json(&d.join("s.json")), text)
 }
 
@@ -385,4 +386,142 @@ fn feedback_goes_to_departments_with_errors_and_comes_back_as_their_table() {
     let mut wb = calamine::open_workbook_auto(&path).unwrap();
     let list = wb.worksheet_range("差戻し一覧").unwrap();
     assert!(list.used_cells().any(|(_, _, v)| v.to_string().contains("III 1 (2) ②")));
+}
+
+/// A city with a form of its own: its words, its vocabulary, its rules, all in a definition
+/// file beside the plan. Nothing in kaito names them; template, check and packet follow it.
+#[test]
+fn a_city_describes_its_own_form_as_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("取組状況調書.toml"),
+        r#"
+name = "取組状況調書"
+title = "取組状況調書"
+shape = "table"
+cadence = "year"
+
+[table]
+number_from = ["no"]
+title = "取組状況調書"
+
+[[fields]]
+key = "no"
+labels = ["番号"]
+kind = "code"
+from = "plan"
+
+[[fields]]
+key = "name"
+labels = ["取組名"]
+kind = "name"
+from = "plan"
+
+[[fields]]
+key = "department"
+labels = ["所管課"]
+kind = "department"
+from = "plan"
+
+[[fields]]
+key = "result"
+labels = ["今年度の実績"]
+required = "error"
+rule = "progress"
+
+[[fields]]
+key = "effect"
+labels = ["効果額(千円)"]
+kind = "amount"
+rule = "effect"
+
+[[fields]]
+key = "issue"
+labels = ["課題"]
+required_when = { field = "grade", in = "要改善区分" }
+rule = "countermeasures"
+
+[[fields]]
+key = "grade"
+labels = ["評価"]
+kind = "status"
+vocabulary = "評価区分"
+required = "error"
+rule = "status"
+"#,
+    )
+    .unwrap();
+    let mut plan = kaito::plan::Plan {
+        name: "ある市の改革プラン".into(),
+        start_year: 2022,
+        end_year: 2024,
+        vocabulary: vec![],
+        needs_countermeasure: vec![],
+        themes: vec![],
+        projects: vec![],
+        form: "取組状況調書.toml".into(),
+        cadence: kaito::period::Cadence::Year,
+        levels: vec!["分野".into()],
+        nodes: ["1", "2"]
+            .iter()
+            .map(|n| kaito::plan::Node { number: n.to_string(), name: format!("分野{n}"), level: 0, parent: None })
+            .collect(),
+        lists: [("評価区分".to_string(), vec!["A".to_string(), "B".into(), "C".into()]), ("要改善区分".to_string(), vec!["C".to_string()])]
+            .into(),
+        gaps: vec![],
+    };
+    for (code, name, node, dept) in
+        [("1-1", "窓口の改善", "1", "市民課"), ("1-2", "電子申請", "1", "市民課"), ("2-1", "公共施設の再配置", "2", "資産課")]
+    {
+        let mut p: kaito::plan::Project =
+            serde_json::from_value(serde_json::json!({"code": code, "name": name, "theme": 0, "departments": [dept]})).unwrap();
+        p.node = Some(node.into());
+        plan.projects.push(p);
+    }
+    kaito::plan::write_workbook(&plan, &d.join("計画.xlsx")).unwrap();
+    let out = kaito(&["template", "--plan", "計画.xlsx", "--period", "R4", "--output", "送付"], d);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let form = FormDef::load(&d.join("取組状況調書.toml")).unwrap();
+    let answers = [("1-1", "受付を一元化した", "1200", "", "A"), ("1-2", "", "", "", "C"), ("2-1", "計画を策定した", "12千円x", "", "B")];
+    for e in std::fs::read_dir(d.join("送付")).unwrap() {
+        let path = e.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy() == "送付一覧.xlsx" {
+            std::fs::remove_file(&path).unwrap();
+            continue;
+        }
+        let book = kaito::grid::open(&std::fs::read(&path).unwrap(), &Limits::default()).unwrap();
+        let t = kaito::table::read_sheet(&book.sheets[0], &form).expect("the form's own table");
+        let mut values = BTreeMap::new();
+        for row in &t.rows {
+            let (_, result, effect, issue, grade) = answers.iter().find(|a| Some(a.0) == row.number.as_deref()).unwrap();
+            for (key, v) in [("result", result), ("effect", effect), ("issue", issue), ("grade", grade)] {
+                if !v.is_empty() {
+                    values.insert(row.field(key).unwrap().a1(), v.to_string());
+                }
+            }
+        }
+        type_into(&path, &values);
+    }
+    let (code, json, text) = run_json(d, &["consolidate", "--plan", "計画.xlsx", "送付", "--output", "集計.xlsx"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert_eq!(json["form"], "取組状況調書");
+    assert_eq!(json["submitted"], 3);
+    let found: BTreeSet<(String, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .map(|f| (f["rule"].as_str().unwrap().to_string(), f["project"].as_str().unwrap_or("").to_string()))
+        .collect();
+    let want: BTreeSet<(String, String)> = [("progress-missing", "1-2"), ("countermeasures-missing", "1-2"), ("effect-unreadable", "2-1")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(found, want, "{text}");
+    assert_eq!(words(&json["status_counts"]["by_node"]["1"]), map(&[("A", 1), ("C", 1)]));
+    let mut wb = calamine::open_workbook_auto(d.join("集計.xlsx")).unwrap();
+    assert!(wb.sheet_names().contains(&"取組状況調書".to_string()));
+    let t = wb.worksheet_range("取組状況調書").unwrap();
+    assert!(t.used_cells().any(|(_, _, v)| *v == Data::String("受付を一元化した".into())));
 }
