@@ -5,28 +5,26 @@
 use crate::common::root;
 use std::collections::{BTreeMap, BTreeSet};
 
-const LAYERS: [(&str, &[&str]); 6] = [
-    ("primitives", &["normalize", "fsutil", "finding", "period", "grid", "xlsx"]),
-    ("model", &["form", "layout", "plan"]),
-    ("reading", &["read", "intake", "table"]),
-    ("checking", &["validate", "table::check", "consolidate"]),
-    ("rendering", &["draw", "packet", "write", "report", "feedback", "template", "table::render"]),
-    ("commands", &["ops"]),
-];
+/// The layers, in order: a module lives in its layer's folder (`ops.rs` at the top).
+const LAYERS: [&str; 6] = ["primitives", "model", "reading", "checking", "rendering", "commands"];
 
-fn layer(module: &str) -> usize {
-    LAYERS.iter().position(|(_, ms)| ms.contains(&module)).unwrap_or_else(|| panic!("module {module} has no layer in this test"))
+/// A source file's module path and layer: `checking/validate.rs` → (`validate`, checking);
+/// the table's files are `table`, `table::check` and `table::render`.
+fn module_of(rel: &str) -> (String, usize) {
+    let (folder, file) = rel.split_once('/').unwrap_or(("commands", rel));
+    let layer = LAYERS.iter().position(|l| *l == folder).unwrap_or_else(|| panic!("{rel} is in no layer's folder"));
+    let stem = file.trim_end_matches(".rs");
+    let module = match (folder, stem) {
+        ("checking", "table") => "table::check".to_string(),
+        ("rendering", "table") => "table::render".to_string(),
+        _ => stem.to_string(),
+    };
+    (module, layer)
 }
 
-/// Module name of a file: `table/check.rs` → `table::check`, `table/mod.rs` → `table`.
-fn module_of(rel: &str) -> String {
-    rel.trim_end_matches(".rs").trim_end_matches("/mod").replace('/', "::")
-}
-
-/// The crate modules a source text refers to (`crate::x`, `crate::x::y` for nested modules,
-/// `super::` inside a nested module).
-fn references(module: &str, text: &str) -> BTreeSet<String> {
-    let known: Vec<&str> = LAYERS.iter().flat_map(|(_, ms)| ms.iter().copied()).collect();
+/// The crate modules a source text refers to (`crate::x`, `crate::x::y` for the table's
+/// nested modules, `super::` inside them).
+fn references(module: &str, text: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let code: String = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
     for (i, _) in code.match_indices("crate::") {
@@ -37,7 +35,7 @@ fn references(module: &str, text: &str) -> BTreeSet<String> {
             continue;
         }
         let nested = parts.get(1).map(|p| format!("{}::{p}", parts[0]));
-        match nested.filter(|n| known.contains(&n.as_str())) {
+        match nested.filter(|n| known.contains(n)) {
             Some(n) => out.insert(n),
             None => out.insert(parts[0].to_string()),
         };
@@ -52,7 +50,7 @@ fn references(module: &str, text: &str) -> BTreeSet<String> {
 #[test]
 fn layers_import_downwards_and_without_cycles() {
     let src = root().join("src");
-    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut files: Vec<(String, usize, String)> = Vec::new();
     let mut stack = vec![src.clone()];
     while let Some(p) = stack.pop() {
         for e in std::fs::read_dir(&p).unwrap() {
@@ -65,20 +63,28 @@ fn layers_import_downwards_and_without_cycles() {
             if rel == "main.rs" || rel == "lib.rs" {
                 continue;
             }
-            let module = module_of(&rel);
-            let text = std::fs::read_to_string(&path).unwrap();
-            graph.insert(module.clone(), references(&module, &text));
+            let (module, layer) = module_of(&rel);
+            files.push((module, layer, std::fs::read_to_string(&path).unwrap()));
         }
     }
+    let layer_of: BTreeMap<String, usize> = files.iter().map(|(m, l, _)| (m.clone(), *l)).collect();
+    let known: BTreeSet<String> = layer_of.keys().cloned().collect();
+    let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut upward = Vec::new();
-    for (m, uses) in &graph {
-        for u in uses {
-            if layer(u) > layer(m) {
-                upward.push(format!("{m} ({}) uses {u} ({})", LAYERS[layer(m)].0, LAYERS[layer(u)].0));
+    for (m, l, text) in &files {
+        let uses: BTreeSet<String> = references(m, text, &known).into_iter().filter(|u| known.contains(u)).collect();
+        for u in &uses {
+            if layer_of[u] > *l {
+                upward.push(format!("{m} ({}) uses {u} ({})", LAYERS[*l], LAYERS[layer_of[u]]));
             }
         }
+        graph.insert(m.clone(), uses);
     }
     assert!(upward.is_empty(), "imports reaching upwards:\n{}", upward.join("\n"));
+    // Every layer has its folder and something in it: the tree shows the architecture.
+    for (i, name) in LAYERS.iter().enumerate() {
+        assert!(layer_of.values().any(|l| *l == i), "no module in {name}");
+    }
     // No cycle: repeatedly remove modules that use nothing left.
     let mut left = graph.clone();
     loop {

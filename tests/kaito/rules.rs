@@ -228,3 +228,35 @@ fn renamed_xlsm_on_another_worksheet_is_read() {
     assert_eq!(read.sheets[0].code.text(), "0701-05");
     assert!(problems(&findings).is_empty(), "{findings:?}");
 }
+
+/// The card's rules follow its form definition: a city that only wants a warning for an empty
+/// 取組状況等 says so in its copy of the form, and a field it does not require is not required.
+#[test]
+fn the_card_holds_each_field_to_what_its_definition_says() {
+    let dir = samples();
+    let d = dir.path();
+    let card = std::fs::read_to_string(root().join("templates/forms/card-halfyear.toml")).unwrap();
+    let softer = card
+        .replace(
+            "key = \"progress\"\nlabels = [\"取組状況等\"]\nrequired = \"error\"",
+            "key = \"progress\"\nlabels = [\"取組状況等\"]\nrequired = \"warning\"",
+        )
+        .replace("key = \"contact\"\nlabels = [\"連絡先\"]\nrequired = \"warning\"", "key = \"contact\"\nlabels = [\"連絡先\"]");
+    assert_ne!(softer, card);
+    std::fs::write(d.join("my-card.toml"), softer).unwrap();
+    let blank = reference("blank_0702-03_公共施設総合的管理事業.xlsx");
+    std::fs::copy(&blank, d.join("blank.xlsx")).unwrap();
+    for (layout, progress, contacts) in [(None, "error", 3), (Some("my-card.toml"), "warning", 2)] {
+        let mut args = vec!["check", "--plan", "計画.xlsx", "--period", "2021H1", "blank.xlsx", "--json", "s.json"];
+        if let Some(l) = layout {
+            args.extend(["--layout", l]);
+        }
+        kaito(&args, d);
+        let json = read_json(&d.join("s.json"));
+        let of = |rule: &str| -> Vec<serde_json::Value> {
+            json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == rule).cloned().collect()
+        };
+        assert_eq!(of("progress-missing")[0]["severity"], progress, "{layout:?}");
+        assert_eq!(of("responder-missing").len(), contacts, "{layout:?}");
+    }
+}

@@ -7,7 +7,10 @@
 //! it the value above until the next one. Reading never fails: a sheet without a header is
 //! simply not a table.
 
+// The table's checks and drawing live in their layers' folders.
+#[path = "../checking/table.rs"]
 pub mod check;
+#[path = "../rendering/table.rs"]
 pub mod render;
 
 use crate::finding::{Finding, a1};

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use std::path::Path;
 
 /// The layout bundled with the tool.
-pub const BUNDLED: &str = include_str!("../templates/forms/card-halfyear.toml");
+pub const BUNDLED: &str = include_str!("../../templates/forms/card-halfyear.toml");
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Layout {
@@ -17,6 +17,9 @@ pub struct Layout {
     pub status_roles: StatusRoles,
     #[serde(default)]
     pub status_hints: std::collections::BTreeMap<String, String>,
+    /// The card form's fields: how required each is, and the lists its rules name.
+    #[serde(default)]
+    pub fields: Vec<crate::form::FieldDef>,
 }
 
 /// Status words from the layout: suggestion hints (`順調` → `概ね順調`) and the codes that
@@ -28,6 +31,8 @@ pub struct StatusWords {
     pub ended: Option<String>,
     /// The card's labels, so that messages name fields as the form does.
     pub labels: Option<Labels>,
+    /// The card form's fields (empty for a layout file without them).
+    pub fields: Vec<crate::form::FieldDef>,
 }
 
 /// The meaning of two status codes, for the `status-dash` rule.
@@ -121,6 +126,7 @@ impl Layout {
             done: self.status_roles.done.clone(),
             ended: self.status_roles.ended.clone(),
             labels: Some(self.labels.clone()),
+            fields: self.fields.clone(),
         }
     }
 

@@ -13,8 +13,8 @@ use std::path::Path;
 
 /// The forms bundled with kaito, by file: each names itself (`name`) as a plan's 様式 says it.
 pub const BUNDLED: [(&str, &str); 2] = [
-    ("card-halfyear.toml", include_str!("../templates/forms/card-halfyear.toml")),
-    ("progress-table.toml", include_str!("../templates/forms/progress-table.toml")),
+    ("card-halfyear.toml", include_str!("../../templates/forms/card-halfyear.toml")),
+    ("progress-table.toml", include_str!("../../templates/forms/progress-table.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -52,6 +52,17 @@ pub enum Kind {
     Judgement,
 }
 
+/// How often a field is answered: once per form, or in a grid of one cell per fiscal year
+/// or per half-year (the card's effect by year, statuses by half-year).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Per {
+    #[default]
+    Once,
+    Year,
+    Half,
+}
+
 /// A field that becomes required when another holds one of a plan list's words
 /// (課題と対応策 when 遅れ/未着手, 問題・課題 when 計画未満).
 #[derive(Debug, Clone, Deserialize)]
@@ -72,6 +83,8 @@ pub struct FieldDef {
     pub kind: Kind,
     #[serde(default)]
     pub from: Source,
+    #[serde(default)]
+    pub per: Per,
     /// The header carries the reported year before the label (`R 2 計画概要`).
     #[serde(default)]
     pub year_prefix: bool,

@@ -227,20 +227,28 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
         ),
     }
 
+    // How required each field is comes from the card form's fields; a layout file without
+    // them (an older --layout) keeps the severities the card always had.
+    let fields = &ctx.hints.fields;
+    let required = |key: &str, default: Severity| -> Option<Severity> {
+        if fields.is_empty() { Some(default) } else { fields.iter().find(|f| f.key == key).and_then(|f| f.required) }
+    };
+
     // Responder.
-    for (field, what) in [(&sheet.responding_department, &l.department), (&sheet.person, &l.person), (&sheet.contact, &l.contact)] {
-        match field {
-            Some(f) if f.is_empty() => out.push(
-                Severity::Warning,
-                "responder-missing",
-                Some(f),
-                format!("{what}が空です。問い合わせ先が分かるよう記入してください"),
-                None,
-            ),
-            Some(f) => out.input(f, what),
-            None => {}
+    for (key, field, what) in [
+        ("department", &sheet.responding_department, &l.department),
+        ("person", &sheet.person, &l.person),
+        ("contact", &sheet.contact, &l.contact),
+    ] {
+        match (field, required(key, Severity::Warning)) {
+            (Some(f), Some(severity)) if f.is_empty() => {
+                out.push(severity, "responder-missing", Some(f), format!("{what}が空です。問い合わせ先が分かるよう記入してください"), None)
+            }
+            (Some(f), _) if !f.is_empty() => out.input(f, what),
+            _ => {}
         }
     }
+    let status_required = required("status", Severity::Error);
 
     // Activities and statuses.
     if let Some(p) = project
@@ -263,9 +271,9 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
     for (i, activity) in sheet.activities.iter().enumerate() {
         let name = activity.name.text();
         let due = status_is_due(project, i, sheet, period);
-        if due && !activity.status.contains_key(&period) {
+        if let Some(severity) = status_required.filter(|_| due && !activity.status.contains_key(&period)) {
             out.push(
-                Severity::Error,
+                severity,
                 "status-missing",
                 Some(&activity.name),
                 format!("活動「{name}」に{}の実績欄がありません", period.japanese()),
@@ -289,9 +297,9 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             out.input(field, &format!("活動「{name}」の{}の実績", half.japanese()));
             match status_of(field, ctx) {
                 Status::Empty => {
-                    if *half == period && due {
+                    if let Some(severity) = status_required.filter(|_| *half == period && due) {
                         out.push(
-                            Severity::Error,
+                            severity,
                             "status-missing",
                             Some(field),
                             format!("活動「{name}」の{}の実績(進捗区分)が空です", half.japanese()),
@@ -346,23 +354,30 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
     }
 
     // Progress and countermeasures.
-    match &sheet.progress {
-        Some(f) if f.is_empty() => out.push(
-            Severity::Error,
+    match (&sheet.progress, required("progress", Severity::Error)) {
+        (Some(f), Some(severity)) if f.is_empty() => out.push(
+            severity,
             "progress-missing",
             Some(f),
             format!("{}の{}が空です。この半期の取組内容を記入してください", period.japanese(), l.progress()),
             None,
         ),
-        Some(f) => out.input(f, l.progress()),
-        None => {}
+        (Some(f), _) if !f.is_empty() => out.input(f, l.progress()),
+        _ => {}
     }
     for o in &sheet.outcomes {
         if !o.result.is_empty() {
             out.input(&o.result, "成果の実績");
         }
     }
-    let needs: Vec<&String> = reported_statuses.iter().filter(|s| ctx.plan.needs_countermeasure.contains(s)).collect();
+    // The statuses that require 課題と対応策: the plan list the form names (要対応区分).
+    let needs_list = fields
+        .iter()
+        .find(|f| f.key == "countermeasures")
+        .and_then(|f| f.required_when.as_ref())
+        .map(|w| ctx.plan.list(&w.list))
+        .unwrap_or_else(|| ctx.plan.needs_countermeasure.clone());
+    let needs: Vec<&String> = reported_statuses.iter().filter(|s| needs_list.contains(s)).collect();
     match &sheet.countermeasures {
         Some(f) if f.is_empty() && !needs.is_empty() => {
             let mut ss: Vec<&str> = needs.iter().map(|s| s.as_str()).collect();
