@@ -98,6 +98,7 @@ fn table() -> Result<()> {
         levels: ["大項目", "中項目", "小項目"].iter().map(|s| s.to_string()).collect(),
         nodes: vec![],
         lists: Default::default(),
+        assigned_codes: vec![],
         gaps: vec![],
     };
     for i in &src.items {

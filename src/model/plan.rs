@@ -37,6 +37,9 @@ pub struct Plan {
     /// Further vocabularies and lists of the 計画 sheet (判定区分, 要理由区分…), by name.
     #[serde(default)]
     pub lists: BTreeMap<String, Vec<String>>,
+    /// Codes kaito gave a plan that had none: (code, project name, row of the 事業 sheet).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assigned_codes: Vec<(String, String, u32)>,
     /// What the plan workbook did not say (a sheet or column missing): the checks that
     /// depend on it are not run, rather than blaming every department for the plan's gap.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -58,6 +61,9 @@ pub struct Node {
     pub level: usize,
     #[serde(default)]
     pub parent: Option<String>,
+    /// The prefix of the codes kaito assigns to the node's projects (`0801`).
+    #[serde(default)]
+    pub code_prefix: Option<String>,
 }
 
 /// A part of the plan the workbook lacks.
@@ -169,9 +175,17 @@ impl Plan {
         }
     }
 
+    /// The node a project names: numbers are unique within a level (目標1 and テーマ1 may both
+    /// be `1`), and projects sit in the lowest level, so the deepest match wins.
     pub fn node(&self, number: &str) -> Option<&Node> {
         let n = fold(number);
-        self.nodes.iter().find(|x| fold(&x.number) == n)
+        self.nodes.iter().filter(|x| fold(&x.number) == n).max_by_key(|x| x.level)
+    }
+
+    /// A node by level and number.
+    pub fn node_at(&self, level: usize, number: &str) -> Option<&Node> {
+        let n = fold(number);
+        self.nodes.iter().find(|x| x.level == level && fold(&x.number) == n)
     }
 
     /// The node and its ancestors, top first.
@@ -180,10 +194,29 @@ impl Plan {
         let mut at = self.node(number);
         while let Some(n) = at {
             path.push(n);
-            at = n.parent.as_deref().and_then(|p| self.node(p));
+            at = match (&n.parent, n.level) {
+                (Some(p), l) if l > 0 => self.node_at(l - 1, p),
+                _ => None,
+            };
         }
         path.reverse();
         path
+    }
+
+    /// `目標1 効率的・効果的な行政サービスの推進 › (1) 行政サービスの向上`: the levels above a
+    /// project's theme, then the theme as the card shows it.
+    pub fn theme_path(&self, theme: u32) -> String {
+        let title = self.theme_title(theme);
+        let path = self.node_path(&theme.to_string());
+        if path.len() < 2 {
+            return title;
+        }
+        let mut parts: Vec<String> = path[..path.len() - 1]
+            .iter()
+            .map(|n| format!("{}{} {}", self.levels.get(n.level).map(String::as_str).unwrap_or(""), n.number, n.name).trim().to_string())
+            .collect();
+        parts.push(title);
+        parts.join(" › ")
     }
 
     pub fn knows(&self, part: PlanGap) -> bool {
@@ -440,19 +473,30 @@ impl<'a> Table<'a> {
     }
     /// Data rows with the index of the project their 事業コード names; a code the 事業 sheet
     /// does not have is reported once per row and the row passed over.
+    /// A plan without codes names the project by 事業名 instead.
     fn project_rows(&self, plan: &Plan, file: &str, what: &str, findings: &mut Vec<Finding>) -> Vec<(u32, usize)> {
-        let cc = self.col("事業コード");
+        let (cc, nc) = (self.col("事業コード"), self.col("事業名"));
         let mut out = Vec::new();
         for r in self.rows() {
-            let code = self.text(r, cc);
-            match plan.projects.iter().position(|p| fold(&p.code) == fold(&code)) {
+            let code = cc.map(|c| crate::normalize::tidy_code(&self.grid.value(r, c).text())).unwrap_or_default();
+            let name = self.text(r, nc);
+            let found = if !code.is_empty() {
+                plan.projects.iter().position(|p| fold(&p.code) == fold(&code))
+            } else {
+                plan.projects.iter().position(|p| !name.is_empty() && fold(&p.name) == fold(&name))
+            };
+            match found {
                 Some(i) => out.push((r, i)),
                 None => findings.push(plan_finding(
                     "plan-unknown-project",
                     file,
                     &self.grid.name,
-                    Some(a1(r, cc.unwrap_or(0))),
-                    format!("{what}の事業コード「{code}」がシート「事業」にありません"),
+                    Some(a1(r, cc.or(nc).unwrap_or(0))),
+                    if code.is_empty() {
+                        format!("{what}の事業名「{name}」がシート「事業」にありません")
+                    } else {
+                        format!("{what}の事業コード「{code}」がシート「事業」にありません")
+                    },
                 )),
             }
         }
@@ -551,6 +595,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         levels: vec![],
         nodes: vec![],
         lists,
+        assigned_codes: vec![],
         gaps: vec![],
     };
 
@@ -558,7 +603,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
     if let Some(g) = sheet(sheets, "体系")
         && let Some(t) = Table::find(g, "番号")
     {
-        let (lc, nc, namec, pc) = (t.col("階層"), t.col("番号"), t.col("名称"), t.col("上位"));
+        let (lc, nc, namec, pc, cpc) = (t.col("階層"), t.col("番号"), t.col("名称"), t.col("上位"), t.col("コード接頭辞"));
         for r in t.rows() {
             let level_name = t.text(r, lc);
             let level = match plan.levels.iter().position(|l| *l == level_name) {
@@ -569,10 +614,21 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
                 }
             };
             let parent = Some(t.text(r, pc)).filter(|p| !p.is_empty());
-            plan.nodes.push(Node { number: t.text(r, nc), name: t.text(r, namec), level, parent });
+            let code_prefix = Some(t.text(r, cpc)).filter(|p| !p.is_empty());
+            plan.nodes.push(Node { number: t.text(r, nc), name: t.text(r, namec), level, parent, code_prefix });
         }
     }
 
+    // A 体系 without a 視点 sheet: its lowest level numbered 1, 2… is what the card calls a
+    // theme (改革テーマ), with the level above shown before it.
+    if sheet(sheets, "視点").is_none() && plan.levels.len() > 1 {
+        let lowest = plan.levels.len() - 1;
+        for n in plan.nodes.iter().filter(|n| n.level == lowest) {
+            if let Ok(number) = fold(&n.number).trim_matches(|c| c == '(' || c == ')').parse::<u32>() {
+                plan.themes.push(Theme { number, name: n.name.clone(), code_prefix: n.code_prefix.clone() });
+            }
+        }
+    }
     if let Some(g) = sheet(sheets, "視点") {
         if let Some(t) = Table::find(g, "番号") {
             let (nc, namec, pc) = (t.col("番号"), t.col("名称"), t.col("コード接頭辞"));
@@ -594,7 +650,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
                 }
             }
         }
-    } else if plan.nodes.is_empty() {
+    } else if plan.nodes.is_empty() && plan.themes.is_empty() {
         findings.push(plan_finding(
             "plan-sheet-missing",
             file,
@@ -669,9 +725,31 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
             }
         }
     }
+    // A draft plan may have no codes at all: kaito then numbers each theme's projects in
+    // plan order from the theme's コード接頭辞 (0801-01, 0801-02…), says so, and `kaito plan
+    // --write-codes` writes them into the plan so that they stay fixed.
+    let no_codes = t.rows().all(|r| cc.map(|c| g.value(r, c).text()).unwrap_or_default().trim().is_empty());
+    let mut assigned: BTreeMap<String, u32> = BTreeMap::new();
     let mut first_row: BTreeMap<String, u32> = BTreeMap::new();
     for r in t.rows() {
-        let code = crate::normalize::tidy_code(&cc.map(|c| g.value(r, c).text()).unwrap_or_default());
+        let mut code = crate::normalize::tidy_code(&cc.map(|c| g.value(r, c).text()).unwrap_or_default());
+        if code.is_empty() && no_codes {
+            let theme = t.text(r, node_col.or(themec));
+            let n = assigned.entry(theme.clone()).or_default();
+            *n += 1;
+            let prefix = plan
+                .nodes
+                .iter()
+                .filter(|x| fold(&x.number) == fold(&theme))
+                .max_by_key(|x| x.level)
+                .and_then(|x| x.code_prefix.clone())
+                .or_else(|| plan.themes.iter().find(|x| x.number.to_string() == theme).and_then(|x| x.code_prefix.clone()));
+            code = match prefix {
+                Some(p) => format!("{p}-{:02}", n),
+                None => format!("{}-{:02}", theme, n),
+            };
+            plan.assigned_codes.push((code.clone(), t.text(r, namec), r));
+        }
         if let Some(first) = first_row.get(&fold(&code)) {
             findings.push(
                 plan_finding(
@@ -769,12 +847,28 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         });
     }
 
+    if !plan.assigned_codes.is_empty() {
+        let list: Vec<String> = plan.assigned_codes.iter().map(|(c, n, _)| format!("{c} {n}")).collect();
+        findings.push(
+            Finding::info(
+                "plan-codes-assigned",
+                format!(
+                    "計画に事業コードがないため、改革テーマのコード接頭辞と計画の順から付けました({} 件): {}",
+                    list.len(),
+                    list.join("、")
+                ),
+            )
+            .file(file)
+            .sheet(g.name.clone())
+            .suggest("kaito plan --write-codes で計画に書き込むと、以後コードが変わりません"),
+        );
+    }
     for (name, gap, consequence) in [
         ("活動", PlanGap::Activities, "活動ごとの予定が分からないため、実績の要否は回答票に書かれた予定で判断し、活動数の点検をしません"),
         ("成果", PlanGap::Outcomes, "成果の目標は回答票に書かれたものを使います"),
     ] {
         let card = plan_form_is_card(&plan, file);
-        if card && sheet(sheets, name).and_then(|g| Table::find(g, "事業コード")).is_none() {
+        if card && sheet(sheets, name).and_then(|g| Table::find(g, "事業コード").or_else(|| Table::find(g, "事業名"))).is_none() {
             findings.push(plan_finding(
                 "plan-sheet-missing",
                 file,
@@ -795,22 +889,31 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
     if plan.nodes.is_empty() {
         // A v1 plan: its 視点 are the one level of the hierarchy.
         plan.levels = vec!["視点".into()];
-        plan.nodes =
-            plan.themes.iter().map(|t| Node { number: t.number.to_string(), name: t.name.clone(), level: 0, parent: None }).collect();
+        plan.nodes = plan
+            .themes
+            .iter()
+            .map(|t| Node {
+                number: t.number.to_string(),
+                name: t.name.clone(),
+                level: 0,
+                parent: None,
+                code_prefix: t.code_prefix.clone(),
+            })
+            .collect();
     }
 
     if let Some(g) = sheet(sheets, "活動")
-        && let Some(t) = Table::find(g, "事業コード")
+        && let Some(t) = Table::find(g, "事業コード").or_else(|| Table::find(g, "事業名"))
     {
         let ac = t.col("活動内容");
-        let years = t.year_columns(file, &mut findings, &["事業コード", "活動内容"]);
+        let years = t.year_columns(file, &mut findings, &["事業コード", "事業名", "活動内容"]);
         for (r, i) in t.project_rows(&plan, file, "活動", &mut findings) {
             let schedule = years.iter().map(|(c, y)| (*y, t.text(r, Some(*c)))).filter(|(_, s)| !s.is_empty()).collect();
             plan.projects[i].activities.push(Activity { name: t.text(r, ac), schedule });
         }
     }
     if let Some(g) = sheet(sheets, "成果")
-        && let Some(t) = Table::find(g, "事業コード")
+        && let Some(t) = Table::find(g, "事業コード").or_else(|| Table::find(g, "事業名"))
     {
         let (yc, tc) = (t.col("目標年度"), t.col("達成すべき事項"));
         for (r, i) in t.project_rows(&plan, file, "成果", &mut findings) {
@@ -901,7 +1004,13 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
                 }
             }
         }
+        // The card's own columns when the plan's form is the card.
+        let card = plan.form == default_form();
         let mut headers: Vec<String> = ["事業コード", "事業名", "体系", "推進担当課", "実施課"].iter().map(|s| s.to_string()).collect();
+        if card {
+            headers.extend(["設定年度", "重点", "財政健全化", "該当ページ", "目的・目標", "事業の概要"].iter().map(|s| s.to_string()));
+        }
+        let first_extra = headers.len() as u16;
         headers.extend(extra.iter().cloned());
         ws.write_row_with_format(0, 0, &headers, &head)?;
         for (i, p) in plan.projects.iter().enumerate() {
@@ -911,22 +1020,47 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
             ws.write_string(r, 2, p.node.as_deref().unwrap_or(""))?;
             ws.write_string(r, 3, p.departments.join("、"))?;
             ws.write_string(r, 4, p.implementing.join("、"))?;
+            if card {
+                if let Some(y) = p.set_year {
+                    ws.write_number(r, 5, y)?;
+                }
+                ws.write_string(r, 6, if p.priority { "●" } else { "" })?;
+                ws.write_string(r, 7, if p.fiscal { "●" } else { "" })?;
+                ws.write_string(r, 8, p.page.as_deref().unwrap_or(""))?;
+                ws.write_string_with_format(r, 9, &p.purpose, &wrap)?;
+                ws.write_string_with_format(r, 10, &p.overview, &wrap)?;
+            }
             for (j, k) in extra.iter().enumerate() {
-                ws.write_string_with_format(r, 5 + j as u16, p.attrs.get(k).map(String::as_str).unwrap_or(""), &wrap)?;
+                ws.write_string_with_format(r, first_extra + j as u16, p.attrs.get(k).map(String::as_str).unwrap_or(""), &wrap)?;
             }
         }
-        for (c, w) in [14.0, 36.0, 12.0, 20.0, 14.0].iter().enumerate() {
+        for (c, w) in [14.0, 36.0, 8.0, 20.0, 14.0].iter().enumerate() {
             ws.set_column_width(c as u16, *w)?;
         }
-        for j in 0..extra.len() {
-            ws.set_column_width(5 + j as u16, 40)?;
+        for j in 5..headers.len() as u16 {
+            ws.set_column_width(j, 24)?;
         }
-        wb.save(path).with_context(|| format!("計画ファイル {} を書けません", path.display()))?;
-        return Ok(());
+        if !card {
+            wb.save(path).with_context(|| format!("計画ファイル {} を書けません", path.display()))?;
+            return Ok(());
+        }
+    } else {
+        write_v1_projects(&mut wb, plan, &head, &wrap)?;
     }
+    write_lines(&mut wb, plan, &years, &head)?;
+    wb.save(path).with_context(|| format!("計画ファイル {} を書けません", path.display()))?;
+    Ok(())
+}
 
+/// The v1 視点 and 事業 sheets.
+fn write_v1_projects(
+    wb: &mut rust_xlsxwriter::Workbook,
+    plan: &Plan,
+    head: &rust_xlsxwriter::Format,
+    wrap: &rust_xlsxwriter::Format,
+) -> Result<()> {
     let ws = wb.add_worksheet().set_name("視点")?;
-    ws.write_row_with_format(0, 0, ["番号", "名称", "コード接頭辞"], &head)?;
+    ws.write_row_with_format(0, 0, ["番号", "名称", "コード接頭辞"], head)?;
     for (i, t) in plan.themes.iter().enumerate() {
         let r = i as u32 + 1;
         ws.write_number(r, 0, t.number)?;
@@ -940,7 +1074,7 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
         0,
         0,
         ["事業コード", "事業名", "視点", "推進担当課", "設定年度", "重点", "財政健全化", "該当ページ", "目的・目標", "事業の概要"],
-        &head,
+        head,
     )?;
     for (i, p) in plan.projects.iter().enumerate() {
         let r = i as u32 + 1;
@@ -954,23 +1088,32 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
         ws.write_string(r, 5, if p.priority { "●" } else { "" })?;
         ws.write_string(r, 6, if p.fiscal { "●" } else { "" })?;
         ws.write_string(r, 7, p.page.as_deref().unwrap_or(""))?;
-        ws.write_string_with_format(r, 8, &p.purpose, &wrap)?;
-        ws.write_string_with_format(r, 9, &p.overview, &wrap)?;
+        ws.write_string_with_format(r, 8, &p.purpose, wrap)?;
+        ws.write_string_with_format(r, 9, &p.overview, wrap)?;
     }
     for (c, w) in [12.0, 36.0, 6.0, 30.0, 9.0, 6.0, 10.0, 10.0, 50.0, 50.0].iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
 
+    Ok(())
+}
+
+/// The 活動, 成果 and 効果額目標 sheets. A plan without codes names projects by 事業名 there.
+fn write_lines(wb: &mut rust_xlsxwriter::Workbook, plan: &Plan, years: &[i32], head: &rust_xlsxwriter::Format) -> Result<()> {
+    // Without codes, the project is named by 事業名.
+    let by_name = plan.projects.iter().any(|p| p.code.is_empty());
+    let (key_header, key): (&str, fn(&Project) -> &str) =
+        if by_name { ("事業名", |p| &p.name) } else { ("事業コード", |p| &p.code) };
     let ws = wb.add_worksheet().set_name("活動")?;
-    ws.write_string_with_format(0, 0, "事業コード", &head)?;
-    ws.write_string_with_format(0, 1, "活動内容", &head)?;
+    ws.write_string_with_format(0, 0, key_header, head)?;
+    ws.write_string_with_format(0, 1, "活動内容", head)?;
     for (j, y) in years.iter().enumerate() {
-        ws.write_string_with_format(0, 2 + j as u16, y.to_string(), &head)?;
+        ws.write_string_with_format(0, 2 + j as u16, y.to_string(), head)?;
     }
     let mut r = 1;
     for p in &plan.projects {
         for a in &p.activities {
-            ws.write_string(r, 0, &p.code)?;
+            ws.write_string(r, 0, key(p))?;
             ws.write_string(r, 1, &a.name)?;
             for (j, y) in years.iter().enumerate() {
                 if let Some(s) = a.schedule.get(y) {
@@ -983,11 +1126,11 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
     ws.set_column_width(1, 50)?;
 
     let ws = wb.add_worksheet().set_name("成果")?;
-    ws.write_row_with_format(0, 0, ["事業コード", "目標年度", "達成すべき事項"], &head)?;
+    ws.write_row_with_format(0, 0, [key_header, "目標年度", "達成すべき事項"], head)?;
     let mut r = 1;
     for p in &plan.projects {
         for o in &p.outcomes {
-            ws.write_string(r, 0, &p.code)?;
+            ws.write_string(r, 0, key(p))?;
             ws.write_string(r, 1, &o.target_year)?;
             ws.write_string(r, 2, &o.text)?;
             r += 1;
@@ -998,12 +1141,12 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
 
     if plan.projects.iter().any(|p| !p.effect_targets.is_empty()) {
         let ws = wb.add_worksheet().set_name("効果額目標")?;
-        ws.write_string_with_format(0, 0, "事業コード", &head)?;
+        ws.write_string_with_format(0, 0, key_header, head)?;
         for (j, y) in years.iter().enumerate() {
-            ws.write_string_with_format(0, 1 + j as u16, y.to_string(), &head)?;
+            ws.write_string_with_format(0, 1 + j as u16, y.to_string(), head)?;
         }
         for (r, p) in (1u32..).zip(plan.projects.iter().filter(|p| !p.effect_targets.is_empty())) {
-            ws.write_string(r, 0, &p.code)?;
+            ws.write_string(r, 0, key(p))?;
             for (j, y) in years.iter().enumerate() {
                 if let Some(v) = p.effect_targets.get(y) {
                     ws.write_number(r, 1 + j as u16, *v as f64)?;
@@ -1011,7 +1154,6 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
             }
         }
     }
-    wb.save(path).with_context(|| format!("計画ファイル {} を書けません", path.display()))?;
     Ok(())
 }
 

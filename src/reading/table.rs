@@ -256,6 +256,7 @@ pub fn plan_from_master(sheets: &[Grid], form: &FormDef, file: &str) -> Option<(
         levels: vec![],
         nodes: vec![],
         lists: BTreeMap::new(),
+        assigned_codes: vec![],
         gaps: vec![],
     };
     let dept_key = form.field_of(Kind::Department).map(|f| f.key.clone());
@@ -329,6 +330,7 @@ pub fn add_nodes(plan: &mut Plan, number: &str, name: &str) {
                 name: if depth == tokens.len() { name.to_string() } else { String::new() },
                 level: depth - 1,
                 parent,
+                code_prefix: None,
             }),
         }
     }

@@ -465,10 +465,11 @@ rule = "status"
         levels: vec!["分野".into()],
         nodes: ["1", "2"]
             .iter()
-            .map(|n| kaito::plan::Node { number: n.to_string(), name: format!("分野{n}"), level: 0, parent: None })
+            .map(|n| kaito::plan::Node { number: n.to_string(), name: format!("分野{n}"), level: 0, parent: None, code_prefix: None })
             .collect(),
         lists: [("評価区分".to_string(), vec!["A".to_string(), "B".into(), "C".into()]), ("要改善区分".to_string(), vec!["C".to_string()])]
             .into(),
+        assigned_codes: vec![],
         gaps: vec![],
     };
     for (code, name, node, dept) in
