@@ -71,6 +71,16 @@ enum Command {
         #[arg(long, short, value_name = "フォルダ")]
         output: PathBuf,
     },
+    /// 計画を読み、kaito がどう読んだか(階層・事業・区分・要確認)を表示する
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito plan [オプション] --plan <ファイル>")]
+    Plan {
+        /// 計画ファイル (.xlsx / .toml / .json、または進捗管理表の原本)
+        #[arg(long, value_name = "ファイル")]
+        plan: PathBuf,
+        /// 自動で付けた事業コードを書き込んだ計画の写しの出力先 (.xlsx)
+        #[arg(long, value_name = "ファイル")]
+        write_codes: Option<PathBuf>,
+    },
     /// 各課に送る回答票を、回答課ごとのフォルダに作る(送付一覧つき)
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito template [オプション] --plan <ファイル> --period <期間> --output <フォルダ>")]
     Template {
@@ -163,13 +173,13 @@ fn argument_error(e: &clap::Error) -> String {
         ErrorKind::UnknownArgument => format!("「{arg}」という指定はありません"),
         ErrorKind::InvalidSubcommand => {
             format!(
-                "「{}」というコマンドはありません。使えるコマンド: check, consolidate, feedback, template",
+                "「{}」というコマンドはありません。使えるコマンド: check, consolidate, feedback, template, plan",
                 ctx(ContextKind::InvalidSubcommand)
             )
         }
         ErrorKind::MissingRequiredArgument => format!("必要な指定がありません: {}", arg.replace(", ", "、")),
         ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            "コマンドを指定してください(check, consolidate, feedback, template)".to_string()
+            "コマンドを指定してください(check, consolidate, feedback, template, plan)".to_string()
         }
         ErrorKind::ValueValidation => match std::error::Error::source(e) {
             Some(reason) => format!("{arg}: {reason}"),
@@ -197,6 +207,17 @@ fn argument_error(e: &clap::Error) -> String {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match &cli.command {
+        Command::Plan { plan, write_codes } => {
+            let (loaded, form, written) = ops::plan(plan, write_codes.as_deref())?;
+            print!("{}", report::plan_outline(&loaded, &form));
+            match (write_codes, written) {
+                (Some(_), Some(out)) => println!("\n事業コードを書き込んだ計画の写しを作りました: {}", out.display()),
+                (Some(_), None) => println!("\n事業コードはすべて計画にあります。書き込むものはありません。"),
+                _ => {}
+            }
+            let errors = kaito::finding::count(&loaded.findings, kaito::finding::Severity::Error);
+            Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
         Command::Template { plan, period, output, previous, password } => {
             let opts = kaito::template::TemplateOptions {
                 plan: plan.clone(),

@@ -220,3 +220,23 @@ pub fn template(opts: &crate::template::TemplateOptions) -> Result<crate::templa
         Shape::Table => table::render::template(opts, loaded, &form),
     }
 }
+
+/// `kaito plan`: the plan as kaito reads it, and with `write_codes` a copy of the plan workbook
+/// with the codes kaito assigned written in. The copy never replaces the plan itself.
+pub fn plan(path: &Path, write_codes: Option<&Path>) -> Result<(LoadedPlan, FormDef, Option<PathBuf>)> {
+    let (loaded, form) = load_plan(path)?;
+    let Some(out) = write_codes else {
+        return Ok((loaded, form, None));
+    };
+    if fsutil::identity(out) == fsutil::identity(path) {
+        bail!(
+            "--write-codes の出力先 {} は計画ファイルそのものです。別の名前を指定してください(確かめてから差し替えてください)",
+            out.display()
+        );
+    }
+    if loaded.plan.assigned_codes.is_empty() {
+        return Ok((loaded, form, None));
+    }
+    plan::write_codes(path, out, &loaded.plan)?;
+    Ok((loaded, form, Some(out.to_path_buf())))
+}

@@ -40,6 +40,9 @@ pub struct Plan {
     /// Codes kaito gave a plan that had none: (code, project name, row of the 事業 sheet).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assigned_codes: Vec<(String, String, u32)>,
+    /// Where the codes go in the plan workbook: the 事業 sheet's name and its 事業コード column.
+    #[serde(skip)]
+    pub code_column: Option<(String, u32)>,
     /// What the plan workbook did not say (a sheet or column missing): the checks that
     /// depend on it are not run, rather than blaming every department for the plan's gap.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -203,6 +206,29 @@ impl Plan {
         path
     }
 
+    /// The themes grouped under the level above them (目標), in plan order; one group without a
+    /// parent when the plan has a single level.
+    pub fn theme_groups(&self) -> Vec<(Option<&Node>, Vec<&Theme>)> {
+        let mut groups: Vec<(Option<&Node>, Vec<&Theme>)> = Vec::new();
+        for t in &self.themes {
+            let path = self.node_path(&t.number.to_string());
+            let parent = if path.len() >= 2 { Some(path[path.len() - 2]) } else { None };
+            match groups.last_mut() {
+                Some((p, list)) if p.map(|x| &x.number) == parent.map(|x| &x.number) => list.push(t),
+                _ => groups.push((parent, vec![t])),
+            }
+        }
+        groups
+    }
+
+    /// `目標1 効率的・効果的な行政サービスの推進`: a node with its level's name.
+    pub fn node_title(&self, n: &Node) -> String {
+        let level = self.levels.get(n.level).map(String::as_str).unwrap_or("");
+        // 目標1, but 大項目 I: a number that is not a digit reads better apart.
+        let gap = if n.number.starts_with(|c: char| c.is_ascii_digit()) { "" } else { " " };
+        format!("{level}{gap}{} {}", n.number, n.name).trim().to_string()
+    }
+
     /// `目標1 効率的・効果的な行政サービスの推進 › (1) 行政サービスの向上`: the levels above a
     /// project's theme, then the theme as the card shows it.
     pub fn theme_path(&self, theme: u32) -> String {
@@ -211,10 +237,7 @@ impl Plan {
         if path.len() < 2 {
             return title;
         }
-        let mut parts: Vec<String> = path[..path.len() - 1]
-            .iter()
-            .map(|n| format!("{}{} {}", self.levels.get(n.level).map(String::as_str).unwrap_or(""), n.number, n.name).trim().to_string())
-            .collect();
+        let mut parts: Vec<String> = path[..path.len() - 1].iter().map(|n| self.node_title(n)).collect();
         parts.push(title);
         parts.join(" › ")
     }
@@ -596,6 +619,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         nodes: vec![],
         lists,
         assigned_codes: vec![],
+        code_column: None,
         gaps: vec![],
     };
 
@@ -729,6 +753,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
     // plan order from the theme's コード接頭辞 (0801-01, 0801-02…), says so, and `kaito plan
     // --write-codes` writes them into the plan so that they stay fixed.
     let no_codes = t.rows().all(|r| cc.map(|c| g.value(r, c).text()).unwrap_or_default().trim().is_empty());
+    plan.code_column = cc.map(|c| (g.name.clone(), c));
     let mut assigned: BTreeMap<String, u32> = BTreeMap::new();
     let mut first_row: BTreeMap<String, u32> = BTreeMap::new();
     for r in t.rows() {
@@ -985,13 +1010,14 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
 
     if v2 {
         let ws = wb.add_worksheet().set_name("体系")?;
-        ws.write_row_with_format(0, 0, ["階層", "番号", "名称", "上位"], &head)?;
+        ws.write_row_with_format(0, 0, ["階層", "番号", "名称", "上位", "コード接頭辞"], &head)?;
         for (i, n) in plan.nodes.iter().enumerate() {
             let r = i as u32 + 1;
             ws.write_string(r, 0, plan.levels.get(n.level).map(String::as_str).unwrap_or(""))?;
             ws.write_string(r, 1, &n.number)?;
             ws.write_string(r, 2, &n.name)?;
             ws.write_string(r, 3, n.parent.as_deref().unwrap_or(""))?;
+            ws.write_string(r, 4, n.code_prefix.as_deref().unwrap_or(""))?;
         }
         ws.set_column_width(1, 12)?;
         ws.set_column_width(2, 40)?;
@@ -1157,9 +1183,121 @@ fn write_lines(wb: &mut rust_xlsxwriter::Workbook, plan: &Plan, years: &[i32], h
     Ok(())
 }
 
+/// Writes a copy of the plan workbook `src` to `out` with the codes kaito assigned filled in
+/// the 事業 sheet's 事業コード column, everything else as the office left it, so that the
+/// codes stay fixed from then on.
+pub fn write_codes(src: &Path, out: &Path, plan: &Plan) -> Result<()> {
+    use std::io::{Read, Write};
+    let Some((sheet, col)) = &plan.code_column else {
+        bail!("計画ファイル {} に事業コードの列がありません。シート「事業」に見出し「事業コード」の列を作ってください", src.display());
+    };
+    let bytes = std::fs::read(src).with_context(|| format!("計画ファイル {} を読めません", src.display()))?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&bytes[..])).map_err(|_| {
+        anyhow::anyhow!("計画ファイル {} は .xlsx ではないため、コードを書き込めません。Excel で .xlsx に保存してください", src.display())
+    })?;
+    let mut text = |name: &str| -> Result<String> {
+        let mut e = zip.by_name(name).map_err(|_| anyhow::anyhow!("計画ファイルの部品 {name} がありません"))?;
+        let mut s = String::new();
+        e.read_to_string(&mut s)?;
+        Ok(s)
+    };
+    let workbook = text("xl/workbook.xml")?;
+    let rels = text("xl/_rels/workbook.xml.rels")?;
+    let escaped = sheet.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
+    let at = workbook.find(&format!("name=\"{escaped}\"")).context("シート「事業」が見つかりません")?;
+    let tag_end = at + workbook[at..].find("/>").context("workbook.xml")?;
+    let tag = &workbook[at..tag_end];
+    let rid = tag.split("r:id=\"").nth(1).and_then(|x| x.split('"').next()).context("シートの関係 ID がありません")?;
+    let rel_at = rels.find(&format!("Id=\"{rid}\"")).context("シートの関係がありません")?;
+    let rel_start = rels[..rel_at].rfind('<').unwrap_or(0);
+    let rel_end = rel_at + rels[rel_at..].find('>').unwrap_or(0);
+    let target =
+        rels[rel_start..rel_end].split("Target=\"").nth(1).and_then(|x| x.split('"').next()).context("シートの場所がありません")?;
+    let part = if let Some(abs) = target.strip_prefix('/') { abs.to_string() } else { format!("xl/{target}") };
+    let mut xml = text(&part)?;
+    for (code, _, row) in &plan.assigned_codes {
+        xml = set_inline_cell(&xml, *row, *col, code).with_context(|| format!("{} 行目に書き込めません", row + 1))?;
+    }
+    let mut out_buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut out_buf);
+        for i in 0..zip.len() {
+            let mut e = zip.by_index(i)?;
+            let name = e.name().map(|n| n.to_string()).unwrap_or_default();
+            let mut data = Vec::new();
+            e.read_to_end(&mut data)?;
+            if name == part {
+                data = xml.clone().into_bytes();
+            }
+            w.start_file(name, zip::write::SimpleFileOptions::default())?;
+            w.write_all(&data)?;
+        }
+        w.finish()?;
+    }
+    crate::fsutil::write_outputs(&[(out, &out_buf.into_inner())])
+}
+
+/// Puts `text` as an inline string into cell (row, col) of a worksheet's XML, keeping the
+/// cell's style; the row must exist (a project's row always has its name).
+fn set_inline_cell(xml: &str, row: u32, col: u32, text: &str) -> Result<String> {
+    let reference = a1(row, col);
+    let value = text.replace('&', "&amp;").replace('<', "&lt;");
+    let row_open = format!("<row r=\"{}\"", row + 1);
+    let start = xml.find(&row_open).context("行がありません")?;
+    let open_end = start + xml[start..].find('>').context("行の書式")?;
+    if xml[..open_end].ends_with('/') {
+        // An empty row: give it the cell.
+        let head = &xml[start..open_end - 1];
+        return Ok(format!(
+            "{}{head}><c r=\"{reference}\" t=\"inlineStr\"><is><t>{value}</t></is></c></row>{}",
+            &xml[..start],
+            &xml[open_end + 1..]
+        ));
+    }
+    let end = open_end + xml[open_end..].find("</row>").context("行の終わり")?;
+    let body = &xml[open_end + 1..end];
+    let mut cells: Vec<(u32, usize, usize)> = Vec::new();
+    let mut i = 0;
+    while let Some(p) = body[i..].find("<c ") {
+        let s0 = i + p;
+        let close = body[s0..].find('>').map(|x| s0 + x).context("セルの書式")?;
+        let e0 = if body[..close].ends_with('/') {
+            close + 1
+        } else {
+            body[s0..].find("</c>").map(|x| s0 + x + 4).context("セルの終わり")?
+        };
+        let r_attr = body[s0..close].split("r=\"").nth(1).and_then(|x| x.split('"').next()).unwrap_or("");
+        let c = crate::grid::parse_a1(r_attr).map(|(_, c)| c).context("セル番地のないセル")?;
+        cells.push((c, s0, e0));
+        i = e0;
+    }
+    let new_cell = |style: &str| format!("<c r=\"{reference}\"{style} t=\"inlineStr\"><is><t>{value}</t></is></c>");
+    let new_body = match cells.iter().find(|(c, _, _)| *c >= col) {
+        Some((c, s0, e0)) if *c == col => {
+            let old = &body[*s0..*e0];
+            let style = old.split(" s=\"").nth(1).and_then(|x| x.split('"').next()).map(|s| format!(" s=\"{s}\"")).unwrap_or_default();
+            format!("{}{}{}", &body[..*s0], new_cell(&style), &body[*e0..])
+        }
+        Some((_, s0, _)) => format!("{}{}{}", &body[..*s0], new_cell(""), &body[*s0..]),
+        None => format!("{body}{}", new_cell("")),
+    };
+    Ok(format!("{}{}{}", &xml[..open_end + 1], new_body, &xml[end..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_are_put_into_sheet_xml_in_column_order() {
+        let xml = r#"<sheetData><row r="2"><c r="B2" t="s"><v>0</v></c></row><row r="3"><c r="A3" s="4"/><c r="B3"><v>1</v></c></row><row r="4"/></sheetData>"#;
+        let x = set_inline_cell(xml, 1, 0, "0801-01").unwrap();
+        assert!(x.contains(r#"<row r="2"><c r="A2" t="inlineStr"><is><t>0801-01</t></is></c><c r="B2""#), "{x}");
+        let x = set_inline_cell(&x, 2, 0, "0801-02").unwrap();
+        assert!(x.contains(r#"<c r="A3" s="4" t="inlineStr"><is><t>0801-02</t></is></c><c r="B3">"#), "{x}");
+        let x = set_inline_cell(&x, 3, 0, "A&B").unwrap();
+        assert!(x.contains(r#"<row r="4"><c r="A4" t="inlineStr"><is><t>A&amp;B</t></is></c></row>"#), "{x}");
+    }
 
     #[test]
     fn departments_and_flags() {

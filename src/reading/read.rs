@@ -462,7 +462,9 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
 
 /// `(1) 民間活力の活用` → 1
 pub fn theme_number(text: &str) -> Option<u32> {
-    let f = fold(text);
+    // A plan with goals above themes shows the path: `目標1 … › (1) 行政サービスの向上`.
+    let last = text.rsplit('›').next().unwrap_or(text);
+    let f = fold(last);
     let rest = f.strip_prefix('(')?;
     let close = rest.find(')')?;
     let n = rest[..close].parse().ok()?;
@@ -499,5 +501,6 @@ mod tests {
         assert_eq!(theme_number("(1) 民間活力の活用"), Some(1));
         assert_eq!(theme_number("(6)ICTの活用推進"), Some(6));
         assert_eq!(theme_number("(1)"), None);
+        assert_eq!(theme_number("目標1 効率的・効果的な行政サービスの推進 › (2) 行政サービスの最適化"), Some(2));
     }
 }

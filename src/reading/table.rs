@@ -257,6 +257,7 @@ pub fn plan_from_master(sheets: &[Grid], form: &FormDef, file: &str) -> Option<(
         nodes: vec![],
         lists: BTreeMap::new(),
         assigned_codes: vec![],
+        code_column: None,
         gaps: vec![],
     };
     let dept_key = form.field_of(Kind::Department).map(|f| f.key.clone());

@@ -372,7 +372,7 @@ pub fn response_sheet(
     pen.height(ws, r, 18.0)?;
     r += 1;
     let right = last.saturating_sub(3);
-    span(ws, opts, (r, 0, r, right - 1), &plan.theme_title(project.theme), &s.text)?;
+    span(ws, opts, (r, 0, r, right - 1), &plan.theme_path(project.theme), &s.text)?;
     span(ws, opts, (r, right, r, last), &l.direction, &s.label_center)?;
     pen.height(ws, r, 18.0)?;
     r += 1;

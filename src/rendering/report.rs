@@ -81,6 +81,13 @@ pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
             count(Outcome::Ignored)
         );
         let _ = writeln!(s, "事業: 計画 {} 件、提出 {} 件、未提出 {} 件", c.plan.projects.len(), c.accepted.len(), c.missing.len());
+        if !c.plan.assigned_codes.is_empty() {
+            let _ = writeln!(
+                s,
+                "事業コード: 計画にないため {} 件に付けました(kaito plan --write-codes で計画に書き込めます)",
+                c.plan.assigned_codes.len()
+            );
+        }
         let mut statuses: Vec<String> =
             c.plan.vocabulary.iter().map(|v| format!("{v} {}", c.status_total.get(v).copied().unwrap_or(0))).collect();
         statuses.push(format!("{} {}", crate::write::UNANSWERED, c.status_unanswered.values().sum::<u64>()));
@@ -151,6 +158,88 @@ fn findings_by_file(s: &mut String, findings: &[Finding], files: &[crate::intake
 
 fn by_theme_count(m: &BTreeMap<u32, u64>) -> serde_json::Map<String, Value> {
     m.iter().map(|(t, n)| (t.to_string(), json!(n))).collect()
+}
+
+/// The plan as kaito reads it: name, years, form, levels and lists, every node with its
+/// projects (code, name, departments), and every plan finding.
+pub fn plan_outline(loaded: &crate::plan::LoadedPlan, form: &crate::form::FormDef) -> String {
+    let plan = &loaded.plan;
+    let mut s = String::new();
+    let _ = writeln!(s, "計画: {}", plan.name);
+    let _ = writeln!(
+        s,
+        "期間: {}〜{}(報告単位: {})",
+        crate::period::era_year(plan.start_year),
+        crate::period::era_year(plan.end_year),
+        plan.cadence.japanese()
+    );
+    let _ = writeln!(s, "様式: {}({})", form.name, form.title);
+    if !plan.levels.is_empty() {
+        let _ = writeln!(s, "階層: {}", plan.levels.join(" › "));
+    }
+    let mut lists: Vec<(String, Vec<String>)> =
+        vec![("進捗区分".into(), plan.vocabulary.clone()), ("要対応区分".into(), plan.needs_countermeasure.clone())];
+    lists.extend(plan.lists.iter().map(|(k, v)| (k.clone(), v.clone())));
+    for (name, words) in lists.iter().filter(|(_, w)| !w.is_empty()) {
+        let _ = writeln!(s, "{name}: {}", words.join(" / "));
+    }
+    let _ = writeln!(s, "事業: {} 件", plan.projects.len());
+    if !plan.assigned_codes.is_empty() {
+        let _ = writeln!(s, "事業コード: 計画にないため、コード接頭辞と計画の順から付けました(--write-codes で計画の写しに書き込めます)");
+    }
+    // The hierarchy, depth first, each project under the node it names.
+    fn walk(s: &mut String, plan: &crate::plan::Plan, parent: Option<&crate::plan::Node>, depth: usize) {
+        let children: Vec<&crate::plan::Node> = plan
+            .nodes
+            .iter()
+            .filter(|n| match parent {
+                None => n.level == 0,
+                Some(p) => n.level == p.level + 1 && n.parent.as_deref() == Some(p.number.as_str()),
+            })
+            .collect();
+        for n in children {
+            let projects: Vec<&crate::plan::Project> = plan
+                .projects
+                .iter()
+                .filter(|p| p.node.as_deref().and_then(|x| plan.node(x)).is_some_and(|x| x.level == n.level && x.number == n.number))
+                .collect();
+            let count = count_below(plan, n);
+            let _ = writeln!(s, "{}{}({} 件)", "  ".repeat(depth), plan.node_title(n), count);
+            for p in projects {
+                let old = p.attrs.get(crate::template::OLD_CODE).map(|o| format!(" [旧 {o}]")).unwrap_or_default();
+                let _ = writeln!(s, "{}{} {}  {}{old}", "  ".repeat(depth + 1), p.code, p.name, p.departments.join("、"));
+            }
+            walk(s, plan, Some(n), depth + 1);
+        }
+    }
+    fn count_below(plan: &crate::plan::Plan, n: &crate::plan::Node) -> usize {
+        plan.projects
+            .iter()
+            .filter(|p| p.node.as_deref().is_some_and(|x| plan.node_path(x).iter().any(|a| a.level == n.level && a.number == n.number)))
+            .count()
+    }
+    let _ = writeln!(s);
+    walk(&mut s, plan, None, 0);
+    let unplaced: Vec<&crate::plan::Project> =
+        plan.projects.iter().filter(|p| p.node.as_deref().and_then(|x| plan.node(x)).is_none()).collect();
+    if !unplaced.is_empty() {
+        let _ = writeln!(s, "(体系のない事業)");
+        for p in unplaced {
+            let _ = writeln!(s, "  {} {}  {}", p.code, p.name, p.departments.join("、"));
+        }
+    }
+    let f = &loaded.findings;
+    let _ = writeln!(
+        s,
+        "\n計画の要確認: エラー {} 件、警告 {} 件、情報 {} 件",
+        crate::finding::count(f, Severity::Error),
+        crate::finding::count(f, Severity::Warning),
+        crate::finding::count(f, Severity::Info)
+    );
+    for x in f {
+        let _ = writeln!(s, "  {}", finding_line(x));
+    }
+    s
 }
 
 /// The console report of a table form: the summary, then findings grouped by file.

@@ -17,6 +17,9 @@ use rust_xlsxwriter::Workbook;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The 事業 column that names a project's code in the previous plan.
+pub const OLD_CODE: &str = "旧事業コード";
+
 #[derive(Debug, Clone)]
 pub struct TemplateOptions {
     pub plan: PathBuf,
@@ -149,17 +152,25 @@ fn load_previous(inputs: &[PathBuf], plan: &Plan, period: Period, layout: &Layou
     let files = intake::discover(inputs)?;
     let read = intake::read_all(&files, layout, &Limits::default());
     let ctx = Context { plan, period, hints: layout.hints() };
-    // The latest earlier sheet of each project wins.
-    let mut best: BTreeMap<String, (Period, crate::read::ResponseSheet)> = BTreeMap::new();
+    // The latest earlier sheet of each project wins. A sheet of the previous plan answers for
+    // the project whose 旧事業コード names its code.
+    let mut best: BTreeMap<String, (Period, crate::read::ResponseSheet, bool)> = BTreeMap::new();
     for f in read {
         for s in f.sheets {
-            let Some(p) = plan.project(&s.code.text()) else { continue };
+            let code = s.code.text();
+            let (p, across) = match plan.project(&code) {
+                Some(p) => (p, false),
+                None => match plan.projects.iter().find(|p| p.attrs.get(OLD_CODE).is_some_and(|o| fold(o) == fold(&code))) {
+                    Some(p) => (p, true),
+                    None => continue,
+                },
+            };
             let Some((sp, _)) = s.period.clone() else { continue };
             if sp >= period {
                 continue;
             }
-            if best.get(&p.code).is_none_or(|(bp, _)| sp > *bp) {
-                best.insert(p.code.clone(), (sp, s));
+            if best.get(&p.code).is_none_or(|(bp, _, _)| sp > *bp) {
+                best.insert(p.code.clone(), (sp, s, across));
             }
         }
     }
@@ -169,8 +180,13 @@ fn load_previous(inputs: &[PathBuf], plan: &Plan, period: Period, layout: &Layou
     let current_effect = period.effect_year();
     Ok(best
         .into_iter()
-        .map(|(code, (_, s))| {
+        .map(|(code, (_, s, across))| {
             let mut a = Answers::from_sheet(&s, &ctx, |p| p < period, |y| y != current_effect);
+            if across {
+                // The previous plan's activities, outcomes and years are not this plan's: only
+                // who answers carries over.
+                a = Answers { department: a.department, person: a.person, contact: a.contact, ..Default::default() };
+            }
             // The narratives are written anew every half-year; the lines come from the plan.
             a.progress = None;
             a.countermeasures = None;

@@ -98,7 +98,17 @@ fn list_sheet(wb: &mut Workbook, c: &Consolidation, projects: &[crate::packet::P
         page += p.pages;
     }
     let mut r = 3;
-    for t in &c.plan.themes {
+    let goal_f = Format::new().set_bold().set_font_size(13);
+    let mut goal_shown: Option<String> = None;
+    for (goal, t) in c.plan.theme_groups().into_iter().flat_map(|(g, ts)| ts.into_iter().map(move |t| (g, t))) {
+        // A plan with goals above themes: each goal's title row above its themes.
+        if let Some(g) = goal
+            && goal_shown.as_deref() != Some(g.number.as_str())
+        {
+            ws.write_string_with_format(r, 0, c.plan.node_title(g), &goal_f)?;
+            goal_shown = Some(g.number.clone());
+            r += 1;
+        }
         ws.write_string_with_format(r, 0, c.plan.theme_title(t.number), &theme_f)?;
         r += 1;
         for (i, h) in ["事業名", "推進担当課", "設定年度", "事業コード", "区分", "", "該当ページ"].iter().enumerate()
@@ -147,6 +157,14 @@ fn summary_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()
         ("報告期間", either::Cell::T(format!("{}({})", c.period.japanese(), c.period.code()))),
         ("効果額の対象年度", either::Cell::T(year_header(c.period.effect_year()))),
         ("計画事業数", either::Cell::N(c.plan.projects.len() as f64)),
+        (
+            "事業コード",
+            either::Cell::T(if c.plan.assigned_codes.is_empty() {
+                "計画のとおり".into()
+            } else {
+                format!("計画にないため、改革テーマのコード接頭辞と計画の順から付けました({} 件)", c.plan.assigned_codes.len())
+            }),
+        ),
         ("提出", either::Cell::N(c.accepted.len() as f64)),
         ("未提出", either::Cell::N(c.missing.len() as f64)),
         ("エラー", either::Cell::N(c.errors() as f64)),
@@ -316,9 +334,11 @@ fn theme_table(
     width: f64,
     value: &dyn Fn(Option<u32>, usize) -> f64,
     note: &str,
-) -> Result<()> {
+) -> Result<ThemeRows> {
     let ws = wb.add_worksheet().set_name(name)?;
-    let mut headers = vec!["番号".to_string(), "視点".to_string()];
+    let mut theme_rows = Vec::new();
+    let theme_level = c.plan.levels.last().cloned().filter(|l| !l.is_empty()).unwrap_or_else(|| "視点".into());
+    let mut headers = vec!["番号".to_string(), theme_level];
     headers.extend(keys.iter().cloned());
     headers.push("合計".into());
     let mut widths = vec![6.0, 36.0];
@@ -327,17 +347,33 @@ fn theme_table(
     header_row(ws, 0, &hs, &widths, f)?;
     let total_col = 2 + keys.len() as u16;
     let mut r = 1;
-    for t in &c.plan.themes {
-        ws.write_number_with_format(r, 0, t.number, &f.text)?;
-        put_text(ws, r, 1, &t.name, &f.text)?;
-        let mut sum = 0.0;
-        for j in 0..keys.len() {
-            let v = value(Some(t.number), j);
-            sum += v;
-            ws.write_number_with_format(r, 2 + j as u16, v, &f.amount)?;
+    // With goals above themes, each goal's themes are followed by its subtotal.
+    for (goal, themes) in c.plan.theme_groups() {
+        for t in &themes {
+            theme_rows.push(r);
+            ws.write_number_with_format(r, 0, t.number, &f.text)?;
+            put_text(ws, r, 1, &t.name, &f.text)?;
+            let mut sum = 0.0;
+            for j in 0..keys.len() {
+                let v = value(Some(t.number), j);
+                sum += v;
+                ws.write_number_with_format(r, 2 + j as u16, v, &f.amount)?;
+            }
+            ws.write_number_with_format(r, total_col, sum, &f.total_amount)?;
+            r += 1;
         }
-        ws.write_number_with_format(r, total_col, sum, &f.total_amount)?;
-        r += 1;
+        if let Some(goal) = goal {
+            ws.write_string_with_format(r, 0, "", &f.total)?;
+            put_text(ws, r, 1, &format!("{} 小計", c.plan.node_title(goal)), &f.total)?;
+            let mut sum = 0.0;
+            for j in 0..keys.len() {
+                let v: f64 = themes.iter().map(|t| value(Some(t.number), j)).sum();
+                sum += v;
+                ws.write_number_with_format(r, 2 + j as u16, v, &f.total_amount)?;
+            }
+            ws.write_number_with_format(r, total_col, sum, &f.total_amount)?;
+            r += 1;
+        }
     }
     ws.write_string_with_format(r, 0, "", &f.total)?;
     ws.write_string_with_format(r, 1, "合計", &f.total)?;
@@ -351,7 +387,28 @@ fn theme_table(
     ws.write_string(r + 2, 0, note)?;
     ws.autofilter(0, 0, r - 1, total_col)?;
     table_print(ws, 0, true, (r + 2, total_col))?;
-    Ok(())
+    Ok(ThemeRows { rows: theme_rows, total: r })
+}
+
+/// Where a theme table put its themes (with goal subtotals between them) and its total.
+pub struct ThemeRows {
+    pub rows: Vec<u32>,
+    pub total: u32,
+}
+
+impl ThemeRows {
+    /// A chart range over column `col` of the theme rows: a plain range when they are
+    /// contiguous, else a union of cells (subtotal rows left out).
+    pub fn range(&self, sheet: &str, col: u16) -> rust_xlsxwriter::ChartRange {
+        let contiguous = self.rows.windows(2).all(|w| w[1] == w[0] + 1);
+        match (self.rows.first(), self.rows.last()) {
+            (Some(a), Some(b)) if contiguous => rust_xlsxwriter::ChartRange::new_from_range(sheet, *a, col, *b, col),
+            _ => {
+                let cell = |r: &u32| format!("'{sheet}'!${}${}", crate::finding::column_letters(col as u32), r + 1);
+                rust_xlsxwriter::ChartRange::new_from_string(&format!("=({})", self.rows.iter().map(cell).collect::<Vec<_>>().join(",")))
+            }
+        }
+    }
 }
 
 /// Column headers of the two status columns that are not codes: due statuses left empty,
@@ -385,21 +442,22 @@ fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
         "{}の実績のうち、その年度に予定のある活動(報告が必要なもの)を数えています。「{UNANSWERED}」は実績が空のもの、「{UNREADABLE}」は進捗区分にない語が書かれたもの(要確認シート参照)です。",
         c.period.japanese()
     );
-    theme_table(wb, "進捗状況", c, f, &keys, 10.0, &value, &note)?;
-    let n = c.plan.themes.len() as u32;
+    let rows = theme_table(wb, "進捗状況", c, f, &keys, 10.0, &value, &note)?;
+    let n = rows.total;
     // A chart needs at least one theme and one status to show; otherwise the table says it all.
-    if n == 0 || c.status_due() == 0 {
+    if rows.rows.is_empty() || c.status_due() == 0 {
         return Ok(());
     }
     let mut chart = Chart::new(ChartType::BarStacked);
     for j in 0..keys.len() as u16 {
-        chart.add_series().set_categories(("進捗状況", 1, 1, n, 1)).set_values(("進捗状況", 1, 2 + j, n, 2 + j)).set_name((
+        chart.add_series().set_categories(&rows.range("進捗状況", 1)).set_values(&rows.range("進捗状況", 2 + j)).set_name((
             "進捗状況",
             0,
             2 + j,
         ));
     }
-    chart.title().set_name(&format!("視点別の進捗区分({})", c.period.japanese()));
+    let level = c.plan.levels.last().cloned().filter(|l| !l.is_empty()).unwrap_or_else(|| "視点".into());
+    chart.title().set_name(&format!("{level}別の進捗区分({})", c.period.japanese()));
     chart.x_axis().set_name("件数");
     chart.y_axis().set_reverse();
     chart.legend().set_position(ChartLegendPosition::Bottom);
@@ -429,12 +487,13 @@ fn effect_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
         };
         amounts.and_then(|m| m.get(&years[j])).copied().unwrap_or(0) as f64
     };
-    theme_table(wb, "効果額", c, f, &keys, 14.0, &value, "単位: 千円。受け付けた回答票の、金額として読めた効果額の合計です。")?;
+    let rows = theme_table(wb, "効果額", c, f, &keys, 14.0, &value, "単位: 千円。受け付けた回答票の、金額として読めた効果額の合計です。")?;
     let n = c.plan.themes.len() as u32;
+    let below = rows.total;
     let ws = wb.worksheet_from_name("効果額")?;
     // Targets, when the plan has them, in a table of their own below the results.
     let has_targets = c.plan.projects.iter().any(|p| !p.effect_targets.is_empty());
-    let target_row = n + 5;
+    let target_row = below + 4;
     if has_targets {
         ws.write_string_with_format(target_row, 1, "効果額目標(千円)", &f.header)?;
         for (j, y) in years.iter().enumerate() {
@@ -454,7 +513,7 @@ fn effect_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
     }
     let mut chart = Chart::new(ChartType::Column);
     for j in 0..years.len() as u16 {
-        chart.add_series().set_categories(("効果額", 1, 1, n, 1)).set_values(("効果額", 1, 2 + j, n, 2 + j)).set_name(("効果額", 0, 2 + j));
+        chart.add_series().set_categories(&rows.range("効果額", 1)).set_values(&rows.range("効果額", 2 + j)).set_name(("効果額", 0, 2 + j));
     }
     if has_targets {
         let mut line = Chart::new(ChartType::Line);
@@ -466,7 +525,8 @@ fn effect_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
         }
         chart.combine(&line);
     }
-    chart.title().set_name("視点別・年度別の財政健全化効果額(千円)");
+    let level = c.plan.levels.last().cloned().filter(|l| !l.is_empty()).unwrap_or_else(|| "視点".into());
+    chart.title().set_name(&format!("{level}別・年度別の財政健全化効果額(千円)"));
     chart.y_axis().set_num_format(AMOUNT_FORMAT);
     chart.legend().set_position(ChartLegendPosition::Bottom);
     chart.set_width(760).set_height(380);

@@ -6,6 +6,7 @@ mod cli;
 mod common;
 mod fixtures;
 mod intake;
+mod nextplan;
 mod packet;
 mod reference;
 mod rules;

@@ -470,6 +470,7 @@ rule = "status"
         lists: [("評価区分".to_string(), vec!["A".to_string(), "B".into(), "C".into()]), ("要改善区分".to_string(), vec!["C".to_string()])]
             .into(),
         assigned_codes: vec![],
+        code_column: None,
         gaps: vec![],
     };
     for (code, name, node, dept) in
