@@ -28,6 +28,8 @@ pub mod layout;
 #[path = "model/plan.rs"]
 pub mod plan;
 
+#[path = "reading/card.rs"]
+pub mod card;
 #[path = "reading/intake.rs"]
 pub mod intake;
 #[path = "reading/read.rs"]

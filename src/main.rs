@@ -116,6 +116,9 @@ struct Common {
     /// 集計結果の JSON の出力先
     #[arg(long, value_name = "ファイル")]
     json: Option<PathBuf>,
+    /// 前回の回答(ファイル・フォルダ): 過去の年度の値が前回から変わっていれば知らせる
+    #[arg(long, value_name = "ファイルまたはフォルダ")]
+    previous: Vec<PathBuf>,
     /// エラーだけを表示する
     #[arg(long, short, conflicts_with = "verbose")]
     quiet: bool,
@@ -145,6 +148,7 @@ impl Common {
             period: self.period,
             inputs: self.inputs.clone(),
             json: self.json.clone(),
+            previous: self.previous.clone(),
             layout: self.layout.clone(),
             limits: Limits {
                 max_file_bytes: self.max_file_mb * 1024 * 1024,
@@ -275,6 +279,7 @@ fn console(run: &ops::Run, verbosity: Verbosity) -> String {
     match run {
         ops::Run::Card(c) => report::console(c, verbosity),
         ops::Run::Table(t) => report::console_table(t, verbosity),
+        ops::Run::FieldCard(c) => report::console_card(c, verbosity),
     }
 }
 

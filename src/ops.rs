@@ -2,6 +2,7 @@
 //! (plan → intake/read → validate → consolidate → write/report). Every output is checked
 //! against the inputs before any work is done, and written atomically.
 
+use crate::card::{self, check::CardRun};
 use crate::consolidate::{self, Consolidation};
 use crate::form::{FormDef, Shape};
 use crate::fsutil;
@@ -24,6 +25,8 @@ pub struct CheckOptions {
     pub inputs: Vec<PathBuf>,
     /// Where to write the JSON summary, if anywhere.
     pub json: Option<PathBuf>,
+    /// Earlier returned sheets: values of earlier years that changed since are reported.
+    pub previous: Vec<PathBuf>,
     pub layout: Option<PathBuf>,
     pub limits: Limits,
 }
@@ -98,6 +101,8 @@ pub fn load_plan(path: &Path) -> Result<(LoadedPlan, FormDef)> {
 pub enum Run {
     Card(Box<Consolidation>),
     Table(Box<TableRun>),
+    /// A card defined by its fields' blocks (取組評価シート…).
+    FieldCard(Box<CardRun>),
 }
 
 impl Run {
@@ -105,12 +110,14 @@ impl Run {
         match self {
             Run::Card(c) => c.errors(),
             Run::Table(t) => t.errors(),
+            Run::FieldCard(c) => c.errors(),
         }
     }
     pub fn period_note(&self) -> &str {
         match self {
             Run::Card(c) => &c.period_note,
             Run::Table(t) => &t.period_note,
+            Run::FieldCard(c) => &c.period_note,
         }
     }
 }
@@ -122,6 +129,30 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)]) -> Result<(Run, Lay
     guard_outputs(&opts.plan, &opts.inputs, &files, outputs)?;
     let (loaded, form) = load_plan(&opts.plan)?;
     match form.shape {
+        Shape::Card if form.is_field_card() => {
+            let none_found = format!(
+                "{}が見つかりません(「{}」のラベルがある表示中のシートがありません)。送付したシートに記入して送ってください",
+                form.name,
+                form.field_of(crate::form::Kind::Code).map(|f| f.labels[0].as_str()).unwrap_or("")
+            );
+            let extract = |g: &crate::grid::Grid| card::read_sheet(g, &form).into_iter().collect::<Vec<_>>();
+            let read = intake::read_all_as(&files, &opts.limits, &extract, &none_found);
+            let previous = if opts.previous.is_empty() {
+                vec![]
+            } else {
+                intake::read_all_as(&intake::discover(&opts.previous)?, &opts.limits, &extract, &none_found)
+            };
+            let c = card::check::run(
+                loaded.plan,
+                form.clone(),
+                &opts.plan.display().to_string(),
+                opts.period,
+                read,
+                previous,
+                loaded.findings,
+            )?;
+            Ok((Run::FieldCard(Box::new(c)), Layout::bundled()))
+        }
         Shape::Card => {
             // A --layout file overrides the card's labels; else the form's own.
             let layout = match &opts.layout {
@@ -150,6 +181,7 @@ fn json_bytes(run: &Run) -> Result<Vec<u8>> {
     let value = match run {
         Run::Card(c) => crate::report::json_summary(c),
         Run::Table(t) => crate::report::json_table(t),
+        Run::FieldCard(c) => crate::report::json_card(c),
     };
     Ok(serde_json::to_vec_pretty(&value)?)
 }
@@ -175,6 +207,7 @@ pub fn consolidate(opts: &CheckOptions, output: &Path) -> Result<Run> {
     let mut wb = match &run {
         Run::Card(c) => write::consolidated_workbook(c, &layout)?,
         Run::Table(t) => table::render::packet(t)?,
+        Run::FieldCard(c) => card::render::packet(c)?,
     };
     let book = wb.save_to_buffer().map_err(|e| anyhow::anyhow!("集計ブックを作れませんでした({})", write::xlsx_reason(&e)))?;
     match &opts.json {
@@ -195,6 +228,7 @@ pub fn feedback(opts: &CheckOptions, output: &Path) -> Result<(Run, Vec<crate::f
     let files = match &run {
         Run::Card(c) => crate::feedback::render(c, &layout, output)?,
         Run::Table(t) => table::render::feedback(t, output)?,
+        Run::FieldCard(c) => card::render::feedback(c, output)?,
     };
     let found = intake::discover(&opts.inputs)?;
     let targets: Vec<(&str, &Path)> = files.iter().map(|(p, _, _)| ("--output", p.as_path())).collect();
@@ -216,6 +250,16 @@ pub fn template(opts: &crate::template::TemplateOptions) -> Result<crate::templa
     let (loaded, form) = load_plan(&opts.plan)?;
     loaded.plan.check_period(opts.period)?;
     match form.shape {
+        Shape::Card if form.is_field_card() => {
+            let previous = if opts.previous.is_empty() {
+                Default::default()
+            } else {
+                let extract = |g: &crate::grid::Grid| card::read_sheet(g, &form).into_iter().collect::<Vec<_>>();
+                let read = intake::read_all_as(&intake::discover(&opts.previous)?, &Limits::default(), &extract, "");
+                card::render::previous_values(read, &loaded.plan, &form, opts.period)
+            };
+            card::render::template(opts, loaded, &form, &previous)
+        }
         Shape::Card => crate::template::run(opts, loaded, &Layout::from_form(&form)?),
         Shape::Table => table::render::template(opts, loaded, &form),
     }

@@ -397,7 +397,7 @@ fn check_row(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let push = |out: &mut Vec<Finding>, sev: Severity, rule: String, key: &str, message: String, suggestion: Option<String>| {
-        let mut f = Finding::new(sev, leak(rule), message).project(project.code.clone()).file(file).sheet(sheet).suggest_opt(suggestion);
+        let mut f = Finding::new(sev, intern(rule), message).project(project.code.clone()).file(file).sheet(sheet).suggest_opt(suggestion);
         if let Some(cell) = row.field(key).map(|x| x.a1()).or_else(|| at(row.row, key)) {
             f = f.cell(cell);
         }
@@ -548,7 +548,7 @@ fn check_row(
 
 /// Rule ids are `&'static str`: the few composed ones (`progress-missing` from a form's stem)
 /// are interned once each.
-fn leak(id: String) -> &'static str {
+pub fn intern(id: String) -> &'static str {
     use std::sync::{Mutex, OnceLock};
     static IDS: OnceLock<Mutex<Vec<&'static str>>> = OnceLock::new();
     let ids = IDS.get_or_init(|| Mutex::new(Vec::new()));

@@ -12,9 +12,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The forms bundled with kaito, by file: each names itself (`name`) as a plan's 様式 says it.
-pub const BUNDLED: [(&str, &str); 2] = [
+pub const BUNDLED: [(&str, &str); 3] = [
     ("card-halfyear.toml", include_str!("../../templates/forms/card-halfyear.toml")),
     ("progress-table.toml", include_str!("../../templates/forms/progress-table.toml")),
+    ("evaluation-card.toml", include_str!("../../templates/forms/evaluation-card.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -24,13 +25,44 @@ pub enum Shape {
     Table,
 }
 
-/// Who writes a field: drawn from the plan (locked in templates) or typed by the department.
+/// Who writes a field: drawn from the plan (locked in templates), typed by the department,
+/// or computed by kaito from other fields (a difference; a value typed there is not used).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Source {
     Plan,
     #[default]
     Department,
+    Kaito,
+}
+
+/// What a plan-drawn field of a card shows beyond the item's own columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PlanValues {
+    /// 効果額目標 by year (with 調整中).
+    EffectTargets,
+    /// The item's indicator target by year.
+    IndicatorTargets,
+}
+
+/// A block of a card defined by its fields (the cards other than the half-year response card,
+/// whose blocks are read by its `[labels]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Block {
+    /// label | value pairs across one row.
+    Pairs { fields: Vec<String> },
+    /// A label, then the value across the sheet.
+    Wide { field: String },
+    /// A header row (`年度`, then one column per plan year, then a total), and one row per
+    /// field with a value per year.
+    YearGrid {
+        header: String,
+        #[serde(default)]
+        total: Option<String>,
+        rows: Vec<String>,
+    },
 }
 
 /// What a field holds; decides how a cell is read and which checks apply.
@@ -91,6 +123,22 @@ pub struct FieldDef {
     /// The plan column this field shows (for `from = "plan"` fields beyond name and department).
     #[serde(default)]
     pub plan_column: Option<String>,
+    /// The level of the plan's hierarchy a `node` field shows (0 = top).
+    #[serde(default)]
+    pub level: Option<usize>,
+    /// What a plan field of a card shows when it is not one of the item's columns.
+    #[serde(default)]
+    pub plan_values: Option<PlanValues>,
+    /// The field holding this one's target (効果額実績 → 効果額目標): the reported year's value
+    /// is required where there is a target, and accepted with a note where it is 調整中.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Required when the named field is below its target in the reported year (差の要因).
+    #[serde(default)]
+    pub required_when_below: Option<String>,
+    /// For `from = "kaito"`: the difference of these two fields (`["actual", "target"]`).
+    #[serde(default)]
+    pub difference_of: Option<[String; 2]>,
     /// The plan vocabulary a status or judgement field draws from (`進捗区分`).
     #[serde(default)]
     pub vocabulary: Option<String>,
@@ -172,6 +220,9 @@ pub struct FormDef {
     pub hints: BTreeMap<String, String>,
     #[serde(default)]
     pub table: Option<TableDef>,
+    /// The blocks of a card defined by its fields, top to bottom.
+    #[serde(default)]
+    pub blocks: Vec<Block>,
     /// The file it was read from (for messages), or the bundled file name.
     #[serde(skip)]
     pub source: String,
@@ -225,6 +276,11 @@ impl FormDef {
         self.fields.iter().find(|f| f.kind == kind)
     }
 
+    /// A card read by its fields' blocks (not the half-year card's `[labels]` layout).
+    pub fn is_field_card(&self) -> bool {
+        self.shape == Shape::Card && !self.blocks.is_empty()
+    }
+
     /// Checks that the definition holds together: keys unique, every field named by a rule or
     /// by the table's numbering exists.
     fn validate(&self) -> Result<()> {
@@ -243,6 +299,18 @@ impl FormDef {
             }
             if matches!(f.kind, Kind::Status | Kind::Judgement) && f.vocabulary.is_none() {
                 bail!("様式の定義 {src}: 項目「{}」に vocabulary(計画のどの区分から選ぶか)がありません", f.key);
+            }
+        }
+        for b in &self.blocks {
+            let keys: Vec<&String> = match b {
+                Block::Pairs { fields } => fields.iter().collect(),
+                Block::Wide { field } => vec![field],
+                Block::YearGrid { rows, .. } => rows.iter().collect(),
+            };
+            for k in keys {
+                if self.field(k).is_none() {
+                    bail!("様式の定義 {src}: ブロックにある項目「{k}」が [[fields]] にありません");
+                }
             }
         }
         if self.shape == Shape::Table {

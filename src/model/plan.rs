@@ -7,7 +7,7 @@ use crate::normalize::{Amount, fold, tidy};
 use crate::period::{Cadence, parse_fiscal_year};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,6 +34,9 @@ pub struct Plan {
     pub levels: Vec<String>,
     #[serde(default)]
     pub nodes: Vec<Node>,
+    /// Indicators with targets (シート 指標).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<Indicator>,
     /// Further vocabularies and lists of the 計画 sheet (判定区分, 要理由区分…), by name.
     #[serde(default)]
     pub lists: BTreeMap<String, Vec<String>>,
@@ -123,6 +126,33 @@ pub struct Project {
     /// Further plan columns a form can show, by header (`内容、進め方`, `計画概要`).
     #[serde(default)]
     pub attrs: BTreeMap<String, String>,
+    /// Years whose 効果額目標 is 調整中 (being set): shown as such, never counted as zero.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub pending_targets: BTreeSet<i32>,
+    /// The project's indicator target by year (目標(指標)), when its target is not an amount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indicator: Option<Indicator>,
+}
+
+/// An indicator with its target: of a node of the hierarchy or of one project (シート 指標).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Indicator {
+    #[serde(default)]
+    pub node: Option<String>,
+    #[serde(default)]
+    pub project: Option<String>,
+    /// 種類: 成果, 活動, 目標(指標)…
+    #[serde(default)]
+    pub kind: String,
+    pub name: String,
+    /// The target as written (`298,513千円`, `35`).
+    #[serde(default)]
+    pub target: String,
+    #[serde(default)]
+    pub target_year: Option<i32>,
+    /// Targets by year, when the sheet has year columns.
+    #[serde(default)]
+    pub by_year: BTreeMap<i32, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -138,6 +168,9 @@ pub struct Outcome {
     pub target_year: String,
     pub text: String,
 }
+
+/// What a target cell says while the target is being set.
+pub const PENDING: &str = "調整中";
 
 /// Words that stand for "the related departments", never a department that answers.
 pub const RELATED: &str = "関係課";
@@ -351,6 +384,13 @@ pub fn load(path: &Path) -> Result<LoadedPlan> {
     Ok(LoadedPlan { plan, findings })
 }
 
+/// A plan finding the office should look at but that does not make the plan wrong.
+fn plan_warning(rule: &'static str, file: &str, sheet: &str, cell: Option<String>, message: String) -> Finding {
+    let mut f = plan_finding(rule, file, sheet, cell, message);
+    f.severity = crate::finding::Severity::Warning;
+    f
+}
+
 fn plan_finding(rule: &'static str, file: &str, sheet: &str, cell: Option<String>, message: String) -> Finding {
     let mut f = Finding::error(rule, message).file(file);
     if !sheet.is_empty() {
@@ -534,7 +574,10 @@ impl<'a> Table<'a> {
             if known.contains(t) {
                 continue;
             }
-            match parse_fiscal_year(t) {
+            // A plan may print its years as the era's number alone (`3年度` for 令和3年度).
+            let era_only =
+                t.trim_end_matches("年度").parse::<i32>().ok().filter(|n| (1..=99).contains(n) && t.ends_with("年度")).map(|n| 2018 + n);
+            match parse_fiscal_year(t).or(era_only) {
                 Some(y) => out.push((*c, y)),
                 None => findings.push(plan_finding(
                     "plan-year-header",
@@ -570,7 +613,7 @@ fn sheet<'a>(sheets: &'a [Grid], name: &str) -> Option<&'a Grid> {
 /// sheets. A form that cannot be found is reported when the plan is finished.
 fn plan_form_is_card(plan: &Plan, file: &str) -> bool {
     let dir = Path::new(file).parent().unwrap_or(Path::new("."));
-    crate::form::FormDef::resolve(&plan.form, dir).map_or(true, |f| f.shape == crate::form::Shape::Card)
+    crate::form::FormDef::resolve(&plan.form, dir).map_or(true, |f| f.shape == crate::form::Shape::Card && !f.is_field_card())
 }
 
 fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
@@ -618,6 +661,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         levels: vec![],
         nodes: vec![],
         lists,
+        indicators: vec![],
         assigned_codes: vec![],
         code_column: None,
         gaps: vec![],
@@ -869,6 +913,8 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
                 .map(|(col, h)| (h.clone(), t.text(r, Some(*col))))
                 .filter(|(_, v)| !v.is_empty())
                 .collect(),
+            pending_targets: BTreeSet::new(),
+            indicator: None,
         });
     }
 
@@ -946,12 +992,26 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         }
     }
     if let Some(g) = sheet(sheets, "効果額目標")
-        && let Some(t) = Table::find(g, "事業コード")
+        && let Some(t) = Table::find(g, "事業コード").or_else(|| Table::find(g, "事業名"))
     {
-        let years = t.year_columns(file, &mut findings, &["事業コード", "事業名"]);
+        // A total column (`5年計`, `計`) states what the years should add up to.
+        let total_col = t.columns.iter().find(|(_, h)| h.ends_with('計') && parse_fiscal_year(h).is_none()).map(|(c, _)| *c);
+        let total_header: Vec<String> =
+            total_col.and_then(|c| t.columns.iter().find(|(x, _)| *x == c)).map(|(_, h)| vec![h.clone()]).unwrap_or_default();
+        let mut known = vec!["事業コード", "事業名", "取組内容", "取組名"];
+        known.extend(total_header.iter().map(String::as_str));
+        let years = t.year_columns(file, &mut findings, &known);
+        let pending_word = fold(PENDING);
         for (r, i) in t.project_rows(&plan, file, "効果額目標", &mut findings) {
+            let mut pending_here = false;
             for (c, y) in &years {
-                match g.value(r, *c).amount().amount {
+                let value = g.value(r, *c);
+                if fold(&value.text()) == pending_word {
+                    plan.projects[i].pending_targets.insert(*y);
+                    pending_here = true;
+                    continue;
+                }
+                match value.amount().amount {
                     Amount::Value(n) => {
                         plan.projects[i].effect_targets.insert(*y, n);
                     }
@@ -965,6 +1025,87 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
                     )),
                 }
             }
+            // 調整中 merged over the row reads as one cell holding it: every year of the row.
+            if pending_here && plan.projects[i].effect_targets.is_empty() {
+                plan.projects[i].pending_targets.extend(years.iter().map(|(_, y)| *y));
+            }
+            if let Some(c) = total_col
+                && let Amount::Value(stated) = g.value(r, c).amount().amount
+            {
+                let sum: i64 = plan.projects[i].effect_targets.values().sum();
+                if stated != sum {
+                    findings.push(plan_warning(
+                        "plan-target-total",
+                        file,
+                        &g.name,
+                        Some(a1(r, c)),
+                        format!(
+                            "事業 {} の効果額目標の計 {} 千円が、年度の合計 {} 千円と違います。集計は年度の合計を使います",
+                            plan.projects[i].code,
+                            crate::normalize::thousands(stated),
+                            crate::normalize::thousands(sum)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    // 指標: indicators of a node or a project. A node's target in 千円 is what its projects'
+    // effect targets should add up to; a difference is the plan's to settle, and said.
+    if let Some(g) = sheet(sheets, "指標")
+        && let Some(t) = Table::find(g, "指標")
+    {
+        let (nc, pc, kc, ic, tc, yc) = (t.col("体系"), t.col("事業コード"), t.col("種類"), t.col("指標"), t.col("目標"), t.col("目標年度"));
+        let years = t.year_columns(file, &mut findings, &["体系", "事業コード", "種類", "指標", "目標", "目標年度", "説明"]);
+        for r in t.rows() {
+            let project = Some(t.text(r, pc)).filter(|x| !x.is_empty());
+            let ind = Indicator {
+                node: Some(t.text(r, nc)).filter(|x| !x.is_empty()),
+                project: project.clone(),
+                kind: t.text(r, kc),
+                name: t.text(r, ic),
+                target: t.text(r, tc),
+                target_year: parse_fiscal_year(&t.text(r, yc)),
+                by_year: years.iter().map(|(c, y)| (*y, t.text(r, Some(*c)))).filter(|(_, v)| !v.is_empty()).collect(),
+            };
+            if let Some(code) = &project
+                && let Some(p) = plan.projects.iter_mut().find(|p| fold(&p.code) == fold(code))
+            {
+                p.indicator = Some(ind.clone());
+            }
+            plan.indicators.push(ind);
+        }
+    }
+    for ind in &plan.indicators {
+        let (Some(node), None) = (&ind.node, &ind.project) else { continue };
+        let Some(stated) = ind
+            .target
+            .trim()
+            .strip_suffix("千円")
+            .and_then(|x| x.parse::<f64>().ok().or_else(|| crate::normalize::amount_from_text(x).amount.value().map(|v| v as f64)))
+        else {
+            continue;
+        };
+        let stated = stated as i64;
+        let sum: i64 = plan
+            .projects
+            .iter()
+            .filter(|p| p.node.as_deref().is_some_and(|n| plan.node_path(n).iter().any(|x| fold(&x.number) == fold(node))))
+            .flat_map(|p| p.effect_targets.values())
+            .sum();
+        if stated != sum {
+            findings.push(plan_warning(
+                "plan-target-total",
+                file,
+                "指標",
+                None,
+                format!(
+                    "体系 {node} の指標「{}」の目標 {} 千円は、その下の取組の効果額目標の合計 {} 千円と違います。集計は取組の合計を使います。計画の目標額か取組の目標額を確認してください",
+                    ind.name,
+                    crate::normalize::thousands(stated),
+                    crate::normalize::thousands(sum)
+                ),
+            ));
         }
     }
     Ok((plan, findings))

@@ -255,6 +255,7 @@ pub fn plan_from_master(sheets: &[Grid], form: &FormDef, file: &str) -> Option<(
         cadence: form.cadence,
         levels: vec![],
         nodes: vec![],
+        indicators: vec![],
         lists: BTreeMap::new(),
         assigned_codes: vec![],
         code_column: None,
@@ -306,6 +307,8 @@ pub fn plan_from_master(sheets: &[Grid], form: &FormDef, file: &str) -> Option<(
                 node: Some(row.group.clone()),
                 implementing: vec![],
                 attrs,
+                pending_targets: Default::default(),
+                indicator: None,
             });
         }
     }

@@ -364,6 +364,89 @@ pub fn json_summary(c: &Consolidation) -> Value {
     })
 }
 
+
+/// The console report of a card defined by its fields: the summary with the reported year's
+/// effect against its target, then findings grouped by file.
+pub fn console_card(c: &crate::card::check::CardRun, verbosity: Verbosity) -> String {
+    let mut s = String::new();
+    if verbosity != Verbosity::Quiet {
+        let _ = writeln!(s, "計画: {}(様式: {})", c.plan.name, c.form.name);
+        let _ = writeln!(s, "{}", c.period_note);
+        let count = |o: Outcome| c.files.iter().filter(|f| f.outcome == o).count();
+        let _ = writeln!(
+            s,
+            "ファイル: {} 件(受付 {} / 重複 {} / 不受理 {} / 対象外 {})",
+            c.files.len(),
+            count(Outcome::Accepted),
+            count(Outcome::Duplicate),
+            count(Outcome::Rejected),
+            count(Outcome::Ignored)
+        );
+        let _ = writeln!(s, "取組: 計画 {} 件、提出 {} 件、未提出 {} 件", c.plan.projects.len(), c.answers.len(), c.missing.len());
+        let (_, _, total) = crate::card::render::effect_rows(c);
+        let y = c.period.fiscal_year;
+        if let Some(t) = total.target.get(&y) {
+            let a = total.actual.get(&y).copied().unwrap_or(0);
+            let rate = crate::card::render::rate(Some(a), Some(*t)).map(|r| format!("(達成率 {:.1}%)", r * 100.0)).unwrap_or_default();
+            let _ = writeln!(s, "効果額({}): 目標 {} 千円、実績 {} 千円{rate}", crate::period::era_year(y), thousands(*t), thousands(a));
+        }
+        let _ = writeln!(
+            s,
+            "要確認: エラー {} 件、警告 {} 件、情報 {} 件",
+            c.errors(),
+            crate::finding::count(&c.findings, Severity::Warning),
+            crate::finding::count(&c.findings, Severity::Info)
+        );
+        if !c.missing.is_empty() {
+            let _ = writeln!(
+                s,
+                "未提出: {}",
+                c.missing.iter().map(|m| format!("{}({})", m.project, m.department)).collect::<Vec<_>>().join("、")
+            );
+        }
+    }
+    findings_by_file(&mut s, &c.findings, &c.files, verbosity);
+    s
+}
+
+fn effect_json(r: &crate::card::render::EffectRow, year: i32) -> Value {
+    let by_year = |m: &BTreeMap<i32, i64>| m.iter().map(|(y, v)| (y.to_string(), json!(v))).collect::<serde_json::Map<_, _>>();
+    let t = r.target.get(&year).copied();
+    let a = r.actual.get(&year).copied();
+    json!({
+        "number": r.number,
+        "name": r.name,
+        "target": by_year(&r.target),
+        "actual": by_year(&r.actual),
+        "pending": r.pending,
+        "target_total": r.target_total(),
+        "actual_total": r.actual_total(),
+        "year": {"target": t, "actual": a, "difference": a.zip(t).map(|(a, t)| a - t), "rate": crate::card::render::rate(a, t)},
+    })
+}
+
+/// The JSON summary of a card defined by its fields: the common keys, and the effect targets
+/// against actuals by item, by node of every level, and in total.
+pub fn json_card(c: &crate::card::check::CardRun) -> Value {
+    let (items, levels, total) = crate::card::render::effect_rows(c);
+    let y = c.period.fiscal_year;
+    json!({
+        "plan": c.plan.name,
+        "form": c.form.name,
+        "period": {"fiscal_year": y, "half": c.period.half.number()},
+        "planned": c.plan.projects.len(),
+        "submitted": c.answers.len(),
+        "missing": c.missing.iter().map(|m| json!({"project": m.project, "name": m.name, "department": m.department})).collect::<Vec<_>>(),
+        "files": c.files.iter().map(|f| json!({"path": f.shown, "outcome": f.outcome, "projects": f.projects, "reason": f.reason, "size": f.size, "sha256": f.sha256})).collect::<Vec<_>>(),
+        "findings": c.findings,
+        "effect": {
+            "by_item": items.iter().map(|r| (r.number.clone(), effect_json(r, y))).collect::<serde_json::Map<_, _>>(),
+            "by_node": levels.iter().map(|r| (r.number.clone(), effect_json(r, y))).collect::<serde_json::Map<_, _>>(),
+            "total": effect_json(&total, y),
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -17,6 +17,8 @@ fn module_of(rel: &str) -> (String, usize) {
     let module = match (folder, stem) {
         ("checking", "table") => "table::check".to_string(),
         ("rendering", "table") => "table::render".to_string(),
+        ("checking", "card") => "card::check".to_string(),
+        ("rendering", "card") => "card::render".to_string(),
         _ => stem.to_string(),
     };
     (module, layer)

@@ -467,6 +467,7 @@ rule = "status"
             .iter()
             .map(|n| kaito::plan::Node { number: n.to_string(), name: format!("分野{n}"), level: 0, parent: None, code_prefix: None })
             .collect(),
+        indicators: vec![],
         lists: [("評価区分".to_string(), vec!["A".to_string(), "B".into(), "C".into()]), ("要改善区分".to_string(), vec!["C".to_string()])]
             .into(),
         assigned_codes: vec![],
