@@ -111,8 +111,9 @@ pub fn read_sheet(grid: &Grid, form: &FormDef) -> Option<CardSheet> {
                 }
             }
             Block::YearGrid { header, total, rows } => {
+                // Items with no targets have no grid: a missing grid is not a missing label
+                // (a value it should hold is reported by the rule that needs it).
                 let Some((hr, hc)) = idx.get(&fold(header)).and_then(|v| v.iter().copied().find(|p| p.0 > code_pos.0)) else {
-                    card.missing_labels.push(header.clone());
                     continue;
                 };
                 claimed.insert((hr, hc));

@@ -170,15 +170,18 @@ pub fn draw_card(
         match b {
             Block::Pairs { fields } => {
                 let span = (cols / fields.len().max(1) as u16).max(2);
+                let mut lines: f64 = 1.0;
                 for (i, k) in fields.iter().enumerate() {
                     let Some(f) = form.field(k) else { continue };
                     let c = i as u16 * span;
                     let end = if i + 1 == fields.len() { last } else { c + span - 1 };
                     put_text(ws, r, c, &f.labels[0], &label_f)?;
                     let fmt = if f.from == Source::Department { &input } else { &base };
-                    put(ws, &mut drawn, (k.clone(), None), (r, c + 1, end), &value_of(f), fmt, false)?;
+                    let text = value_of(f);
+                    lines = lines.max(crate::draw::lines(&text, 13.0 * (end - c) as f64));
+                    put(ws, &mut drawn, (k.clone(), None), (r, c + 1, end), &text, fmt, false)?;
                 }
-                ws.set_row_height(r, 22.0)?;
+                ws.set_row_height(r, (lines * 14.0 + 6.0).max(22.0))?;
                 r += 1;
             }
             Block::Wide { field } => {
@@ -192,6 +195,10 @@ pub fn draw_card(
                 r += 1;
             }
             Block::YearGrid { header, total, rows } => {
+                // An item with nothing to show by year (no targets of any kind) has no grid.
+                if !rows.iter().filter_map(|k| form.field(k)).any(|f| shows_row(p, form, f)) {
+                    continue;
+                }
                 put_text(ws, r, 0, header, &head_f)?;
                 for (j, y) in years.iter().enumerate() {
                     put_text(ws, r, 1 + j as u16, &year_header(*y), &head_f)?;
