@@ -51,6 +51,166 @@ fn main() -> Result<()> {
     table()?;
     next_plan()?;
     evaluation()?;
+    results()?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct DxTarget {
+    no: u32,
+    text: String,
+    judgement: String,
+    detail: String,
+    due: Option<i32>,
+}
+
+#[derive(Deserialize)]
+struct DxActivity {
+    text: String,
+    results: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct DxItem {
+    no: u32,
+    policy: u32,
+    category: String,
+    name: String,
+    added: Option<i32>,
+    lead: Vec<String>,
+    implementing: Vec<String>,
+    related: Vec<String>,
+    purpose: String,
+    activities: Vec<DxActivity>,
+    targets: Vec<DxTarget>,
+}
+
+#[derive(Deserialize)]
+struct DxPolicy {
+    no: u32,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct DxPlan {
+    plan: String,
+    years: Vec<i32>,
+    policies: Vec<DxPolicy>,
+    items: Vec<DxItem>,
+}
+
+/// The action plan's results report: 44 items under 3 方針 with 推進課 and 実施課, yearly
+/// activities and results 2021-2023, and 8 numbered targets judged in the 2023 report — all
+/// from the document, returned as 2023's 取組実績票.
+fn results() -> Result<()> {
+    use kaito::card::render::{CardOptions, CardValues, draw_card};
+    use kaito::form::FormDef;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/取組実績票");
+    let src: DxPlan = serde_json::from_str(&std::fs::read_to_string(root.join("source/items.json"))?)?;
+    let head = rust_xlsxwriter::Format::new().set_bold().set_background_color("#DDEBF7");
+    let wrap = rust_xlsxwriter::Format::new().set_text_wrap();
+    let (first, last) = (src.years[0], *src.years.last().context("years")?);
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet().set_name("計画")?;
+    ws.write_row_with_format(0, 0, ["項目", "値"], &head)?;
+    for (r, (k, v)) in [
+        ("計画名", src.plan.clone()),
+        ("開始年度", format!("{first}年度")),
+        ("終了年度", format!("{last}年度")),
+        ("様式", "取組実績票".into()),
+        ("報告単位", "年度".into()),
+        ("判定区分", "達成,未達成".into()),
+        ("要理由区分", "未達成".into()),
+    ]
+    .iter()
+    .enumerate()
+    {
+        ws.write_string(r as u32 + 1, 0, *k)?;
+        ws.write_string(r as u32 + 1, 1, v)?;
+    }
+    ws.set_column_width(1, 50)?;
+    let ws = wb.add_worksheet().set_name("体系")?;
+    ws.write_row_with_format(0, 0, ["階層", "番号", "名称", "上位"], &head)?;
+    for (i, p) in src.policies.iter().enumerate() {
+        ws.write_row(i as u32 + 1, 0, ["方針", &p.no.to_string(), p.name.as_str(), ""])?;
+    }
+    let ws = wb.add_worksheet().set_name("事業")?;
+    ws.write_row_with_format(0, 0, ["事業コード", "事業名", "体系", "推進担当課", "実施課", "設定年度", "区分", "目的", "備考"], &head)?;
+    for (i, it) in src.items.iter().enumerate() {
+        let r = i as u32 + 1;
+        ws.write_row(r, 0, [it.no.to_string(), it.name.clone(), it.policy.to_string(), it.lead.join("、"), it.implementing.join("、")])?;
+        if let Some(y) = it.added {
+            ws.write_string(r, 5, format!("{y}年度"))?;
+        }
+        ws.write_string(r, 6, &it.category)?;
+        ws.write_string_with_format(r, 7, &it.purpose, &wrap)?;
+        ws.write_string(r, 8, it.related.join("、"))?;
+    }
+    ws.set_column_width(1, 40)?;
+    ws.set_column_width(7, 60)?;
+    let ws = wb.add_worksheet().set_name("活動")?;
+    let mut header = vec!["事業コード".to_string(), "活動内容".into()];
+    header.extend(src.years.iter().map(|y| format!("{y}年度")));
+    ws.write_row_with_format(0, 0, &header, &head)?;
+    let mut r = 1;
+    for it in &src.items {
+        for a in &it.activities {
+            ws.write_string(r, 0, it.no.to_string())?;
+            ws.write_string_with_format(r, 1, &a.text, &wrap)?;
+            for (j, y) in src.years.iter().enumerate() {
+                if it.added.is_none_or(|s| s <= *y) {
+                    ws.write_string(r, 2 + j as u16, "実施")?;
+                }
+            }
+            r += 1;
+        }
+    }
+    ws.set_column_width(1, 60)?;
+    let ws = wb.add_worksheet().set_name("目標")?;
+    ws.write_row_with_format(0, 0, ["事業コード", "番号", "目標", "判定年度"], &head)?;
+    let mut r = 1;
+    for it in &src.items {
+        for t in &it.targets {
+            ws.write_row(r, 0, [it.no.to_string(), t.no.to_string(), t.text.clone(), t.due.map(|y| y.to_string()).unwrap_or_default()])?;
+            r += 1;
+        }
+    }
+    ws.set_column_width(2, 70)?;
+    wb.save(root.join("計画.xlsx"))?;
+
+    let plan = plan::load(&root.join("計画.xlsx"))?.plan;
+    let form = FormDef::bundled("取組実績票").context("form")?;
+    let period = kaito::period::Period::year(last);
+    let out = root.join("回答");
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    std::fs::create_dir_all(&out)?;
+    let saved = ExcelDateTime::parse_from_str("2024-04-26T09:00:00")?;
+    for it in &src.items {
+        let p = plan.project(&it.no.to_string()).context("item")?;
+        let mut v = CardValues::default();
+        v.once.insert("responder".into(), p.responding_department().to_string());
+        v.once.insert("person".into(), "担当 一郎".into());
+        v.once.insert("contact".into(), "内線2000".into());
+        v.lines.insert(
+            "result".into(),
+            it.activities
+                .iter()
+                .map(|a| a.results.iter().filter_map(|(y, t)| Some((y.parse::<i32>().ok()?, t.clone()))).collect())
+                .collect(),
+        );
+        v.lines
+            .insert("judgement".into(), it.targets.iter().map(|t| std::collections::BTreeMap::from([(0, t.judgement.clone())])).collect());
+        v.lines
+            .insert("explanation".into(), it.targets.iter().map(|t| std::collections::BTreeMap::from([(0, t.detail.clone())])).collect());
+        let mut wb = Workbook::new();
+        wb.set_properties(&DocProperties::new().set_creation_datetime(&saved));
+        let ws = wb.add_worksheet().set_name(&p.code)?;
+        draw_card(ws, &plan, &form, period, p, &v, &CardOptions::default())?;
+        wb.save(out.join(format!("{:02}_{}.xlsx", it.no, p.name.chars().take(20).collect::<String>().replace(['/', '\\'], "_"))))?;
+    }
+    println!("wrote the action plan and {} 取組実績票 for {} to {}", src.items.len(), period.japanese(), root.display());
     Ok(())
 }
 
@@ -413,6 +573,7 @@ fn next_plan() -> Result<()> {
             attrs,
             pending_targets: Default::default(),
             indicator: None,
+            targets: vec![],
         });
     }
     plan::write_workbook(&plan, &root.join("計画.xlsx"))?;
@@ -533,6 +694,7 @@ fn table() -> Result<()> {
             attrs,
             pending_targets: Default::default(),
             indicator: None,
+            targets: vec![],
         });
         debug_assert_eq!(format!("{} {}", i.group, i.marker), i.no);
     }

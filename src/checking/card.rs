@@ -38,7 +38,7 @@ pub fn plan_target(p: &Project, f: &FieldDef, year: i32) -> Target {
             },
             None => Target::None,
         },
-        None => Target::None,
+        Some(PlanValues::Implementing) | Some(PlanValues::Targets) | None => Target::None,
     }
 }
 
@@ -86,7 +86,12 @@ impl CardRun {
 
 fn has_answers(card: &CardSheet, form: &FormDef, period: Period) -> bool {
     form.fields.iter().filter(|f| f.from == Source::Department).any(|f| {
-        card.once.get(&f.key).is_some_and(|x| !x.is_empty()) || card.year(&f.key, period.fiscal_year).is_some_and(|x| !x.is_empty())
+        card.once.get(&f.key).is_some_and(|x| !x.is_empty())
+            || card.year(&f.key, period.fiscal_year).is_some_and(|x| !x.is_empty())
+            || card
+                .lines
+                .get(&f.key)
+                .is_some_and(|ls| ls.iter().any(|m| m.get(&period.fiscal_year).or(m.get(&0)).is_some_and(|x| !x.is_empty())))
     })
 }
 
@@ -97,6 +102,12 @@ fn signature(card: &CardSheet, form: &FormDef) -> String {
         for v in card.by_year.get(&f.key).map(|m| m.values().collect::<Vec<_>>()).unwrap_or_default() {
             s.push('|');
             s.push_str(&fold(&v.text()));
+        }
+        for m in card.lines.get(&f.key).into_iter().flatten() {
+            for v in m.values() {
+                s.push('|');
+                s.push_str(&fold(&v.text()));
+            }
         }
         s.push('\u{1f}');
     }
@@ -191,7 +202,7 @@ pub fn run(
                 ),
                 _ => {}
             }
-            cf.extend(check_card(&card, p, &form, period, before.get(&p.code).map(|(_, c)| c), &shown));
+            cf.extend(check_card(&card, p, &plan, &form, period, before.get(&p.code).map(|(_, c)| c), &shown));
             candidates.entry(p.code.clone()).or_default().push((fi, card, cf));
         }
         records.push(f.record);
@@ -281,7 +292,8 @@ pub fn run(
     answers.sort_by_key(|a| order.get(a.item.as_str()).copied().unwrap_or(usize::MAX));
     let mut missing = Vec::new();
     for p in &plan.projects {
-        if answers.iter().any(|a| a.item == p.code) {
+        // An item added in a later year has nothing to report before it.
+        if answers.iter().any(|a| a.item == p.code) || p.set_year.is_some_and(|y| y > period.fiscal_year) {
             continue;
         }
         let department = p.responding_department().to_string();
@@ -296,7 +308,15 @@ pub fn run(
 }
 
 /// The rules the form's fields carry, on one card.
-fn check_card(card: &CardSheet, p: &Project, form: &FormDef, period: Period, before: Option<&CardSheet>, file: &str) -> Vec<Finding> {
+fn check_card(
+    card: &CardSheet,
+    p: &Project,
+    plan: &Plan,
+    form: &FormDef,
+    period: Period,
+    before: Option<&CardSheet>,
+    file: &str,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let year = period.fiscal_year;
     let base = |sev: Severity, rule: String, msg: String| -> Finding {
@@ -321,7 +341,17 @@ fn check_card(card: &CardSheet, p: &Project, form: &FormDef, period: Period, bef
         );
     }
     let label = |f: &FieldDef| f.labels[0].clone();
-    for f in &form.fields {
+    // Fields answered per line of the plan are checked line by line below.
+    let line_keys: Vec<&String> = form
+        .blocks
+        .iter()
+        .flat_map(|b| match b {
+            crate::form::Block::Activities { answer, .. } => vec![answer],
+            crate::form::Block::Targets { columns } => columns.iter().collect(),
+            _ => vec![],
+        })
+        .collect();
+    for f in form.fields.iter().filter(|f| !line_keys.contains(&&f.key)) {
         match f.from {
             Source::Plan => {
                 let planned = match f.kind {
@@ -474,7 +504,161 @@ fn check_card(card: &CardSheet, p: &Project, form: &FormDef, period: Period, bef
             }
         }
     }
+    out.extend(check_lines(card, p, plan, form, period, &base));
     out
+}
+
+/// The plan's lines on a card: each activity's answer for the reported year (once the item
+/// exists), and each numbered target's judgement once it is due, with its explanation.
+fn check_lines(
+    card: &CardSheet,
+    p: &Project,
+    plan: &Plan,
+    form: &FormDef,
+    period: Period,
+    base: &dyn Fn(Severity, String, String) -> Finding,
+) -> Vec<Finding> {
+    use crate::form::Block;
+    let mut out = Vec::new();
+    let year = period.fiscal_year;
+    for b in &form.blocks {
+        match b {
+            Block::Activities { answer, .. } => {
+                let Some(f) = form.field(answer) else { continue };
+                let lines = card.lines.get(answer).cloned().unwrap_or_default();
+                if lines.len() != p.activities.len() {
+                    out.push(base(
+                        Severity::Warning,
+                        "activity-count".into(),
+                        format!(
+                            "活動の数が計画({}件)とシート({}件)で違います。行を削除・追加していないか確認してください",
+                            p.activities.len(),
+                            lines.len()
+                        ),
+                    ));
+                }
+                if p.set_year.is_some_and(|y| y > year) || f.required.is_none() {
+                    continue;
+                }
+                for (i, a) in p.activities.iter().enumerate() {
+                    let cell = lines.get(i).and_then(|m| m.get(&year));
+                    if cell.is_none_or(|x| x.is_empty()) {
+                        let mut finding = base(
+                            f.required.unwrap_or(Severity::Error),
+                            format!("{}-missing", f.stem()),
+                            format!("活動「{}」の{}の{}が空です。記入してください", a.name, crate::period::era_year(year), f.labels[0]),
+                        );
+                        if let Some(c) = cell {
+                            finding = finding.cell(c.a1());
+                        }
+                        out.push(finding);
+                    }
+                }
+            }
+            Block::Targets { columns } => {
+                let fields: Vec<&FieldDef> = columns.iter().filter_map(|k| form.field(k)).collect();
+                let Some(judgement) = fields.iter().find(|f| matches!(f.kind, Kind::Judgement | Kind::Status)) else { continue };
+                let words = judgement.vocabulary.as_deref().map(|v| plan.list(v)).unwrap_or_default();
+                let hints: Vec<(String, String)> = form.hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                for (j, t) in p.targets.iter().enumerate() {
+                    let value = |key: &str| card.lines.get(key).and_then(|ls| ls.get(j)).and_then(|m| m.get(&0)).cloned();
+                    let jv = value(&judgement.key);
+                    let written = jv.as_ref().map(|x| x.text()).unwrap_or_default();
+                    let at = |f: &Option<crate::read::Field>, mut finding: Finding| {
+                        if let Some(c) = f {
+                            finding = finding.cell(c.a1());
+                        }
+                        finding
+                    };
+                    let label = format!("目標{}", crate::table::circled(t.number.parse().unwrap_or(j as u32 + 1)));
+                    if written.trim().is_empty() {
+                        if t.is_due(year) {
+                            out.push(at(
+                                &jv,
+                                base(
+                                    Severity::Error,
+                                    format!("{}-missing", judgement.stem()),
+                                    format!("{label}「{}」の{}が空です", short(&t.text), judgement.labels[0]),
+                                ),
+                            ));
+                        }
+                        continue;
+                    }
+                    if !t.is_due(year) {
+                        out.push(at(
+                            &jv,
+                            base(
+                                Severity::Info,
+                                format!("{}-early", judgement.stem()),
+                                format!(
+                                    "{label}は{}の判定ですが、{}に「{written}」と判定されています。受け付けました",
+                                    t.due_year.map(crate::period::era_year).unwrap_or_default(),
+                                    crate::period::era_year(year)
+                                ),
+                            ),
+                        ));
+                    }
+                    let code = match normalize::status(&written, &words, &hints) {
+                        normalize::Status::Code { code, .. } => Some(code),
+                        normalize::Status::Unknown { text, suggestion } => {
+                            out.push(
+                                at(
+                                    &jv,
+                                    base(
+                                        Severity::Error,
+                                        format!("{}-code", judgement.stem()),
+                                        format!(
+                                            "{label}の{}「{text}」は{}にありません。{} から選んでください",
+                                            judgement.labels[0],
+                                            judgement.vocabulary.clone().unwrap_or_default(),
+                                            words.join(" / ")
+                                        ),
+                                    ),
+                                )
+                                .suggest_opt(suggestion),
+                            );
+                            None
+                        }
+                        normalize::Status::Empty => None,
+                    };
+                    for f in fields.iter().filter(|f| f.from == Source::Department && f.key != judgement.key) {
+                        let v = value(&f.key);
+                        if v.as_ref().is_some_and(|x| !x.is_empty()) {
+                            continue;
+                        }
+                        let needs_reason =
+                            f.required_when.as_ref().is_some_and(|w| code.as_ref().is_some_and(|c| plan.list(&w.list).contains(c)));
+                        if needs_reason {
+                            out.push(at(
+                                &v,
+                                base(
+                                    Severity::Error,
+                                    format!("{}-missing", f.stem()),
+                                    format!("{label}が「{}」のときは{}(理由)が必要です", code.clone().unwrap_or_default(), f.labels[0]),
+                                ),
+                            ));
+                        } else if let (Some(sev), Some(c)) = (f.required, &code) {
+                            out.push(at(
+                                &v,
+                                base(
+                                    sev,
+                                    format!("{}-missing", f.stem()),
+                                    format!("{label}は「{c}」ですが、{}(達成した数値など)が空です", f.labels[0]),
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn short(t: &str) -> String {
+    let s: String = t.chars().take(30).collect();
+    if t.chars().count() > 30 { format!("{s}…") } else { s }
 }
 
 /// (actual, target) of the reported year when the actual is below an amount target.

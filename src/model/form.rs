@@ -12,10 +12,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The forms bundled with kaito, by file: each names itself (`name`) as a plan's 様式 says it.
-pub const BUNDLED: [(&str, &str); 3] = [
+pub const BUNDLED: [(&str, &str); 4] = [
     ("card-halfyear.toml", include_str!("../../templates/forms/card-halfyear.toml")),
     ("progress-table.toml", include_str!("../../templates/forms/progress-table.toml")),
     ("evaluation-card.toml", include_str!("../../templates/forms/evaluation-card.toml")),
+    ("results-card.toml", include_str!("../../templates/forms/results-card.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -44,6 +45,10 @@ pub enum PlanValues {
     EffectTargets,
     /// The item's indicator target by year.
     IndicatorTargets,
+    /// The departments that carry the item out (実施課).
+    Implementing,
+    /// The text of each of the item's numbered targets (目標 ①…).
+    Targets,
 }
 
 /// A block of a card defined by its fields (the cards other than the half-year response card,
@@ -63,6 +68,12 @@ pub enum Block {
         total: Option<String>,
         rows: Vec<String>,
     },
+    /// The plan's activities by year: a header (`活動内容`, then the years), and per activity a
+    /// row of the plan's text (`plan_label`, 計画) and a row the department answers (`answer`).
+    Activities { header: String, plan_label: String, answer: String },
+    /// The plan's numbered targets, one row each under a header row of the `columns`' labels
+    /// (目標, 判定, 説明).
+    Targets { columns: Vec<String> },
 }
 
 /// What a field holds; decides how a cell is read and which checks apply.
@@ -306,6 +317,8 @@ impl FormDef {
                 Block::Pairs { fields } => fields.iter().collect(),
                 Block::Wide { field } => vec![field],
                 Block::YearGrid { rows, .. } => rows.iter().collect(),
+                Block::Activities { answer, .. } => vec![answer],
+                Block::Targets { columns } => columns.iter().collect(),
             };
             for k in keys {
                 if self.field(k).is_none() {

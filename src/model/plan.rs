@@ -132,6 +132,26 @@ pub struct Project {
     /// The project's indicator target by year (目標(指標)), when its target is not an amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indicator: Option<Indicator>,
+    /// Numbered targets judged in reports (シート 目標).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<JudgedTarget>,
+}
+
+/// A numbered target of a project, judged (達成 / 未達成) from its 判定年度 on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct JudgedTarget {
+    /// `1` for ①.
+    pub number: String,
+    pub text: String,
+    /// Reports of this year or later judge it; `None`: every report.
+    #[serde(default)]
+    pub due_year: Option<i32>,
+}
+
+impl JudgedTarget {
+    pub fn is_due(&self, year: i32) -> bool {
+        self.due_year.is_none_or(|d| d <= year)
+    }
 }
 
 /// An indicator with its target: of a node of the hierarchy or of one project (シート 指標).
@@ -915,6 +935,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
                 .collect(),
             pending_targets: BTreeSet::new(),
             indicator: None,
+            targets: vec![],
         });
     }
 
@@ -1048,6 +1069,27 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
                     ));
                 }
             }
+        }
+    }
+    // 目標: numbered targets judged from their 判定年度 on.
+    if let Some(g) = sheet(sheets, "目標")
+        && let Some(t) = Table::find(g, "事業コード").or_else(|| Table::find(g, "事業名"))
+    {
+        let (nc, tc, yc) = (t.col("番号"), t.col("目標"), t.col("判定年度"));
+        for (r, i) in t.project_rows(&plan, file, "目標", &mut findings) {
+            let due = t.text(r, yc);
+            let due_year = if due.is_empty() { None } else { parse_fiscal_year(&due) };
+            if !due.is_empty() && due_year.is_none() {
+                findings.push(plan_finding(
+                    "plan-year-header",
+                    file,
+                    &g.name,
+                    Some(a1(r, yc.unwrap_or(0))),
+                    format!("判定年度「{due}」を年度として読めません"),
+                ));
+            }
+            let number = Some(t.text(r, nc)).filter(|n| !n.is_empty()).unwrap_or_else(|| (plan.projects[i].targets.len() + 1).to_string());
+            plan.projects[i].targets.push(JudgedTarget { number, text: t.text(r, tc), due_year });
         }
     }
     // 指標: indicators of a node or a project. A node's target in 千円 is what its projects'

@@ -31,6 +31,9 @@ pub struct CardSheet {
     pub by_year: BTreeMap<String, BTreeMap<i32, Field>>,
     /// The years the grid shows.
     pub years: Vec<i32>,
+    /// Lines of the plan answered on the card: the activities' answers by year (the
+    /// `Activities` block's answer field), and the targets' values by column field (year 0).
+    pub lines: BTreeMap<String, Vec<BTreeMap<i32, Field>>>,
     pub missing_labels: Vec<String>,
     /// Non-empty cells that belong to no field.
     pub extra: Vec<Field>,
@@ -78,12 +81,116 @@ pub fn read_sheet(grid: &Grid, form: &FormDef) -> Option<CardSheet> {
         once: BTreeMap::new(),
         by_year: BTreeMap::new(),
         years: vec![],
+        lines: BTreeMap::new(),
         missing_labels: vec![],
         extra: vec![],
     };
     let mut claimed: HashSet<(u32, u32)> = HashSet::new();
+    // The labels of the fields of other blocks end a block of lines.
+    let block_keys = |b: &Block| -> Vec<String> {
+        match b {
+            Block::Pairs { fields } => fields.clone(),
+            Block::Wide { field } => vec![field.clone()],
+            Block::YearGrid { rows, .. } => rows.clone(),
+            Block::Activities { answer, .. } => vec![answer.clone()],
+            Block::Targets { columns } => columns.clone(),
+        }
+    };
+    let stops_for = |b: &Block| -> HashSet<String> {
+        let own = block_keys(b);
+        form.fields.iter().filter(|f| !own.contains(&f.key)).flat_map(|f| f.labels.iter().map(|l| fold(l))).collect()
+    };
+    let last_row = grid.last_row();
     for b in &form.blocks {
         match b {
+            Block::Activities { header, plan_label, answer } => {
+                let Some((hr, hc)) = idx.get(&fold(header)).and_then(|v| v.iter().copied().find(|p| p.0 > code_pos.0)) else {
+                    card.missing_labels.push(header.clone());
+                    continue;
+                };
+                claimed.insert((hr, hc));
+                let year_cols: Vec<(u32, i32)> = grid
+                    .row(hr)
+                    .filter(|(c, _)| *c > hc)
+                    .filter_map(|(c, cell)| parse_fiscal_year(&cell.value.text()).map(|y| (c, y)))
+                    .collect();
+                for (c, _) in &year_cols {
+                    claimed.insert((hr, *c));
+                }
+                let first_year = year_cols.first().map(|p| p.0).unwrap_or(hc + 1);
+                let stops = stops_for(b);
+                let answer_labels: Vec<String> = form.field(answer).map(|f| f.labels.iter().map(|l| fold(l)).collect()).unwrap_or_default();
+                let mut answers = Vec::new();
+                for r in hr + 1..=last_row {
+                    let cells: Vec<(u32, String)> = grid.row(r).map(|(c, cell)| (c, fold(&cell.value.text()))).collect();
+                    if cells.iter().any(|(_, t)| stops.contains(t) && !answer_labels.contains(t) && *t != fold(plan_label)) {
+                        break;
+                    }
+                    // Activity names and row labels left of the years; the plan row whole.
+                    for (c, _) in cells.iter().filter(|(c, _)| *c < first_year) {
+                        claimed.insert((r, *c));
+                    }
+                    if cells.iter().any(|(c, t)| *c < first_year && *t == fold(plan_label)) {
+                        for (c, _) in &cells {
+                            claimed.insert((r, *c));
+                        }
+                    } else if cells.iter().any(|(c, t)| *c < first_year && answer_labels.contains(t)) {
+                        let mut m = BTreeMap::new();
+                        for (c, y) in &year_cols {
+                            claimed.insert((r, *c));
+                            m.insert(*y, Field::at(grid, r, *c));
+                        }
+                        answers.push(m);
+                    }
+                }
+                card.lines.insert(answer.clone(), answers);
+            }
+            Block::Targets { columns } => {
+                // The header row holds every column's label.
+                let first = columns.first().and_then(|k| form.field(k));
+                let Some(first) = first else { continue };
+                let header =
+                    first.labels.iter().filter_map(|l| idx.get(&fold(l))).flatten().copied().filter(|p| p.0 > code_pos.0).find(|(r, _)| {
+                        columns.iter().all(|k| {
+                            form.field(k)
+                                .is_some_and(|f| grid.row(*r).any(|(_, cell)| f.labels.iter().any(|l| fold(l) == fold(&cell.value.text()))))
+                        })
+                    });
+                let Some((hr, _)) = header else {
+                    // Items without targets have no block.
+                    continue;
+                };
+                let mut cols: Vec<(String, u32)> = Vec::new();
+                for k in columns {
+                    let Some(f) = form.field(k) else { continue };
+                    if let Some((c, _)) = grid.row(hr).find(|(_, cell)| f.labels.iter().any(|l| fold(l) == fold(&cell.value.text()))) {
+                        claimed.insert((hr, c));
+                        cols.push((k.clone(), c));
+                    }
+                }
+                let stops = stops_for(b);
+                let mut rows: Vec<u32> = Vec::new();
+                for r in hr + 1..=last_row {
+                    let texts: Vec<String> = grid.row(r).map(|(_, cell)| fold(&cell.value.text())).collect();
+                    if texts.is_empty() {
+                        continue;
+                    }
+                    if texts.iter().any(|t| stops.contains(t)) {
+                        break;
+                    }
+                    rows.push(r);
+                }
+                for (k, c) in &cols {
+                    let values: Vec<BTreeMap<i32, Field>> = rows.iter().map(|r| BTreeMap::from([(0, Field::at(grid, *r, *c))])).collect();
+                    card.lines.insert(k.clone(), values);
+                }
+                // The target's number left of the columns.
+                for r in &rows {
+                    for (c, _) in grid.row(*r) {
+                        claimed.insert((*r, c));
+                    }
+                }
+            }
             Block::Pairs { fields } => {
                 for k in fields {
                     let Some(f) = form.field(k) else { continue };

@@ -309,6 +309,7 @@ pub fn plan_from_master(sheets: &[Grid], form: &FormDef, file: &str) -> Option<(
                 attrs,
                 pending_targets: Default::default(),
                 indicator: None,
+                targets: vec![],
             });
         }
     }

@@ -27,6 +27,8 @@ use std::path::{Path, PathBuf};
 pub struct CardValues {
     pub once: BTreeMap<String, String>,
     pub by_year: BTreeMap<String, BTreeMap<i32, String>>,
+    /// Per line of the plan (activity, target): by year, or 0 for a target's column.
+    pub lines: BTreeMap<String, Vec<BTreeMap<i32, String>>>,
 }
 
 impl CardValues {
@@ -39,6 +41,13 @@ impl CardValues {
             }
             for (y, x) in card.by_year.get(&f.key).into_iter().flatten().filter(|(y, x)| keep_year(**y) && !x.is_empty()) {
                 v.by_year.entry(f.key.clone()).or_default().insert(*y, x.text());
+            }
+            if let Some(lines) = card.lines.get(&f.key) {
+                let kept = lines
+                    .iter()
+                    .map(|m| m.iter().filter(|(y, x)| (**y == 0 || keep_year(**y)) && !x.is_empty()).map(|(y, x)| (*y, x.text())).collect())
+                    .collect();
+                v.lines.insert(f.key.clone(), kept);
             }
         }
         v
@@ -80,6 +89,7 @@ fn plan_text(plan: &Plan, p: &Project, f: &FieldDef) -> String {
         Kind::Code => p.code.clone(),
         Kind::Name => p.name.clone(),
         Kind::Department => p.departments.join("、"),
+        _ if f.plan_values == Some(crate::form::PlanValues::Implementing) => p.implementing.join("、"),
         _ => f.plan_column.as_ref().and_then(|c| p.attrs.get(c).cloned()).unwrap_or_default(),
     }
 }
@@ -94,7 +104,7 @@ fn shows_row(p: &Project, form: &FormDef, f: &FieldDef) -> bool {
     match kind {
         Some(crate::form::PlanValues::EffectTargets) => !p.effect_targets.is_empty() || !p.pending_targets.is_empty(),
         Some(crate::form::PlanValues::IndicatorTargets) => p.indicator.as_ref().is_some_and(|i| !i.by_year.is_empty()),
-        None => true,
+        Some(crate::form::PlanValues::Implementing) | Some(crate::form::PlanValues::Targets) | None => true,
     }
 }
 
@@ -193,6 +203,96 @@ pub fn draw_card(
                 let lines = crate::draw::lines(&text, 13.0 * (cols - 1) as f64);
                 ws.set_row_height(r, (lines * 14.0 + 4.0).clamp(30.0, 409.0))?;
                 r += 1;
+            }
+            Block::Activities { header, plan_label, answer } => {
+                let Some(af) = form.field(answer) else { continue };
+                put_text(ws, r, 0, header, &head_f)?;
+                ws.write_blank(r, 1, &head_f)?;
+                for (j, y) in years.iter().enumerate() {
+                    put_text(ws, r, 2 + j as u16, &year_header(*y), &head_f)?;
+                }
+                ws.set_row_height(r, 30.0)?;
+                r += 1;
+                let grey = base.clone().set_background_color(Color::RGB(0xBFBFBF));
+                for (i, a) in p.activities.iter().enumerate() {
+                    ws.merge_range(r, 0, r + 1, 0, "", &base)?;
+                    put_text(ws, r, 0, &a.name, &base)?;
+                    put_text(ws, r, 1, plan_label, &head_f)?;
+                    put_text(ws, r + 1, 1, &af.labels[0], &head_f)?;
+                    let mut plan_lines: f64 = 1.0;
+                    let mut answer_lines: f64 = 1.0;
+                    for (j, y) in years.iter().enumerate() {
+                        let c = 2 + j as u16;
+                        let text = a.schedule.get(y).cloned().unwrap_or_default();
+                        plan_lines = plan_lines.max(crate::draw::lines(&text, 13.0));
+                        put_text(ws, r, c, &text, &base)?;
+                        let value = values.lines.get(answer).and_then(|ls| ls.get(i)).and_then(|m| m.get(y)).cloned().unwrap_or_default();
+                        answer_lines = answer_lines.max(crate::draw::lines(&value, 13.0));
+                        // The reported year is typed; years before the item existed are greyed.
+                        let fmt = if p.set_year.is_some_and(|s| *y < s) {
+                            &grey
+                        } else if *y == period.fiscal_year {
+                            &input
+                        } else {
+                            &base
+                        };
+                        put(ws, &mut drawn, (format!("{answer}/{i}"), Some(*y)), (r + 1, c, c), &value, fmt, false)?;
+                    }
+                    ws.set_row_height(r, (plan_lines * 14.0 + 4.0).clamp(20.0, 409.0))?;
+                    ws.set_row_height(r + 1, (answer_lines * 14.0 + 4.0).clamp(30.0, 409.0))?;
+                    r += 2;
+                }
+            }
+            Block::Targets { columns } => {
+                if p.targets.is_empty() {
+                    continue;
+                }
+                let fields: Vec<&FieldDef> = columns.iter().filter_map(|k| form.field(k)).collect();
+                // The first column (the target's text) and the last (the explanation) share the width.
+                let mid = (last.saturating_sub(1) / 2).max(1);
+                let spans: Vec<(u16, u16)> = (0..fields.len())
+                    .map(|i| match i {
+                        0 => (1, mid),
+                        i if i + 1 == fields.len() => (mid + i as u16, last),
+                        i => (mid + i as u16, mid + i as u16),
+                    })
+                    .collect();
+                ws.write_blank(r, 0, &head_f)?;
+                for (f, (c1, c2)) in fields.iter().zip(&spans) {
+                    if c2 > c1 {
+                        ws.merge_range(r, *c1, r, *c2, "", &head_f)?;
+                    }
+                    put_text(ws, r, *c1, &f.labels[0], &head_f)?;
+                }
+                r += 1;
+                for (j, t) in p.targets.iter().enumerate() {
+                    put_text(ws, r, 0, &crate::table::circled(t.number.parse().unwrap_or(j as u32 + 1)), &head_f)?;
+                    let mut lines: f64 = 1.0;
+                    for (f, (c1, c2)) in fields.iter().zip(&spans) {
+                        let text = match f.from {
+                            Source::Plan => t.text.clone(),
+                            _ => values.lines.get(&f.key).and_then(|ls| ls.get(j)).and_then(|m| m.get(&0)).cloned().unwrap_or_default(),
+                        };
+                        lines = lines.max(crate::draw::lines(&text, 13.0 * (c2 - c1 + 1) as f64));
+                        let fmt = if f.from == Source::Department && t.is_due(period.fiscal_year) { &input } else { &base };
+                        put(ws, &mut drawn, (format!("{}/{j}", f.key), None), (r, *c1, *c2), &text, fmt, false)?;
+                        if opts.template
+                            && f.from == Source::Department
+                            && let Some(v) = f.vocabulary.as_deref()
+                        {
+                            let words = plan.list(v);
+                            if !words.is_empty() {
+                                let rule = rust_xlsxwriter::DataValidation::new()
+                                    .allow_list_strings(&words)?
+                                    .set_input_title(&f.labels[0])?
+                                    .set_input_message(format!("一覧から選んでください: {}", words.join(" / ")))?;
+                                ws.add_data_validation(r, *c1, r, *c1, &rule)?;
+                            }
+                        }
+                    }
+                    ws.set_row_height(r, (lines * 14.0 + 6.0).clamp(30.0, 409.0))?;
+                    r += 1;
+                }
             }
             Block::YearGrid { header, total, rows } => {
                 // An item with nothing to show by year (no targets of any kind) has no grid.
@@ -333,6 +433,13 @@ fn notes(run: &CardRun, a: &super::check::CardAnswer, severities: &[Severity]) -
             cells.insert(f.a1(), (k.clone(), Some(*y)));
         }
     }
+    for (k, lines) in &a.card.lines {
+        for (i, m) in lines.iter().enumerate() {
+            for (y, f) in m {
+                cells.insert(f.a1(), (format!("{k}/{i}"), (*y != 0).then_some(*y)));
+            }
+        }
+    }
     let mut out: BTreeMap<(String, Option<i32>), String> = BTreeMap::new();
     for f in run
         .findings
@@ -450,10 +557,18 @@ pub fn packet(run: &CardRun) -> Result<Workbook> {
         DocProperties::new().set_title(format!("{} {} 集計", run.plan.name, run.period.japanese())).set_comment("kaito consolidate で作成"),
         MADE_BY_PACKET,
     ));
+    // The document the council reads first: the targets not reached, with their reasons.
+    let has_targets = target_fields(&run.form).is_some();
+    if has_targets {
+        judgement_sheets(&mut wb, run, &f)?;
+    }
     summary_sheet(&mut wb, run, &f)?;
-    effect_sheet(&mut wb, run, &f)?;
-    indicator_sheet(&mut wb, run, &f)?;
-    let mut names: Vec<String> = ["概要", "効果額", "指標", "要確認", "未提出", "受付記録"].iter().map(|s| s.to_string()).collect();
+    if run.actual_field().is_some() {
+        effect_sheet(&mut wb, run, &f)?;
+        indicator_sheet(&mut wb, run, &f)?;
+    }
+    let mut names: Vec<String> = wb.worksheets().iter().map(|w| w.name()).collect();
+    names.extend(["要確認", "未提出", "受付記録"].iter().map(|s| s.to_string()));
     let mut sheets = Vec::new();
     let mut places: BTreeMap<(String, String), (String, (u32, u16))> = BTreeMap::new();
     for a in &run.answers {
@@ -482,6 +597,15 @@ pub fn packet(run: &CardRun) -> Result<Workbook> {
         for (k, fl) in &a.card.once {
             if let Some(at) = drawn.places.get(&(k.clone(), None)) {
                 places.insert((a.item.clone(), fl.a1()), (name.clone(), *at));
+            }
+        }
+        for (k, lines) in &a.card.lines {
+            for (i, m) in lines.iter().enumerate() {
+                for (y, fl) in m {
+                    if let Some(at) = drawn.places.get(&(format!("{k}/{i}"), (*y != 0).then_some(*y))) {
+                        places.insert((a.item.clone(), fl.a1()), (name.clone(), *at));
+                    }
+                }
             }
         }
         sheets.push(ws);
@@ -802,7 +926,13 @@ pub fn previous_values(
     best.into_iter()
         .map(|(code, (_, c))| {
             let mut v = CardValues::from_card(&c, form, |y| y < period.fiscal_year);
+            // Narratives and judgements are this report's to write; earlier years' values carry.
             v.once.clear();
+            for lines in v.lines.values_mut() {
+                for m in lines.iter_mut() {
+                    m.remove(&0);
+                }
+            }
             (code, v)
         })
         .collect()
@@ -812,4 +942,208 @@ pub fn previous_values(
 pub fn card_difference(card: &CardSheet, p: &Project, form: &FormDef, f: &FieldDef, year: i32) -> Option<i64> {
     let [a, b] = f.difference_of.as_ref()?;
     difference(card, p, form, a, b, year)
+}
+
+/// One numbered target as judged: its item, its state (a word of the judgement vocabulary,
+/// 未判定 when due and not judged, 判定前 when not yet due), and its explanation.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    pub item: String,
+    pub item_name: String,
+    pub number: String,
+    pub text: String,
+    pub state: String,
+    pub explanation: String,
+}
+
+pub const NOT_JUDGED: &str = "未判定";
+pub const NOT_DUE: &str = "判定前";
+
+/// The judgement field and the explanation field of the form's targets block.
+fn target_fields(form: &FormDef) -> Option<(&FieldDef, Option<&FieldDef>)> {
+    let columns = form.blocks.iter().find_map(|b| match b {
+        Block::Targets { columns } => Some(columns),
+        _ => None,
+    })?;
+    let fields: Vec<&FieldDef> = columns.iter().filter_map(|k| form.field(k)).collect();
+    let judgement = *fields.iter().find(|f| matches!(f.kind, Kind::Judgement | Kind::Status))?;
+    let explanation = fields.iter().copied().find(|f| f.from == Source::Department && f.key != judgement.key);
+    Some((judgement, explanation))
+}
+
+/// Every numbered target of the plan's items that exist in the reported year, as judged.
+pub fn judgements(run: &CardRun) -> Vec<Judged> {
+    let Some((jf, ef)) = target_fields(&run.form) else { return vec![] };
+    let words = jf.vocabulary.as_deref().map(|v| run.plan.list(v)).unwrap_or_default();
+    let hints: Vec<(String, String)> = run.form.hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let y = run.period.fiscal_year;
+    let mut out = Vec::new();
+    for p in run.plan.projects.iter().filter(|p| p.set_year.is_none_or(|s| s <= y)) {
+        let card = run.answer(&p.code).map(|a| &a.card);
+        for (j, t) in p.targets.iter().enumerate() {
+            let value = |key: &str| {
+                card.and_then(|c| c.lines.get(key)).and_then(|ls| ls.get(j)).and_then(|m| m.get(&0)).map(|f| f.text()).unwrap_or_default()
+            };
+            let written = value(&jf.key);
+            let state = match crate::normalize::status(&written, &words, &hints) {
+                crate::normalize::Status::Code { code, .. } => code,
+                _ if !t.is_due(y) => NOT_DUE.to_string(),
+                _ => NOT_JUDGED.to_string(),
+            };
+            out.push(Judged {
+                item: p.code.clone(),
+                item_name: p.name.clone(),
+                number: crate::table::circled(t.number.parse().unwrap_or(j as u32 + 1)),
+                text: t.text.clone(),
+                state,
+                explanation: ef.map(|f| value(&f.key)).unwrap_or_default(),
+            });
+        }
+    }
+    out
+}
+
+/// The columns of a judgement tally: the vocabulary, then 未判定 and 判定前.
+pub fn judgement_columns(run: &CardRun) -> Vec<String> {
+    let mut cols = target_fields(&run.form).and_then(|(jf, _)| jf.vocabulary.as_deref()).map(|v| run.plan.list(v)).unwrap_or_default();
+    cols.extend([NOT_JUDGED.to_string(), NOT_DUE.to_string()]);
+    cols
+}
+
+/// Counts of judged states per group key.
+pub fn tally_by(judged: &[Judged], key: &dyn Fn(&Judged) -> Vec<String>) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for j in judged {
+        for k in key(j) {
+            *out.entry(k).or_default().entry(j.state.clone()).or_default() += 1;
+        }
+    }
+    out
+}
+
+/// The top-level node of an item.
+pub fn top_node(plan: &Plan, code: &str) -> Option<String> {
+    plan.project(code).and_then(|p| p.node.as_deref()).map(|n| plan.node_path(n)).and_then(|path| path.first().map(|n| n.number.clone()))
+}
+
+/// The reasons list (the targets judged with a word that needs a reason), then the tallies by
+/// 方針, by the card's short plan columns (区分) and by department (推進課 and 実施課 both count).
+fn judgement_sheets(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
+    let judged = judgements(run);
+    let reason_words = target_fields(&run.form)
+        .and_then(|(_, ef)| ef)
+        .and_then(|ef| ef.required_when.as_ref())
+        .map(|w| run.plan.list(&w.list))
+        .unwrap_or_default();
+    let ws = wb.add_worksheet().set_name(&format!("{}の目標", reason_words.first().cloned().unwrap_or_else(|| "未達成".into())))?;
+    crate::write::header_row(ws, 0, &["№", "取組内容", "目標", "判定", "理由・説明"], &[6.0, 30.0, 40.0, 9.0, 60.0], f)?;
+    let mut r = 1;
+    for j in judged.iter().filter(|j| reason_words.contains(&j.state)) {
+        put_text(ws, r, 0, &j.item, &f.text)?;
+        put_text(ws, r, 1, &j.item_name, &f.wrap)?;
+        put_text(ws, r, 2, &format!("{} {}", j.number, j.text), &f.wrap)?;
+        put_text(ws, r, 3, &j.state, &f.text)?;
+        put_text(ws, r, 4, if j.explanation.is_empty() { "(理由が書かれていません)" } else { &j.explanation }, &f.wrap)?;
+        ws.set_row_height(
+            r,
+            (crate::draw::lines(&j.explanation, 60.0).max(crate::draw::lines(&j.text, 40.0)) * 14.0 + 4.0).clamp(20.0, 409.0),
+        )?;
+        r += 1;
+    }
+    if r == 1 {
+        ws.write_string(1, 0, "該当する目標はありません")?;
+    }
+    ws.set_paper_size(9);
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0)?;
+
+    let ws = wb.add_worksheet().set_name("判定状況")?;
+    let cols = judgement_columns(run);
+    let mut headers: Vec<String> = vec!["集計の単位".into(), "名称".into()];
+    headers.extend(cols.iter().cloned());
+    headers.push("目標数".into());
+    let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let mut widths = vec![14.0, 30.0];
+    widths.extend(std::iter::repeat_n(9.0, cols.len() + 1));
+    crate::write::header_row(ws, 0, &hs, &widths, f)?;
+    let row = std::cell::Cell::new(1u32);
+    let write = |ws: &mut Worksheet, unit: &str, name: &str, counts: &BTreeMap<String, u64>, bold: bool| -> Result<u32> {
+        let r = row.get();
+        let (tf, af) = if bold { (&f.total, &f.total_amount) } else { (&f.text, &f.amount) };
+        put_text(ws, r, 0, unit, tf)?;
+        put_text(ws, r, 1, name, tf)?;
+        for (i, c) in cols.iter().enumerate() {
+            ws.write_number_with_format(r, 2 + i as u16, counts.get(c).copied().unwrap_or(0) as f64, af)?;
+        }
+        ws.write_number_with_format(r, 2 + cols.len() as u16, counts.values().sum::<u64>() as f64, af)?;
+        row.set(r + 1);
+        Ok(r)
+    };
+    let level0 = run.plan.levels.first().cloned().unwrap_or_default();
+    let by_node = tally_by(&judged, &|j| top_node(&run.plan, &j.item).into_iter().collect());
+    let mut node_rows = Vec::new();
+    for n in run.plan.nodes.iter().filter(|n| n.level == 0) {
+        node_rows.push(write(ws, &format!("{level0}{}", n.number), &n.name, by_node.get(&n.number).unwrap_or(&BTreeMap::new()), false)?);
+    }
+    let all = tally_by(&judged, &|_| vec![String::new()]);
+    write(ws, "合計", "", all.get("").unwrap_or(&BTreeMap::new()), true)?;
+    row.set(row.get() + 1);
+    // The card's short plan columns (区分): each a grouping of its own.
+    for col in run.form.fields.iter().filter(|x| {
+        x.from == Source::Plan
+            && x.plan_column.is_some()
+            && run.form.blocks.iter().any(|b| matches!(b, Block::Pairs { fields } if fields.contains(&x.key)))
+    }) {
+        let name = col.plan_column.clone().unwrap_or_default();
+        let groups = tally_by(&judged, &|j| run.plan.project(&j.item).and_then(|p| p.attrs.get(&name).cloned()).into_iter().collect());
+        for (g, counts) in &groups {
+            write(ws, &col.labels[0], g, counts, false)?;
+        }
+        row.set(row.get() + 1);
+    }
+    // Departments: every 推進課 and every 実施課 of an item counts the item's targets.
+    let lead = tally_by(&judged, &|j| {
+        run.plan
+            .project(&j.item)
+            .map(|p| p.departments.iter().filter(|d| d.as_str() != crate::plan::RELATED).cloned().collect())
+            .unwrap_or_default()
+    });
+    let implementing = tally_by(&judged, &|j| run.plan.project(&j.item).map(|p| p.implementing.clone()).unwrap_or_default());
+    for (d, counts) in &lead {
+        write(ws, "推進課", d, counts, false)?;
+    }
+    for (d, counts) in &implementing {
+        write(ws, "実施課", d, counts, false)?;
+    }
+    let r = row.get();
+    ws.write_string(
+        r + 1,
+        0,
+        "課別は、取組の推進課・実施課のそれぞれに、その取組の目標を数えています(推進課が2つある取組は、両方の課に数えます)。そのため課別の合計は目標数より多くなります。",
+    )?;
+    let last_col = 2 + cols.len() as u16;
+    if !node_rows.is_empty() && !judged.is_empty() {
+        let mut chart = Chart::new(ChartType::BarStacked);
+        for (i, _) in cols.iter().enumerate() {
+            let c = 2 + i as u16;
+            let cats: Vec<String> = node_rows.iter().map(|r| format!("'判定状況'!$B${}", r + 1)).collect();
+            let vals: Vec<String> =
+                node_rows.iter().map(|r| format!("'判定状況'!${}${}", crate::finding::column_letters(c as u32), r + 1)).collect();
+            chart
+                .add_series()
+                .set_categories(&rust_xlsxwriter::ChartRange::new_from_string(&format!("=({})", cats.join(","))))
+                .set_values(&rust_xlsxwriter::ChartRange::new_from_string(&format!("=({})", vals.join(","))))
+                .set_name(("判定状況", 0, c));
+        }
+        chart.title().set_name(&format!("{level0}別の目標の達成({})", run.period.japanese()));
+        chart.y_axis().set_reverse();
+        chart.legend().set_position(ChartLegendPosition::Bottom);
+        chart.set_width(720).set_height(300);
+        ws.insert_chart(r + 3, 1, &chart)?;
+        crate::write::table_print(ws, 0, true, (r + 3 + 16, last_col))?;
+    } else {
+        crate::write::table_print(ws, 0, true, (r + 1, last_col))?;
+    }
+    Ok(())
 }

@@ -364,7 +364,6 @@ pub fn json_summary(c: &Consolidation) -> Value {
     })
 }
 
-
 /// The console report of a card defined by its fields: the summary with the reported year's
 /// effect against its target, then findings grouped by file.
 pub fn console_card(c: &crate::card::check::CardRun, verbosity: Verbosity) -> String {
@@ -444,6 +443,33 @@ pub fn json_card(c: &crate::card::check::CardRun) -> Value {
             "by_node": levels.iter().map(|r| (r.number.clone(), effect_json(r, y))).collect::<serde_json::Map<_, _>>(),
             "total": effect_json(&total, y),
         },
+        "items_by_node": items_by_node(c),
+        "judgements": judgements_json(c),
+    })
+}
+
+/// How many items of the plan sit under each top-level node.
+fn items_by_node(c: &crate::card::check::CardRun) -> BTreeMap<String, usize> {
+    let mut m = BTreeMap::new();
+    for p in &c.plan.projects {
+        if let Some(n) = crate::card::render::top_node(&c.plan, &p.code) {
+            *m.entry(n).or_default() += 1;
+        }
+    }
+    m
+}
+
+/// The numbered targets as judged: counts in total and by top-level node, and every target
+/// with its state and explanation.
+fn judgements_json(c: &crate::card::check::CardRun) -> Value {
+    let judged = crate::card::render::judgements(c);
+    let total = crate::card::render::tally_by(&judged, &|_| vec![String::new()]).remove("").unwrap_or_default();
+    let by_node = crate::card::render::tally_by(&judged, &|j| crate::card::render::top_node(&c.plan, &j.item).into_iter().collect());
+    json!({
+        "count": judged.len(),
+        "total": total,
+        "by_node": by_node,
+        "targets": judged.iter().map(|j| json!({"project": j.item, "number": j.number, "target": j.text, "state": j.state, "explanation": j.explanation})).collect::<Vec<_>>(),
     })
 }
 

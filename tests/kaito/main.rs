@@ -10,6 +10,7 @@ mod intake;
 mod nextplan;
 mod packet;
 mod reference;
+mod results;
 mod rules;
 mod safety;
 mod table;
