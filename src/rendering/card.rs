@@ -1035,7 +1035,7 @@ fn judgement_sheets(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()>
         .and_then(|ef| ef.required_when.as_ref())
         .map(|w| run.plan.list(&w.list))
         .unwrap_or_default();
-    let ws = wb.add_worksheet().set_name(&format!("{}の目標", reason_words.first().cloned().unwrap_or_else(|| "未達成".into())))?;
+    let ws = wb.add_worksheet().set_name(format!("{}の目標", reason_words.first().cloned().unwrap_or_else(|| "未達成".into())))?;
     crate::write::header_row(ws, 0, &["№", "取組内容", "目標", "判定", "理由・説明"], &[6.0, 30.0, 40.0, 9.0, 60.0], f)?;
     let mut r = 1;
     for j in judged.iter().filter(|j| reason_words.contains(&j.state)) {
