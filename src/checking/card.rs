@@ -7,11 +7,11 @@ use super::CardSheet;
 use crate::consolidate::Missing;
 use crate::finding::{Finding, Severity};
 use crate::form::{FieldDef, FormDef, Kind, PlanValues, Source};
-use crate::intake::{FileRecord, Outcome, ReadFile};
+use crate::intake::{FileRecord, ReadFile};
 use crate::normalize::{self, Amount, fold, thousands};
 use crate::period::{Period, era_year};
 use crate::plan::{Plan, Project};
-use anyhow::{Result, bail};
+use anyhow::Result;
 use std::collections::BTreeMap;
 
 /// A plan target of one year: an amount, 調整中, or none (never zero).
@@ -115,20 +115,8 @@ fn signature(card: &CardSheet, form: &FormDef) -> String {
 }
 
 fn choose_period(given: Option<Period>, files: &[ReadFile<CardSheet>]) -> Result<(Period, String)> {
-    if let Some(p) = given {
-        return Ok((p, format!("報告期間 {}(--period で指定)", p.japanese())));
-    }
-    let mut votes: BTreeMap<Period, usize> = BTreeMap::new();
-    for c in files.iter().flat_map(|f| f.sheets.iter()) {
-        if let Some((p, _)) = &c.period {
-            *votes.entry(*p).or_default() += 1;
-        }
-    }
-    let Some((p, n)) = votes.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(p, n)| (*p, *n)) else {
-        bail!("報告期間が分かりません(シートの期間の行が読めませんでした)。--period 2022 のように指定してください");
-    };
-    let total: usize = votes.values().sum();
-    Ok((p, format!("報告期間 {}(シート {total} 枚のうち {n} 枚の記載から判断。違う場合は --period で指定)", p.japanese())))
+    let votes = files.iter().flat_map(|f| f.sheets.iter()).filter_map(|c| c.period.as_ref().map(|(p, _)| *p));
+    crate::consolidate::vote_period(given, votes, "シート", "2022")
 }
 
 pub fn run(
@@ -272,22 +260,14 @@ pub fn run(
         used.entry(wi).or_default().push(code.clone());
         answers.push(CardAnswer { item: code, file: records[wi].shown.clone(), card });
     }
-    for (i, r) in records.iter_mut().enumerate() {
-        if matches!(r.outcome, Outcome::Ignored | Outcome::Rejected) {
-            continue;
-        }
-        if let Some(codes) = used.get(&i) {
-            r.outcome = Outcome::Accepted;
-            r.projects = codes.clone();
-        } else if let Some(codes) = unused.get(&i) {
-            r.outcome = Outcome::Duplicate;
-            r.projects = codes.clone();
-            r.reason = Some(format!("同じ取組のほかのシートを使いました({})", codes.join("、")));
-        } else {
-            r.outcome = Outcome::Rejected;
-            r.reason = Some(reasons.get(&i).map(|v| v.join("。")).unwrap_or_else(|| "集計できるシートがありません".into()));
-        }
-    }
+    crate::consolidate::settle_ledger(
+        &mut records,
+        &used,
+        &unused,
+        &reasons,
+        "同じ取組のほかのシートを使いました",
+        "集計できるシートがありません",
+    );
     let order: BTreeMap<&str, usize> = plan.projects.iter().enumerate().map(|(i, p)| (p.code.as_str(), i)).collect();
     answers.sort_by_key(|a| order.get(a.item.as_str()).copied().unwrap_or(usize::MAX));
     let mut missing = Vec::new();

@@ -81,22 +81,8 @@ impl Consolidation {
 
 /// The period of the run: the one given, or the one most sheets say.
 pub fn choose_period(given: Option<Period>, files: &[ReadFile]) -> Result<(Period, String)> {
-    if let Some(p) = given {
-        return Ok((p, format!("報告期間 {}(--period で指定)", p.japanese())));
-    }
-    let mut votes: BTreeMap<Period, usize> = BTreeMap::new();
-    for f in files {
-        for s in &f.sheets {
-            if let Some((p, _)) = &s.period {
-                *votes.entry(*p).or_default() += 1;
-            }
-        }
-    }
-    let Some((p, n)) = votes.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(p, n)| (*p, *n)) else {
-        bail!("報告期間が分かりません(回答票の期間の行が読めませんでした)。--period 2021H1 のように指定してください");
-    };
-    let total: usize = votes.values().sum();
-    Ok((p, format!("報告期間 {}(回答票 {total} 枚のうち {n} 枚の記載から判断。違う場合は --period で指定)", p.japanese())))
+    let votes = files.iter().flat_map(|f| f.sheets.iter()).filter_map(|s| s.period.as_ref().map(|(p, _)| *p));
+    vote_period(given, votes, "回答票", "2021H1")
 }
 
 /// What the department typed, as one string: two sheets with the same signature say the same.
@@ -122,6 +108,55 @@ fn signature(sheet: &ResponseSheet) -> String {
         add(e.basis.text());
     }
     s
+}
+
+/// The period most sheets name (`votes`), or the one given, with a note of how it was chosen;
+/// `what` names what was read (`回答票`, `表`, `シート`).
+pub fn vote_period(given: Option<Period>, votes: impl IntoIterator<Item = Period>, what: &str, example: &str) -> Result<(Period, String)> {
+    if let Some(p) = given {
+        return Ok((p, format!("報告期間 {}(--period で指定)", p.japanese())));
+    }
+    let mut counted: BTreeMap<Period, usize> = BTreeMap::new();
+    for p in votes {
+        *counted.entry(p).or_default() += 1;
+    }
+    let Some((p, n)) = counted.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(p, n)| (*p, *n)) else {
+        bail!("報告期間が分かりません({what}の期間の記載が読めませんでした)。--period {example} のように指定してください");
+    };
+    let total: usize = counted.values().sum();
+    Ok((p, format!("報告期間 {}({what} {total} 枚のうち {n} 枚の記載から判断。違う場合は --period で指定)", p.japanese())))
+}
+
+/// Settles the ledger once answers are chosen: files that gave an answer are accepted, files
+/// whose answers lost to another are duplicates (`lost` says why), and files with nothing
+/// usable are rejected with their reasons. Ignored and already rejected files stay as they are.
+pub fn settle_ledger(
+    records: &mut [FileRecord],
+    used: &BTreeMap<usize, Vec<String>>,
+    unused: &BTreeMap<usize, Vec<String>>,
+    reasons: &BTreeMap<usize, Vec<String>>,
+    lost: &str,
+    nothing: &str,
+) {
+    for (i, r) in records.iter_mut().enumerate() {
+        if matches!(r.outcome, Outcome::Ignored | Outcome::Rejected) {
+            continue;
+        }
+        if let Some(codes) = used.get(&i) {
+            r.outcome = Outcome::Accepted;
+            r.projects = codes.clone();
+            if let Some(extra) = unused.get(&i) {
+                r.reason = Some(format!("一部はほかのファイルを使いました({})", extra.join("、")));
+            }
+        } else if let Some(codes) = unused.get(&i) {
+            r.outcome = Outcome::Duplicate;
+            r.projects = codes.clone();
+            r.reason = Some(format!("{lost}({})", codes.join("、")));
+        } else {
+            r.outcome = Outcome::Rejected;
+            r.reason = Some(reasons.get(&i).map(|v| v.join("。")).unwrap_or_else(|| nothing.to_string()));
+        }
+    }
 }
 
 /// `2021-10-05 10:30:00` in local time, or `記録なし`.

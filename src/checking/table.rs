@@ -6,12 +6,12 @@ use super::{TableRow, TableSheet};
 use crate::consolidate::Missing;
 use crate::finding::{Finding, Severity};
 use crate::form::{FieldDef, FormDef, Kind, Source};
-use crate::intake::{FileRecord, Outcome, ReadFile};
+use crate::intake::{FileRecord, ReadFile};
 use crate::normalize::{self, Status, fold};
 use crate::period::Period;
 use crate::plan::{Plan, Project};
 use crate::read::Field;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use std::collections::BTreeMap;
 
 /// What a status cell of an accepted row says.
@@ -105,21 +105,8 @@ fn has_answers(row: &TableRow, form: &FormDef) -> bool {
 
 /// The period: given, or the year most table headers name.
 fn choose_period(given: Option<Period>, files: &[ReadFile<TableSheet>]) -> Result<(Period, String)> {
-    if let Some(p) = given {
-        return Ok((p, format!("報告期間 {}(--period で指定)", p.japanese())));
-    }
-    let mut votes: BTreeMap<i32, usize> = BTreeMap::new();
-    for t in files.iter().flat_map(|f| f.sheets.iter()) {
-        if let Some((y, _)) = &t.year {
-            *votes.entry(*y).or_default() += 1;
-        }
-    }
-    let Some((y, n)) = votes.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(y, n)| (*y, *n)) else {
-        bail!("報告期間が分かりません(表の見出しの年度が読めませんでした)。--period 2020 のように指定してください");
-    };
-    let total: usize = votes.values().sum();
-    let p = Period::year(y);
-    Ok((p, format!("報告期間 {}(表 {total} 枚のうち {n} 枚の見出しから判断。違う場合は --period で指定)", p.japanese())))
+    let votes = files.iter().flat_map(|f| f.sheets.iter()).filter_map(|t| t.year.as_ref().map(|(y, _)| Period::year(*y)));
+    crate::consolidate::vote_period(given, votes, "表", "2020")
 }
 
 pub fn run(
@@ -300,31 +287,14 @@ pub fn run(
             statuses,
         });
     }
-    for (i, r) in records.iter_mut().enumerate() {
-        if matches!(r.outcome, Outcome::Ignored | Outcome::Rejected) {
-            continue;
-        }
-        if let Some(codes) = used.get(&i) {
-            r.outcome = Outcome::Accepted;
-            r.projects = codes.clone();
-            if let Some(extra) = unused.get(&i) {
-                r.reason = Some(format!("一部の項目はほかのファイルの行を使いました({})", extra.join("、")));
-            }
-        } else if let Some(codes) = unused.get(&i) {
-            r.outcome = Outcome::Duplicate;
-            r.projects = codes.clone();
-            r.reason = Some(format!("同じ項目のほかの行を使いました({})", codes.join("、")));
-        } else {
-            r.outcome = Outcome::Rejected;
-            r.reason = Some(
-                file_reasons
-                    .get(&i)
-                    .map(|v| v.join("。"))
-                    .unwrap_or_else(|| "集計できる行がありません(記入のある行がないか、計画にない項目です)".into()),
-            );
-        }
-    }
-
+    crate::consolidate::settle_ledger(
+        &mut records,
+        &used,
+        &unused,
+        &file_reasons,
+        "同じ項目のほかの行を使いました",
+        "集計できる行がありません(記入のある行がないか、計画にない項目です)",
+    );
     let order: BTreeMap<String, usize> = plan.projects.iter().enumerate().map(|(i, p)| (p.code.clone(), i)).collect();
     answers.sort_by_key(|a| order.get(&a.item).copied().unwrap_or(usize::MAX));
     let mut missing = Vec::new();

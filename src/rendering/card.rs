@@ -856,13 +856,7 @@ fn missing_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
 
 /// `kaito feedback` for cards defined by their fields.
 pub fn feedback(run: &CardRun, output: &Path) -> Result<Vec<(PathBuf, Vec<u8>, FeedbackSent)>> {
-    let mut by_dept: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
-    for f in run.findings.iter().filter(|f| matches!(f.severity, Severity::Error | Severity::Warning) && f.rule != "not-submitted") {
-        if let Some(p) = f.project.as_deref().and_then(|p| run.plan.project(p)) {
-            by_dept.entry(p.responding_department().to_string()).or_default().push(f);
-        }
-    }
-    by_dept.retain(|d, fs| !d.is_empty() && fs.iter().any(|f| f.severity == Severity::Error));
+    let by_dept = crate::feedback::by_department(&run.findings, &run.plan);
     let mut out = Vec::new();
     for (dept, findings) in &by_dept {
         let missing: Vec<_> = run.missing.iter().filter(|m| &m.department == dept).collect();

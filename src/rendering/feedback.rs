@@ -28,17 +28,27 @@ fn department_of(c: &Consolidation, project: Option<&str>) -> Option<String> {
     project.and_then(|p| c.plan.project(p)).map(|p| p.responding_department().to_string())
 }
 
+/// The errors and warnings each answering department gets back: only departments with at
+/// least one error get a file. Missing sheets are listed separately, not as findings.
+pub fn by_department<'a>(
+    findings: &'a [crate::finding::Finding],
+    plan: &crate::plan::Plan,
+) -> BTreeMap<String, Vec<&'a crate::finding::Finding>> {
+    let mut out: BTreeMap<String, Vec<&crate::finding::Finding>> = BTreeMap::new();
+    for f in findings.iter().filter(|f| matches!(f.severity, Severity::Error | Severity::Warning) && f.rule != "not-submitted") {
+        if let Some(p) = f.project.as_deref().and_then(|p| plan.project(p)) {
+            out.entry(p.responding_department().to_string()).or_default().push(f);
+        }
+    }
+    out.retain(|d, fs| !d.is_empty() && fs.iter().any(|f| f.severity == Severity::Error));
+    out
+}
+
 /// The feedback workbooks, rendered: (path under `output`, bytes, what was sent). Nothing is
 /// written here; the caller writes them all at once.
 pub fn render(c: &Consolidation, layout: &Layout, output: &Path) -> Result<Vec<(PathBuf, Vec<u8>, Sent)>> {
     let ctx = c.context(layout.hints());
-    let mut by_department: BTreeMap<String, Vec<&crate::finding::Finding>> = BTreeMap::new();
-    for f in c.findings.iter().filter(|f| matches!(f.severity, Severity::Error | Severity::Warning) && f.rule != "not-submitted") {
-        if let Some(d) = department_of(c, f.project.as_deref()) {
-            by_department.entry(d).or_default().push(f);
-        }
-    }
-    by_department.retain(|_, fs| fs.iter().any(|f| f.severity == Severity::Error));
+    let by_department = by_department(&c.findings, &c.plan);
     let mut sent = Vec::new();
     for (department, findings) in &by_department {
         let missing: Vec<_> = c.missing.iter().filter(|m| &m.department == department).collect();

@@ -63,6 +63,19 @@ pub enum Verbosity {
     Verbose,
 }
 
+/// `ファイル: 32 件(受付 28 / 重複 1 / 不受理 1 / 対象外 2)`
+fn files_line(files: &[crate::intake::FileRecord]) -> String {
+    let count = |o: Outcome| files.iter().filter(|f| f.outcome == o).count();
+    format!(
+        "ファイル: {} 件(受付 {} / 重複 {} / 不受理 {} / 対象外 {})",
+        files.len(),
+        count(Outcome::Accepted),
+        count(Outcome::Duplicate),
+        count(Outcome::Rejected),
+        count(Outcome::Ignored)
+    )
+}
+
 /// The console report: a one-screen summary, then findings grouped by file.
 /// Quiet shows errors only; normal adds warnings; verbose adds info findings and the ledger.
 pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
@@ -70,16 +83,7 @@ pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
     if verbosity != Verbosity::Quiet {
         let _ = writeln!(s, "計画: {}", c.plan.name);
         let _ = writeln!(s, "{}", c.period_note);
-        let count = |o: Outcome| c.files.iter().filter(|f| f.outcome == o).count();
-        let _ = writeln!(
-            s,
-            "ファイル: {} 件(受付 {} / 重複 {} / 不受理 {} / 対象外 {})",
-            c.files.len(),
-            count(Outcome::Accepted),
-            count(Outcome::Duplicate),
-            count(Outcome::Rejected),
-            count(Outcome::Ignored)
-        );
+        let _ = writeln!(s, "{}", files_line(&c.files));
         let _ = writeln!(s, "事業: 計画 {} 件、提出 {} 件、未提出 {} 件", c.plan.projects.len(), c.accepted.len(), c.missing.len());
         if !c.plan.assigned_codes.is_empty() {
             let _ = writeln!(
@@ -248,16 +252,7 @@ pub fn console_table(t: &crate::table::check::TableRun, verbosity: Verbosity) ->
     if verbosity != Verbosity::Quiet {
         let _ = writeln!(s, "計画: {}(様式: {})", t.plan.name, t.form.name);
         let _ = writeln!(s, "{}", t.period_note);
-        let count = |o: Outcome| t.files.iter().filter(|f| f.outcome == o).count();
-        let _ = writeln!(
-            s,
-            "ファイル: {} 件(受付 {} / 重複 {} / 不受理 {} / 対象外 {})",
-            t.files.len(),
-            count(Outcome::Accepted),
-            count(Outcome::Duplicate),
-            count(Outcome::Rejected),
-            count(Outcome::Ignored)
-        );
+        let _ = writeln!(s, "{}", files_line(&t.files));
         let _ = writeln!(s, "項目: 計画 {} 件、回答 {} 件、未提出 {} 件", t.plan.projects.len(), t.answers.len(), t.missing.len());
         if let Some(total) = t.tallies.get("") {
             let vocab = t.status_field().and_then(|f| f.vocabulary.as_deref()).map(|v| t.plan.list(v)).unwrap_or_default();
@@ -371,16 +366,7 @@ pub fn console_card(c: &crate::card::check::CardRun, verbosity: Verbosity) -> St
     if verbosity != Verbosity::Quiet {
         let _ = writeln!(s, "計画: {}(様式: {})", c.plan.name, c.form.name);
         let _ = writeln!(s, "{}", c.period_note);
-        let count = |o: Outcome| c.files.iter().filter(|f| f.outcome == o).count();
-        let _ = writeln!(
-            s,
-            "ファイル: {} 件(受付 {} / 重複 {} / 不受理 {} / 対象外 {})",
-            c.files.len(),
-            count(Outcome::Accepted),
-            count(Outcome::Duplicate),
-            count(Outcome::Rejected),
-            count(Outcome::Ignored)
-        );
+        let _ = writeln!(s, "{}", files_line(&c.files));
         let _ = writeln!(s, "取組: 計画 {} 件、提出 {} 件、未提出 {} 件", c.plan.projects.len(), c.answers.len(), c.missing.len());
         let (_, _, total) = crate::card::render::effect_rows(c);
         let y = c.period.fiscal_year;

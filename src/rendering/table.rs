@@ -549,13 +549,7 @@ fn detail_sheet(wb: &mut Workbook, run: &TableRun, f: &Formats) -> Result<()> {
 /// and its own rows re-drawn with every problem cell marked. Returned as it is, the file
 /// reads as that department's table.
 pub fn feedback(run: &TableRun, output: &Path) -> Result<Vec<(PathBuf, Vec<u8>, FeedbackSent)>> {
-    let mut by_dept: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
-    for f in run.findings.iter().filter(|f| matches!(f.severity, Severity::Error | Severity::Warning) && f.rule != "not-submitted") {
-        if let Some(p) = f.project.as_deref().and_then(|p| run.plan.project(p)) {
-            by_dept.entry(p.responding_department().to_string()).or_default().push(f);
-        }
-    }
-    by_dept.retain(|d, fs| !d.is_empty() && fs.iter().any(|f| f.severity == Severity::Error));
+    let by_dept = crate::feedback::by_department(&run.findings, &run.plan);
     let all_notes = notes(run, &[Severity::Error, Severity::Warning]);
     let mut out = Vec::new();
     for (dept, findings) in &by_dept {

@@ -186,3 +186,20 @@ pub fn type_into(path: &Path, values: &BTreeMap<String, String>) {
     });
     std::fs::write(path, patched).unwrap();
 }
+
+/// Runs kaito with `--json s.json` added and returns (exit code, the JSON, everything printed).
+pub fn run_json(d: &Path, args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--json", "s.json"]);
+    let out = kaito(&all, d);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(d.join("s.json").is_file(), "{text}");
+    (out.status.code(), read_json(&d.join("s.json")), text)
+}
+
+/// A fresh copy of one of samples/'s folders.
+pub fn sample_copy(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&root().join("samples").join(name), dir.path());
+    dir
+}

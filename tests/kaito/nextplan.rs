@@ -6,9 +6,7 @@ use calamine::{Data, Reader};
 use std::path::Path;
 
 fn next_samples() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&root().join("samples/報告回答票_2024-2027"), dir.path());
-    dir
+    sample_copy("報告回答票_2024-2027")
 }
 
 fn stdout(o: &std::process::Output) -> String {

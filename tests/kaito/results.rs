@@ -7,23 +7,11 @@ use calamine::{Data, Reader};
 use kaito::card::render::{CardOptions, CardValues, draw_card};
 use kaito::form::FormDef;
 use kaito::grid::Limits;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 fn results_samples() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&root().join("samples/取組実績票"), dir.path());
-    dir
-}
-
-fn run_json(d: &Path, args: &[&str]) -> (Option<i32>, Value, String) {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--json", "s.json"]);
-    let out = kaito(&all, d);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(d.join("s.json").is_file(), "{text}");
-    (out.status.code(), read_json(&d.join("s.json")), text)
+    sample_copy("取組実績票")
 }
 
 #[test]

@@ -11,9 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 fn table_samples() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&root().join("samples/進捗管理表"), dir.path());
-    dir
+    sample_copy("進捗管理表")
 }
 
 fn words(t: &Value) -> BTreeMap<String, u64> {
@@ -22,15 +20,6 @@ fn words(t: &Value) -> BTreeMap<String, u64> {
 
 fn map(pairs: &[(&str, u64)]) -> BTreeMap<String, u64> {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
-}
-
-fn run_json(d: &Path, args: &[&str]) -> (Option<i32>, Value, String) {
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--json", "s.json"]);
-    let out = kaito(&all, d);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(d.join("s.json").is_file(), "{text}");
-    (out.status.code(), read_json(&d.join("s.json")), text)
 }
 
 fn errors(json: &Value) -> BTreeSet<(String, String)> {
