@@ -58,9 +58,13 @@ enum Command {
     Consolidate {
         #[command(flatten)]
         common: Common,
-        /// 集計ブックの出力先 (.xlsx)
+        /// 議会提出用の集計ブックの出力先 (.xlsx)
         #[arg(long, short, value_name = "ファイル")]
         output: PathBuf,
+        /// 事務用ブック(要確認・未提出・事業一覧・明細・受付記録・訂正)の出力先。
+        /// 省略すると集計ブックの隣に「<集計ブック名>_事務用.xlsx」。same で集計ブックの末尾に入れる
+        #[arg(long, value_name = "ファイル|same")]
+        office: Option<String>,
     },
     /// エラーのある課ごとに、直す箇所に印を付けた差戻しファイルを作る
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito feedback [オプション] --plan <ファイル> --output <フォルダ> <回答票>...")]
@@ -263,11 +267,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", console(&c, common.verbosity()));
             Ok(exit_for(&c))
         }
-        Command::Consolidate { common, output } => {
-            let c = ops::consolidate(&common.options(), output)?;
+        Command::Consolidate { common, output, office } => {
+            let (c, office) = ops::consolidate(&common.options(), output, &ops::OfficeOutput::parse(office.as_deref()))?;
             print!("{}", console(&c, common.verbosity()));
             if common.verbosity() != Verbosity::Quiet {
-                println!("\n集計ブックを書きました: {}", output.display());
+                println!("\n集計ブック(議会提出用)を書きました: {}", output.display());
+                if let Some(o) = office {
+                    println!("事務用ブックを書きました: {}", o.display());
+                }
             }
             Ok(exit_for(&c))
         }

@@ -196,25 +196,98 @@ pub fn check(opts: &CheckOptions) -> Result<Run> {
     Ok(run)
 }
 
-/// `kaito consolidate`: `check`, then the consolidated workbook (written even when there are
-/// errors) and the JSON summary, both or neither.
-pub fn consolidate(opts: &CheckOptions, output: &Path) -> Result<Run> {
+/// Where `consolidate` puts the office's working sheets: a workbook of their own (the
+/// default, beside the packet) or the packet's own workbook.
+#[derive(Debug, Clone)]
+pub enum OfficeOutput {
+    Beside,
+    File(PathBuf),
+    Same,
+}
+
+impl OfficeOutput {
+    /// `same`, a path, or nothing.
+    pub fn parse(text: Option<&str>) -> OfficeOutput {
+        match text {
+            None => OfficeOutput::Beside,
+            Some(t) if t == "same" || t == "同じ" => OfficeOutput::Same,
+            Some(t) => OfficeOutput::File(PathBuf::from(t)),
+        }
+    }
+
+    /// The office workbook's path for a packet written to `output`.
+    pub fn path(&self, output: &Path) -> Option<PathBuf> {
+        match self {
+            OfficeOutput::Same => None,
+            OfficeOutput::File(p) => Some(p.clone()),
+            OfficeOutput::Beside => {
+                let stem = output.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "集計".into());
+                Some(output.with_file_name(format!("{stem}_事務用.xlsx")))
+            }
+        }
+    }
+}
+
+/// How the office workbook at `office` reaches the packet at `output`: by file name when both
+/// are in one folder (the pair can be moved together), else by the packet's full path.
+fn links(output: &Path, office: Option<&Path>) -> write::Links {
+    match office {
+        None => write::Links::Same,
+        Some(o) => {
+            let same_dir = |p: &Path| p.parent().map(|d| d.canonicalize().unwrap_or_else(|_| d.to_path_buf()));
+            let name = output.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            if same_dir(o) == same_dir(output) {
+                write::Links::Packet(name)
+            } else {
+                let full = std::path::absolute(output).unwrap_or_else(|_| output.to_path_buf());
+                write::Links::Packet(full.display().to_string())
+            }
+        }
+    }
+}
+
+/// `kaito consolidate`: `check`, then the council's packet and the office workbook (written
+/// even when there are errors) and the JSON summary, all or none.
+pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput) -> Result<(Run, Option<PathBuf>)> {
+    let office_path = office.path(output);
+    if office_path.as_deref() == Some(output) {
+        bail!("--office の出力先が --output と同じです({})。別のファイル名にするか、--office same を指定してください", output.display());
+    }
     let mut outputs = vec![("--output", output)];
+    if let Some(o) = &office_path {
+        outputs.push(("--office", o));
+    }
     if let Some(json) = &opts.json {
         outputs.push(("--json", json));
     }
     let (run, layout) = run_check(opts, &outputs)?;
-    let mut wb = match &run {
-        Run::Card(c) => write::consolidated_workbook(c, &layout)?,
-        Run::Table(t) => table::render::packet(t)?,
-        Run::FieldCard(c) => card::render::packet(c)?,
+    let links = links(output, office_path.as_deref());
+    let mut books = match &run {
+        Run::Card(c) => write::consolidated_workbook(c, &layout, &links)?,
+        Run::Table(t) => table::render::packet(t, &links)?,
+        Run::FieldCard(c) => card::render::packet(c, &links)?,
     };
-    let book = wb.save_to_buffer().map_err(|e| anyhow::anyhow!("集計ブックを作れませんでした({})", write::xlsx_reason(&e)))?;
-    match &opts.json {
-        Some(json) => fsutil::write_outputs(&[(output, &book), (json, &json_bytes(&run)?)])?,
-        None => fsutil::write_outputs(&[(output, &book)])?,
+    let bytes = |wb: &mut rust_xlsxwriter::Workbook| {
+        crate::xlsx::workbook_bytes(wb).map_err(|e| anyhow::anyhow!("集計ブックを作れませんでした({e})"))
+    };
+    let packet = bytes(&mut books.packet)?;
+    let office_bytes = match books.office.as_mut() {
+        Some(wb) => Some(bytes(wb)?),
+        None => None,
+    };
+    let json = match &opts.json {
+        Some(p) => Some((p.as_path(), json_bytes(&run)?)),
+        None => None,
+    };
+    let mut writes: Vec<(&Path, &[u8])> = vec![(output, &packet)];
+    if let (Some(p), Some(b)) = (&office_path, &office_bytes) {
+        writes.push((p.as_path(), b));
     }
-    Ok(run)
+    if let Some((p, b)) = &json {
+        writes.push((p, b));
+    }
+    fsutil::write_outputs(&writes)?;
+    Ok((run, office_path))
 }
 
 /// `kaito feedback`: one file per department with errors, into `output` (a folder). A file

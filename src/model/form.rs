@@ -243,6 +243,15 @@ pub struct FormDef {
 }
 
 impl FormDef {
+    /// Names of the plan lists that make a field required (`要対応区分`): the words that mean
+    /// "behind", drawn in warm colours on every chart.
+    pub fn attention_lists(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.fields.iter().filter_map(|f| f.required_when.as_ref()).map(|w| w.list.as_str()).collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     pub fn parse(text: &str, source: &str) -> Result<FormDef> {
         let mut f: FormDef = toml::from_str(text).with_context(|| format!("様式の定義 {source} の書式が正しくありません"))?;
         f.source = source.to_string();

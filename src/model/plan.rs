@@ -1370,7 +1370,7 @@ fn write_lines(wb: &mut rust_xlsxwriter::Workbook, plan: &Plan, years: &[i32], h
 /// the 事業 sheet's 事業コード column, everything else as the office left it, so that the
 /// codes stay fixed from then on.
 pub fn write_codes(src: &Path, out: &Path, plan: &Plan) -> Result<()> {
-    use std::io::{Read, Write};
+    use std::io::Read;
     let Some((sheet, col)) = &plan.code_column else {
         bail!("計画ファイル {} に事業コードの列がありません。シート「事業」に見出し「事業コード」の列を作ってください", src.display());
     };
@@ -1401,23 +1401,8 @@ pub fn write_codes(src: &Path, out: &Path, plan: &Plan) -> Result<()> {
     for (code, _, row) in &plan.assigned_codes {
         xml = set_inline_cell(&xml, *row, *col, code).with_context(|| format!("{} 行目に書き込めません", row + 1))?;
     }
-    let mut out_buf = std::io::Cursor::new(Vec::new());
-    {
-        let mut w = zip::ZipWriter::new(&mut out_buf);
-        for i in 0..zip.len() {
-            let mut e = zip.by_index(i)?;
-            let name = e.name().map(|n| n.to_string()).unwrap_or_default();
-            let mut data = Vec::new();
-            e.read_to_end(&mut data)?;
-            if name == part {
-                data = xml.clone().into_bytes();
-            }
-            w.start_file(name, zip::write::SimpleFileOptions::default())?;
-            w.write_all(&data)?;
-        }
-        w.finish()?;
-    }
-    crate::fsutil::write_outputs(&[(out, &out_buf.into_inner())])
+    let out_buf = crate::xlsx::rewrite_parts(&bytes, &|name, _| (name == part).then(|| xml.clone()))?;
+    crate::fsutil::write_outputs(&[(out, &out_buf)])
 }
 
 /// Puts `text` as an inline string into cell (row, col) of a worksheet's XML, keeping the

@@ -61,11 +61,17 @@ pub fn put_text(ws: &mut Worksheet, row: u32, col: u16, text: &str, format: &For
 }
 
 pub fn header_row(ws: &mut Worksheet, row: u32, headers: &[&str], widths: &[f64], f: &Formats) -> Result<()> {
+    let mut lines: f64 = 1.0;
     for (i, h) in headers.iter().enumerate() {
         ws.write_string_with_format(row, i as u16, *h, &f.header)?;
         if let Some(w) = widths.get(i) {
             ws.set_column_width(i as u16, *w)?;
+            lines = lines.max(text_lines(h, *w));
         }
+    }
+    // Headers wrap in narrow columns; spreadsheet programs do not grow the row on opening.
+    if lines > 1.0 {
+        ws.set_row_height(row, lines * 15.0 + 3.0)?;
     }
     ws.set_freeze_panes(row + 1, 0)?;
     Ok(())
@@ -87,6 +93,20 @@ pub fn table_print(ws: &mut Worksheet, header_row: u32, landscape: bool, (last_r
 pub const PRINTABLE_WIDTH: f64 = 841.89 - 2.0 * 0.7 * 72.0;
 pub const PRINTABLE_HEIGHT: f64 = 595.28 - 2.0 * 0.75 * 72.0;
 
+/// The body type of every sheet written (Calibri 11, the workbook default), in points.
+pub const BODY_POINTS: f64 = 11.0;
+/// The smallest type a printed page may carry, in points: what a council member reads
+/// without a magnifier.
+pub const MIN_PRINTED_POINTS: f64 = 9.0;
+/// The smallest print scale that keeps body type at or above [`MIN_PRINTED_POINTS`]
+/// (11 pt × 82 % = 9.02 pt).
+pub const MIN_PRINT_SCALE: u16 = 82;
+
+/// Printable width and height of an A4 page in points, landscape or portrait.
+pub fn printable(landscape: bool) -> (f64, f64) {
+    if landscape { (PRINTABLE_WIDTH, PRINTABLE_HEIGHT) } else { (595.28 - 2.0 * 0.7 * 72.0, 841.89 - 2.0 * 0.75 * 72.0) }
+}
+
 /// Width of a column of `chars` Excel characters, in points, as wide as any spreadsheet
 /// program draws it. Excel's Calibri 11 takes 7 px per character; LibreOffice without
 /// Calibri's metrics measured close to 10 px here. A sheet scaled to fit at 10 px fits one page
@@ -95,21 +115,120 @@ pub fn column_points(chars: f64) -> f64 {
     ((chars * 10.0 + 5.0).trunc()) * 0.75
 }
 
-/// The whole-percent print scale at which the columns fit one page wide.
+/// The whole-percent print scale at which the columns fit one A4 landscape page wide.
 pub fn scale(col_widths: &[f64]) -> u16 {
-    let width: f64 = col_widths.iter().map(|w| column_points(*w)).sum();
-    if width > PRINTABLE_WIDTH { (PRINTABLE_WIDTH / width * 100.0).floor() as u16 } else { 100 }
+    scale_for(col_widths, true)
 }
 
-/// Pages a sheet takes printed at `scale(col_widths)`: rows go to the next page when they no
-/// longer fit (a row is never split).
+/// The whole-percent print scale at which the columns fit one page wide.
+pub fn scale_for(col_widths: &[f64], landscape: bool) -> u16 {
+    let width: f64 = col_widths.iter().map(|w| column_points(*w)).sum();
+    let page = printable(landscape).0;
+    if width > page { (page / width * 100.0).floor() as u16 } else { 100 }
+}
+
+/// Column widths narrowed, in proportion, until they fit one page wide at
+/// [`MIN_PRINT_SCALE`]: the council's copy wraps text rather than shrinking it. Widths that
+/// already fit come back as they were.
+pub fn fit_widths(col_widths: &[f64], landscape: bool) -> Vec<f64> {
+    let mut w = col_widths.to_vec();
+    // Column widths round to whole pixels, so narrow a little at a time until they fit.
+    for _ in 0..50 {
+        if scale_for(&w, landscape) >= MIN_PRINT_SCALE {
+            break;
+        }
+        w.iter_mut().for_each(|x| *x = (*x * 0.97).max(3.0));
+    }
+    w
+}
+
+/// A sheet printed as a document: A4, an explicit scale that fits the (already fitted)
+/// columns one page wide but never under [`MIN_PRINT_SCALE`], repeated header rows when given.
+pub fn document_print(ws: &mut Worksheet, col_widths: &[f64], landscape: bool, (last_row, last_col): (u32, u16)) -> Result<u16> {
+    ws.set_paper_size(9);
+    if landscape {
+        ws.set_landscape();
+    } else {
+        ws.set_portrait();
+    }
+    let scale = scale_for(col_widths, landscape).max(MIN_PRINT_SCALE);
+    ws.set_print_scale(scale);
+    ws.set_print_area(0, 0, last_row, last_col)?;
+    Ok(scale)
+}
+
+/// A summary sheet of the council's packet: columns narrowed to print at readable size
+/// (re-set over the widths the sheet was drawn with), header rows repeated, and its own page
+/// numbers from 1 beside its name.
+pub fn packet_print(ws: &mut Worksheet, header_row: u32, landscape: bool, area: (u32, u16), col_widths: &[f64]) -> Result<u16> {
+    let fitted = fit_widths(col_widths, landscape);
+    for (i, w) in fitted.iter().enumerate() {
+        ws.set_column_width(i as u16, *w)?;
+    }
+    ws.set_repeat_rows(header_row, header_row)?;
+    front_matter_footer(ws);
+    document_print(ws, &fitted, landscape, area)
+}
+
+/// The footer of a sheet before the project sheets: its name and its own page number,
+/// counted from 1, so that it never takes the numbers the 一覧表 gives the project sheets.
+pub fn front_matter_footer(ws: &mut Worksheet) {
+    ws.set_footer("&C&A &P");
+    ws.set_print_first_page_number(1);
+}
+
+/// Type of chart titles, axes and legends: the body size, so that a chart printed at the
+/// sheet's scale stays as legible as its table (a chart's default is 10 pt).
+pub fn chart_type_size(chart: &mut rust_xlsxwriter::Chart) {
+    let mut font = rust_xlsxwriter::ChartFont::new();
+    font.set_size(BODY_POINTS);
+    let mut title = rust_xlsxwriter::ChartFont::new();
+    title.set_size(BODY_POINTS + 1.0).set_bold();
+    chart.title().set_font(&title);
+    chart.x_axis().set_font(&font).set_name_font(&font);
+    chart.y_axis().set_font(&font).set_name_font(&font);
+    chart.legend().set_font(&font);
+}
+
+/// Colours of status series by meaning, the same on every chart and form: statuses that need
+/// countermeasures in warm tones, the others in cool tones, and the two gaps (nothing
+/// written, a word not in the list) in greys.
+pub fn status_colors(statuses: &[String], needs_action: &[String], gaps: usize) -> Vec<Color> {
+    const COOL: [u32; 5] = [0x1F4E79, 0x2E75B6, 0x5B9BD5, 0x9DC3E6, 0x70AD9F];
+    const WARM: [u32; 4] = [0xED7D31, 0xC00000, 0xF4B183, 0x843C0C];
+    const GREY: [u32; 3] = [0xBFBFBF, 0x808080, 0xD9D9D9];
+    let (mut cool, mut warm) = (0, 0);
+    let mut out: Vec<Color> = statuses
+        .iter()
+        .map(|s| {
+            if needs_action.contains(s) {
+                warm += 1;
+                Color::RGB(WARM[(warm - 1) % WARM.len()])
+            } else {
+                cool += 1;
+                Color::RGB(COOL[(cool - 1) % COOL.len()])
+            }
+        })
+        .collect();
+    out.extend((0..gaps).map(|i| Color::RGB(GREY[i % GREY.len()])));
+    out
+}
+
+/// Pages a sheet takes printed at `scale(col_widths)` on A4 landscape: rows go to the next
+/// page when they no longer fit (a row is never split).
 pub fn pages(col_widths: &[f64], row_heights: &[f64]) -> u32 {
-    let scale = scale(col_widths) as f64 / 100.0;
+    pages_at(scale(col_widths).max(MIN_PRINT_SCALE), true, row_heights)
+}
+
+/// Pages that rows take at a print scale.
+pub fn pages_at(scale: u16, landscape: bool, row_heights: &[f64]) -> u32 {
+    let scale = scale as f64 / 100.0;
+    let height = printable(landscape).1;
     let mut pages = 1;
     let mut used = 0.0;
     for h in row_heights {
         let h = h * scale;
-        if used + h > PRINTABLE_HEIGHT && used > 0.0 {
+        if used + h > height && used > 0.0 {
             pages += 1;
             used = 0.0;
         }
@@ -118,10 +237,116 @@ pub fn pages(col_widths: &[f64], row_heights: &[f64]) -> u32 {
     pages
 }
 
+/// Lines a text takes in a cell `width` characters wide (full-width characters count two).
+pub fn text_lines(text: &str, width: f64) -> f64 {
+    let per_line = (width - 1.0).max(2.0);
+    text.split('\n')
+        .map(|para| {
+            let units: f64 = para.chars().map(|c| if c.is_ascii() { 1.0 } else { 2.0 }).sum();
+            (units / per_line).ceil().max(1.0)
+        })
+        .sum()
+}
+
+/// A value that failed a check, in the council's copy: exactly as written, set in italics and
+/// underlined so that its 注 line can be found; no colour, which would read as a verdict.
+pub fn marked(f: &Format) -> Format {
+    f.clone().set_italic().set_underline(rust_xlsxwriter::FormatUnderline::Single)
+}
+
+/// The 注 line of a marked cell in the council's copy, from the note the office copy would
+/// carry (`[rule] message` and a `候補:` line): the message only, since a council reads what
+/// was found, not the rule or a suggested fix, and a word that the value is printed as written.
+pub fn footnote_text(n: usize, cell: &str, note: &str) -> String {
+    let said: Vec<&str> = note
+        .lines()
+        .filter(|l| !l.starts_with("候補:"))
+        .map(|l| if l.starts_with('[') { l.split_once("] ").map(|(_, m)| m).unwrap_or(l) } else { l })
+        .collect();
+    format!("注{n}({cell}): {}(回答のとおり掲載しています)", said.join(" "))
+}
+
+/// Writes the 注 lines under a sheet from `row` on, one merged row each across the columns,
+/// and returns the heights of the rows written (for page counting).
+pub fn footnotes(ws: &mut Worksheet, row: u32, col_widths: &[f64], notes: &[String]) -> Result<Vec<f64>> {
+    if notes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let last = col_widths.len().saturating_sub(1) as u16;
+    let width: f64 = col_widths.iter().sum();
+    let f = Format::new().set_text_wrap().set_align(FormatAlign::Top);
+    let mut heights = Vec::new();
+    for (i, n) in notes.iter().enumerate() {
+        let r = row + i as u32;
+        if last > 0 {
+            ws.merge_range(r, 0, r, last, "", &f)?;
+        }
+        put_text(ws, r, 0, n, &f)?;
+        let h = (text_lines(n, width) * 15.0 + 3.0).min(409.0);
+        ws.set_row_height(r, h)?;
+        heights.push(h);
+    }
+    Ok(heights)
+}
+
+/// An .xlsx package with some of its XML parts rewritten: `change` gets each part's name and
+/// text and returns the new text, or `None` to keep it. Every other entry is copied as is.
+pub fn rewrite_parts(bytes: &[u8], change: &dyn Fn(&str, &str) -> Option<String>) -> Result<Vec<u8>> {
+    use std::io::{Read, Write};
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
+    let mut out = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut out);
+        for i in 0..zip.len() {
+            let mut e = zip.by_index(i)?;
+            let name = e.name().map(|n| n.to_string()).unwrap_or_default();
+            let mut data = Vec::new();
+            e.read_to_end(&mut data)?;
+            if name.ends_with(".xml")
+                && let Ok(text) = std::str::from_utf8(&data)
+                && let Some(new) = change(&name, text)
+            {
+                data = new.into_bytes();
+            }
+            w.start_file(name, zip::write::SimpleFileOptions::default())?;
+            w.write_all(&data)?;
+        }
+        w.finish()?;
+    }
+    Ok(out.into_inner())
+}
+
+/// `useFirstPageNumber="7"` as the writer puts it becomes `firstPageNumber="7"
+/// useFirstPageNumber="1"`, as the file format defines it: Excel reads the attribute as a
+/// yes/no and would otherwise find the file damaged, and no program would start at page 7.
+fn first_page_numbers(xml: &str) -> Option<String> {
+    const KEY: &str = "useFirstPageNumber=\"";
+    if !xml.contains(KEY) {
+        return None;
+    }
+    let mut out = String::with_capacity(xml.len() + 32);
+    let mut rest = xml;
+    while let Some(at) = rest.find(KEY) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + KEY.len()..];
+        let end = after.find('"').unwrap_or(0);
+        out.push_str(&format!("firstPageNumber=\"{}\" useFirstPageNumber=\"1\"", &after[..end]));
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// The bytes of a finished workbook, with the corrections above.
+pub fn workbook_bytes(wb: &mut Workbook) -> Result<Vec<u8>> {
+    let raw = wb.save_to_buffer().map_err(|e| anyhow::anyhow!("{}", xlsx_reason(&e)))?;
+    rewrite_parts(&raw, &|name, xml| if name.starts_with("xl/worksheets/sheet") { first_page_numbers(xml) } else { None })
+}
+
 /// Saves a workbook without ever leaving a half-written file where the old one was: write
 /// beside it, then rename. Refuses when Excel has the target open (`~$` lock beside it).
 pub fn save_atomic(wb: &mut Workbook, path: &Path) -> Result<()> {
-    let buf = wb.save_to_buffer().map_err(|e| anyhow::anyhow!("出力ファイル {} を作れません({})", path.display(), xlsx_reason(&e)))?;
+    let buf = workbook_bytes(wb).map_err(|e| anyhow::anyhow!("出力ファイル {} を作れません({e})", path.display()))?;
     crate::fsutil::write_outputs(&[(path, &buf)])
 }
 
@@ -189,5 +414,28 @@ mod names {
         let second = safe_sheet_name(&long, &taken);
         assert_eq!(second.chars().count(), 31);
         assert!(second.ends_with(" (2)"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn first_page_numbers_follow_the_file_format() {
+        let xml = r#"<pageSetup paperSize="9" useFirstPageNumber="12" orientation="landscape"/>"#;
+        assert_eq!(
+            super::first_page_numbers(xml).unwrap(),
+            r#"<pageSetup paperSize="9" firstPageNumber="12" useFirstPageNumber="1" orientation="landscape"/>"#
+        );
+        assert_eq!(super::first_page_numbers("<pageSetup/>"), None);
+    }
+
+    #[test]
+    fn fitted_widths_print_at_readable_size() {
+        let wide = vec![18.0, 26.0, 6.0, 9.0, 9.0, 9.0, 9.0, 9.0, 9.0, 9.0, 9.0, 44.0];
+        let fitted = super::fit_widths(&wide, true);
+        assert!(super::scale_for(&fitted, true) >= super::MIN_PRINT_SCALE);
+        assert!(super::BODY_POINTS * super::MIN_PRINT_SCALE as f64 / 100.0 >= super::MIN_PRINTED_POINTS);
+        let narrow = vec![10.0, 20.0];
+        assert_eq!(super::fit_widths(&narrow, false), narrow);
     }
 }

@@ -9,7 +9,7 @@ use crate::feedback::Sent as FeedbackSent;
 use crate::finding::{Finding, Severity, a1};
 use crate::form::{Block, FieldDef, FormDef, Kind, Source};
 use crate::grid::MADE_BY_PROPERTY;
-use crate::intake::{MADE_BY_FEEDBACK, MADE_BY_PACKET, MADE_BY_TEMPLATE};
+use crate::intake::{MADE_BY_FEEDBACK, MADE_BY_TEMPLATE};
 use crate::normalize::thousands;
 use crate::period::{Period, year_header};
 use crate::plan::{LoadedPlan, Node, Plan, Project};
@@ -60,6 +60,8 @@ pub struct CardOptions {
     pub shade_inputs: bool,
     /// Notes by (field key, year or None).
     pub notes: BTreeMap<(String, Option<i32>), String>,
+    /// The council's copy: notes as a neutral mark and a 注 line, not colour and a comment.
+    pub council: bool,
 }
 
 /// Where each field landed: (key, year) → cell.
@@ -68,6 +70,9 @@ pub struct DrawnCard {
     pub places: BTreeMap<(String, Option<i32>), (u32, u16)>,
     pub last_row: u32,
     pub last_col: u16,
+    /// The 注 lines under the card (council's copy).
+    pub footnotes: Vec<String>,
+    pub scale: u16,
 }
 
 /// The years a card's grid shows: every year of the plan.
@@ -133,9 +138,9 @@ pub fn draw_card(
     }
     let amount_f = |f: &Format| f.clone().set_num_format(AMOUNT_FORMAT).set_align(FormatAlign::Right);
     let title = Format::new().set_bold().set_font_size(13).set_align(FormatAlign::Center);
-    ws.set_column_width(0, 18)?;
-    for c in 1..cols {
-        ws.set_column_width(c, 13)?;
+    let widths = xlsx::fit_widths(&std::iter::once(18.0).chain(std::iter::repeat_n(13.0, cols as usize - 1)).collect::<Vec<_>>(), true);
+    for (c, w) in widths.iter().enumerate() {
+        ws.set_column_width(c as u16, *w)?;
     }
     let mut drawn = DrawnCard { last_col: last, ..Default::default() };
     ws.merge_range(0, 0, 0, last, &format!("{} {}", plan.name, form.title), &title)?;
@@ -150,7 +155,13 @@ pub fn draw_card(
                number: bool|
      -> Result<()> {
         let mut fmt = f.clone();
-        if let Some(note) = opts.notes.get(&key) {
+        if let Some(note) = opts.notes.get(&key)
+            && opts.council
+        {
+            fmt = xlsx::marked(&fmt);
+            let n = drawn.footnotes.len() + 1;
+            drawn.footnotes.push(crate::xlsx::footnote_text(n, &crate::finding::a1(row, c1 as u32), note));
+        } else if let Some(note) = opts.notes.get(&key) {
             fmt = fmt.set_background_color(Color::RGB(0xF8CBAD));
             let note: String = note.chars().take(2000).collect();
             ws.insert_note(row, c1, &Note::new(note).set_author("kaito").add_author_prefix(false).set_width(360).set_height(160))?;
@@ -365,12 +376,18 @@ pub fn draw_card(
             }
         }
     }
+    if !drawn.footnotes.is_empty() {
+        let notes = drawn.footnotes.clone();
+        xlsx::footnotes(ws, r + 1, &widths, &notes)?;
+        r += 1 + notes.len() as u32;
+    }
     drawn.last_row = r.saturating_sub(1);
-    ws.set_paper_size(9);
-    ws.set_landscape();
-    ws.set_print_scale(xlsx::scale(&std::iter::once(18.0).chain(std::iter::repeat_n(13.0, cols as usize - 1)).collect::<Vec<_>>()));
-    ws.set_print_area(0, 0, drawn.last_row, last)?;
-    ws.set_footer(format!("&L{}&R&P / &N", p.code));
+    drawn.scale = xlsx::document_print(ws, &widths, true, (drawn.last_row, last))?;
+    if opts.council {
+        ws.set_footer(format!("&L{}&C&P", p.code));
+    } else {
+        ws.set_footer(format!("&L{}&R&P / &N", p.code));
+    }
     Ok(drawn)
 }
 
@@ -550,13 +567,13 @@ pub fn rate(actual: Option<i64>, target: Option<i64>) -> Option<f64> {
 }
 
 /// The council packet of a card defined by its fields.
-pub fn packet(run: &CardRun) -> Result<Workbook> {
+pub fn packet(run: &CardRun, links: &crate::write::Links) -> Result<crate::write::Books> {
     let f = Formats::new();
     let mut wb = Workbook::new();
-    wb.set_properties(&mark(
-        DocProperties::new().set_title(format!("{} {} 集計", run.plan.name, run.period.japanese())).set_comment("kaito consolidate で作成"),
-        MADE_BY_PACKET,
-    ));
+    let (props, office_props) = crate::write::run_properties(&run.plan.name, &run.period, "集計");
+    wb.set_properties(&props);
+    let contents: Vec<(String, String)> = vec![(format!("{}({} 件)", run.form.name, run.answers.len()), String::new())];
+    crate::write::cover_sheet(&mut wb, &run.plan.name, &run.form.name, &run.period, &contents)?;
     // The document the council reads first: the targets not reached, with their reasons.
     let has_targets = target_fields(&run.form).is_some();
     if has_targets {
@@ -585,7 +602,7 @@ pub fn packet(run: &CardRun) -> Result<Workbook> {
             run.period,
             p,
             &values,
-            &CardOptions { notes: notes(run, a, &[Severity::Error]), ..Default::default() },
+            &CardOptions { notes: notes(run, a, &[Severity::Error]), council: true, ..Default::default() },
         )?;
         for (k, m) in &a.card.by_year {
             for (y, fl) in m {
@@ -615,13 +632,13 @@ pub fn packet(run: &CardRun) -> Result<Workbook> {
         let target = a1(*r, *c as u32);
         Some((format!("internal:'{}'!{target}", sheet.replace('\'', "''")), format!("{sheet}!{target}")))
     };
-    crate::write::findings_list(&mut wb, &run.findings, &f, &link)?;
+    crate::write::findings_list(&mut wb, &run.findings, &f, links, &link)?;
     missing_sheet(&mut wb, run, &f)?;
     crate::write::ledger_sheet(&mut wb, &run.files, &f)?;
     for ws in sheets {
         wb.push_worksheet(ws);
     }
-    Ok(wb)
+    Ok(crate::write::split(wb, links, &office_props))
 }
 
 fn summary_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
@@ -688,6 +705,7 @@ fn effect_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
     let mut widths = vec![10.0, 10.0, 36.0];
     widths.extend(std::iter::repeat_n(12.0, hs.len() - 4));
     widths.push(24.0);
+    let widths = xlsx::fit_widths(&widths, true);
     crate::write::header_row(ws, 0, &hs, &widths, f)?;
     let pct = f.text.clone().set_num_format("0.0%");
     let mut r = 1u32;
@@ -777,11 +795,12 @@ fn effect_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
         chart.title().set_name(&format!("{}別の効果額 目標と実績({}、千円)", level_name(chart_level), crate::period::era_year(y)));
         chart.y_axis().set_num_format(AMOUNT_FORMAT);
         chart.legend().set_position(ChartLegendPosition::Bottom);
+        xlsx::chart_type_size(&mut chart);
         chart.set_width(760).set_height(360);
         ws.insert_chart(total_row + 4, 2, &chart)?;
-        crate::write::table_print(ws, 0, true, (total_row + 4 + 19, last_col))?;
+        crate::xlsx::packet_print(ws, 0, true, (total_row + 4 + 19, last_col), &widths)?;
     } else {
-        crate::write::table_print(ws, 0, true, (total_row + 2, last_col))?;
+        crate::xlsx::packet_print(ws, 0, true, (total_row + 2, last_col), &widths)?;
     }
     ws.set_freeze_panes(1, 3)?;
     Ok(())
@@ -792,7 +811,8 @@ fn effect_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
 fn indicator_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
     let ws = wb.add_worksheet().set_name("指標")?;
     let y = run.period.fiscal_year;
-    crate::write::header_row(ws, 0, &["番号", "取組内容", "指標", "目標", "実績", "達成"], &[10.0, 36.0, 24.0, 12.0, 12.0, 10.0], f)?;
+    let widths = xlsx::fit_widths(&[10.0, 36.0, 24.0, 12.0, 12.0, 10.0], true);
+    crate::write::header_row(ws, 0, &["番号", "取組内容", "指標", "目標", "実績", "達成"], &widths, f)?;
     let actual_key = run
         .form
         .fields
@@ -833,7 +853,7 @@ fn indicator_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> 
     if r == 1 {
         ws.write_string(1, 0, "指標を目標とする取組はありません")?;
     }
-    crate::write::table_print(ws, 0, true, (r.max(2), 5))?;
+    crate::xlsx::packet_print(ws, 0, true, (r.max(2), 5), &widths)?;
     Ok(())
 }
 
@@ -884,7 +904,7 @@ pub fn feedback(run: &CardRun, output: &Path) -> Result<Vec<(PathBuf, Vec<u8>, F
             )?;
         }
         let path = output.join(safe_file_name(&format!("差戻し_{dept}_{}.xlsx", run.period.code())));
-        let bytes = wb.save_to_buffer()?;
+        let bytes = crate::xlsx::workbook_bytes(&mut wb)?;
         let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
         out.push((
             path.clone(),
@@ -1030,7 +1050,8 @@ fn judgement_sheets(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()>
         .map(|w| run.plan.list(&w.list))
         .unwrap_or_default();
     let ws = wb.add_worksheet().set_name(format!("{}の目標", reason_words.first().cloned().unwrap_or_else(|| "未達成".into())))?;
-    crate::write::header_row(ws, 0, &["№", "取組内容", "目標", "判定", "理由・説明"], &[6.0, 30.0, 40.0, 9.0, 60.0], f)?;
+    let widths = xlsx::fit_widths(&[6.0, 30.0, 40.0, 9.0, 60.0], true);
+    crate::write::header_row(ws, 0, &["№", "取組内容", "目標", "判定", "理由・説明"], &widths, f)?;
     let mut r = 1;
     for j in judged.iter().filter(|j| reason_words.contains(&j.state)) {
         put_text(ws, r, 0, &j.item, &f.text)?;
@@ -1040,17 +1061,14 @@ fn judgement_sheets(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()>
         put_text(ws, r, 4, if j.explanation.is_empty() { "(理由が書かれていません)" } else { &j.explanation }, &f.wrap)?;
         ws.set_row_height(
             r,
-            (crate::draw::lines(&j.explanation, 60.0).max(crate::draw::lines(&j.text, 40.0)) * 14.0 + 4.0).clamp(20.0, 409.0),
+            (crate::draw::lines(&j.explanation, widths[4]).max(crate::draw::lines(&j.text, widths[2])) * 14.0 + 4.0).clamp(20.0, 409.0),
         )?;
         r += 1;
     }
     if r == 1 {
         ws.write_string(1, 0, "該当する目標はありません")?;
     }
-    ws.set_paper_size(9);
-    ws.set_landscape();
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(0, 0)?;
+    xlsx::packet_print(ws, 0, true, (r.max(2), 4), &widths)?;
 
     let ws = wb.add_worksheet().set_name("判定状況")?;
     let cols = judgement_columns(run);
@@ -1060,6 +1078,7 @@ fn judgement_sheets(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()>
     let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
     let mut widths = vec![14.0, 30.0];
     widths.extend(std::iter::repeat_n(9.0, cols.len() + 1));
+    let widths = xlsx::fit_widths(&widths, true);
     crate::write::header_row(ws, 0, &hs, &widths, f)?;
     let row = std::cell::Cell::new(1u32);
     let write = |ws: &mut Worksheet, unit: &str, name: &str, counts: &BTreeMap<String, u64>, bold: bool| -> Result<u32> {
@@ -1119,7 +1138,13 @@ fn judgement_sheets(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()>
     let last_col = 2 + cols.len() as u16;
     if !node_rows.is_empty() && !judged.is_empty() {
         let mut chart = Chart::new(ChartType::BarStacked);
-        for (i, _) in cols.iter().enumerate() {
+        let attention: Vec<String> = run.form.attention_lists().iter().flat_map(|l| run.plan.list(l)).collect();
+        let colors = xlsx::status_colors(&cols[..cols.len() - 2], &attention, 2);
+        for (i, word) in cols.iter().enumerate() {
+            // A state no target is in adds only a legend entry.
+            if !judged.iter().any(|j| &j.state == word) {
+                continue;
+            }
             let c = 2 + i as u16;
             let cats: Vec<String> = node_rows.iter().map(|r| format!("'判定状況'!$B${}", r + 1)).collect();
             let vals: Vec<String> =
@@ -1128,16 +1153,20 @@ fn judgement_sheets(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()>
                 .add_series()
                 .set_categories(&rust_xlsxwriter::ChartRange::new_from_string(&format!("=({})", cats.join(","))))
                 .set_values(&rust_xlsxwriter::ChartRange::new_from_string(&format!("=({})", vals.join(","))))
-                .set_name(("判定状況", 0, c));
+                .set_name(("判定状況", 0, c))
+                .set_format(
+                    rust_xlsxwriter::ChartFormat::new().set_solid_fill(rust_xlsxwriter::ChartSolidFill::new().set_color(colors[i])),
+                );
         }
+        xlsx::chart_type_size(&mut chart);
         chart.title().set_name(&format!("{level0}別の目標の達成({})", run.period.japanese()));
         chart.y_axis().set_reverse();
         chart.legend().set_position(ChartLegendPosition::Bottom);
         chart.set_width(720).set_height(300);
         ws.insert_chart(r + 3, 1, &chart)?;
-        crate::write::table_print(ws, 0, true, (r + 3 + 16, last_col))?;
+        crate::xlsx::packet_print(ws, 0, true, (r + 3 + 16, last_col), &widths)?;
     } else {
-        crate::write::table_print(ws, 0, true, (r + 1, last_col))?;
+        crate::xlsx::packet_print(ws, 0, true, (r + 1, last_col), &widths)?;
     }
     Ok(())
 }

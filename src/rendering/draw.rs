@@ -138,11 +138,15 @@ pub struct DrawOptions {
     /// Input cells to highlight, by key (`progress`, `status/0/2021H1`…), with the note to
     /// attach: the message and suggestion of a finding.
     pub notes: BTreeMap<String, String>,
+    /// The council's copy: no input shading, columns fitted to print at readable size, and
+    /// the notes as a neutral mark on the cell with a 注 line under the sheet instead of a
+    /// coloured cell with a comment.
+    pub council: bool,
 }
 
 impl Default for DrawOptions {
     fn default() -> Self {
-        DrawOptions { merge: true, spacer_rows: 0, template: false, notes: BTreeMap::new() }
+        DrawOptions { merge: true, spacer_rows: 0, template: false, notes: BTreeMap::new(), council: false }
     }
 }
 
@@ -167,10 +171,10 @@ struct Styles {
     alert: Color,
 }
 
-fn styles(template: bool) -> Styles {
+fn styles(template: bool, council: bool) -> Styles {
     let base = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter).set_text_wrap();
     let label = base.clone().set_background_color(Color::RGB(0xE7E6E6));
-    let mut input = base.clone().set_background_color(Color::RGB(0xFFF9DB));
+    let mut input = if council { base.clone() } else { base.clone().set_background_color(Color::RGB(0xFFF9DB)) };
     if template {
         input = input.set_unlocked();
     }
@@ -241,13 +245,7 @@ const PAD: f64 = 4.0;
 
 /// Lines `text` takes in a cell `width` characters wide (full-width characters count two).
 pub fn lines(text: &str, width: f64) -> f64 {
-    let per_line = (width - 1.0).max(2.0);
-    text.split('\n')
-        .map(|para| {
-            let units: f64 = para.chars().map(|c| if c.is_ascii() { 1.0 } else { 2.0 }).sum();
-            (units / per_line).ceil().max(1.0)
-        })
-        .sum()
+    crate::xlsx::text_lines(text, width)
 }
 
 /// Where things landed: every input cell by key, the key cells for defined names, and the
@@ -263,6 +261,10 @@ pub struct Drawn {
     pub places: BTreeMap<String, (u32, u16)>,
     pub row_heights: Vec<f64>,
     pub col_widths: Vec<f64>,
+    /// The 注 lines written under the sheet (council's copy).
+    pub footnotes: Vec<String>,
+    /// The print scale set.
+    pub scale: u16,
 }
 
 struct Pen<'a> {
@@ -310,6 +312,7 @@ impl Pen<'_> {
     ) -> Result<()> {
         let note = self.opts.notes.get(&key);
         let f = match note {
+            Some(_) if self.opts.council => crate::xlsx::marked(f),
             Some(_) => f.clone().set_background_color(alert),
             None => f.clone(),
         };
@@ -321,7 +324,12 @@ impl Pen<'_> {
             Some(Input::Text(t)) if !t.is_empty() => put_text(ws, area.0, area.1, t, &f)?,
             _ => {}
         }
-        if let Some(text) = note {
+        if let Some(text) = note
+            && self.opts.council
+        {
+            let n = self.drawn.footnotes.len() + 1;
+            self.drawn.footnotes.push(crate::xlsx::footnote_text(n, &crate::finding::a1(area.0, area.1 as u32), text));
+        } else if let Some(text) = note {
             let text: String = text.chars().take(2000).collect();
             ws.insert_note(area.0, area.1, &Note::new(text).set_author("kaito").add_author_prefix(false).set_width(360).set_height(160))?;
         }
@@ -342,7 +350,7 @@ pub fn response_sheet(
 ) -> Result<Drawn> {
     let l = &layout.labels;
     let g = &layout.geometry;
-    let s = styles(opts.template);
+    let s = styles(opts.template, opts.council);
     let validate = |ws: &mut Worksheet, (r1, c1, r2, c2): (u32, u16, u32, u16), rule: Result<DataValidation>| -> Result<()> {
         if opts.template {
             ws.add_data_validation(r1, c1, r2, c2, &rule?)?;
@@ -359,6 +367,9 @@ pub fn response_sheet(
     let mut widths: Vec<f64> = g.label_widths.clone();
     widths.extend(std::iter::repeat_n(g.half_width, 2 * years.len()));
     widths.push(g.narrative_width);
+    if opts.council {
+        widths = crate::xlsx::fit_widths(&widths, true);
+    }
     for (i, w) in widths.iter().enumerate() {
         ws.set_column_width(i as u16, *w)?;
     }
@@ -585,16 +596,25 @@ pub fn response_sheet(
         pen.input(ws, format!("extra/{i}"), (r, 1, r, last), Some(&Input::Text(text.clone())), &s.text, s.alert)?;
         pen.height(ws, r, (lines(text, width_of(1, last)) * LINE + PAD).max(20.0))?;
     }
+    if !pen.drawn.footnotes.is_empty() {
+        let notes = pen.drawn.footnotes.clone();
+        pen.drawn.row_heights.resize(r as usize + 1, 15.0);
+        let heights = crate::xlsx::footnotes(ws, r + 1, &widths, &notes)?;
+        pen.drawn.row_heights.extend(heights);
+        r += notes.len() as u32;
+    }
     pen.drawn.last_row = r;
     pen.drawn.col_widths = widths.clone();
 
-    ws.set_paper_size(9);
-    ws.set_landscape();
     // An explicit scale that fits the width, rather than "fit to width": Excel and
     // LibreOffice would each pick their own scale and break pages in different places.
-    ws.set_print_scale(crate::xlsx::scale(&widths));
-    ws.set_print_area(0, 0, r, last)?;
-    ws.set_footer(format!("&L{}&R&P / &N", project.code));
+    pen.drawn.scale = crate::xlsx::document_print(ws, &widths, true, (r, last))?;
+    if opts.council {
+        // The packet numbers the project sheets itself (the 一覧表's 該当ページ).
+        ws.set_footer(format!("&L{}&C&P", project.code));
+    } else {
+        ws.set_footer(format!("&L{}&R&P / &N", project.code));
+    }
     Ok(pen.drawn)
 }
 

@@ -59,7 +59,7 @@ pub fn render(c: &Consolidation, layout: &Layout, output: &Path) -> Result<Vec<(
             let Some(project) = c.plan.project(&a.project) else { continue };
             let name = write::safe_sheet_name(&project.code, &taken);
             taken.push(name.clone());
-            let sheet = packet::redraw(c, &ctx, layout, a, project, &name, &[Severity::Error, Severity::Warning])?;
+            let sheet = packet::redraw(c, &ctx, layout, a, project, &name, &[Severity::Error, Severity::Warning], false)?;
             wb.push_worksheet(sheet.worksheet);
         }
         let props = rust_xlsxwriter::DocProperties::new()
@@ -69,7 +69,7 @@ pub fn render(c: &Consolidation, layout: &Layout, output: &Path) -> Result<Vec<(
             .set_custom_property(crate::grid::MADE_BY_PROPERTY, crate::intake::MADE_BY_FEEDBACK);
         wb.set_properties(&props);
         let path = output.join(safe_file_name(&format!("差戻し_{}_{}.xlsx", department, c.period.code())));
-        let bytes = wb.save_to_buffer()?;
+        let bytes = crate::xlsx::workbook_bytes(&mut wb)?;
         let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
         let s = Sent {
             department: department.clone(),

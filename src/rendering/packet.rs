@@ -42,6 +42,7 @@ pub fn redraw(
     project: &Project,
     sheet_name: &str,
     marked: &[Severity],
+    council: bool,
 ) -> Result<ProjectSheet> {
     let answers = Answers::from_sheet(&a.sheet, ctx, |p| p <= c.period, |_| true);
     let by_cell: BTreeMap<String, String> = a.sheet.keyed_cells().into_iter().map(|(k, cell)| (cell, k)).collect();
@@ -58,8 +59,9 @@ pub fn redraw(
     }
     let mut ws = Worksheet::new();
     ws.set_name(sheet_name)?;
-    let drawn = draw::response_sheet(&mut ws, &c.plan, project, c.period, &answers, layout, &DrawOptions { notes, ..Default::default() })?;
-    let pages = pages(&drawn.col_widths, &drawn.row_heights);
+    let drawn =
+        draw::response_sheet(&mut ws, &c.plan, project, c.period, &answers, layout, &DrawOptions { notes, council, ..Default::default() })?;
+    let pages = crate::xlsx::pages_at(drawn.scale, true, &drawn.row_heights);
     let cell_map = by_cell.iter().filter_map(|(cell, key)| drawn.places.get(key).map(|p| (cell.clone(), *p))).collect();
     Ok(ProjectSheet { code: project.code.clone(), sheet_name: sheet_name.to_string(), worksheet: ws, drawn, pages, cell_map })
 }
@@ -72,7 +74,14 @@ pub fn project_sheets(c: &Consolidation, ctx: &Context, layout: &Layout, taken: 
         let Some(project) = c.plan.project(&a.project) else { continue };
         let name = crate::xlsx::safe_sheet_name(&project.code, &names);
         names.push(name.clone());
-        out.push(redraw(c, ctx, layout, a, project, &name, &[Severity::Error])?);
+        out.push(redraw(c, ctx, layout, a, project, &name, &[Severity::Error], true)?);
+    }
+    // Number the project sheets from 1 in plan order, so that each footer prints the page the
+    // 一覧表 gives (printing the workbook whole would otherwise continue from the front matter).
+    let mut page = 1;
+    for s in &mut out {
+        s.worksheet.set_print_first_page_number(page as u16);
+        page += s.pages;
     }
     Ok(out)
 }

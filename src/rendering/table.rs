@@ -8,7 +8,7 @@ use crate::feedback::Sent as FeedbackSent;
 use crate::finding::{Finding, Severity, a1};
 use crate::form::{FieldDef, FormDef, Kind, Source};
 use crate::grid::MADE_BY_PROPERTY;
-use crate::intake::{MADE_BY_FEEDBACK, MADE_BY_PACKET, MADE_BY_TEMPLATE};
+use crate::intake::{MADE_BY_FEEDBACK, MADE_BY_TEMPLATE};
 use crate::period::Period;
 use crate::plan::{LoadedPlan, Plan, Project};
 use crate::template::{Sent, TemplateOptions, TemplateResult};
@@ -72,6 +72,9 @@ pub struct TableOptions {
     pub shade_inputs: bool,
     /// A line under the title (`担当: 財政課`).
     pub subtitle: Option<String>,
+    /// The council's copy: columns fitted to print at readable size, notes as a neutral mark
+    /// and a 注 line instead of colour and a comment.
+    pub council: bool,
 }
 
 /// Where things landed on a drawn table.
@@ -81,6 +84,7 @@ pub struct DrawnTable {
     pub header_row: u32,
     pub last_row: u32,
     pub last_col: u16,
+    pub footnotes: Vec<String>,
 }
 
 /// Draws the form's table for `items` (in plan order) with the department's values.
@@ -125,9 +129,13 @@ pub fn draw_table(
     }
     r += 1;
     let header_row = r;
+    let mut widths: Vec<f64> = form.fields.iter().map(|f| f.width).collect();
+    if opts.council {
+        widths = crate::xlsx::fit_widths(&widths, true);
+    }
     for (c, f) in form.fields.iter().enumerate() {
         ws.write_string_with_format(r, c as u16, f.heading(&year), &head)?;
-        ws.set_column_width(c as u16, f.width)?;
+        ws.set_column_width(c as u16, widths[c])?;
     }
     ws.set_row_height(r, 30.0)?;
     r += 1;
@@ -155,7 +163,13 @@ pub fn draw_table(
             let key = (p.code.clone(), f.key.clone());
             let text = if f.from == Source::Plan { plan_text(plan, form, p, f) } else { values(p, f) };
             let mut fmt = if f.from == Source::Plan { plan_f.clone() } else { input.clone() };
-            if let Some(note) = opts.notes.get(&key) {
+            if let Some(note) = opts.notes.get(&key)
+                && opts.council
+            {
+                fmt = crate::xlsx::marked(&fmt);
+                let n = drawn.footnotes.len() + 1;
+                drawn.footnotes.push(crate::xlsx::footnote_text(n, &crate::finding::a1(r, c as u32), note));
+            } else if let Some(note) = opts.notes.get(&key) {
                 fmt = fmt.set_background_color(alert);
                 let note: String = note.chars().take(2000).collect();
                 ws.insert_note(r, c, &Note::new(note).set_author("kaito").add_author_prefix(false).set_width(360).set_height(160))?;
@@ -166,7 +180,7 @@ pub fn draw_table(
             } else {
                 put_text(ws, r, c, &text, &fmt)?;
             }
-            height = height.max(crate::draw::lines(&text, f.width));
+            height = height.max(crate::draw::lines(&text, widths[c as usize]));
             if opts.template
                 && f.from == Source::Department
                 && let Some(rule) = validation(plan, f)?
@@ -179,14 +193,24 @@ pub fn draw_table(
         r += 1;
     }
     close_group(ws, &group_start, r - 1)?;
+    if !drawn.footnotes.is_empty() {
+        let notes = drawn.footnotes.clone();
+        crate::xlsx::footnotes(ws, r + 1, &widths, &notes)?;
+        r += 1 + notes.len() as u32;
+    }
     drawn.last_row = r.saturating_sub(1).max(header_row);
     ws.set_freeze_panes(header_row + 1, 0)?;
-    ws.set_paper_size(9);
-    ws.set_landscape();
-    ws.set_print_fit_to_pages(1, 0);
     ws.set_repeat_rows(header_row, header_row)?;
-    ws.set_print_area(0, 0, drawn.last_row, drawn.last_col)?;
-    ws.set_footer("&L&A&R&P / &N");
+    if opts.council {
+        crate::xlsx::document_print(ws, &widths, true, (drawn.last_row, drawn.last_col))?;
+        crate::xlsx::front_matter_footer(ws);
+    } else {
+        ws.set_paper_size(9);
+        ws.set_landscape();
+        ws.set_print_fit_to_pages(1, 0);
+        ws.set_print_area(0, 0, drawn.last_row, drawn.last_col)?;
+        ws.set_footer("&L&A&R&P / &N");
+    }
     Ok(drawn)
 }
 
@@ -306,13 +330,13 @@ fn notes(run: &TableRun, severities: &[Severity]) -> BTreeMap<(String, String), 
 }
 
 /// The council packet of a table form.
-pub fn packet(run: &TableRun) -> Result<Workbook> {
+pub fn packet(run: &TableRun, links: &write::Links) -> Result<write::Books> {
     let f = Formats::new();
     let mut wb = Workbook::new();
-    wb.set_properties(&mark(
-        DocProperties::new().set_title(format!("{} {} 集計", run.plan.name, run.period.japanese())).set_comment("kaito consolidate で作成"),
-        MADE_BY_PACKET,
-    ));
+    let (props, office_props) = write::run_properties(&run.plan.name, &run.period, "集計");
+    wb.set_properties(&props);
+    let contents = vec![(run.form.name.clone(), String::new()), ("進捗状況の集計(進捗状況)".to_string(), String::new())];
+    write::cover_sheet(&mut wb, &run.plan.name, &run.form.name, &run.period, &contents)?;
     summary_sheet(&mut wb, run, &f)?;
     let table_name = table_sheet_name(&run.form);
     let items: Vec<&Project> = run.plan.projects.iter().collect();
@@ -324,7 +348,7 @@ pub fn packet(run: &TableRun) -> Result<Workbook> {
         run.period,
         &items,
         &answer_text(run),
-        &TableOptions { notes: notes(run, &[Severity::Error]), ..Default::default() },
+        &TableOptions { notes: notes(run, &[Severity::Error]), council: true, ..Default::default() },
     )?;
     tally_sheet(&mut wb, run, &f)?;
     let keys = finding_keys(run);
@@ -335,11 +359,11 @@ pub fn packet(run: &TableRun) -> Result<Workbook> {
         let target = a1(*r, *c as u32);
         Some((format!("internal:'{}'!{target}", table_name.replace('\'', "''")), format!("{p} {target}")))
     };
-    write::findings_list(&mut wb, &run.findings, &f, &link)?;
+    write::findings_list(&mut wb, &run.findings, &f, links, &link)?;
     missing_sheet(&mut wb, run, &f)?;
     detail_sheet(&mut wb, run, &f)?;
     write::ledger_sheet(&mut wb, &run.files, &f)?;
-    Ok(wb)
+    Ok(write::split(wb, links, &office_props))
 }
 
 fn summary_sheet(wb: &mut Workbook, run: &TableRun, f: &Formats) -> Result<()> {
@@ -403,6 +427,7 @@ fn tally_sheet(wb: &mut Workbook, run: &TableRun, f: &Formats) -> Result<()> {
     let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
     let mut widths = vec![10.0, 12.0, 30.0];
     widths.extend(std::iter::repeat_n(10.0, cols.len() + 1));
+    let widths = crate::xlsx::fit_widths(&widths, true);
     write::header_row(ws, 0, &hs, &widths, f)?;
     let mut r = 1;
     let empty = Tally::default();
@@ -451,8 +476,18 @@ fn tally_sheet(wb: &mut Workbook, run: &TableRun, f: &Formats) -> Result<()> {
         let mut chart = Chart::new(ChartType::BarStacked);
         let (first, last) = (top_rows[0], *top_rows.last().unwrap_or(&top_rows[0]));
         let contiguous = top_rows.len() as u32 == last - first + 1;
+        let attention: Vec<String> = run.form.attention_lists().iter().flat_map(|l| run.plan.list(l)).collect();
+        let words = cols.len().saturating_sub(3);
+        let colors = crate::xlsx::status_colors(&cols[..words], &attention, 3);
         for j in 0..cols.len() as u16 {
+            // A column no item has adds only a legend entry.
+            if vals.get(j as usize).copied().unwrap_or(0) == 0 {
+                continue;
+            }
             let s = chart.add_series();
+            s.set_format(
+                rust_xlsxwriter::ChartFormat::new().set_solid_fill(rust_xlsxwriter::ChartSolidFill::new().set_color(colors[j as usize])),
+            );
             if contiguous {
                 s.set_categories(("進捗状況", first, 1, last, 1)).set_values(("進捗状況", first, 3 + j, last, 3 + j));
             } else {
@@ -467,11 +502,12 @@ fn tally_sheet(wb: &mut Workbook, run: &TableRun, f: &Formats) -> Result<()> {
         chart.title().set_name(&format!("{}別の進捗区分({})", run.plan.levels.first().cloned().unwrap_or_default(), run.period.japanese()));
         chart.y_axis().set_reverse();
         chart.legend().set_position(ChartLegendPosition::Bottom);
+        crate::xlsx::chart_type_size(&mut chart);
         chart.set_width(760).set_height(340);
         ws.insert_chart(r + 4, 1, &chart)?;
-        write::table_print(ws, 0, true, (r + 4 + 18, last_col))?;
+        crate::xlsx::packet_print(ws, 0, true, (r + 4 + 18, last_col), &widths)?;
     } else {
-        write::table_print(ws, 0, true, (r + 2, last_col))?;
+        crate::xlsx::packet_print(ws, 0, true, (r + 2, last_col), &widths)?;
     }
     Ok(())
 }
@@ -570,7 +606,7 @@ pub fn feedback(run: &TableRun, output: &Path) -> Result<Vec<(PathBuf, Vec<u8>, 
         };
         draw_table(ws, &run.plan, &run.form, run.period, &items, &answer_text(run), &topts)?;
         let path = output.join(safe_file_name(&format!("差戻し_{dept}_{}.xlsx", run.period.code())));
-        let bytes = wb.save_to_buffer()?;
+        let bytes = crate::xlsx::workbook_bytes(&mut wb)?;
         let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
         let sent = FeedbackSent {
             department: dept.clone(),

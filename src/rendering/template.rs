@@ -141,12 +141,19 @@ pub fn write_dispatch_list(sent: &[Sent], plan: &Plan, period: Period, path: &Pa
 /// the effect amounts (and their basis) of the years already reported.
 fn load_previous(inputs: &[PathBuf], plan: &Plan, period: Period, layout: &Layout) -> Result<BTreeMap<String, Answers>> {
     if inputs.len() == 1 && inputs[0].is_file() {
-        let bytes = std::fs::read(&inputs[0]).with_context(|| format!("{} を読めません", inputs[0].display()))?;
-        if let Ok(book) = grid::open(&bytes, &Limits::default())
-            && book.sheets.iter().any(|g| g.name == "明細")
-            && book.sheets.iter().any(|g| g.name == "事業一覧")
-        {
-            return from_consolidated(&book.sheets, plan, period);
+        // The office workbook holds 明細 and 事業一覧; given the council's packet, its office
+        // workbook beside it (`<name>_事務用.xlsx`) is read instead.
+        let given = &inputs[0];
+        let beside =
+            given.file_stem().map(|s| given.with_file_name(format!("{}_事務用.xlsx", s.to_string_lossy()))).filter(|p| p.is_file());
+        for path in std::iter::once(given.clone()).chain(beside) {
+            let bytes = std::fs::read(&path).with_context(|| format!("{} を読めません", path.display()))?;
+            if let Ok(book) = grid::open(&bytes, &Limits::default())
+                && book.sheets.iter().any(|g| g.name == "明細")
+                && book.sheets.iter().any(|g| g.name == "事業一覧")
+            {
+                return from_consolidated(&book.sheets, plan, period);
+            }
         }
     }
     let files = intake::discover(inputs)?;

@@ -34,36 +34,153 @@ fn put_amount(ws: &mut Worksheet, row: u32, col: u16, amount: &Amount, raw: &str
     Ok(())
 }
 
-/// The consolidated workbook. Written whatever the findings: the office needs to see them.
-/// The summary sheets, in the order they follow 一覧表.
-pub const SUMMARY_SHEETS: [&str; 9] = ["一覧表", "概要", "事業一覧", "進捗状況", "効果額", "未提出", "要確認", "明細", "受付記録"];
+/// The sheets of the office workbook (事務用): the working lists the office checks and keeps,
+/// never printed for the council. Every other sheet of a run belongs to the packet.
+pub const OFFICE_SHEETS: [&str; 7] = ["概要", "要確認", "未提出", "事業一覧", "明細", "受付記録", "訂正"];
 
-pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout) -> Result<Workbook> {
-    let f = Formats::new();
-    let ctx = c.context(layout.hints());
-    let taken: Vec<String> = SUMMARY_SHEETS.iter().map(|s| s.to_string()).collect();
-    let projects = crate::packet::project_sheets(c, &ctx, layout, &taken)?;
-    let mut wb = Workbook::new();
-    let props = DocProperties::new()
-        .set_title(format!("{} {} 集計", c.plan.name, c.period.japanese()))
-        .set_subject(format!("{} 実施計画事業の進捗状況 {}", c.plan.name, c.period.japanese()))
+/// Where the office workbook's links to the packet point.
+#[derive(Debug, Clone)]
+pub enum Links {
+    /// Both in one workbook.
+    Same,
+    /// The packet is the file at this path, relative to the office workbook when beside it.
+    Packet(String),
+}
+
+impl Links {
+    /// An `internal:'sheet'!A1` URL as seen from the office workbook.
+    pub fn url(&self, internal: &str) -> String {
+        match (self, internal.strip_prefix("internal:")) {
+            (Links::Packet(path), Some(place)) => format!("file:///{path}#{place}"),
+            _ => internal.to_string(),
+        }
+    }
+}
+
+/// The two workbooks of one run: the council's packet, and the office's working sheets
+/// (`None` when they were kept in the packet's workbook, at its end).
+pub struct Books {
+    pub packet: Workbook,
+    pub office: Option<Workbook>,
+}
+
+/// Splits a run's workbook: the office sheets ([`OFFICE_SHEETS`]) go to a workbook of their own,
+/// or, with [`Links::Same`], after the packet's sheets in the same one.
+pub fn split(mut wb: Workbook, links: &Links, office_props: &DocProperties) -> Books {
+    let sheets = std::mem::take(wb.worksheets_mut());
+    let (office, packet): (Vec<Worksheet>, Vec<Worksheet>) = sheets.into_iter().partition(|ws| OFFICE_SHEETS.contains(&ws.name().as_str()));
+    let mut order: Vec<Worksheet> = Vec::new();
+    for ws in packet {
+        order.push(ws);
+    }
+    let mut office = office;
+    office.sort_by_key(|ws| OFFICE_SHEETS.iter().position(|n| *n == ws.name()));
+    match links {
+        Links::Same => {
+            order.extend(office);
+            *wb.worksheets_mut() = order;
+            Books { packet: wb, office: None }
+        }
+        Links::Packet(_) => {
+            *wb.worksheets_mut() = order;
+            let mut ob = Workbook::new();
+            ob.set_properties(office_props);
+            for ws in office {
+                ob.push_worksheet(ws);
+            }
+            Books { packet: wb, office: Some(ob) }
+        }
+    }
+}
+
+/// Document properties of a run's workbooks, marked as kaito's so that a later run that finds
+/// them among the returned files sets them aside.
+pub fn run_properties(plan: &str, period: &crate::period::Period, what: &str) -> (DocProperties, DocProperties) {
+    let packet = DocProperties::new()
+        .set_title(format!("{plan} {} {what}", period.japanese()))
+        .set_subject(format!("{plan} {} {what}", period.japanese()))
         .set_comment("kaito consolidate で作成")
         .set_custom_property(crate::grid::MADE_BY_PROPERTY, crate::intake::MADE_BY_PACKET);
-    wb.set_properties(&props);
+    let office = DocProperties::new()
+        .set_title(format!("{plan} {} 事務用", period.japanese()))
+        .set_comment("kaito consolidate で作成(事務用)")
+        .set_custom_property(crate::grid::MADE_BY_PROPERTY, crate::intake::MADE_BY_PACKET);
+    (packet, office)
+}
 
+/// 表紙: the first page of the packet: the plan, the period, the date, and what follows.
+pub fn cover_sheet(
+    wb: &mut Workbook,
+    plan: &str,
+    title: &str,
+    period: &crate::period::Period,
+    contents: &[(String, String)],
+) -> Result<()> {
+    let ws = wb.add_worksheet().set_name("表紙")?;
+    ws.set_column_width(0, 4)?;
+    ws.set_column_width(1, 40)?;
+    ws.set_column_width(2, 16)?;
+    let big = Format::new().set_bold().set_font_size(20).set_align(rust_xlsxwriter::FormatAlign::Center);
+    let mid = Format::new().set_font_size(16).set_align(rust_xlsxwriter::FormatAlign::Center);
+    let body = Format::new().set_font_size(12);
+    ws.merge_range(8, 0, 8, 2, plan, &big)?;
+    ws.set_row_height(8, 30)?;
+    ws.merge_range(10, 0, 10, 2, title, &mid)?;
+    ws.merge_range(12, 0, 12, 2, &period.japanese(), &mid)?;
+    let today = chrono::Local::now().date_naive();
+    let (y, m, d) = (chrono::Datelike::year(&today), chrono::Datelike::month(&today), chrono::Datelike::day(&today));
+    let era = crate::period::era_year(y);
+    let date = format!("{}年{m}月{d}日({y}年)", era.trim_end_matches("年度"));
+    ws.merge_range(14, 0, 14, 2, &date, &mid)?;
+    let mut r = 18;
+    ws.write_string_with_format(r, 1, "目次", &Format::new().set_bold().set_font_size(12))?;
+    r += 1;
+    for (what, pages) in contents {
+        ws.write_string_with_format(r, 1, what, &body)?;
+        ws.write_string_with_format(r, 2, pages, &body)?;
+        r += 1;
+    }
+    ws.set_paper_size(9);
+    ws.set_portrait();
+    ws.set_print_scale(100);
+    ws.set_print_area(0, 0, r.max(30), 2)?;
+    ws.set_print_center_horizontally(true);
+    Ok(())
+}
+
+/// The consolidated workbooks. Written whatever the findings: the office needs to see them.
+/// The packet's sheets before the project sheets, in order.
+pub const SUMMARY_SHEETS: [&str; 4] = ["表紙", "一覧表", "進捗状況", "効果額"];
+
+pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, links: &Links) -> Result<Books> {
+    let f = Formats::new();
+    let ctx = c.context(layout.hints());
+    let taken: Vec<String> = SUMMARY_SHEETS.iter().chain(OFFICE_SHEETS.iter()).map(|s| s.to_string()).collect();
+    let projects = crate::packet::project_sheets(c, &ctx, layout, &taken)?;
+    let mut wb = Workbook::new();
+    let (props, office_props) = run_properties(&c.plan.name, &c.period, "集計");
+    wb.set_properties(&props);
+    let pages: u32 = projects.iter().map(|p| p.pages).sum();
+    let contents = vec![
+        ("実施計画事業一覧(一覧表)".to_string(), String::new()),
+        ("進捗状況の集計(進捗状況)".to_string(), String::new()),
+        ("財政健全化効果額の集計(効果額)".to_string(), String::new()),
+        (format!("各事業の進捗状況({} 事業)", projects.len()), if pages > 0 { format!("1～{pages} ページ") } else { String::new() }),
+    ];
+    cover_sheet(&mut wb, &c.plan.name, "実施計画事業の進捗状況", &c.period, &contents)?;
     list_sheet(&mut wb, c, &projects, &f)?;
-    summary_sheet(&mut wb, c, &f)?;
-    project_list_sheet(&mut wb, c, &ctx, &f)?;
     status_sheet(&mut wb, c, &f)?;
     effect_sheet(&mut wb, c, &f)?;
+    summary_sheet(&mut wb, c, &f)?;
+    findings_sheet(&mut wb, c, &f, links, &projects)?;
     missing_sheet(&mut wb, c, &f)?;
-    findings_sheet(&mut wb, c, &f, &projects)?;
+    project_list_sheet(&mut wb, c, &ctx, &f)?;
     detail_sheet(&mut wb, c, &ctx, &f)?;
     ledger_sheet(&mut wb, &c.files, &f)?;
     for p in projects {
         wb.push_worksheet(p.worksheet);
     }
-    Ok(wb)
+    Ok(split(wb, links, &office_props))
 }
 
 /// `14`, `14, 15`, `14～16`: the pages a project's sheet takes, as the published list
@@ -82,7 +199,8 @@ fn list_sheet(wb: &mut Workbook, c: &Consolidation, projects: &[crate::packet::P
     let ws = wb.add_worksheet().set_name("一覧表")?;
     let title = Format::new().set_bold().set_font_size(14);
     let theme_f = Format::new().set_bold().set_font_size(12);
-    for (i, w) in [40.0, 34.0, 12.0, 11.0, 6.0, 6.0, 10.0].iter().enumerate() {
+    let widths = [40.0, 30.0, 10.0, 11.0, 6.0, 4.0, 10.0];
+    for (i, w) in widths.iter().enumerate() {
         ws.set_column_width(i as u16, *w)?;
     }
     ws.write_string_with_format(0, 0, format!("{} 実施計画事業の進捗状況 {}", c.plan.name, c.period.japanese()), &title)?;
@@ -137,10 +255,8 @@ fn list_sheet(wb: &mut Workbook, c: &Consolidation, projects: &[crate::packet::P
         }
         r += 1;
     }
-    ws.set_paper_size(9);
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_footer("&L&A&R&P / &N");
-    ws.set_print_area(0, 0, r, 6)?;
+    crate::xlsx::packet_print(ws, 0, true, (r, 6), &widths)?;
+    ws.set_repeat_rows(0, 0)?;
     Ok(())
 }
 
@@ -343,6 +459,7 @@ fn theme_table(
     headers.push("合計".into());
     let mut widths = vec![6.0, 36.0];
     widths.extend(std::iter::repeat_n(width, keys.len() + 1));
+    let widths = crate::xlsx::fit_widths(&widths, true);
     let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
     header_row(ws, 0, &hs, &widths, f)?;
     let total_col = 2 + keys.len() as u16;
@@ -384,9 +501,11 @@ fn theme_table(
         ws.write_number_with_format(r, 2 + j as u16, v, &f.total_amount)?;
     }
     ws.write_number_with_format(r, total_col, sum, &f.total_amount)?;
-    ws.write_string(r + 2, 0, note)?;
-    ws.autofilter(0, 0, r - 1, total_col)?;
-    table_print(ws, 0, true, (r + 2, total_col))?;
+    let note_f = Format::new().set_text_wrap().set_align(rust_xlsxwriter::FormatAlign::Top);
+    ws.merge_range(r + 2, 0, r + 2, total_col, "", &note_f)?;
+    ws.write_string_with_format(r + 2, 0, note, &note_f)?;
+    ws.set_row_height(r + 2, crate::xlsx::text_lines(note, crate::xlsx::fit_widths(&widths, true).iter().sum()) * 15.0 + 3.0)?;
+    crate::xlsx::packet_print(ws, 0, true, (r + 2, total_col), &widths)?;
     Ok(ThemeRows { rows: theme_rows, total: r })
 }
 
@@ -449,23 +568,31 @@ fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
         return Ok(());
     }
     let mut chart = Chart::new(ChartType::BarStacked);
-    for j in 0..keys.len() as u16 {
-        chart.add_series().set_categories(&rows.range("進捗状況", 1)).set_values(&rows.range("進捗状況", 2 + j)).set_name((
-            "進捗状況",
-            0,
-            2 + j,
-        ));
+    let colors = crate::xlsx::status_colors(vocab, &c.plan.needs_countermeasure, 2);
+    for j in 0..keys.len() {
+        // A status no one reported adds only a legend entry: left out.
+        if value(None, j) == 0.0 {
+            continue;
+        }
+        let j16 = j as u16;
+        chart
+            .add_series()
+            .set_categories(&rows.range("進捗状況", 1))
+            .set_values(&rows.range("進捗状況", 2 + j16))
+            .set_name(("進捗状況", 0, 2 + j16))
+            .set_format(rust_xlsxwriter::ChartFormat::new().set_solid_fill(rust_xlsxwriter::ChartSolidFill::new().set_color(colors[j])));
     }
     let level = c.plan.levels.last().cloned().filter(|l| !l.is_empty()).unwrap_or_else(|| "視点".into());
     chart.title().set_name(&format!("{level}別の進捗区分({})", c.period.japanese()));
     chart.x_axis().set_name("件数");
     chart.y_axis().set_reverse();
     chart.legend().set_position(ChartLegendPosition::Bottom);
+    crate::xlsx::chart_type_size(&mut chart);
     chart.set_width(760).set_height(380);
     let ws = wb.worksheet_from_name("進捗状況")?;
     ws.insert_chart(n + 5, 1, &chart)?;
     // The print area takes in the chart (380 px, about 20 rows of 20 px).
-    ws.set_print_area(0, 0, n + 5 + 20, (2 + keys.len() as u16).max(8))?;
+    ws.set_print_area(0, 0, n + 5 + 20, 2 + keys.len() as u16)?;
     Ok(())
 }
 
@@ -508,31 +635,45 @@ fn effect_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
             }
         }
     }
-    if n == 0 || years.is_empty() {
+    // Years with neither a result nor a target would be empty bars and legend entries.
+    let target_sum = |y: &i32| c.plan.projects.iter().filter_map(|p| p.effect_targets.get(y)).sum::<i64>();
+    let shown: Vec<usize> = (0..years.len()).filter(|&j| value(None, j) != 0.0 || target_sum(&years[j]) != 0).collect();
+    if n == 0 || shown.is_empty() {
         return Ok(());
     }
-    let mut chart = Chart::new(ChartType::Column);
-    for j in 0..years.len() as u16 {
-        chart.add_series().set_categories(&rows.range("効果額", 1)).set_values(&rows.range("効果額", 2 + j)).set_name(("効果額", 0, 2 + j));
-    }
-    if has_targets {
-        let mut line = Chart::new(ChartType::Line);
-        for j in 0..years.len() as u16 {
-            line.add_series()
+    // Horizontal bars: the theme names read level, however long.
+    let mut chart = Chart::new(ChartType::Bar);
+    for &j in &shown {
+        let j16 = j as u16;
+        chart.add_series().set_categories(&rows.range("効果額", 1)).set_values(&rows.range("効果額", 2 + j16)).set_name((
+            "効果額",
+            0,
+            2 + j16,
+        ));
+        // The year's target beside its result, as an outlined bar.
+        if has_targets && target_sum(&years[j]) != 0 {
+            chart
+                .add_series()
                 .set_categories(("効果額", target_row + 1, 1, target_row + n, 1))
-                .set_values(("効果額", target_row + 1, 2 + j, target_row + n, 2 + j))
-                .set_name(("効果額", target_row, 2 + j));
+                .set_values(("効果額", target_row + 1, 2 + j16, target_row + n, 2 + j16))
+                .set_name(("効果額", target_row, 2 + j16))
+                .set_format(
+                    rust_xlsxwriter::ChartFormat::new()
+                        .set_no_fill()
+                        .set_border(rust_xlsxwriter::ChartLine::new().set_color(rust_xlsxwriter::Color::RGB(0x595959)).set_width(1.25)),
+                );
         }
-        chart.combine(&line);
     }
     let level = c.plan.levels.last().cloned().filter(|l| !l.is_empty()).unwrap_or_else(|| "視点".into());
     chart.title().set_name(&format!("{level}別・年度別の財政健全化効果額(千円)"));
-    chart.y_axis().set_num_format(AMOUNT_FORMAT);
+    chart.x_axis().set_num_format(AMOUNT_FORMAT);
+    chart.y_axis().set_reverse();
     chart.legend().set_position(ChartLegendPosition::Bottom);
-    chart.set_width(760).set_height(380);
+    crate::xlsx::chart_type_size(&mut chart);
+    chart.set_width(760).set_height((160 + 40 * n).min(900));
     let chart_row = if has_targets { target_row + n + 3 } else { target_row };
     ws.insert_chart(chart_row, 1, &chart)?;
-    ws.set_print_area(0, 0, chart_row + 20, (2 + years.len() as u16).max(8))?;
+    ws.set_print_area(0, 0, chart_row + (160 + 40 * n).min(900) / 20 + 1, 2 + years.len() as u16)?;
     Ok(())
 }
 
@@ -559,7 +700,13 @@ fn missing_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()
     Ok(())
 }
 
-fn findings_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats, projects: &[crate::packet::ProjectSheet]) -> Result<()> {
+fn findings_sheet(
+    wb: &mut Workbook,
+    c: &Consolidation,
+    f: &Formats,
+    links: &Links,
+    projects: &[crate::packet::ProjectSheet],
+) -> Result<()> {
     // Only findings about an accepted sheet have a place in the packet to jump to.
     let link = |x: &crate::finding::Finding| {
         let accepted_file = x.project.as_deref().and_then(|p| c.accepted_for(p)).is_some_and(|a| x.file.as_deref() == Some(&a.file));
@@ -567,15 +714,17 @@ fn findings_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats, projects: &
             .filter(|_| accepted_file)
             .map(|(url, target)| (url, format!("{}!{target}", x.project.as_deref().unwrap_or(""))))
     };
-    findings_list(wb, &c.findings, f, &link)
+    findings_list(wb, &c.findings, f, links, &link)
 }
 
-/// 要確認: every finding, errors first, with a link to its place in the workbook when it has one
-/// (`link` gives the URL and the text to show).
+/// 要確認: every finding, errors first, with a link to its place in the packet when it has one
+/// (`link` gives an `internal:` URL and the text to show; `links` says where the packet is
+/// from this sheet's workbook).
 pub fn findings_list(
     wb: &mut Workbook,
     findings: &[crate::finding::Finding],
     f: &Formats,
+    links: &Links,
     link: &dyn Fn(&crate::finding::Finding) -> Option<(String, String)>,
 ) -> Result<()> {
     let ws = wb.add_worksheet().set_name("要確認")?;
@@ -600,6 +749,7 @@ pub fn findings_list(
         put_text(ws, r, 7, x.suggestion.as_deref().unwrap_or(""), &f.wrap)?;
         match link(x) {
             Some((url, text)) => {
+                let url = links.url(&url);
                 ws.write_url_with_format(r, 8, rust_xlsxwriter::Url::new(url).set_text(text), &f.text)?;
             }
             None => {

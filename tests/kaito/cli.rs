@@ -84,11 +84,15 @@ fn consolidate_the_samples() {
         .collect::<BTreeSet<_>>();
     assert_eq!(dup, ["accepted".to_string(), "duplicate".to_string()].into());
 
-    // The workbook, read back.
+    // The council's packet, read back: front matter, then the project sheets; nothing else.
     let book = dir.path().join("集計.xlsx");
+    let office = dir.path().join("集計_事務用.xlsx");
     let wb = open_workbook_auto(&book).unwrap();
     let names = wb.sheet_names();
-    assert_eq!(names[..9], ["一覧表", "概要", "事業一覧", "進捗状況", "効果額", "未提出", "要確認", "明細", "受付記録"]);
+    assert_eq!(names[..4], ["表紙", "一覧表", "進捗状況", "効果額"]);
+    // The office's working sheets are in their own workbook beside it.
+    let ob = open_workbook_auto(&office).unwrap();
+    assert_eq!(ob.sheet_names(), ["概要", "要確認", "未提出", "事業一覧", "明細", "受付記録"]);
     // Then one sheet per returned project, in plan order, named by its code.
     let accepted: Vec<String> = json["files"]
         .as_array()
@@ -99,7 +103,7 @@ fn consolidate_the_samples() {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    assert_eq!(names[9..], accepted[..]);
+    assert_eq!(names[4..], accepted[..]);
     let effect = sheet(&book, "効果額");
     assert_eq!(cell(&effect, 0, 2), Data::String("令和2年度(2020年度)".into()));
     for (row, want) in [(1, 88959.0), (2, 164493.0), (3, 8777.0), (4, 564851.0), (5, 0.0), (6, 0.0), (7, 827080.0)] {
@@ -110,27 +114,27 @@ fn consolidate_the_samples() {
     let total_row = row_of(&status, 1, "合計");
     assert_eq!(cell(&status, 0, 4), Data::String("遅れ".into()));
     assert_eq!(cell(&status, total_row, 4), Data::Float(2.0));
-    let summary = sheet(&book, "概要");
+    let summary = sheet(&office, "概要");
     assert_eq!(cell(&summary, row_of(&summary, 0, "提出"), 1), Data::Float(28.0));
     assert_eq!(cell(&summary, row_of(&summary, 0, "エラー"), 1), Data::Float(4.0));
-    let list = sheet(&book, "事業一覧");
+    let list = sheet(&office, "事業一覧");
     let r = row_of(&list, 0, "0704-08");
     let effect_col = (0..list.width() as u32).find(|c| matches!(cell(&list, 0, *c), Data::String(s) if s.starts_with("効果額"))).unwrap();
     assert_eq!(cell(&list, r, effect_col), Data::Float(11198.0));
     let r = row_of(&list, 0, "0701-06");
     assert_eq!(cell(&list, r, 6), Data::String("未提出".into()));
-    let missing = sheet(&book, "未提出");
+    let missing = sheet(&office, "未提出");
     assert_eq!(cell(&missing, 1, 0), Data::String("都市整備課".into()));
     assert_eq!(cell(&missing, 1, 1), Data::String("0701-06".into()));
-    let ledger = sheet(&book, "受付記録");
+    let ledger = sheet(&office, "受付記録");
     assert_eq!(ledger.height(), 33, "one row per file found, after the header");
-    let findings = sheet(&book, "要確認");
+    let findings = sheet(&office, "要確認");
     assert!(
         (1..findings.height() as u32)
             .any(|r| cell(&findings, r, 1) == Data::String("status-code".into()) && cell(&findings, r, 5) == Data::String("F12".into()))
     );
     // 明細: one row per status; the 0701-07 遅れ of 2021H1 is there with its cell.
-    let detail = sheet(&book, "明細");
+    let detail = sheet(&office, "明細");
     assert!((1..detail.height() as u32).any(|r| cell(&detail, r, 0) == Data::String("0701-07".into())
         && cell(&detail, r, 5) == Data::Float(2021.0)
         && cell(&detail, r, 6) == Data::Float(1.0)

@@ -9,6 +9,7 @@ mod fixtures;
 mod intake;
 mod nextplan;
 mod packet;
+mod print;
 mod reference;
 mod results;
 mod rules;

@@ -108,7 +108,20 @@ fn list_pages_follow_the_packet_page_setup() {
         };
         next += count;
     }
-    assert!(page("0704-01").contains(','), "the long 債権徴収 sheet takes two pages, as in the published list");
+    assert!(page("0704-01").contains([',', '～']), "the long 債権徴収 sheet takes more than a page, as in the published list");
+    // Each project sheet's footer starts at the page the list gives it.
+    let mut z = zip::ZipArchive::new(std::fs::File::open(d.join("集計.xlsx")).unwrap()).unwrap();
+    let mut workbook = String::new();
+    std::io::Read::read_to_string(&mut z.by_name("xl/workbook.xml").unwrap(), &mut workbook).unwrap();
+    let names: Vec<&str> = workbook.split("<sheet name=\"").skip(1).map(|x| x.split('"').next().unwrap()).collect();
+    for (i, name) in names.iter().enumerate() {
+        let xml = part(&d.join("集計.xlsx"), &format!("xl/worksheets/sheet{}.xml", i + 1));
+        if let Some(code) = plan.project(name).map(|p| p.code.clone()) {
+            let first = page(&code).split([',', '～']).next().unwrap().trim().to_string();
+            assert!(xml.contains(&format!("firstPageNumber=\"{first}\" useFirstPageNumber=\"1\"")), "{name}");
+            assert!(xml.contains("&amp;C&amp;P</oddFooter>"), "{name}: the page number alone, not of the whole workbook");
+        }
+    }
 }
 
 fn soffice() -> Option<&'static str> {
@@ -167,21 +180,35 @@ fn part(path: &Path, name: &str) -> String {
 }
 
 #[test]
-fn findings_link_to_the_project_sheets_where_error_cells_carry_notes() {
+fn findings_link_from_the_office_workbook_and_the_packet_marks_values_as_written() {
     let dir = samples();
     let d = dir.path();
     consolidated(d);
     let book = d.join("集計.xlsx");
-    // 要確認 is the 7th sheet.
-    let findings = part(&book, "xl/worksheets/sheet7.xml");
+    let office = d.join("集計_事務用.xlsx");
+    // 要確認 is the office workbook's 2nd sheet; its links open the packet's cell.
+    let findings = part(&office, "xl/worksheets/sheet2.xml");
     assert!(findings.contains("location=\"'0701-03'!F12\""), "status-code links to its cell");
     assert!(findings.contains("location=\"'0703-05'!L9\""), "progress-missing links to its cell");
+    let rels = part(&office, "xl/worksheets/_rels/sheet2.xml.rels");
+    assert!(rels.contains("Target=\"集計.xlsx\" TargetMode=\"External\""), "{rels}");
+    // The packet: no comments, no input shading, no error colour.
     let mut z = zip::ZipArchive::new(std::fs::File::open(&book).unwrap()).unwrap();
-    let comments: Vec<String> =
-        (0..z.len()).map(|i| z.by_index(i).unwrap().name().unwrap().to_string()).filter(|n| n.starts_with("xl/comments")).collect();
-    let all: String = comments.iter().map(|n| part(&book, n)).collect();
-    assert!(all.contains("順調") && all.contains("status-code"), "the note carries the message");
-    assert!(all.contains("progress-missing"));
+    assert!((0..z.len()).all(|i| !z.by_index(i).unwrap().name().unwrap().starts_with("xl/comments")));
+    let styles = part(&book, "xl/styles.xml");
+    for fill in ["FFF9DB", "F8CBAD"] {
+        assert!(!styles.contains(fill), "{fill} in the packet");
+    }
+    // The wrong word stays as the department wrote it, marked, with its 注 line below.
+    let mut wb = calamine::open_workbook_auto(&book).unwrap();
+    let sheet = wb.worksheet_range("0701-03").unwrap();
+    assert_eq!(sheet.get_value((11, 5)), Some(&calamine::Data::String("順調".into())));
+    let notes: Vec<String> = sheet.used_cells().map(|(_, _, v)| v.to_string()).filter(|v| v.starts_with("注")).collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].starts_with("注1(F12): ") && notes[0].contains("「順調」") && notes[0].contains("回答のとおり掲載"), "{}", notes[0]);
+    assert!(!notes[0].contains("status-code") && !notes[0].contains("候補"), "{}", notes[0]);
+    let xml = part(&book, "xl/styles.xml");
+    assert!(xml.contains("<i/>") && xml.contains("<u/>"), "the neutral mark: italic, underlined");
     let props = part(&book, "docProps/core.xml");
     assert!(props.contains("平塚市行財政改革計画(2020-2023)") && props.contains("令和3年度上半期"));
 }
@@ -241,5 +268,9 @@ fn effect_targets_of_the_plan_appear_beside_the_results() {
     assert_eq!(cell(head + 1, 2), "45000");
     assert_eq!(cell(head + 1, 3), "-2413");
     let xml = part(&d.join("集計.xlsx"), "xl/charts/chart2.xml");
-    assert!(xml.contains("<c:lineChart>") && xml.contains("<c:barChart>"), "results as columns, targets as lines");
+    assert!(xml.contains("<c:barDir val=\"bar\"/>"), "horizontal bars: theme names read level");
+    // 2020: result and target; 2021: its target only has a figure but the year shows both;
+    // the years with neither are left out of the chart.
+    assert_eq!(xml.matches("<c:ser>").count(), 4, "{xml}");
+    assert_eq!(xml.matches("<a:noFill/>").count() >= 2, true, "targets as outlined bars");
 }

@@ -329,7 +329,9 @@ fn the_packet_has_the_merged_table_counts_at_every_level_and_links() {
     let out = kaito(&["consolidate", "--plan", "計画.xlsx", "回答", "--output", "集計.xlsx"], d);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let mut wb = calamine::open_workbook_auto(d.join("集計.xlsx")).unwrap();
-    assert_eq!(wb.sheet_names(), ["概要", "進捗管理表", "進捗状況", "要確認", "未提出", "明細", "受付記録"]);
+    assert_eq!(wb.sheet_names(), ["表紙", "進捗管理表", "進捗状況"]);
+    let office = calamine::open_workbook_auto(d.join("集計_事務用.xlsx")).unwrap();
+    assert_eq!(office.sheet_names(), ["概要", "要確認", "未提出", "明細", "受付記録"]);
     // The merged table reads back as a table of all 57 items in plan order, with the answers.
     let book = kaito::grid::open(&std::fs::read(d.join("集計.xlsx")).unwrap(), &Limits::default()).unwrap();
     let form = FormDef::bundled("進捗管理表").unwrap();
@@ -348,10 +350,12 @@ fn the_packet_has_the_merged_table_counts_at_every_level_and_links() {
     assert_eq!(tally.get_value((row("I 1 (1)"), col("目標達成"))), Some(&Data::Float(1.0)));
     let total = (0..tally.height() as u32).find(|r| tally.get_value((*r, 2)) == Some(&Data::String("合計".into()))).unwrap();
     assert_eq!(tally.get_value((total, col("合計"))), Some(&Data::Float(57.0)));
-    // Findings link into the merged table.
-    let xml =
-        String::from_utf8_lossy(&crate::fixtures::unzip_entry(&std::fs::read(d.join("集計.xlsx")).unwrap(), "xl/worksheets/sheet4.xml"))
-            .to_string();
+    // Findings link from the office workbook into the packet's merged table.
+    let xml = String::from_utf8_lossy(&crate::fixtures::unzip_entry(
+        &std::fs::read(d.join("集計_事務用.xlsx")).unwrap(),
+        "xl/worksheets/sheet2.xml",
+    ))
+    .to_string();
     assert!(xml.contains("location=\"'進捗管理表'!I"), "status cells are linked");
 }
 

@@ -1,0 +1,223 @@
+//! The council's packet prints as a document: no type under 9 pt on A4, computed from each
+//! sheet's page setup (scale, orientation, column widths, fonts) and, where LibreOffice is
+//! installed, measured on the PDF it prints.
+
+use crate::common::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+fn part(path: &Path, name: &str) -> Option<String> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut z.by_name(name).ok()?, &mut s).unwrap();
+    Some(s)
+}
+
+fn attr(tag: &str, name: &str) -> Option<String> {
+    tag.split(&format!(" {name}=\"")).nth(1).and_then(|x| x.split('"').next()).map(str::to_string)
+}
+
+/// The attributes of every `<name` tag, each with a leading space (for [`attr`]).
+fn tags(xml: &str, name: &str) -> Vec<String> {
+    xml.split(&format!("<{name}")).skip(1).map(|x| format!(" {}", x.split('>').next().unwrap())).collect()
+}
+
+/// Column letters → 1-based index.
+fn col_index(letters: &str) -> u32 {
+    letters.chars().filter(|c| c.is_ascii_alphabetic()).fold(0, |n, c| n * 26 + (c as u32 - 'A' as u32 + 1))
+}
+
+/// What one sheet prints at: (name, scale %, landscape, printed width in points, fit-to-page).
+struct Printed {
+    name: String,
+    columns: u32,
+    scale: f64,
+    landscape: bool,
+    width: f64,
+    fit: bool,
+}
+
+fn printed_sheets(book: &Path) -> Vec<Printed> {
+    let workbook = part(book, "xl/workbook.xml").unwrap();
+    let names: Vec<String> = tags(&workbook, "sheet ").iter().map(|t| attr(t, "name").unwrap()).collect();
+    // Print areas by sheet index.
+    let mut areas: BTreeMap<usize, u32> = BTreeMap::new();
+    for chunk in workbook.split("<definedName ").skip(1) {
+        let (head, body) = chunk.split_once('>').unwrap();
+        if attr(&format!(" {head}"), "name").as_deref() == Some("_xlnm.Print_Area") {
+            let i: usize = attr(&format!(" {head}"), "localSheetId").unwrap().parse().unwrap();
+            let range = body.split('<').next().unwrap();
+            let last = range.rsplit('!').next().unwrap().rsplit(':').next().unwrap().replace('$', "");
+            let letters: String = last.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+            areas.insert(i, col_index(&letters));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let xml = part(book, &format!("xl/worksheets/sheet{}.xml", i + 1)).unwrap();
+        let setup = tags(&xml, "pageSetup").first().cloned().unwrap_or_default();
+        let scale: f64 = attr(&setup, "scale").map(|s| s.parse().unwrap()).unwrap_or(100.0);
+        let landscape = attr(&setup, "orientation").as_deref() == Some("landscape");
+        let fit = xml.contains("fitToPage=\"1\"");
+        let mut widths: BTreeMap<u32, f64> = BTreeMap::new();
+        for c in tags(&xml, "col ") {
+            let (min, max): (u32, u32) = (attr(&c, "min").unwrap().parse().unwrap(), attr(&c, "max").unwrap().parse().unwrap());
+            // Stored widths include Excel's 5 px of padding at 7 px a character.
+            let stored: f64 = attr(&c, "width").unwrap().parse().unwrap();
+            let w = ((stored * 7.0).round() - 5.0) / 7.0;
+            for k in min..=max {
+                widths.insert(k, w);
+            }
+        }
+        let last = areas.get(&i).copied().unwrap_or(1);
+        // The widest any program draws a column: 10 px a character (see xlsx::column_points).
+        let width: f64 = (1..=last).map(|k| (widths.get(&k).copied().unwrap_or(8.43) * 10.0 + 5.0).trunc() * 0.75).sum();
+        out.push(Printed { name: name.clone(), columns: last, scale, landscape, width: width * scale / 100.0, fit });
+    }
+    out
+}
+
+/// The smallest type the packet's cells use, in points.
+fn smallest_font(book: &Path) -> f64 {
+    let styles = part(book, "xl/styles.xml").unwrap();
+    tags(&styles, "sz ").iter().map(|t| attr(t, "val").unwrap().parse::<f64>().unwrap()).fold(f64::MAX, f64::min)
+}
+
+/// Chart text sizes, in points (a chart without its own sizes would print at 10 pt × scale).
+fn chart_sizes(book: &Path) -> Vec<(String, Vec<f64>)> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(book).unwrap()).unwrap();
+    let names: Vec<String> =
+        (0..z.len()).map(|i| z.by_index(i).unwrap().name().unwrap().to_string()).filter(|n| n.starts_with("xl/charts/chart")).collect();
+    names
+        .into_iter()
+        .map(|n| {
+            let xml = part(book, &n).unwrap();
+            let sizes = xml.split(" sz=\"").skip(1).map(|x| x.split('"').next().unwrap().parse::<f64>().unwrap() / 100.0).collect();
+            (n, sizes)
+        })
+        .collect()
+}
+
+fn consolidate(sample: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = sample_copy(sample);
+    let out = kaito(&["consolidate", "--plan", "計画.xlsx", "回答", "--output", "集計.xlsx"], dir.path());
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{sample}: {}", String::from_utf8_lossy(&out.stderr));
+    let book = dir.path().join("集計.xlsx");
+    (dir, book)
+}
+
+const SAMPLES: [&str; 4] = ["報告回答票", "進捗管理表", "取組評価シート", "取組実績票"];
+
+#[test]
+fn no_printed_type_under_nine_points_on_a4() {
+    for sample in SAMPLES {
+        let (_dir, book) = consolidate(sample);
+        let font = smallest_font(&book);
+        let sheets = printed_sheets(&book);
+        assert!(sheets.len() > 2, "{sample}");
+        for s in &sheets {
+            assert!(!s.fit, "{sample} {}: an explicit scale, not fit-to-page (whose size no one controls)", s.name);
+            let smallest = font * s.scale / 100.0;
+            assert!(smallest >= 9.0, "{sample} {}: {font} pt at {} % prints at {smallest:.2} pt", s.name, s.scale);
+            let page = if s.landscape { 841.89 - 100.8 } else { 595.28 - 100.8 };
+            // Widths are stored to the pixel: allow one pixel a column.
+            let slack = s.columns as f64 * 0.75 * s.scale / 100.0;
+            assert!(s.width <= page + slack, "{sample} {}: {:.0} pt wide on a {page:.0} pt page", s.name, s.width);
+        }
+        for (chart, sizes) in chart_sizes(&book) {
+            assert!(sizes.len() >= 4, "{sample} {chart}: title, axes and legend carry their size");
+            let min_scale = sheets.iter().map(|s| s.scale).fold(f64::MAX, f64::min);
+            assert!(sizes.iter().all(|sz| sz * min_scale / 100.0 >= 9.0), "{sample} {chart}: {sizes:?}");
+        }
+    }
+}
+
+#[test]
+fn the_packet_holds_only_what_the_council_reads() {
+    for sample in SAMPLES {
+        let (dir, book) = consolidate(sample);
+        let sheets = printed_sheets(&book);
+        assert_eq!(sheets[0].name, "表紙", "{sample}");
+        for office in ["概要", "要確認", "未提出", "事業一覧", "明細", "受付記録", "訂正"] {
+            assert!(sheets.iter().all(|s| s.name != office), "{sample}: {office} is the office's");
+        }
+        assert!(dir.path().join("集計_事務用.xlsx").is_file(), "{sample}");
+    }
+}
+
+#[test]
+fn the_office_sheets_can_stay_in_one_workbook_or_go_where_asked() {
+    let dir = sample_copy("報告回答票");
+    let d = dir.path();
+    let out = kaito(&["consolidate", "--plan", "計画.xlsx", "回答", "--output", "集計.xlsx", "--office", "same"], d);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!d.join("集計_事務用.xlsx").exists());
+    let names: Vec<String> = printed_sheets(&d.join("集計.xlsx")).into_iter().map(|s| s.name).collect();
+    assert_eq!(names[..4], ["表紙", "一覧表", "進捗状況", "効果額"]);
+    assert_eq!(names[names.len() - 6..], ["概要", "要確認", "未提出", "事業一覧", "明細", "受付記録"]);
+    // Links stay inside the workbook.
+    let i = names.iter().position(|n| n == "要確認").unwrap();
+    let xml = part(&d.join("集計.xlsx"), &format!("xl/worksheets/sheet{}.xml", i + 1)).unwrap();
+    assert!(xml.contains("location=\"'0701-03'!F12\"") && !xml.contains("r:id="), "internal links");
+
+    std::fs::create_dir(d.join("事務")).unwrap();
+    let out = kaito(&["consolidate", "--plan", "計画.xlsx", "回答", "--output", "議会.xlsx", "--office", "事務/確認用.xlsx"], d);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(d.join("事務/確認用.xlsx").is_file());
+    let rels = part(&d.join("事務/確認用.xlsx"), "xl/worksheets/_rels/sheet2.xml.rels").unwrap();
+    assert!(rels.contains("議会.xlsx") && rels.contains("TargetMode=\"External\""), "{rels}");
+    // The same name for both is refused before anything is written.
+    let out = kaito(&["consolidate", "--plan", "計画.xlsx", "回答", "--output", "x.xlsx", "--office", "x.xlsx"], d);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!d.join("x.xlsx").exists());
+}
+
+/// Height of the words of each PDF page, in points, from `pdftotext -bbox`.
+fn word_heights(pdf: &Path) -> Vec<Vec<(f64, String)>> {
+    let out = Command::new("pdftotext").arg("-bbox").arg(pdf).arg("-").output().unwrap();
+    let html = String::from_utf8_lossy(&out.stdout).to_string();
+    html.split("<page ")
+        .skip(1)
+        .map(|p| {
+            p.split("<word ")
+                .skip(1)
+                .map(|w| {
+                    let tag = format!(" {}", w.split('>').next().unwrap());
+                    let y = |k: &str| attr(&tag, k).unwrap().parse::<f64>().unwrap();
+                    let text = w.split_once('>').unwrap().1.split('<').next().unwrap().to_string();
+                    (y("yMax") - y("yMin"), text)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn libreoffice_prints_no_type_under_nine_points() {
+    let office =
+        ["soffice", "libreoffice"].into_iter().find(|b| Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()));
+    let pdftotext = Command::new("pdftotext").arg("-v").output().is_ok();
+    let (Some(office), true) = (office, pdftotext) else {
+        eprintln!("LibreOffice or pdftotext not installed: the printed check is skipped (the page-setup check still runs)");
+        return;
+    };
+    let (dir, book) = consolidate("報告回答票");
+    let status = Command::new(office).args(["--headless", "--convert-to", "pdf", "--outdir"]).arg(dir.path()).arg(&book).output().unwrap();
+    assert!(status.status.success());
+    let pages = word_heights(&dir.path().join("集計.pdf"));
+    // A word's box is taller than its type by the font's ascent and descent: measure that on
+    // the cover, whose contents are 12 pt at 100 %.
+    let cover = &pages[0];
+    let twelve = cover.iter().find(|(_, t)| t.starts_with("各事業の進捗状況")).expect("the cover lists the project sheets").0;
+    let ratio = twelve / 12.0;
+    let mut smallest = (f64::MAX, 0, String::new());
+    for (i, page) in pages.iter().enumerate() {
+        for (h, t) in page {
+            if *h / ratio < smallest.0 {
+                smallest = (*h / ratio, i + 1, t.clone());
+            }
+        }
+    }
+    assert!(smallest.0 >= 9.0 - 0.05, "page {}: {:?} prints at {:.2} pt", smallest.1, smallest.2, smallest.0);
+}
