@@ -30,6 +30,8 @@ pub mod plan;
 
 #[path = "reading/card.rs"]
 pub mod card;
+#[path = "reading/corrections.rs"]
+pub mod corrections;
 #[path = "reading/intake.rs"]
 pub mod intake;
 #[path = "reading/read.rs"]

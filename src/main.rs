@@ -123,6 +123,9 @@ struct Common {
     /// 前回の回答(ファイル・フォルダ): 過去の年度の値が前回から変わっていれば知らせる
     #[arg(long, value_name = "ファイルまたはフォルダ")]
     previous: Vec<PathBuf>,
+    /// 事務局の訂正簿 (.xlsx): 明らかな誤記を課のファイルを変えずに直して点検・集計する
+    #[arg(long, value_name = "ファイル")]
+    corrections: Option<PathBuf>,
     /// エラーだけを表示する
     #[arg(long, short, conflicts_with = "verbose")]
     quiet: bool,
@@ -154,6 +157,7 @@ impl Common {
             json: self.json.clone(),
             previous: self.previous.clone(),
             layout: self.layout.clone(),
+            corrections: self.corrections.clone(),
             limits: Limits {
                 max_file_bytes: self.max_file_mb * 1024 * 1024,
                 max_inflated_bytes: self.max_inflated_mb * 1024 * 1024,

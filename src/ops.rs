@@ -4,6 +4,7 @@
 
 use crate::card::{self, check::CardRun};
 use crate::consolidate::{self, Consolidation};
+use crate::corrections;
 use crate::form::{FormDef, Shape};
 use crate::fsutil;
 use crate::grid::Limits;
@@ -29,6 +30,8 @@ pub struct CheckOptions {
     pub previous: Vec<PathBuf>,
     pub layout: Option<PathBuf>,
     pub limits: Limits,
+    /// The office's corrections workbook (訂正簿), applied to the values read before checking.
+    pub corrections: Option<PathBuf>,
 }
 
 pub fn layout(path: Option<&PathBuf>) -> Result<Layout> {
@@ -113,6 +116,15 @@ impl Run {
             Run::FieldCard(c) => c.errors(),
         }
     }
+    /// Findings found outside the engines (corrections), added to the run's.
+    pub fn add_findings(&mut self, more: Vec<crate::finding::Finding>) {
+        let list = match self {
+            Run::Card(c) => &mut c.findings,
+            Run::Table(t) => &mut t.findings,
+            Run::FieldCard(c) => &mut c.findings,
+        };
+        list.extend(more);
+    }
     pub fn period_note(&self) -> &str {
         match self {
             Run::Card(c) => &c.period_note,
@@ -124,11 +136,28 @@ impl Run {
 
 /// Reads the plan and every input, checks every sheet: the whole job but writing.
 /// `outputs` are checked against the inputs first.
-fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)]) -> Result<(Run, Layout)> {
+/// What a run read and found, and what became of the office's corrections.
+pub struct Checked {
+    pub run: Run,
+    pub layout: Layout,
+    pub corrections: Vec<corrections::Outcome>,
+}
+
+fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)]) -> Result<Checked> {
     let files = intake::discover(&opts.inputs)?;
     guard_outputs(&opts.plan, &opts.inputs, &files, outputs)?;
     let (loaded, form) = load_plan(&opts.plan)?;
-    match form.shape {
+    let (list, mut extra) = match &opts.corrections {
+        Some(p) => corrections::load(p)?,
+        None => (Vec::new(), Vec::new()),
+    };
+    // Corrections change the values read, once, before any check sees them.
+    let mut outcomes = Vec::new();
+    let mut correct = |o: Vec<corrections::Outcome>, f: Vec<crate::finding::Finding>| {
+        outcomes = o;
+        extra.extend(f);
+    };
+    let (mut run, layout) = match form.shape {
         Shape::Card if form.is_field_card() => {
             let none_found = format!(
                 "{}が見つかりません(「{}」のラベルがある表示中のシートがありません)。送付したシートに記入して送ってください",
@@ -136,7 +165,9 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)]) -> Result<(Run, Lay
                 form.field_of(crate::form::Kind::Code).map(|f| f.labels[0].as_str()).unwrap_or("")
             );
             let extract = |g: &crate::grid::Grid| card::read_sheet(g, &form).into_iter().collect::<Vec<_>>();
-            let read = intake::read_all_as(&files, &opts.limits, &extract, &none_found);
+            let mut read = intake::read_all_as(&files, &opts.limits, &extract, &none_found);
+            let (o, f) = corrections::apply(&mut read, &list, opts.period);
+            correct(o, f);
             let previous = if opts.previous.is_empty() {
                 vec![]
             } else {
@@ -151,7 +182,7 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)]) -> Result<(Run, Lay
                 previous,
                 loaded.findings,
             )?;
-            Ok((Run::FieldCard(Box::new(c)), Layout::bundled()))
+            (Run::FieldCard(Box::new(c)), Layout::bundled())
         }
         Shape::Card => {
             // A --layout file overrides the card's labels; else the form's own.
@@ -159,9 +190,11 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)]) -> Result<(Run, Lay
                 Some(p) => Layout::load(p)?,
                 None => Layout::from_form(&form)?,
             };
-            let read = intake::read_all(&files, &layout, &opts.limits);
+            let mut read = intake::read_all(&files, &layout, &opts.limits);
+            let (o, f) = corrections::apply(&mut read, &list, opts.period);
+            correct(o, f);
             let c = consolidate::run(loaded, &opts.plan.display().to_string(), opts.period, read, layout.hints())?;
-            Ok((Run::Card(Box::new(c)), layout))
+            (Run::Card(Box::new(c)), layout)
         }
         Shape::Table => {
             let none_found = format!(
@@ -170,11 +203,15 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)]) -> Result<(Run, Lay
                 form.fields.iter().take(3).map(|f| f.labels[0].as_str()).collect::<Vec<_>>().join("」「")
             );
             let extract = |g: &crate::grid::Grid| table::read_sheet(g, &form).into_iter().collect::<Vec<_>>();
-            let read = intake::read_all_as(&files, &opts.limits, &extract, &none_found);
+            let mut read = intake::read_all_as(&files, &opts.limits, &extract, &none_found);
+            let (o, f) = corrections::apply(&mut read, &list, opts.period);
+            correct(o, f);
             let t = table::check::run(loaded.plan, form.clone(), &opts.plan.display().to_string(), opts.period, read, loaded.findings)?;
-            Ok((Run::Table(Box::new(t)), Layout::bundled()))
+            (Run::Table(Box::new(t)), Layout::bundled())
         }
-    }
+    };
+    run.add_findings(extra);
+    Ok(Checked { run, layout, corrections: outcomes })
 }
 
 fn json_bytes(run: &Run) -> Result<Vec<u8>> {
@@ -189,7 +226,7 @@ fn json_bytes(run: &Run) -> Result<Vec<u8>> {
 /// `kaito check`: findings only, and the JSON summary when asked for.
 pub fn check(opts: &CheckOptions) -> Result<Run> {
     let json = opts.json.as_deref().map(|p| ("--json", p));
-    let (run, _) = run_check(opts, json.as_slice())?;
+    let Checked { run, .. } = run_check(opts, json.as_slice())?;
     if let Some(path) = &opts.json {
         fsutil::write_outputs(&[(path, &json_bytes(&run)?)])?;
     }
@@ -260,13 +297,15 @@ pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput) ->
     if let Some(json) = &opts.json {
         outputs.push(("--json", json));
     }
-    let (run, layout) = run_check(opts, &outputs)?;
+    let Checked { run, layout, corrections } = run_check(opts, &outputs)?;
     let links = links(output, office_path.as_deref());
     let mut books = match &run {
         Run::Card(c) => write::consolidated_workbook(c, &layout, &links)?,
         Run::Table(t) => table::render::packet(t, &links)?,
         Run::FieldCard(c) => card::render::packet(c, &links)?,
     };
+    // 訂正: the office's record of its corrections, with the office sheets.
+    write::corrections_sheet(books.office.as_mut().unwrap_or(&mut books.packet), &corrections)?;
     let bytes = |wb: &mut rust_xlsxwriter::Workbook| {
         crate::xlsx::workbook_bytes(wb).map_err(|e| anyhow::anyhow!("集計ブックを作れませんでした({e})"))
     };
@@ -297,7 +336,7 @@ pub fn feedback(opts: &CheckOptions, output: &Path) -> Result<(Run, Vec<crate::f
         bail!("--output の出力先 {} はファイルです。差戻しファイルを入れるフォルダを指定してください", output.display());
     }
     let json = opts.json.as_deref().map(|p| ("--json", p));
-    let (run, layout) = run_check(opts, json.as_slice())?;
+    let Checked { run, layout, .. } = run_check(opts, json.as_slice())?;
     let files = match &run {
         Run::Card(c) => crate::feedback::render(c, &layout, output)?,
         Run::Table(t) => table::render::feedback(t, output)?,

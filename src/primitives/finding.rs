@@ -34,7 +34,15 @@ pub struct Finding {
     pub suggestion: Option<String>,
 }
 
+/// Rule id of an office correction applied (see `corrections`): always shown on the cell it
+/// changed, wherever findings of the chosen severities are.
+pub const CORRECTED: &str = "correction-applied";
+
 impl Finding {
+    /// Whether a sheet marking findings of `severities` marks this one.
+    pub fn marked_with(&self, severities: &[Severity]) -> bool {
+        severities.contains(&self.severity) || self.rule == CORRECTED
+    }
     pub fn new(severity: Severity, rule: &'static str, message: impl Into<String>) -> Finding {
         Finding { severity, rule, project: None, file: None, sheet: None, cell: None, message: message.into(), suggestion: None }
     }

@@ -263,7 +263,10 @@ pub fn footnote_text(n: usize, cell: &str, note: &str) -> String {
         .filter(|l| !l.starts_with("候補:"))
         .map(|l| if l.starts_with('[') { l.split_once("] ").map(|(_, m)| m).unwrap_or(l) } else { l })
         .collect();
-    format!("注{n}({cell}): {}(回答のとおり掲載しています)", said.join(" "))
+    // A correction by the office says so itself; anything else is printed as written.
+    let corrected = note.starts_with(&format!("[{}]", crate::finding::CORRECTED));
+    let tail = if corrected { "" } else { "(回答のとおり掲載しています)" };
+    format!("注{n}({cell}): {}{tail}", said.join(" "))
 }
 
 /// Writes the 注 lines under a sheet from `row` on, one merged row each across the columns,

@@ -461,7 +461,7 @@ fn notes(run: &CardRun, a: &super::check::CardAnswer, severities: &[Severity]) -
     for f in run
         .findings
         .iter()
-        .filter(|f| severities.contains(&f.severity) && f.project.as_deref() == Some(&a.item) && f.file.as_deref() == Some(&a.file))
+        .filter(|f| f.marked_with(severities) && f.project.as_deref() == Some(&a.item) && f.file.as_deref() == Some(&a.file))
     {
         if let Some(key) = f.cell.as_ref().and_then(|c| cells.get(c)) {
             let text = crate::packet::note_text(f);

@@ -50,7 +50,7 @@ pub fn redraw(
     for f in c
         .findings
         .iter()
-        .filter(|f| f.project.as_deref() == Some(&project.code) && f.file.as_deref() == Some(&a.file) && marked.contains(&f.severity))
+        .filter(|f| f.project.as_deref() == Some(&project.code) && f.file.as_deref() == Some(&a.file) && f.marked_with(marked))
     {
         if let Some(key) = f.cell.as_ref().and_then(|cell| by_cell.get(cell)) {
             let text = note_text(f);

@@ -319,7 +319,7 @@ fn note_of(f: &Finding) -> String {
 fn notes(run: &TableRun, severities: &[Severity]) -> BTreeMap<(String, String), String> {
     let keys = finding_keys(run);
     let mut out: BTreeMap<(String, String), String> = BTreeMap::new();
-    for f in run.findings.iter().filter(|f| severities.contains(&f.severity)) {
+    for f in run.findings.iter().filter(|f| f.marked_with(severities)) {
         let (Some(p), Some(file), Some(cell)) = (&f.project, &f.file, &f.cell) else { continue };
         if let Some(key) = keys.get(&(p.clone(), file.clone(), cell.clone())) {
             let text = note_of(f);

@@ -842,3 +842,41 @@ pub fn ledger_sheet(wb: &mut Workbook, files: &[crate::intake::FileRecord], f: &
     table_print(ws, 0, true, ((files.len() as u32).max(1), headers.len() as u16 - 1))?;
     Ok(())
 }
+
+/// 訂正: every correction of the office's corrections workbook and what became of it, in the
+/// corrections workbook's own columns, so that the sheet doubles as the form to start one.
+pub fn corrections_sheet(wb: &mut Workbook, outcomes: &[crate::corrections::Outcome]) -> Result<()> {
+    use crate::corrections::{COLUMNS, Fate};
+    let f = Formats::new();
+    let ws = wb.add_worksheet().set_name("訂正")?;
+    let mut headers: Vec<&str> = COLUMNS.to_vec();
+    headers.extend(["結果", "ファイル"]);
+    header_row(ws, 0, &headers, &[11.0, 8.0, 10.0, 24.0, 24.0, 30.0, 12.0, 12.0, 28.0, 36.0], &f)?;
+    for (i, o) in outcomes.iter().enumerate() {
+        let r = i as u32 + 1;
+        let c = &o.correction;
+        let period = c.period.map(|p| p.code()).unwrap_or_default();
+        for (j, v) in [&c.item, &c.cell, &period, &c.original, &c.corrected, &c.reason, &c.who, &c.when].iter().enumerate() {
+            put_text(ws, r, j as u16, v, &f.wrap)?;
+        }
+        let (result, file) = match &o.fate {
+            Fate::Applied { file, sheet } => ("適用しました".to_string(), format!("{file} ({sheet})")),
+            Fate::Stale { file, sheet, found } => (format!("適用していません: 今の値は「{found}」"), format!("{file} ({sheet})")),
+            Fate::Unmatched => ("適用していません: 該当するセルがありません".to_string(), String::new()),
+            Fate::OtherPeriod => ("対象外(別の期間)".to_string(), String::new()),
+        };
+        put_text(ws, r, 8, &result, &f.wrap)?;
+        put_text(ws, r, 9, &file, &f.wrap)?;
+    }
+    let last = (outcomes.len() as u32).max(1);
+    if outcomes.is_empty() {
+        ws.write_string(
+            2,
+            0,
+            "訂正はありません。事務局で明らかな誤記を直すときは、この見出しの表を別のブック(訂正簿)に作り、--corrections で指定してください。課のファイルは変更されません。",
+        )?;
+    }
+    ws.autofilter(0, 0, last, headers.len() as u16 - 1)?;
+    table_print(ws, 0, true, (last.max(2), headers.len() as u16 - 1))?;
+    Ok(())
+}

@@ -92,7 +92,7 @@ fn consolidate_the_samples() {
     assert_eq!(names[..4], ["表紙", "一覧表", "進捗状況", "効果額"]);
     // The office's working sheets are in their own workbook beside it.
     let ob = open_workbook_auto(&office).unwrap();
-    assert_eq!(ob.sheet_names(), ["概要", "要確認", "未提出", "事業一覧", "明細", "受付記録"]);
+    assert_eq!(ob.sheet_names(), ["概要", "要確認", "未提出", "事業一覧", "明細", "受付記録", "訂正"]);
     // Then one sheet per returned project, in plan order, named by its code.
     let accepted: Vec<String> = json["files"]
         .as_array()

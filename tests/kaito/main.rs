@@ -4,6 +4,7 @@
 mod architecture;
 mod cli;
 mod common;
+mod corrections;
 mod evaluation;
 mod fixtures;
 mod intake;

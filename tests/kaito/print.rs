@@ -155,7 +155,7 @@ fn the_office_sheets_can_stay_in_one_workbook_or_go_where_asked() {
     assert!(!d.join("集計_事務用.xlsx").exists());
     let names: Vec<String> = printed_sheets(&d.join("集計.xlsx")).into_iter().map(|s| s.name).collect();
     assert_eq!(names[..4], ["表紙", "一覧表", "進捗状況", "効果額"]);
-    assert_eq!(names[names.len() - 6..], ["概要", "要確認", "未提出", "事業一覧", "明細", "受付記録"]);
+    assert_eq!(names[names.len() - 7..], ["概要", "要確認", "未提出", "事業一覧", "明細", "受付記録", "訂正"]);
     // Links stay inside the workbook.
     let i = names.iter().position(|n| n == "要確認").unwrap();
     let xml = part(&d.join("集計.xlsx"), &format!("xl/worksheets/sheet{}.xml", i + 1)).unwrap();

@@ -331,7 +331,7 @@ fn the_packet_has_the_merged_table_counts_at_every_level_and_links() {
     let mut wb = calamine::open_workbook_auto(d.join("集計.xlsx")).unwrap();
     assert_eq!(wb.sheet_names(), ["表紙", "進捗管理表", "進捗状況"]);
     let office = calamine::open_workbook_auto(d.join("集計_事務用.xlsx")).unwrap();
-    assert_eq!(office.sheet_names(), ["概要", "要確認", "未提出", "明細", "受付記録"]);
+    assert_eq!(office.sheet_names(), ["概要", "要確認", "未提出", "明細", "受付記録", "訂正"]);
     // The merged table reads back as a table of all 57 items in plan order, with the answers.
     let book = kaito::grid::open(&std::fs::read(d.join("集計.xlsx")).unwrap(), &Limits::default()).unwrap();
     let form = FormDef::bundled("進捗管理表").unwrap();

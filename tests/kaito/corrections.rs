@@ -1,0 +1,95 @@
+//! Office corrections: applied to the values read with a finding each, shown in the office
+//! workbook and the packet's 注, never written into the department's file, and refused when
+//! the original value has changed since.
+
+use crate::common::*;
+use calamine::{Data, Reader};
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn corrections_book(path: &Path, rows: &[[&str; 8]]) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("訂正簿").unwrap();
+    for (c, h) in kaito::corrections::COLUMNS.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+        }
+    }
+    wb.save(path).unwrap();
+}
+
+#[test]
+fn corrections_are_applied_recorded_and_refused_when_the_original_changed() {
+    let dir = sample_copy("報告回答票");
+    let d = dir.path();
+    corrections_book(
+        &d.join("訂正簿.xlsx"),
+        &[
+            ["0701-03", "F12", "2021H1", "順調", "概ね順調", "選択肢の誤記(電話で確認)", "行政総務課 田中", "2021-10-05"],
+            ["0703-05", "L9", "", "前に書いてあった文", "直した文", "誤字", "田中", "2021-10-05"],
+            ["0799-99", "F12", "", "x", "y", "", "", ""],
+            ["0701-01", "F12", "2020H2", "a", "b", "", "", ""],
+            ["", "F12", "", "a", "b", "", "", ""],
+        ],
+    );
+    let file = d.join("回答/0701-03_ごみ収集(収集業務課).xlsx");
+    let original = std::fs::read(&file).unwrap();
+    let (code, json, text) = run_json(
+        d,
+        &["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx", "--corrections", "訂正簿.xlsx"],
+    );
+    assert_eq!(code, Some(1), "{text}");
+    let findings: BTreeSet<(String, String, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("correction") || f["rule"] == "status-code")
+        .map(|f| (f["rule"].as_str().unwrap().into(), f["project"].as_str().unwrap_or("").into(), f["cell"].as_str().unwrap_or("").into()))
+        .collect();
+    let want: BTreeSet<(String, String, String)> = [
+        ("correction-applied", "0701-03", "F12"),
+        ("correction-stale", "0703-05", "L9"),
+        ("correction-unmatched", "0799-99", "F12"),
+        ("correction-invalid", "", "A6"),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    assert_eq!(findings, want, "the 順調 error is gone: the corrected word is what was checked");
+    // The status tally counts the corrected word.
+    assert_eq!(json["status_counts"]["unreadable"]["total"], 0);
+    // The packet shows the corrected value, marked, with a 注 that says who corrected it.
+    let mut wb = calamine::open_workbook_auto(d.join("集計.xlsx")).unwrap();
+    let sheet = wb.worksheet_range("0701-03").unwrap();
+    assert_eq!(sheet.get_value((11, 5)), Some(&Data::String("概ね順調".into())));
+    let notes: Vec<String> = sheet.used_cells().map(|(_, _, v)| v.to_string()).filter(|v| v.starts_with("注")).collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].contains("「順調」を「概ね順調」に訂正") && notes[0].contains("行政総務課 田中"), "{}", notes[0]);
+    // The office workbook's 訂正 lists every correction with what became of it.
+    let mut office = calamine::open_workbook_auto(d.join("集計_事務用.xlsx")).unwrap();
+    let list = office.worksheet_range("訂正").unwrap();
+    let result = |r: u32| list.get_value((r, 8)).unwrap().to_string();
+    assert_eq!(list.get_value((1, 0)), Some(&Data::String("0701-03".into())));
+    assert_eq!(result(1), "適用しました");
+    assert!(result(2).contains("今の値は"), "{}", result(2));
+    assert!(result(3).contains("該当するセルがありません"));
+    assert!(result(4).contains("別の期間"));
+    // The department's file is untouched.
+    assert_eq!(std::fs::read(&file).unwrap(), original);
+}
+
+#[test]
+fn a_corrections_workbook_without_its_headings_stops_the_run() {
+    let dir = sample_copy("報告回答票");
+    let d = dir.path();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.add_worksheet().write_string(0, 0, "メモ").unwrap();
+    wb.save(d.join("訂正簿.xlsx")).unwrap();
+    let out = kaito(&["check", "--plan", "計画.xlsx", "回答", "--corrections", "訂正簿.xlsx"], d);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("訂正簿") && err.contains("事業コード"), "{err}");
+}
