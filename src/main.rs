@@ -74,6 +74,15 @@ enum Command {
         /// 差戻しファイルの出力先フォルダ
         #[arg(long, short, value_name = "フォルダ")]
         output: PathBuf,
+        /// 差出人(事務局名)。省略すると計画ファイルの「事務局」
+        #[arg(long, value_name = "名前")]
+        sender: Option<String>,
+        /// 問合せ先(内線・メール)。省略すると計画ファイルの「連絡先」
+        #[arg(long, value_name = "連絡先")]
+        contact: Option<String>,
+        /// 提出期限(例: 10月15日(金))。省略すると計画ファイルの「提出期限」
+        #[arg(long, value_name = "期限")]
+        deadline: Option<String>,
     },
     /// 計画を読み、kaito がどう読んだか(階層・事業・区分・要確認)を表示する
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito plan [オプション] --plan <ファイル>")]
@@ -250,21 +259,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("送付一覧: {}", r.dispatch_list.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Feedback { common, output } => {
-            let (c, sent) = ops::feedback(&common.options(), output)?;
+        Command::Feedback { common, output, sender, contact, deadline } => {
+            let letter = ops::LetterOptions { sender: sender.clone(), contact: contact.clone(), deadline: deadline.clone() };
+            let (c, sent) = ops::feedback(&common.options(), output, &letter)?;
             if common.verbosity() != Verbosity::Quiet {
                 println!("{}", c.period_note());
             }
             if sent.is_empty() {
-                println!("エラーのある課はありません。差戻しファイルは作りませんでした。");
+                println!("直すところや未提出のある課はありません。差戻しファイルは作りませんでした。");
             } else {
-                println!("差戻しファイルを {} 課に作りました({}):", sent.len(), output.display());
+                println!("差戻し・提出依頼のファイルを {} 課に作りました({}):", sent.len(), output.display());
                 for s in &sent {
                     let name = s.path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
                     println!("  {}: エラー {} 件、警告 {} 件、未提出 {} 件 → {name}", s.department, s.errors, s.warnings, s.missing);
                 }
+                println!("メールの本文は、それぞれの .txt にあります。");
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(exit_for(&c))
         }
         Command::Check { common } => {
             let c = ops::check(&common.options())?;

@@ -116,6 +116,13 @@ impl Run {
             Run::FieldCard(c) => c.errors(),
         }
     }
+    pub fn plan(&self) -> &crate::plan::Plan {
+        match self {
+            Run::Card(c) => &c.plan,
+            Run::Table(t) => &t.plan,
+            Run::FieldCard(c) => &c.plan,
+        }
+    }
     /// Findings found outside the engines (corrections), added to the run's.
     pub fn add_findings(&mut self, more: Vec<crate::finding::Finding>) {
         let list = match self {
@@ -329,23 +336,35 @@ pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput) ->
     Ok((run, office_path))
 }
 
-/// `kaito feedback`: one file per department with errors, into `output` (a folder). A file
-/// there that is also an input (a feedback file that came back) is never written over.
-pub fn feedback(opts: &CheckOptions, output: &Path) -> Result<(Run, Vec<crate::feedback::Sent>)> {
+/// Who signs the feedback (options; what is not given comes from the plan).
+#[derive(Debug, Clone, Default)]
+pub struct LetterOptions {
+    pub sender: Option<String>,
+    pub contact: Option<String>,
+    pub deadline: Option<String>,
+}
+
+/// `kaito feedback`: one workbook and one covering text per department with errors or
+/// missing answers, into `output` (a folder). A file there that is also an input (a feedback
+/// file that came back) is never written over.
+pub fn feedback(opts: &CheckOptions, output: &Path, letter: &LetterOptions) -> Result<(Run, Vec<crate::feedback::Sent>)> {
     if output.is_file() {
         bail!("--output の出力先 {} はファイルです。差戻しファイルを入れるフォルダを指定してください", output.display());
     }
     let json = opts.json.as_deref().map(|p| ("--json", p));
     let Checked { run, layout, .. } = run_check(opts, json.as_slice())?;
+    let letter = crate::feedback::Letter::new(run.plan(), letter.sender.as_deref(), letter.contact.as_deref(), letter.deadline.as_deref());
     let files = match &run {
-        Run::Card(c) => crate::feedback::render(c, &layout, output)?,
-        Run::Table(t) => table::render::feedback(t, output)?,
-        Run::FieldCard(c) => card::render::feedback(c, output)?,
+        Run::Card(c) => crate::feedback::render(c, &layout, output, &letter)?,
+        Run::Table(t) => table::render::feedback(t, output, &letter)?,
+        Run::FieldCard(c) => card::render::feedback(c, output, &letter)?,
     };
     let found = intake::discover(&opts.inputs)?;
-    let targets: Vec<(&str, &Path)> = files.iter().map(|(p, _, _)| ("--output", p.as_path())).collect();
+    let mut targets: Vec<(&str, &Path)> = files.iter().map(|(p, _, _)| ("--output", p.as_path())).collect();
+    targets.extend(files.iter().map(|(_, _, s)| ("--output", s.text_path.as_path())));
     guard_outputs(&opts.plan, &opts.inputs, &found, &targets)?;
     let mut writes: Vec<(&Path, &[u8])> = files.iter().map(|(p, bytes, _)| (p.as_path(), bytes.as_slice())).collect();
+    writes.extend(files.iter().map(|(_, _, s)| (s.text_path.as_path(), s.text.as_bytes())));
     let json = match &opts.json {
         Some(path) => Some((path.as_path(), json_bytes(&run)?)),
         None => None,

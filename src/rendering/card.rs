@@ -875,8 +875,9 @@ fn missing_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
 }
 
 /// `kaito feedback` for cards defined by their fields.
-pub fn feedback(run: &CardRun, output: &Path) -> Result<Vec<(PathBuf, Vec<u8>, FeedbackSent)>> {
-    let by_dept = crate::feedback::by_department(&run.findings, &run.plan);
+pub fn feedback(run: &CardRun, output: &Path, letter: &crate::feedback::Letter) -> Result<Vec<(PathBuf, Vec<u8>, FeedbackSent)>> {
+    let missing_departments: Vec<&str> = run.missing.iter().map(|m| m.department.as_str()).collect();
+    let by_dept = crate::feedback::by_department(&run.findings, &run.plan, &missing_departments);
     let mut out = Vec::new();
     for (dept, findings) in &by_dept {
         let missing: Vec<_> = run.missing.iter().filter(|m| &m.department == dept).collect();
@@ -885,10 +886,13 @@ pub fn feedback(run: &CardRun, output: &Path) -> Result<Vec<(PathBuf, Vec<u8>, F
             DocProperties::new().set_title(format!("{} 差戻し {}", run.period.japanese(), dept)).set_subject(run.plan.name.clone()),
             MADE_BY_FEEDBACK,
         ));
-        crate::feedback::list_sheet(&mut wb, &run.plan, run.period, dept, findings, &missing)?;
+        crate::feedback::list_sheet(&mut wb, &run.plan, run.period, dept, letter, findings, &missing)?;
         let mut taken = vec!["差戻し一覧".to_string()];
         for a in run.answers.iter().filter(|a| run.plan.project(&a.item).is_some_and(|p| p.responding_department() == dept)) {
             let Some(p) = run.plan.project(&a.item) else { continue };
+            if !findings.iter().any(|f| f.project.as_deref() == Some(&p.code)) {
+                continue;
+            }
             let name = safe_sheet_name(&p.code, &taken);
             taken.push(name.clone());
             let ws = wb.add_worksheet().set_name(&name)?;
@@ -903,20 +907,7 @@ pub fn feedback(run: &CardRun, output: &Path) -> Result<Vec<(PathBuf, Vec<u8>, F
                 &CardOptions { shade_inputs: true, notes: notes(run, a, &[Severity::Error, Severity::Warning]), ..Default::default() },
             )?;
         }
-        let path = output.join(safe_file_name(&format!("差戻し_{dept}_{}.xlsx", run.period.code())));
-        let bytes = crate::xlsx::workbook_bytes(&mut wb)?;
-        let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-        out.push((
-            path.clone(),
-            bytes,
-            FeedbackSent {
-                department: dept.clone(),
-                path,
-                errors: count(Severity::Error),
-                warnings: count(Severity::Warning),
-                missing: missing.len(),
-            },
-        ));
+        out.push(crate::feedback::finish(wb, output, &run.plan, run.period, dept, letter, findings, &missing)?);
     }
     Ok(out)
 }

@@ -1,7 +1,9 @@
-//! `kaito feedback`: one workbook per department with errors — a plain list of what to fix
-//! and which projects are still missing, then its returned sheets re-drawn with every problem
-//! cell highlighted and noted. The file is itself a valid response: fixed and returned, it
-//! reads like any other.
+//! `kaito feedback`: one workbook per department with errors or missing answers — a plain
+//! list of what to fix and which items are still missing, with the deadline and whom to ask,
+//! then its returned sheets re-drawn with every problem cell highlighted and noted — and a
+//! covering text to paste into the e-mail. The workbook is itself a valid response: fixed and
+//! returned, it reads like any other. Problems only the office can settle (copies, old files,
+//! its own corrections) stay in the office workbook.
 
 use crate::consolidate::Consolidation;
 use crate::finding::Severity;
@@ -21,6 +23,97 @@ pub struct Sent {
     pub errors: usize,
     pub warnings: usize,
     pub missing: usize,
+    /// The covering text for the e-mail, and where it is written.
+    pub text: String,
+    pub text_path: PathBuf,
+}
+
+/// Who sends the feedback, whom to ask, and by when: from the options, else the plan's
+/// 計画 sheet (`事務局`, `連絡先`, `提出期限`).
+#[derive(Debug, Clone, Default)]
+pub struct Letter {
+    pub sender: String,
+    pub contact: String,
+    pub deadline: String,
+}
+
+impl Letter {
+    pub fn new(plan: &crate::plan::Plan, sender: Option<&str>, contact: Option<&str>, deadline: Option<&str>) -> Letter {
+        let from_plan = |key: &str| plan.list(key).join("、");
+        Letter {
+            sender: sender.map(str::to_string).unwrap_or_else(|| from_plan("事務局")),
+            contact: contact.map(str::to_string).unwrap_or_else(|| from_plan("連絡先")),
+            deadline: deadline.map(str::to_string).unwrap_or_else(|| from_plan("提出期限")),
+        }
+    }
+}
+
+/// Rules about what only the office can settle: which of two copies counts, a file of another
+/// period already set aside, a file open in Excel, the office's own corrections. A department
+/// missing an answer because of them gets the reminder instead.
+pub const OFFICE_SIDE: [&str; 7] = [
+    "duplicate",
+    "period-mismatch",
+    "file-open-in-excel",
+    "correction-applied",
+    "correction-stale",
+    "correction-unmatched",
+    "correction-invalid",
+];
+
+/// The file a department gets: `差戻し_…` when something must be fixed, `提出依頼_…` when only
+/// answers are missing.
+pub fn file_stem(department: &str, period: crate::period::Period, fix: bool) -> String {
+    safe_file_name(&format!("{}_{}_{}", if fix { "差戻し" } else { "提出依頼" }, department, period.code()))
+}
+
+/// The covering text of one department's e-mail: what the attachment is, how many things to
+/// fix, which items are missing, the deadline, and whom to ask. Windows line ends, so that it
+/// pastes the same into any mail program.
+pub fn covering_text(
+    plan: &crate::plan::Plan,
+    period: crate::period::Period,
+    department: &str,
+    letter: &Letter,
+    findings: &[&crate::finding::Finding],
+    missing: &[&crate::consolidate::Missing],
+    attachment: &str,
+) -> String {
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let warnings = findings.iter().filter(|f| f.severity == Severity::Warning).count();
+    let mut t = Vec::new();
+    t.push(format!("{department} 御中"));
+    t.push(String::new());
+    t.push(format!("{}の{}の報告について、ご確認をお願いします。", plan.name, period.japanese()));
+    if errors + warnings > 0 {
+        t.push(format!(
+            "ご提出いただいた回答票に、直していただきたい箇所が {errors} 件{}あります。",
+            if warnings > 0 { format!("(ほかに確認をお願いしたい箇所が {warnings} 件)") } else { String::new() }
+        ));
+        t.push(format!(
+            "添付の「{attachment}」の「差戻し一覧」シートと、色の付いたセルのメモをご覧のうえ、直したファイルをそのままご返送ください。"
+        ));
+    }
+    if !missing.is_empty() {
+        t.push(format!("次の {} 件の回答票がまだ届いていません。ご提出をお願いします。", missing.len()));
+        for m in missing {
+            t.push(format!("  ・{} {}", m.project, m.name));
+        }
+        if errors + warnings == 0 {
+            t.push(format!("添付の「{attachment}」に一覧があります。"));
+        }
+    }
+    if !letter.deadline.is_empty() {
+        t.push(format!("提出期限: {}", letter.deadline));
+    }
+    t.push(String::new());
+    let who = [letter.sender.as_str(), letter.contact.as_str()].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(" ");
+    if !who.is_empty() {
+        t.push(format!("問合せ先: {who}"));
+    }
+    let mut text = t.join("\r\n");
+    text.push_str("\r\n");
+    text
 }
 
 /// The department a finding goes back to: the 回答課 of its project.
@@ -28,35 +121,75 @@ fn department_of(c: &Consolidation, project: Option<&str>) -> Option<String> {
     project.and_then(|p| c.plan.project(p)).map(|p| p.responding_department().to_string())
 }
 
-/// The errors and warnings each answering department gets back: only departments with at
-/// least one error get a file. Missing sheets are listed separately, not as findings.
+/// What each answering department gets back: its errors and warnings (not what only the
+/// office can settle, see [`OFFICE_SIDE`]). A department gets a file when it has an error or
+/// when an answer of its is missing (`missing` names those departments).
 pub fn by_department<'a>(
     findings: &'a [crate::finding::Finding],
     plan: &crate::plan::Plan,
+    missing: &[&str],
 ) -> BTreeMap<String, Vec<&'a crate::finding::Finding>> {
     let mut out: BTreeMap<String, Vec<&crate::finding::Finding>> = BTreeMap::new();
-    for f in findings.iter().filter(|f| matches!(f.severity, Severity::Error | Severity::Warning) && f.rule != "not-submitted") {
+    for f in findings.iter().filter(|f| {
+        matches!(f.severity, Severity::Error | Severity::Warning) && f.rule != "not-submitted" && !OFFICE_SIDE.contains(&f.rule)
+    }) {
         if let Some(p) = f.project.as_deref().and_then(|p| plan.project(p)) {
             out.entry(p.responding_department().to_string()).or_default().push(f);
         }
     }
-    out.retain(|d, fs| !d.is_empty() && fs.iter().any(|f| f.severity == Severity::Error));
+    for d in missing {
+        out.entry(d.to_string()).or_default();
+    }
+    out.retain(|d, fs| !d.is_empty() && (fs.iter().any(|f| f.severity == Severity::Error) || missing.contains(&d.as_str())));
     out
+}
+
+/// One department's files, rendered: the workbook and the covering text, with what was sent.
+pub fn finish(
+    mut wb: Workbook,
+    output: &Path,
+    plan: &crate::plan::Plan,
+    period: crate::period::Period,
+    department: &str,
+    letter: &Letter,
+    findings: &[&crate::finding::Finding],
+    missing: &[&crate::consolidate::Missing],
+) -> Result<(PathBuf, Vec<u8>, Sent)> {
+    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let stem = file_stem(department, period, count(Severity::Error) + count(Severity::Warning) > 0);
+    let path = output.join(format!("{stem}.xlsx"));
+    let text = covering_text(plan, period, department, letter, findings, missing, &format!("{stem}.xlsx"));
+    let bytes = crate::xlsx::workbook_bytes(&mut wb)?;
+    let sent = Sent {
+        department: department.to_string(),
+        path: path.clone(),
+        errors: count(Severity::Error),
+        warnings: count(Severity::Warning),
+        missing: missing.len(),
+        text,
+        text_path: output.join(format!("{stem}.txt")),
+    };
+    Ok((path, bytes, sent))
 }
 
 /// The feedback workbooks, rendered: (path under `output`, bytes, what was sent). Nothing is
 /// written here; the caller writes them all at once.
-pub fn render(c: &Consolidation, layout: &Layout, output: &Path) -> Result<Vec<(PathBuf, Vec<u8>, Sent)>> {
+pub fn render(c: &Consolidation, layout: &Layout, output: &Path, letter: &Letter) -> Result<Vec<(PathBuf, Vec<u8>, Sent)>> {
     let ctx = c.context(layout.hints());
-    let by_department = by_department(&c.findings, &c.plan);
+    let missing_departments: Vec<&str> = c.missing.iter().map(|m| m.department.as_str()).collect();
+    let by_department = by_department(&c.findings, &c.plan, &missing_departments);
     let mut sent = Vec::new();
     for (department, findings) in &by_department {
         let missing: Vec<_> = c.missing.iter().filter(|m| &m.department == department).collect();
         let mut wb = Workbook::new();
-        list_sheet(&mut wb, &c.plan, c.period, department, findings, &missing)?;
+        list_sheet(&mut wb, &c.plan, c.period, department, letter, findings, &missing)?;
         let mut taken = vec!["差戻し一覧".to_string()];
         for a in c.accepted.iter().filter(|a| department_of(c, Some(&a.project)).as_deref() == Some(department)) {
             let Some(project) = c.plan.project(&a.project) else { continue };
+            // Only the sheets with something to fix go back.
+            if !findings.iter().any(|f| f.project.as_deref() == Some(&project.code)) {
+                continue;
+            }
             let name = write::safe_sheet_name(&project.code, &taken);
             taken.push(name.clone());
             let sheet = packet::redraw(c, &ctx, layout, a, project, &name, &[Severity::Error, Severity::Warning], false)?;
@@ -68,17 +201,7 @@ pub fn render(c: &Consolidation, layout: &Layout, output: &Path) -> Result<Vec<(
             .set_comment("kaito feedback で作成")
             .set_custom_property(crate::grid::MADE_BY_PROPERTY, crate::intake::MADE_BY_FEEDBACK);
         wb.set_properties(&props);
-        let path = output.join(safe_file_name(&format!("差戻し_{}_{}.xlsx", department, c.period.code())));
-        let bytes = crate::xlsx::workbook_bytes(&mut wb)?;
-        let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-        let s = Sent {
-            department: department.clone(),
-            path: path.clone(),
-            errors: count(Severity::Error),
-            warnings: count(Severity::Warning),
-            missing: missing.len(),
-        };
-        sent.push((path, bytes, s));
+        sent.push(finish(wb, output, &c.plan, c.period, department, letter, findings, &missing)?);
     }
     Ok(sent)
 }
@@ -89,6 +212,7 @@ pub fn list_sheet(
     plan: &crate::plan::Plan,
     period: crate::period::Period,
     department: &str,
+    letter: &Letter,
     findings: &[&crate::finding::Finding],
     missing: &[&crate::consolidate::Missing],
 ) -> Result<()> {
@@ -99,16 +223,34 @@ pub fn list_sheet(
         ws.set_column_width(i as u16, *w)?;
     }
     ws.write_string_with_format(0, 0, format!("{} 様 {} 報告回答票の確認のお願い", department, period.japanese()), &title)?;
-    ws.write_string(
-        1,
-        0,
-        "色の付いたセルに問題があります(セルのメモに内容があります)。直したら、このファイルをそのまま返送してください。",
-    )?;
-    let mut r = 3;
-    for (i, h) in ["重要度", "事業", "セル", "内容", "直し方の例"].iter().enumerate() {
-        ws.write_string_with_format(r, i as u16, *h, &f.header)?;
+    let mut r = 1;
+    if !findings.is_empty() {
+        ws.write_string(
+            r,
+            0,
+            "色の付いたセルに問題があります(セルのメモに内容があります)。直したら、このファイルをそのまま返送してください。",
+        )?;
+        r += 1;
+    }
+    if !missing.is_empty() {
+        ws.write_string(r, 0, "下の「まだ届いていない回答票」を提出してください。")?;
+        r += 1;
+    }
+    for (k, v) in [("提出期限", &letter.deadline), ("事務局", &letter.sender), ("連絡先", &letter.contact)] {
+        if !v.is_empty() {
+            ws.write_string_with_format(r, 0, k, &f.header)?;
+            ws.merge_range(r, 1, r, 3, "", &f.text)?;
+            put_text(ws, r, 1, v, &f.text)?;
+            r += 1;
+        }
     }
     r += 1;
+    if !findings.is_empty() {
+        for (i, h) in ["重要度", "事業", "セル", "内容", "直し方の例"].iter().enumerate() {
+            ws.write_string_with_format(r, i as u16, *h, &f.header)?;
+        }
+        r += 1;
+    }
     let mut sorted = findings.to_vec();
     sorted.sort_by(|a, b| a.project.cmp(&b.project).then(a.severity.cmp(&b.severity)));
     for x in sorted {

@@ -584,8 +584,9 @@ fn detail_sheet(wb: &mut Workbook, run: &TableRun, f: &Formats) -> Result<()> {
 /// `kaito feedback` for a table form: per department with errors, the list of what to fix
 /// and its own rows re-drawn with every problem cell marked. Returned as it is, the file
 /// reads as that department's table.
-pub fn feedback(run: &TableRun, output: &Path) -> Result<Vec<(PathBuf, Vec<u8>, FeedbackSent)>> {
-    let by_dept = crate::feedback::by_department(&run.findings, &run.plan);
+pub fn feedback(run: &TableRun, output: &Path, letter: &crate::feedback::Letter) -> Result<Vec<(PathBuf, Vec<u8>, FeedbackSent)>> {
+    let missing_departments: Vec<&str> = run.missing.iter().map(|m| m.department.as_str()).collect();
+    let by_dept = crate::feedback::by_department(&run.findings, &run.plan, &missing_departments);
     let all_notes = notes(run, &[Severity::Error, Severity::Warning]);
     let mut out = Vec::new();
     for (dept, findings) in &by_dept {
@@ -595,7 +596,7 @@ pub fn feedback(run: &TableRun, output: &Path) -> Result<Vec<(PathBuf, Vec<u8>, 
             DocProperties::new().set_title(format!("{} 差戻し {}", run.period.japanese(), dept)).set_subject(run.plan.name.clone()),
             MADE_BY_FEEDBACK,
         ));
-        crate::feedback::list_sheet(&mut wb, &run.plan, run.period, dept, findings, &missing)?;
+        crate::feedback::list_sheet(&mut wb, &run.plan, run.period, dept, letter, findings, &missing)?;
         let items: Vec<&Project> = run.plan.projects.iter().filter(|p| p.responding_department() == dept).collect();
         let ws = wb.add_worksheet().set_name(table_sheet_name(&run.form))?;
         let topts = TableOptions {
@@ -605,17 +606,7 @@ pub fn feedback(run: &TableRun, output: &Path) -> Result<Vec<(PathBuf, Vec<u8>, 
             ..Default::default()
         };
         draw_table(ws, &run.plan, &run.form, run.period, &items, &answer_text(run), &topts)?;
-        let path = output.join(safe_file_name(&format!("差戻し_{dept}_{}.xlsx", run.period.code())));
-        let bytes = crate::xlsx::workbook_bytes(&mut wb)?;
-        let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-        let sent = FeedbackSent {
-            department: dept.clone(),
-            path: path.clone(),
-            errors: count(Severity::Error),
-            warnings: count(Severity::Warning),
-            missing: missing.len(),
-        };
-        out.push((path, bytes, sent));
+        out.push(crate::feedback::finish(wb, output, &run.plan, run.period, dept, letter, findings, &missing)?);
     }
     Ok(out)
 }

@@ -217,17 +217,55 @@ fn findings_link_from_the_office_workbook_and_the_packet_marks_values_as_written
 fn feedback_goes_to_departments_with_errors_and_comes_back_as_a_response() {
     let dir = samples();
     let d = dir.path();
-    let out = kaito(&["feedback", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "差戻し"], d);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kaito(
+        &[
+            "feedback",
+            "--plan",
+            "計画.xlsx",
+            "--period",
+            "2021H1",
+            "回答",
+            "--output",
+            "差戻し",
+            "--deadline",
+            "10月15日(金)",
+            "--sender",
+            "行政総務課 行政改革担当",
+            "--contact",
+            "内線2000",
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(1), "errors found: the exit code says so, as check's does");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let got: BTreeSet<String> =
         std::fs::read_dir(d.join("差戻し")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
-    let want: BTreeSet<String> =
-        ["デジタル推進課", "収集業務課", "職員課", "行政総務課"].iter().map(|d| format!("差戻し_{d}_2021H1.xlsx")).collect();
-    assert_eq!(got, want, "exactly the departments with an error");
-    for dept in ["デジタル推進課", "収集業務課", "職員課", "行政総務課"] {
+    let mut want: BTreeSet<String> = BTreeSet::new();
+    for dept in ["デジタル推進課", "収集業務課", "職員課"] {
+        want.insert(format!("差戻し_{dept}_2021H1.xlsx"));
+        want.insert(format!("差戻し_{dept}_2021H1.txt"));
+    }
+    // 都市整備課 sent nothing: a reminder. 行政総務課's only problem is an old file the office
+    // has set aside (its current file came too): nothing to send.
+    want.insert("提出依頼_都市整備課_2021H1.xlsx".into());
+    want.insert("提出依頼_都市整備課_2021H1.txt".into());
+    assert_eq!(got, want);
+    for dept in ["デジタル推進課", "収集業務課", "職員課", "都市整備課"] {
         assert!(stdout.contains(dept));
     }
+    assert!(!stdout.contains("行政総務課:"), "{stdout}");
+    // The covering texts: what to do, what is missing, the deadline, whom to ask.
+    let text = std::fs::read_to_string(d.join("差戻し/提出依頼_都市整備課_2021H1.txt")).unwrap();
+    assert!(text.starts_with("都市整備課 御中\r\n"), "{text}");
+    assert!(text.contains("0701-06 見附台周辺地区整備") && text.contains("提出期限: 10月15日(金)"), "{text}");
+    assert!(text.contains("問合せ先: 行政総務課 行政改革担当 内線2000"), "{text}");
+    let text = std::fs::read_to_string(d.join("差戻し/差戻し_職員課_2021H1.txt")).unwrap();
+    assert!(text.contains("直していただきたい箇所が 1 件(ほかに確認をお願いしたい箇所が 1 件)"), "{text}");
+    // The reminder workbook lists the missing item with the deadline.
+    let mut wb = calamine::open_workbook_auto(d.join("差戻し/提出依頼_都市整備課_2021H1.xlsx")).unwrap();
+    let list = wb.worksheet_range("差戻し一覧").unwrap();
+    let cells: Vec<String> = list.used_cells().map(|(_, _, v)| v.to_string()).collect();
+    assert!(cells.iter().any(|c| c.contains("0701-06")) && cells.contains(&"10月15日(金)".to_string()), "{cells:?}");
     // The collection department fixes the marked cell and sends the file back.
     let plan = sample_plan();
     let path = d.join("差戻し/差戻し_収集業務課_2021H1.xlsx");
@@ -273,4 +311,15 @@ fn effect_targets_of_the_plan_appear_beside_the_results() {
     // the years with neither are left out of the chart.
     assert_eq!(xml.matches("<c:ser>").count(), 4, "{xml}");
     assert_eq!(xml.matches("<a:noFill/>").count() >= 2, true, "targets as outlined bars");
+}
+
+#[test]
+fn the_letter_comes_from_the_plan_unless_given() {
+    let mut plan = sample_plan();
+    plan.lists.insert("提出期限".into(), vec!["11月1日(月)".into()]);
+    plan.lists.insert("事務局".into(), vec!["行政総務課".into()]);
+    let l = kaito::feedback::Letter::new(&plan, None, Some("内線2000"), None);
+    assert_eq!((l.sender.as_str(), l.contact.as_str(), l.deadline.as_str()), ("行政総務課", "内線2000", "11月1日(月)"));
+    let l = kaito::feedback::Letter::new(&plan, Some("財政課"), None, Some("明日"));
+    assert_eq!((l.sender.as_str(), l.contact.as_str(), l.deadline.as_str()), ("財政課", "", "明日"));
 }
