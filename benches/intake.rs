@@ -31,9 +31,12 @@ fn main() {
     let plan = kaito::plan::load(&root.join("計画.xlsx")).unwrap();
     let started = Instant::now();
     let c = kaito::consolidate::run(plan, "計画.xlsx", kaito::period::Period::parse("2021H1"), read, layout.hints()).unwrap();
-    let mut wb = kaito::write::consolidated_workbook(&c, &layout).unwrap();
-    let out = dir.path().join("集計.xlsx");
-    kaito::write::save_atomic(&mut wb, &out).unwrap();
+    let links = kaito::write::Links::Packet("集計.xlsx".into());
+    let mut books = kaito::write::consolidated_workbook(&c, &layout, &links).unwrap();
+    kaito::write::save_atomic(&mut books.packet, &dir.path().join("集計.xlsx")).unwrap();
+    if let Some(office) = books.office.as_mut() {
+        kaito::write::save_atomic(office, &dir.path().join("集計_事務用.xlsx")).unwrap();
+    }
     let rest = started.elapsed();
     println!(
         "{n} files on {} threads: read+parse {:.2} s ({:.0} files/s); check+consolidate+write {:.2} s; {} findings",

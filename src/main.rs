@@ -278,13 +278,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(exit_for(&c))
         }
         Command::Check { common } => {
-            let c = ops::check(&common.options())?;
-            print!("{}", console(&c, common.verbosity()));
+            let c = with_progress(|| ops::check(&common.options()))?;
+            let rest = " --verbose で全件を表示できます(--json で書き出せます)".to_string();
+            anstream::print!("{}", console(&c, &report::ConsoleOptions { verbosity: common.verbosity(), rest }));
             Ok(exit_for(&c))
         }
         Command::Consolidate { common, output, office } => {
-            let (c, office) = ops::consolidate(&common.options(), output, &ops::OfficeOutput::parse(office.as_deref()))?;
-            print!("{}", console(&c, common.verbosity()));
+            let office_output = ops::OfficeOutput::parse(office.as_deref());
+            let (c, office) = with_progress(|| ops::consolidate(&common.options(), output, &office_output))?;
+            let book = office.as_deref().unwrap_or(output.as_path());
+            let rest = format!("「要確認」シート({})にあります(--verbose で全件を表示)", book.display());
+            anstream::print!("{}", console(&c, &report::ConsoleOptions { verbosity: common.verbosity(), rest }));
             if common.verbosity() != Verbosity::Quiet {
                 println!("\n集計ブック(議会提出用)を書きました: {}", output.display());
                 if let Some(o) = office {
@@ -297,12 +301,53 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// The console report of a run, whatever its form.
-fn console(run: &ops::Run, verbosity: Verbosity) -> String {
+fn console(run: &ops::Run, verbosity: &report::ConsoleOptions) -> String {
     match run {
         ops::Run::Card(c) => report::console(c, verbosity),
         ops::Run::Table(t) => report::console_table(t, verbosity),
         ops::Run::FieldCard(c) => report::console_card(c, verbosity),
     }
+}
+
+/// Runs `job`, showing a progress bar of the files read on the terminal once it has taken more
+/// than a second (never when the error output is not a terminal).
+fn with_progress<T>(job: impl FnOnce() -> T) -> T {
+    use std::io::IsTerminal;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    if !std::io::stderr().is_terminal() {
+        return job();
+    }
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut bar: Option<indicatif::ProgressBar> = None;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(100));
+                let (read, total) = kaito::intake::progress();
+                if bar.is_none() && start.elapsed() >= Duration::from_secs(1) && total > 0 {
+                    let b = indicatif::ProgressBar::new(total as u64);
+                    if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} ファイル {elapsed}") {
+                        b.set_style(style);
+                    }
+                    bar = Some(b);
+                }
+                if let Some(b) = &bar {
+                    b.set_length(total as u64);
+                    b.set_position(read as u64);
+                }
+            }
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+        })
+    };
+    let out = job();
+    done.store(true, Ordering::Relaxed);
+    let _ = watcher.join();
+    out
 }
 
 fn exit_for(c: &ops::Run) -> ExitCode {

@@ -155,6 +155,17 @@ fn card_none_found(layout: &Layout) -> String {
     )
 }
 
+/// Files read so far and files to read, over the process: what a progress bar shows. Counters
+/// only, never read back by the library, so parallel runs (tests) cannot disturb a result.
+static READ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static TO_READ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// (files read, files to read) so far in this process.
+pub fn progress() -> (usize, usize) {
+    use std::sync::atomic::Ordering::Relaxed;
+    (READ.load(Relaxed), TO_READ.load(Relaxed))
+}
+
 /// Reads every file in parallel with `extract`, which finds the form's sheets in a grid;
 /// `none_found` is the reason given for a workbook where it finds none.
 pub fn read_all_as<S: Send>(
@@ -163,11 +174,16 @@ pub fn read_all_as<S: Send>(
     extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
     none_found: &str,
 ) -> Vec<ReadFile<S>> {
+    TO_READ.fetch_add(files.len(), std::sync::atomic::Ordering::Relaxed);
     let mut read: Vec<ReadFile<S>> = files
         .par_iter()
-        .map(|f| match &f.problem {
-            None => read_file_as(&f.path, &f.shown, limits, extract, none_found),
-            Some(reason) => unreadable(&f.path, &f.shown, reason),
+        .map(|f| {
+            let r = match &f.problem {
+                None => read_file_as(&f.path, &f.shown, limits, extract, none_found),
+                Some(reason) => unreadable(&f.path, &f.shown, reason),
+            };
+            READ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            r
         })
         .collect();
     // An Excel lock file next to its workbook means someone has it open: warn that unsaved

@@ -63,6 +63,14 @@ pub enum Verbosity {
     Verbose,
 }
 
+/// How the console report is given: how much, and where the full list of findings is.
+#[derive(Debug, Clone)]
+pub struct ConsoleOptions {
+    pub verbosity: Verbosity,
+    /// `「要確認」シート(集計_事務用.xlsx)に` — ends the line that counts what is not shown.
+    pub rest: String,
+}
+
 /// `ファイル: 32 件(受付 28 / 重複 1 / 不受理 1 / 対象外 2)`
 fn files_line(files: &[crate::intake::FileRecord]) -> String {
     let count = |o: Outcome| files.iter().filter(|f| f.outcome == o).count();
@@ -78,7 +86,8 @@ fn files_line(files: &[crate::intake::FileRecord]) -> String {
 
 /// The console report: a one-screen summary, then findings grouped by file.
 /// Quiet shows errors only; normal adds warnings; verbose adds info findings and the ledger.
-pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
+pub fn console(c: &Consolidation, opts: &ConsoleOptions) -> String {
+    let verbosity = opts.verbosity;
     let mut s = String::new();
     if verbosity != Verbosity::Quiet {
         let _ = writeln!(s, "計画: {}", c.plan.name);
@@ -119,44 +128,137 @@ pub fn console(c: &Consolidation, verbosity: Verbosity) -> String {
             );
         }
     }
-    findings_by_file(&mut s, &c.findings, &c.files, verbosity);
+    findings_summary(&mut s, &c.findings, &c.files, &c.plan, opts);
     s
 }
 
-/// The findings grouped by file (errors only when quiet, info only when verbose), then the
-/// files not used, or the whole ledger when verbose.
-fn findings_by_file(s: &mut String, findings: &[Finding], files: &[crate::intake::FileRecord], verbosity: Verbosity) {
-    let shown = |f: &&Finding| match verbosity {
-        Verbosity::Quiet => f.severity == Severity::Error,
-        Verbosity::Normal => f.severity != Severity::Info,
-        Verbosity::Verbose => true,
+/// How many findings the console shows before pointing to the full list.
+pub const SHOWN: usize = 10;
+
+/// `エラー` in red, `警告` in yellow, `情報` in cyan (ANSI); the printer drops the colour where
+/// the terminal has none, output is not a terminal, or `NO_COLOR` is set.
+fn paint(severity: Severity, text: &str) -> String {
+    let code = match severity {
+        Severity::Error => "31;1",
+        Severity::Warning => "33",
+        Severity::Info => "36",
     };
-    let mut by_file: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
-    for f in findings.iter().filter(shown) {
-        if f.rule == "not-submitted" {
-            continue; // already listed in the summary
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// One finding for the console: the severity in colour, then the place and the message.
+fn console_line(f: &Finding) -> String {
+    let line = finding_line(f);
+    let word = format!("{}[{}]", f.severity.japanese(), f.rule);
+    match line.find(&word) {
+        Some(at) => format!("{}{}{}", &line[..at], paint(f.severity, &word), &line[at + word.len()..]),
+        None => line,
+    }
+}
+
+/// The findings: a one-screen summary whatever their number (counts by rule and by
+/// department, the first [`SHOWN`], and where the rest are), or every one when verbose.
+fn findings_summary(
+    s: &mut String,
+    findings: &[Finding],
+    files: &[crate::intake::FileRecord],
+    plan: &crate::plan::Plan,
+    opts: &ConsoleOptions,
+) {
+    if opts.verbosity == Verbosity::Verbose {
+        findings_by_file(s, findings, files);
+        return;
+    }
+    let shown = |f: &&Finding| {
+        f.rule != "not-submitted"
+            && match opts.verbosity {
+                Verbosity::Quiet => f.severity == Severity::Error,
+                _ => f.severity != Severity::Info,
+            }
+    };
+    let mut list: Vec<&Finding> = findings.iter().filter(shown).collect();
+    list.sort_by_key(|f| f.severity);
+    if list.is_empty() {
+        return;
+    }
+    if opts.verbosity == Verbosity::Normal {
+        let mut by_rule: BTreeMap<&str, (Severity, usize)> = BTreeMap::new();
+        let mut by_dept: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for f in &list {
+            by_rule.entry(f.rule).or_insert((f.severity, 0)).1 += 1;
+            let dept = f
+                .project
+                .as_deref()
+                .and_then(|p| plan.project(p))
+                .map(|p| p.responding_department().to_string())
+                .filter(|d| !d.is_empty())
+                .unwrap_or_else(|| "(課の決まらないもの)".into());
+            let e = by_dept.entry(dept).or_default();
+            if f.severity == Severity::Error {
+                e.0 += 1;
+            } else {
+                e.1 += 1;
+            }
         }
+        let mut rules: Vec<_> = by_rule.into_iter().collect();
+        rules.sort_by(|a, b| a.1.0.cmp(&b.1.0).then(b.1.1.cmp(&a.1.1)).then(a.0.cmp(b.0)));
+        let _ = writeln!(
+            s,
+            "\nルール別: {}",
+            rules.iter().map(|(r, (sev, n))| format!("{} {n}", paint(*sev, r))).collect::<Vec<_>>().join("、")
+        );
+        let mut depts: Vec<_> = by_dept.into_iter().collect();
+        depts.sort_by(|a, b| (b.1.0, b.1.1).cmp(&(a.1.0, a.1.1)).then(a.0.cmp(&b.0)));
+        let more = depts.len().saturating_sub(SHOWN);
+        let _ = writeln!(
+            s,
+            "課別: {}{}",
+            depts.iter().take(SHOWN).map(|(d, (e, w))| format!("{d} エラー {e}・警告 {w}")).collect::<Vec<_>>().join("、"),
+            if more > 0 { format!("、ほか {more} 課") } else { String::new() }
+        );
+    }
+    let _ = writeln!(s, "\n{}:", if list.len() > SHOWN { format!("最初の {SHOWN} 件") } else { "一覧".to_string() });
+    for f in list.iter().take(SHOWN) {
+        let _ = writeln!(s, "  {}", console_line(f));
+    }
+    if list.len() > SHOWN {
+        let _ = writeln!(s, "  …ほか {} 件は{}", list.len() - SHOWN, opts.rest);
+    }
+    let not_taken: Vec<_> = files.iter().filter(|f| matches!(f.outcome, Outcome::Rejected | Outcome::Duplicate)).collect();
+    if !not_taken.is_empty() {
+        let _ = writeln!(s, "\n集計しなかったファイル: {} 件", not_taken.len());
+        for f in not_taken.iter().take(5) {
+            let _ = writeln!(s, "  {} {}: {}", f.outcome.japanese(), f.shown, f.reason.as_deref().unwrap_or(""));
+        }
+        if not_taken.len() > 5 {
+            let _ = writeln!(s, "  …ほか {} 件は受付記録に", not_taken.len() - 5);
+        }
+    }
+}
+
+/// Every finding grouped by file (the file named once), then the whole ledger.
+fn findings_by_file(s: &mut String, findings: &[Finding], files: &[crate::intake::FileRecord]) {
+    let mut by_file: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+    for f in findings.iter().filter(|f| f.rule != "not-submitted") {
         by_file.entry(f.file.clone().unwrap_or_default()).or_default().push(f);
     }
     for (file, list) in by_file {
         let _ = writeln!(s, "\n{}", if file.is_empty() { "(ファイルなし)" } else { &file });
         for f in list {
-            let _ = writeln!(s, "  {}", finding_line(f));
+            // The file is the heading: the line gives the sheet and cell only.
+            let mut g = (*f).clone();
+            g.file = None;
+            let place = match (&f.sheet, &f.cell) {
+                (Some(sh), Some(c)) => format!("{sh}!{c}: "),
+                (Some(sh), None) => format!("{sh}: "),
+                _ => String::new(),
+            };
+            let _ = writeln!(s, "  {place}{}", console_line(&g));
         }
     }
-    if verbosity == Verbosity::Verbose {
-        let _ = writeln!(s, "\n受付記録:");
-        for f in files {
-            let _ = writeln!(s, "  {} {} {}", f.outcome.japanese(), f.shown, f.reason.as_deref().unwrap_or(""));
-        }
-    } else {
-        let not_taken: Vec<_> = files.iter().filter(|f| matches!(f.outcome, Outcome::Rejected | Outcome::Duplicate)).collect();
-        if !not_taken.is_empty() {
-            let _ = writeln!(s, "\n集計しなかったファイル:");
-            for f in not_taken {
-                let _ = writeln!(s, "  {} {}: {}", f.outcome.japanese(), f.shown, f.reason.as_deref().unwrap_or(""));
-            }
-        }
+    let _ = writeln!(s, "\n受付記録:");
+    for f in files {
+        let _ = writeln!(s, "  {} {} {}", f.outcome.japanese(), f.shown, f.reason.as_deref().unwrap_or(""));
     }
 }
 
@@ -247,7 +349,8 @@ pub fn plan_outline(loaded: &crate::plan::LoadedPlan, form: &crate::form::FormDe
 }
 
 /// The console report of a table form: the summary, then findings grouped by file.
-pub fn console_table(t: &crate::table::check::TableRun, verbosity: Verbosity) -> String {
+pub fn console_table(t: &crate::table::check::TableRun, opts: &ConsoleOptions) -> String {
+    let verbosity = opts.verbosity;
     let mut s = String::new();
     if verbosity != Verbosity::Quiet {
         let _ = writeln!(s, "計画: {}(様式: {})", t.plan.name, t.form.name);
@@ -279,7 +382,7 @@ pub fn console_table(t: &crate::table::check::TableRun, verbosity: Verbosity) ->
             }
         }
     }
-    findings_by_file(&mut s, &t.findings, &t.files, verbosity);
+    findings_summary(&mut s, &t.findings, &t.files, &t.plan, opts);
     s
 }
 
@@ -361,7 +464,8 @@ pub fn json_summary(c: &Consolidation) -> Value {
 
 /// The console report of a card defined by its fields: the summary with the reported year's
 /// effect against its target, then findings grouped by file.
-pub fn console_card(c: &crate::card::check::CardRun, verbosity: Verbosity) -> String {
+pub fn console_card(c: &crate::card::check::CardRun, opts: &ConsoleOptions) -> String {
+    let verbosity = opts.verbosity;
     let mut s = String::new();
     if verbosity != Verbosity::Quiet {
         let _ = writeln!(s, "計画: {}(様式: {})", c.plan.name, c.form.name);
@@ -390,7 +494,7 @@ pub fn console_card(c: &crate::card::check::CardRun, verbosity: Verbosity) -> St
             );
         }
     }
-    findings_by_file(&mut s, &c.findings, &c.files, verbosity);
+    findings_summary(&mut s, &c.findings, &c.files, &c.plan, opts);
     s
 }
 

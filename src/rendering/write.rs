@@ -569,7 +569,7 @@ fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
     }
     let mut chart = Chart::new(ChartType::BarStacked);
     let colors = crate::xlsx::status_colors(vocab, &c.plan.needs_countermeasure, 2);
-    for j in 0..keys.len() {
+    for (j, color) in colors.iter().enumerate().take(keys.len()) {
         // A status no one reported adds only a legend entry: left out.
         if value(None, j) == 0.0 {
             continue;
@@ -580,7 +580,7 @@ fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
             .set_categories(&rows.range("進捗状況", 1))
             .set_values(&rows.range("進捗状況", 2 + j16))
             .set_name(("進捗状況", 0, 2 + j16))
-            .set_format(rust_xlsxwriter::ChartFormat::new().set_solid_fill(rust_xlsxwriter::ChartSolidFill::new().set_color(colors[j])));
+            .set_format(rust_xlsxwriter::ChartFormat::new().set_solid_fill(rust_xlsxwriter::ChartSolidFill::new().set_color(*color)));
     }
     let level = c.plan.levels.last().cloned().filter(|l| !l.is_empty()).unwrap_or_else(|| "視点".into());
     chart.title().set_name(&format!("{level}別の進捗区分({})", c.period.japanese()));

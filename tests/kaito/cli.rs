@@ -224,3 +224,44 @@ fn duplicates_with_different_values_are_errors_and_the_newer_file_wins() {
     assert_eq!(outcome("0701-01_修正版.xlsx"), "accepted");
     assert_eq!(outcome("0701-01_旧.xlsx"), "duplicate");
 }
+
+#[test]
+fn the_console_fits_one_screen_whatever_the_number_of_files() {
+    let dir = samples();
+    let d = dir.path();
+    // 60 more copies of a sheet with an error: 60 duplicates on top of the samples' findings.
+    let from = d.join("回答/0701-03_ごみ収集(収集業務課).xlsx");
+    for i in 0..60 {
+        std::fs::copy(&from, d.join(format!("回答/写し{i:02}.xlsx"))).unwrap();
+    }
+    let out = kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx"], d);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines = stdout.lines().count();
+    assert!(lines <= 45, "{lines} lines:\n{stdout}");
+    assert!(stdout.contains("ルール別: ") && stdout.contains("duplicate 61"), "{stdout}");
+    assert!(stdout.contains("課別: 収集業務課 エラー 1・警告 60"), "{stdout}");
+    assert!(stdout.contains("最初の 10 件:"), "{stdout}");
+    assert!(stdout.contains("件は「要確認」シート(集計_事務用.xlsx)にあります"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "no colour into a pipe");
+    // Each file is named once per line, never twice.
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("0701-03!F12")).collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0].matches(".xlsx").count(), 1, "{}", lines[0]);
+    // --verbose lists every finding under its file.
+    let out = kaito(&["check", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--verbose"], d);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.matches("[duplicate]").count() >= 60);
+}
+
+#[test]
+fn colour_only_where_asked_for_and_never_with_no_color() {
+    let dir = samples();
+    let d = dir.path();
+    let args = ["check", "--plan", "計画.xlsx", "--period", "2021H1", "回答"];
+    let forced = kaito_env(&args, d, &[("CLICOLOR_FORCE", "1")]);
+    assert!(String::from_utf8_lossy(&forced.stdout).contains("\u{1b}[31;1mエラー[status-code]"));
+    let off = kaito_env(&args, d, &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!String::from_utf8_lossy(&off.stdout).contains('\u{1b}'));
+    assert_eq!(forced.status.code(), off.status.code());
+}

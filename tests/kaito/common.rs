@@ -124,9 +124,20 @@ pub fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Runs the real executable in `dir`.
+/// Runs the real executable in `dir`, with the colour settings of the environment cleared
+/// (output is a pipe: plain text).
 pub fn kaito(args: &[&str], dir: &Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_kaito")).args(args).current_dir(dir).output().expect("run kaito")
+    kaito_env(args, dir, &[])
+}
+
+/// Runs the real executable in `dir` with these environment variables.
+pub fn kaito_env(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> std::process::Output {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kaito"));
+    c.args(args).current_dir(dir).env_remove("CLICOLOR_FORCE").env_remove("NO_COLOR").env_remove("CLICOLOR");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run kaito")
 }
 
 /// A fresh copy of samples/.

@@ -403,3 +403,14 @@ fn fuzz_regressions_are_refused_without_panicking() {
     }
     assert!(n >= 1);
 }
+
+#[test]
+fn reading_counts_the_files_for_the_progress_bar() {
+    let dir = samples();
+    let files = kaito::intake::discover(&[dir.path().join("回答")]).unwrap();
+    let before = kaito::intake::progress();
+    kaito::intake::read_all(&files, &kaito::layout::Layout::bundled(), &kaito::grid::Limits::default());
+    let after = kaito::intake::progress();
+    // Other tests read in parallel in this process: at least these files were added.
+    assert!(after.0 >= before.0 + files.len() && after.1 >= before.1 + files.len(), "{before:?} → {after:?}");
+}

@@ -310,7 +310,7 @@ fn effect_targets_of_the_plan_appear_beside_the_results() {
     // 2020: result and target; 2021: its target only has a figure but the year shows both;
     // the years with neither are left out of the chart.
     assert_eq!(xml.matches("<c:ser>").count(), 4, "{xml}");
-    assert_eq!(xml.matches("<a:noFill/>").count() >= 2, true, "targets as outlined bars");
+    assert!(xml.matches("<a:noFill/>").count() >= 2, "targets as outlined bars");
 }
 
 #[test]
