@@ -142,6 +142,26 @@ pub fn fit_widths(col_widths: &[f64], landscape: bool) -> Vec<f64> {
     w
 }
 
+/// Like [`fit_widths`], but only the part of each column above its floor gives way, so that
+/// columns that must keep a width (a status word) keep it; when even the floors do not fit,
+/// every column narrows in proportion.
+pub fn fit_widths_above(col_widths: &[f64], floors: &[f64], landscape: bool) -> Vec<f64> {
+    let floors: Vec<f64> = col_widths.iter().zip(floors.iter().chain(std::iter::repeat(&0.0))).map(|(w, f)| f.min(*w)).collect();
+    if scale_for(&floors, landscape) < MIN_PRINT_SCALE {
+        return fit_widths(col_widths, landscape);
+    }
+    let mut k = 1.0;
+    let mut w = col_widths.to_vec();
+    for _ in 0..100 {
+        w = col_widths.iter().zip(&floors).map(|(c, f)| f + (c - f) * k).collect();
+        if scale_for(&w, landscape) >= MIN_PRINT_SCALE {
+            break;
+        }
+        k *= 0.97;
+    }
+    w
+}
+
 /// A sheet printed as a document: A4, an explicit scale that fits the (already fitted)
 /// columns one page wide but never under [`MIN_PRINT_SCALE`], repeated header rows when given.
 pub fn document_print(ws: &mut Worksheet, col_widths: &[f64], landscape: bool, (last_row, last_col): (u32, u16)) -> Result<u16> {

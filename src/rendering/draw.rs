@@ -243,6 +243,11 @@ fn span(ws: &mut Worksheet, opts: &DrawOptions, (r1, c1, r2, c2): (u32, u16, u32
 const LINE: f64 = 14.0;
 const PAD: f64 = 4.0;
 
+/// Width of a text in Excel characters (full-width characters count two).
+fn lines_units(text: &str) -> f64 {
+    text.chars().map(|c| if c.is_ascii() { 1.0 } else { 2.0 }).sum()
+}
+
 /// Lines `text` takes in a cell `width` characters wide (full-width characters count two).
 pub fn lines(text: &str, width: f64) -> f64 {
     crate::xlsx::text_lines(text, width)
@@ -368,8 +373,16 @@ pub fn response_sheet(
     widths.extend(std::iter::repeat_n(g.half_width, 2 * years.len()));
     widths.push(g.narrative_width);
     if opts.council {
-        widths = crate::xlsx::fit_widths(&widths, true);
+        // Status columns keep room for the longest status word: a word cut at the cell edge
+        // would print as something the department did not write. The text columns give way.
+        let word = plan.vocabulary.iter().map(|w| lines_units(w)).fold(0.0, f64::max) + 1.0;
+        let mut floors: Vec<f64> = vec![8.0, 8.0, 4.0];
+        floors.resize(lc as usize, 4.0);
+        floors.extend(std::iter::repeat_n(word, 2 * years.len()));
+        floors.push(20.0);
+        widths = crate::xlsx::fit_widths_above(&widths, &floors, true);
     }
+    let half_width = widths[lc as usize];
     for (i, w) in widths.iter().enumerate() {
         ws.set_column_width(i as u16, *w)?;
     }
@@ -450,14 +463,18 @@ pub fn response_sheet(
         put_text(ws, r, lc - 1, &l.schedule, &s.label_center)?;
         put_text(ws, r + 1, lc - 1, &l.status, &s.label_center)?;
         let mut plan_lines: f64 = 1.0;
+        let mut status_lines: f64 = 1.0;
         for (j, y) in years.iter().enumerate() {
             let c = first_year_col + 2 * j as u16;
             let text = a.schedule.get(y).map(String::as_str).unwrap_or("");
-            plan_lines = plan_lines.max(lines(text, 2.0 * g.half_width));
+            plan_lines = plan_lines.max(lines(text, 2.0 * half_width));
             span(ws, opts, (r, c, r, c + 1), text, &s.text)?;
             for (k, half) in [Half::First, Half::Second].into_iter().enumerate() {
                 let p = Period::new(*y, half);
                 let value = answers.statuses.get(i).and_then(|m| m.get(&p.code()));
+                if let Some(Input::Text(t)) = value {
+                    status_lines = status_lines.max(lines(t, half_width));
+                }
                 let due = a.is_scheduled(*y);
                 let f = if p == period {
                     if due { &s.input } else { &s.not_due }
@@ -475,7 +492,7 @@ pub fn response_sheet(
             }
         }
         pen.height(ws, r, (plan_lines * LINE + PAD).max(27.0))?;
-        pen.height(ws, r + 1, 18.0)?;
+        pen.height(ws, r + 1, (status_lines * LINE + PAD).max(18.0))?;
         pen.grow(ws, &[r], lines(&a.name, width_of(0, lc - 2)) * LINE + PAD, r, r + 1)?;
         activity_rows.extend([r, r + 1]);
         r += 2;
@@ -490,7 +507,13 @@ pub fn response_sheet(
         s.alert,
     )?;
     let progress_rows = if activity_rows.is_empty() { vec![head, head + 1] } else { activity_rows.clone() };
-    pen.grow(ws, &progress_rows, lines(answers.progress.as_deref().unwrap_or(""), g.narrative_width) * LINE + PAD, head, progress_end)?;
+    pen.grow(
+        ws,
+        &progress_rows,
+        lines(answers.progress.as_deref().unwrap_or(""), widths[narrative as usize]) * LINE + PAD,
+        head,
+        progress_end,
+    )?;
     validate(ws, (head, narrative, head, narrative), text_rule(l.progress(), NARRATIVE_LIMIT))?;
     pen.drawn.cells.insert("progress", (head, narrative));
     r += opts.spacer_rows;
@@ -539,7 +562,13 @@ pub fn response_sheet(
         s.alert,
     )?;
     let cm_rows = if outcome_rows.is_empty() { vec![ohead] } else { outcome_rows };
-    pen.grow(ws, &cm_rows, lines(answers.countermeasures.as_deref().unwrap_or(""), g.narrative_width) * LINE + PAD, ohead, cm_end)?;
+    pen.grow(
+        ws,
+        &cm_rows,
+        lines(answers.countermeasures.as_deref().unwrap_or(""), widths[narrative as usize]) * LINE + PAD,
+        ohead,
+        cm_end,
+    )?;
     validate(ws, (ohead, narrative, ohead, narrative), text_rule(&l.countermeasures, NARRATIVE_LIMIT))?;
     pen.drawn.cells.insert("countermeasures", (ohead, narrative));
     r += opts.spacer_rows;
@@ -582,7 +611,7 @@ pub fn response_sheet(
         let current = *y == period.effect_year();
         let f = if current { &s.input } else { &s.carried };
         let text = answers.basis.get(y);
-        basis_lines = basis_lines.max(lines(text.map(String::as_str).unwrap_or(""), 2.0 * g.half_width));
+        basis_lines = basis_lines.max(lines(text.map(String::as_str).unwrap_or(""), 2.0 * half_width));
         pen.input(ws, format!("basis/{y}"), (r, c, r, c + 1), text.map(|t| Input::Text(t.clone())).as_ref(), f, s.alert)?;
         if current {
             validate(ws, (r, c, r, c), text_rule(&l.effect_basis, RESULT_LIMIT))?;
