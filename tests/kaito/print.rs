@@ -173,8 +173,8 @@ fn the_office_sheets_can_stay_in_one_workbook_or_go_where_asked() {
     assert!(!d.join("x.xlsx").exists());
 }
 
-/// Height of the words of each PDF page, in points, from `pdftotext -bbox`.
-fn word_heights(pdf: &Path) -> Vec<Vec<(f64, String)>> {
+/// Height, text and top of the words of each PDF page, in points, from `pdftotext -bbox`.
+fn word_heights(pdf: &Path) -> Vec<Vec<(f64, String, f64)>> {
     let out = Command::new("pdftotext").arg("-bbox").arg(pdf).arg("-").output().unwrap();
     let html = String::from_utf8_lossy(&out.stdout).to_string();
     html.split("<page ")
@@ -186,7 +186,7 @@ fn word_heights(pdf: &Path) -> Vec<Vec<(f64, String)>> {
                     let tag = format!(" {}", w.split('>').next().unwrap());
                     let y = |k: &str| attr(&tag, k).unwrap().parse::<f64>().unwrap();
                     let text = w.split_once('>').unwrap().1.split('<').next().unwrap().to_string();
-                    (y("yMax") - y("yMin"), text)
+                    (y("yMax") - y("yMin"), text, y("yMin"))
                 })
                 .collect()
         })
@@ -209,15 +209,68 @@ fn libreoffice_prints_no_type_under_nine_points() {
     // A word's box is taller than its type by the font's ascent and descent: measure that on
     // the cover, whose contents are 12 pt at 100 %.
     let cover = &pages[0];
-    let twelve = cover.iter().find(|(_, t)| t.starts_with("各事業の進捗状況")).expect("the cover lists the project sheets").0;
+    let twelve = cover.iter().find(|(_, t, _)| t.starts_with("各事業の進捗状況")).expect("the cover lists the project sheets").0;
     let ratio = twelve / 12.0;
     let mut smallest = (f64::MAX, 0, String::new());
     for (i, page) in pages.iter().enumerate() {
-        for (h, t) in page {
+        for (h, t, _) in page {
             if *h / ratio < smallest.0 {
                 smallest = (*h / ratio, i + 1, t.clone());
             }
         }
     }
     assert!(smallest.0 >= 9.0 - 0.05, "page {}: {:?} prints at {:.2} pt", smallest.1, smallest.2, smallest.0);
+
+    // The footers print the pages the 一覧表 gives: the first page of each project sheet.
+    let mut wb = calamine::open_workbook_auto(&book).unwrap();
+    use calamine::Reader;
+    let list = wb.worksheet_range("一覧表").unwrap();
+    let listed: BTreeMap<String, String> = (0..list.height() as u32)
+        .filter_map(|r| {
+            let code = list.get_value((r, 3))?.to_string();
+            let page = list.get_value((r, 6))?.to_string();
+            page.chars().next().filter(|c| c.is_ascii_digit())?;
+            Some((code, page.split([',', '～']).next().unwrap().trim().to_string()))
+        })
+        .collect();
+    let mut printed: BTreeMap<String, String> = BTreeMap::new();
+    for page in &pages {
+        let bottom: Vec<&(f64, String, f64)> = page.iter().filter(|(_, _, y)| *y > 540.0).collect();
+        let code = bottom.iter().find(|(_, t, _)| listed.contains_key(t));
+        let number = bottom.iter().find(|(_, t, _)| t.chars().all(|c| c.is_ascii_digit()));
+        if let (Some(c), Some(n)) = (code, number) {
+            printed.entry(c.1.clone()).or_insert(n.1.clone());
+        }
+    }
+    assert_eq!(printed.len(), listed.len(), "every project sheet's footer was found");
+    assert_eq!(printed, listed);
+}
+
+#[test]
+fn chart_colours_carry_meaning_and_empty_series_are_left_out() {
+    let (_dir, book) = consolidate("報告回答票");
+    let mut wb = calamine::open_workbook_auto(&book).unwrap();
+    use calamine::Reader;
+    let status = wb.worksheet_range("進捗状況").unwrap();
+    let header = |col: u32| status.get_value((0, col)).map(|v| v.to_string()).unwrap_or_default();
+    let xml = part(&book, "xl/charts/chart1.xml").unwrap();
+    let mut colours: BTreeMap<String, String> = BTreeMap::new();
+    for ser in xml.split("<c:ser>").skip(1) {
+        let name_ref = ser.split("<c:f>").nth(1).unwrap().split('<').next().unwrap();
+        let letters: String = name_ref.rsplit('!').next().unwrap().chars().filter(|c| c.is_ascii_alphabetic()).collect();
+        let colour = ser.split("srgbClr val=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        colours.insert(header(col_index(&letters) - 1), colour);
+    }
+    let warm = |c: &str| u32::from_str_radix(&c[0..2], 16).unwrap() > u32::from_str_radix(&c[4..6], 16).unwrap();
+    let grey = |c: &str| c[0..2] == c[2..4] && c[2..4] == c[4..6];
+    // The plan's 要対応区分 (遅れ, 未着手) warm; the rest cool; a word not in the list grey.
+    for word in ["遅れ", "未着手"] {
+        assert!(warm(&colours[word]), "{word}: {}", colours[word]);
+    }
+    for word in ["済", "概ね順調", "休止"] {
+        assert!(!warm(&colours[word]) && !grey(&colours[word]), "{word}: {}", colours[word]);
+    }
+    assert!(grey(&colours["要確認"]));
+    // Nothing was left blank: no 未記入 series, no legend entry for it.
+    assert!(!colours.contains_key("未記入"), "{colours:?}");
 }
