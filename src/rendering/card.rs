@@ -9,7 +9,7 @@ use crate::feedback::Sent as FeedbackSent;
 use crate::finding::{Finding, Severity, a1};
 use crate::form::{Block, FieldDef, FormDef, Kind, Source};
 use crate::grid::MADE_BY_PROPERTY;
-use crate::intake::{MADE_BY_FEEDBACK, MADE_BY_TEMPLATE};
+use crate::intake::MADE_BY_TEMPLATE;
 use crate::normalize::thousands;
 use crate::period::{Period, year_header};
 use crate::plan::{LoadedPlan, Node, Plan, Project};
@@ -876,23 +876,10 @@ fn missing_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
 
 /// `kaito feedback` for cards defined by their fields.
 pub fn feedback(run: &CardRun, output: &Path, letter: &crate::feedback::Letter) -> Result<Vec<(PathBuf, Vec<u8>, FeedbackSent)>> {
-    let missing_departments: Vec<&str> = run.missing.iter().map(|m| m.department.as_str()).collect();
-    let by_dept = crate::feedback::by_department(&run.findings, &run.plan, &missing_departments);
-    let mut out = Vec::new();
-    for (dept, findings) in &by_dept {
-        let missing: Vec<_> = run.missing.iter().filter(|m| &m.department == dept).collect();
-        let mut wb = Workbook::new();
-        wb.set_properties(&mark(
-            DocProperties::new().set_title(format!("{} 差戻し {}", run.period.japanese(), dept)).set_subject(run.plan.name.clone()),
-            MADE_BY_FEEDBACK,
-        ));
-        crate::feedback::list_sheet(&mut wb, &run.plan, run.period, dept, letter, findings, &missing)?;
+    crate::feedback::render_all(&run.plan, run.period, &run.findings, &run.missing, letter, output, &|wb, fb| {
         let mut taken = vec!["差戻し一覧".to_string()];
-        for a in run.answers.iter().filter(|a| run.plan.project(&a.item).is_some_and(|p| p.responding_department() == dept)) {
-            let Some(p) = run.plan.project(&a.item) else { continue };
-            if !findings.iter().any(|f| f.project.as_deref() == Some(&p.code)) {
-                continue;
-            }
+        for a in run.answers.iter().filter(|a| run.plan.project(&a.item).is_some_and(|p| p.responding_department() == fb.department)) {
+            let Some(p) = run.plan.project(&a.item).filter(|p| fb.to_fix(&p.code)) else { continue };
             let name = safe_sheet_name(&p.code, &taken);
             taken.push(name.clone());
             let ws = wb.add_worksheet().set_name(&name)?;
@@ -907,9 +894,8 @@ pub fn feedback(run: &CardRun, output: &Path, letter: &crate::feedback::Letter) 
                 &CardOptions { shade_inputs: true, notes: notes(run, a, &[Severity::Error, Severity::Warning]), ..Default::default() },
             )?;
         }
-        out.push(crate::feedback::finish(wb, output, &run.plan, run.period, dept, letter, findings, &missing)?);
-    }
-    Ok(out)
+        Ok(())
+    })
 }
 
 /// Values carried into the sheets sent out: earlier years of the grid rows from the latest

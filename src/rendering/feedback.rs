@@ -67,24 +67,36 @@ pub fn file_stem(department: &str, period: crate::period::Period, fix: bool) -> 
     safe_file_name(&format!("{}_{}_{}", if fix { "差戻し" } else { "提出依頼" }, department, period.code()))
 }
 
+/// One department's feedback: to whom, about what, signed by whom.
+pub struct Addressee<'a> {
+    pub plan: &'a crate::plan::Plan,
+    pub period: crate::period::Period,
+    pub department: &'a str,
+    pub letter: &'a Letter,
+    pub findings: &'a [&'a crate::finding::Finding],
+    pub missing: &'a [&'a crate::consolidate::Missing],
+}
+
+impl Addressee<'_> {
+    fn count(&self, s: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == s).count()
+    }
+    /// Whether this item of the department's has something to fix (its sheet goes back).
+    pub fn to_fix(&self, item: &str) -> bool {
+        self.findings.iter().any(|f| f.project.as_deref() == Some(item))
+    }
+}
+
 /// The covering text of one department's e-mail: what the attachment is, how many things to
 /// fix, which items are missing, the deadline, and whom to ask. Windows line ends, so that it
 /// pastes the same into any mail program.
-pub fn covering_text(
-    plan: &crate::plan::Plan,
-    period: crate::period::Period,
-    department: &str,
-    letter: &Letter,
-    findings: &[&crate::finding::Finding],
-    missing: &[&crate::consolidate::Missing],
-    attachment: &str,
-) -> String {
-    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-    let warnings = findings.iter().filter(|f| f.severity == Severity::Warning).count();
+pub fn covering_text(a: &Addressee, attachment: &str) -> String {
+    let (errors, warnings) = (a.count(Severity::Error), a.count(Severity::Warning));
+    let letter = a.letter;
     let mut t = Vec::new();
-    t.push(format!("{department} 御中"));
+    t.push(format!("{} 御中", a.department));
     t.push(String::new());
-    t.push(format!("{}の{}の報告について、ご確認をお願いします。", plan.name, period.japanese()));
+    t.push(format!("{}の{}の報告について、ご確認をお願いします。", a.plan.name, a.period.japanese()));
     if errors + warnings > 0 {
         t.push(format!(
             "ご提出いただいた回答票に、直していただきたい箇所が {errors} 件{}あります。",
@@ -94,9 +106,9 @@ pub fn covering_text(
             "添付の「{attachment}」の「差戻し一覧」シートと、色の付いたセルのメモをご覧のうえ、直したファイルをそのままご返送ください。"
         ));
     }
-    if !missing.is_empty() {
-        t.push(format!("次の {} 件の回答票がまだ届いていません。ご提出をお願いします。", missing.len()));
-        for m in missing {
+    if !a.missing.is_empty() {
+        t.push(format!("次の {} 件の回答票がまだ届いていません。ご提出をお願いします。", a.missing.len()));
+        for m in a.missing {
             t.push(format!("  ・{} {}", m.project, m.name));
         }
         if errors + warnings == 0 {
@@ -114,11 +126,6 @@ pub fn covering_text(
     let mut text = t.join("\r\n");
     text.push_str("\r\n");
     text
-}
-
-/// The department a finding goes back to: the 回答課 of its project.
-fn department_of(c: &Consolidation, project: Option<&str>) -> Option<String> {
-    project.and_then(|p| c.plan.project(p)).map(|p| p.responding_department().to_string())
 }
 
 /// What each answering department gets back: its errors and warnings (not what only the
@@ -144,85 +151,76 @@ pub fn by_department<'a>(
     out
 }
 
-/// One department's files, rendered: the workbook and the covering text, with what was sent.
-pub fn finish(
-    mut wb: Workbook,
-    output: &Path,
+/// The run's feedback, whatever its form: for each department that gets one, a workbook
+/// with the 差戻し一覧 and the sheets `add_sheets` draws for it, and the covering text —
+/// rendered as (path under `output`, bytes, what was sent). Nothing is written here; the
+/// caller writes them all at once.
+pub fn render_all(
     plan: &crate::plan::Plan,
     period: crate::period::Period,
-    department: &str,
+    findings: &[crate::finding::Finding],
+    missing: &[crate::consolidate::Missing],
     letter: &Letter,
-    findings: &[&crate::finding::Finding],
-    missing: &[&crate::consolidate::Missing],
-) -> Result<(PathBuf, Vec<u8>, Sent)> {
-    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
-    let stem = file_stem(department, period, count(Severity::Error) + count(Severity::Warning) > 0);
-    let path = output.join(format!("{stem}.xlsx"));
-    let text = covering_text(plan, period, department, letter, findings, missing, &format!("{stem}.xlsx"));
-    let bytes = crate::xlsx::workbook_bytes(&mut wb)?;
-    let sent = Sent {
-        department: department.to_string(),
-        path: path.clone(),
-        errors: count(Severity::Error),
-        warnings: count(Severity::Warning),
-        missing: missing.len(),
-        text,
-        text_path: output.join(format!("{stem}.txt")),
-    };
-    Ok((path, bytes, sent))
+    output: &Path,
+    add_sheets: &dyn Fn(&mut Workbook, &Addressee) -> Result<()>,
+) -> Result<Vec<(PathBuf, Vec<u8>, Sent)>> {
+    let missing_departments: Vec<&str> = missing.iter().map(|m| m.department.as_str()).collect();
+    let mut out = Vec::new();
+    for (department, list) in &by_department(findings, plan, &missing_departments) {
+        let own: Vec<_> = missing.iter().filter(|m| &m.department == department).collect();
+        let a = Addressee { plan, period, department, letter, findings: list, missing: &own };
+        let mut wb = Workbook::new();
+        wb.set_properties(
+            &rust_xlsxwriter::DocProperties::new()
+                .set_title(format!("{} 差戻し {}", period.japanese(), department))
+                .set_subject(plan.name.clone())
+                .set_comment("kaito feedback で作成")
+                .set_custom_property(crate::grid::MADE_BY_PROPERTY, crate::intake::MADE_BY_FEEDBACK),
+        );
+        list_sheet(&mut wb, &a)?;
+        add_sheets(&mut wb, &a)?;
+        let stem = file_stem(department, period, a.count(Severity::Error) + a.count(Severity::Warning) > 0);
+        let path = output.join(format!("{stem}.xlsx"));
+        let sent = Sent {
+            department: department.clone(),
+            path: path.clone(),
+            errors: a.count(Severity::Error),
+            warnings: a.count(Severity::Warning),
+            missing: own.len(),
+            text: covering_text(&a, &format!("{stem}.xlsx")),
+            text_path: output.join(format!("{stem}.txt")),
+        };
+        out.push((path, crate::xlsx::workbook_bytes(&mut wb)?, sent));
+    }
+    Ok(out)
 }
 
-/// The feedback workbooks, rendered: (path under `output`, bytes, what was sent). Nothing is
-/// written here; the caller writes them all at once.
+/// The response card's feedback: the department's sheets with something to fix, re-drawn.
 pub fn render(c: &Consolidation, layout: &Layout, output: &Path, letter: &Letter) -> Result<Vec<(PathBuf, Vec<u8>, Sent)>> {
     let ctx = c.context(layout.hints());
-    let missing_departments: Vec<&str> = c.missing.iter().map(|m| m.department.as_str()).collect();
-    let by_department = by_department(&c.findings, &c.plan, &missing_departments);
-    let mut sent = Vec::new();
-    for (department, findings) in &by_department {
-        let missing: Vec<_> = c.missing.iter().filter(|m| &m.department == department).collect();
-        let mut wb = Workbook::new();
-        list_sheet(&mut wb, &c.plan, c.period, department, letter, findings, &missing)?;
+    render_all(&c.plan, c.period, &c.findings, &c.missing, letter, output, &|wb, a| {
         let mut taken = vec!["差戻し一覧".to_string()];
-        for a in c.accepted.iter().filter(|a| department_of(c, Some(&a.project)).as_deref() == Some(department)) {
-            let Some(project) = c.plan.project(&a.project) else { continue };
-            // Only the sheets with something to fix go back.
-            if !findings.iter().any(|f| f.project.as_deref() == Some(&project.code)) {
-                continue;
-            }
+        for acc in c.accepted.iter().filter(|x| c.plan.project(&x.project).map(|p| p.responding_department()) == Some(a.department)) {
+            let Some(project) = c.plan.project(&acc.project).filter(|p| a.to_fix(&p.code)) else { continue };
             let name = write::safe_sheet_name(&project.code, &taken);
             taken.push(name.clone());
-            let sheet = packet::redraw(c, &ctx, layout, a, project, &name, &[Severity::Error, Severity::Warning], false)?;
+            let sheet = packet::redraw(c, &ctx, layout, acc, project, &name, &[Severity::Error, Severity::Warning], false)?;
             wb.push_worksheet(sheet.worksheet);
         }
-        let props = rust_xlsxwriter::DocProperties::new()
-            .set_title(format!("{} 差戻し {}", c.period.japanese(), department))
-            .set_subject(c.plan.name.clone())
-            .set_comment("kaito feedback で作成")
-            .set_custom_property(crate::grid::MADE_BY_PROPERTY, crate::intake::MADE_BY_FEEDBACK);
-        wb.set_properties(&props);
-        sent.push(finish(wb, output, &c.plan, c.period, department, letter, findings, &missing)?);
-    }
-    Ok(sent)
+        Ok(())
+    })
 }
 
 /// 差戻し一覧: what the department must fix and what is still missing.
-pub fn list_sheet(
-    wb: &mut Workbook,
-    plan: &crate::plan::Plan,
-    period: crate::period::Period,
-    department: &str,
-    letter: &Letter,
-    findings: &[&crate::finding::Finding],
-    missing: &[&crate::consolidate::Missing],
-) -> Result<()> {
+pub fn list_sheet(wb: &mut Workbook, a: &Addressee) -> Result<()> {
+    let (plan, period, department, letter, findings, missing) = (a.plan, a.period, a.department, a.letter, a.findings, a.missing);
     let f = Formats::new();
     let ws = wb.add_worksheet().set_name("差戻し一覧")?;
     let title = Format::new().set_bold().set_font_size(14);
     for (i, w) in [10.0, 30.0, 10.0, 70.0, 24.0].iter().enumerate() {
         ws.set_column_width(i as u16, *w)?;
     }
-    ws.write_string_with_format(0, 0, format!("{} 様 {} 報告回答票の確認のお願い", department, period.japanese()), &title)?;
+    ws.write_string_with_format(0, 0, format!("{} 様 {} {}の報告の確認のお願い", department, plan.name, period.japanese()), &title)?;
     let mut r = 1;
     if !findings.is_empty() {
         ws.write_string(

@@ -113,23 +113,39 @@ pub fn console(c: &Consolidation, opts: &ConsoleOptions) -> String {
             crate::period::year_header(y),
             thousands(c.effect_total.get(&y).copied().unwrap_or(0))
         );
-        let _ = writeln!(
-            s,
-            "要確認: エラー {} 件、警告 {} 件、情報 {} 件",
-            c.errors(),
-            c.warnings(),
-            crate::finding::count(&c.findings, Severity::Info)
-        );
-        if !c.missing.is_empty() {
-            let _ = writeln!(
-                s,
-                "未提出: {}",
-                c.missing.iter().map(|m| format!("{}({})", m.project, m.department)).collect::<Vec<_>>().join("、")
-            );
-        }
+        counts_and_missing(&mut s, &c.findings, &c.missing);
     }
     findings_summary(&mut s, &c.findings, &c.files, &c.plan, opts);
     s
+}
+
+/// The count of findings by severity, and the missing answers: each when there are a few,
+/// else how many per department (the 未提出 sheet has them all).
+fn counts_and_missing(s: &mut String, findings: &[Finding], missing: &[crate::consolidate::Missing]) {
+    let n = |sev| crate::finding::count(findings, sev);
+    let _ = writeln!(s, "要確認: エラー {} 件、警告 {} 件、情報 {} 件", n(Severity::Error), n(Severity::Warning), n(Severity::Info));
+    if missing.is_empty() {
+        return;
+    }
+    if missing.len() <= SHOWN {
+        let _ =
+            writeln!(s, "未提出: {}", missing.iter().map(|m| format!("{}({})", m.project, m.department)).collect::<Vec<_>>().join("、"));
+        return;
+    }
+    let mut by_dept: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in missing {
+        *by_dept.entry(if m.department.is_empty() { "担当未設定" } else { &m.department }).or_default() += 1;
+    }
+    let mut depts: Vec<_> = by_dept.into_iter().collect();
+    depts.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let more = depts.len().saturating_sub(SHOWN);
+    let _ = writeln!(
+        s,
+        "未提出: {} 件({}{})",
+        missing.len(),
+        depts.iter().take(SHOWN).map(|(d, n)| format!("{d} {n}")).collect::<Vec<_>>().join("、"),
+        if more > 0 { format!("、ほか {more} 課") } else { String::new() }
+    );
 }
 
 /// How many findings the console shows before pointing to the full list.
@@ -364,23 +380,7 @@ pub fn console_table(t: &crate::table::check::TableRun, opts: &ConsoleOptions) -
             parts.push(format!("{} {}", crate::write::UNREADABLE, total.unreadable));
             let _ = writeln!(s, "進捗区分({}): {}", t.period.japanese(), parts.join(" / "));
         }
-        let _ = writeln!(
-            s,
-            "要確認: エラー {} 件、警告 {} 件、情報 {} 件",
-            t.errors(),
-            crate::finding::count(&t.findings, Severity::Warning),
-            crate::finding::count(&t.findings, Severity::Info)
-        );
-        if !t.missing.is_empty() {
-            let mut by_dept: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-            for m in &t.missing {
-                by_dept.entry(if m.department.is_empty() { "担当未設定" } else { &m.department }).or_default().push(&m.project);
-            }
-            let _ = writeln!(s, "未提出:");
-            for (d, items) in by_dept {
-                let _ = writeln!(s, "  {d}: {}", items.join("、"));
-            }
-        }
+        counts_and_missing(&mut s, &t.findings, &t.missing);
     }
     findings_summary(&mut s, &t.findings, &t.files, &t.plan, opts);
     s
@@ -479,20 +479,7 @@ pub fn console_card(c: &crate::card::check::CardRun, opts: &ConsoleOptions) -> S
             let rate = crate::card::render::rate(Some(a), Some(*t)).map(|r| format!("(達成率 {:.1}%)", r * 100.0)).unwrap_or_default();
             let _ = writeln!(s, "効果額({}): 目標 {} 千円、実績 {} 千円{rate}", crate::period::era_year(y), thousands(*t), thousands(a));
         }
-        let _ = writeln!(
-            s,
-            "要確認: エラー {} 件、警告 {} 件、情報 {} 件",
-            c.errors(),
-            crate::finding::count(&c.findings, Severity::Warning),
-            crate::finding::count(&c.findings, Severity::Info)
-        );
-        if !c.missing.is_empty() {
-            let _ = writeln!(
-                s,
-                "未提出: {}",
-                c.missing.iter().map(|m| format!("{}({})", m.project, m.department)).collect::<Vec<_>>().join("、")
-            );
-        }
+        counts_and_missing(&mut s, &c.findings, &c.missing);
     }
     findings_summary(&mut s, &c.findings, &c.files, &c.plan, opts);
     s

@@ -8,7 +8,7 @@ use crate::feedback::Sent as FeedbackSent;
 use crate::finding::{Finding, Severity, a1};
 use crate::form::{FieldDef, FormDef, Kind, Source};
 use crate::grid::MADE_BY_PROPERTY;
-use crate::intake::{MADE_BY_FEEDBACK, MADE_BY_TEMPLATE};
+use crate::intake::MADE_BY_TEMPLATE;
 use crate::period::Period;
 use crate::plan::{LoadedPlan, Plan, Project};
 use crate::template::{Sent, TemplateOptions, TemplateResult};
@@ -585,28 +585,17 @@ fn detail_sheet(wb: &mut Workbook, run: &TableRun, f: &Formats) -> Result<()> {
 /// and its own rows re-drawn with every problem cell marked. Returned as it is, the file
 /// reads as that department's table.
 pub fn feedback(run: &TableRun, output: &Path, letter: &crate::feedback::Letter) -> Result<Vec<(PathBuf, Vec<u8>, FeedbackSent)>> {
-    let missing_departments: Vec<&str> = run.missing.iter().map(|m| m.department.as_str()).collect();
-    let by_dept = crate::feedback::by_department(&run.findings, &run.plan, &missing_departments);
     let all_notes = notes(run, &[Severity::Error, Severity::Warning]);
-    let mut out = Vec::new();
-    for (dept, findings) in &by_dept {
-        let missing: Vec<_> = run.missing.iter().filter(|m| &m.department == dept).collect();
-        let mut wb = Workbook::new();
-        wb.set_properties(&mark(
-            DocProperties::new().set_title(format!("{} 差戻し {}", run.period.japanese(), dept)).set_subject(run.plan.name.clone()),
-            MADE_BY_FEEDBACK,
-        ));
-        crate::feedback::list_sheet(&mut wb, &run.plan, run.period, dept, letter, findings, &missing)?;
-        let items: Vec<&Project> = run.plan.projects.iter().filter(|p| p.responding_department() == dept).collect();
+    crate::feedback::render_all(&run.plan, run.period, &run.findings, &run.missing, letter, output, &|wb, a| {
+        let items: Vec<&Project> = run.plan.projects.iter().filter(|p| p.responding_department() == a.department).collect();
         let ws = wb.add_worksheet().set_name(table_sheet_name(&run.form))?;
         let topts = TableOptions {
             notes: all_notes.clone(),
             shade_inputs: true,
-            subtitle: Some(format!("担当: {dept}(色の付いたセルを直してください)")),
+            subtitle: Some(format!("担当: {}(色の付いたセルを直してください)", a.department)),
             ..Default::default()
         };
         draw_table(ws, &run.plan, &run.form, run.period, &items, &answer_text(run), &topts)?;
-        out.push(crate::feedback::finish(wb, output, &run.plan, run.period, dept, letter, findings, &missing)?);
-    }
-    Ok(out)
+        Ok(())
+    })
 }
