@@ -30,7 +30,8 @@ impl Formats {
             .set_align(FormatAlign::Center)
             .set_align(FormatAlign::VerticalCenter)
             .set_text_wrap();
-        let text = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Top);
+        // Text wraps: a column narrowed for print never cuts what was written at its edge.
+        let text = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Top).set_text_wrap();
         Formats {
             wrap: text.clone().set_text_wrap(),
             amount: text.clone().set_num_format(AMOUNT_FORMAT),
@@ -143,12 +144,13 @@ pub fn fit_widths(col_widths: &[f64], landscape: bool) -> Vec<f64> {
 }
 
 /// Like [`fit_widths`], but only the part of each column above its floor gives way, so that
-/// columns that must keep a width (a status word) keep it; when even the floors do not fit,
-/// every column narrows in proportion.
+/// columns that must keep a width (a status word, a figure) keep it; when even the floors do
+/// not fit, the floors come back (the caller lets the columns run on to another page).
 pub fn fit_widths_above(col_widths: &[f64], floors: &[f64], landscape: bool) -> Vec<f64> {
     let floors: Vec<f64> = col_widths.iter().zip(floors.iter().chain(std::iter::repeat(&0.0))).map(|(w, f)| f.min(*w)).collect();
     if scale_for(&floors, landscape) < MIN_PRINT_SCALE {
-        return fit_widths(col_widths, landscape);
+        // Even the floors do not fit one page wide: keep them, and let the columns run on.
+        return floors;
     }
     let mut k = 1.0;
     let mut w = col_widths.to_vec();
@@ -181,14 +183,35 @@ pub fn document_print(ws: &mut Worksheet, col_widths: &[f64], landscape: bool, (
 /// (re-set over the widths the sheet was drawn with), header rows repeated, and its own page
 /// numbers from 1 beside its name.
 pub fn packet_print(ws: &mut Worksheet, header_row: u32, landscape: bool, area: (u32, u16), col_widths: &[f64]) -> Result<u16> {
-    let fitted = fit_widths(col_widths, landscape);
+    let fitted = packet_widths(col_widths, landscape);
     for (i, w) in fitted.iter().enumerate() {
         ws.set_column_width(i as u16, *w)?;
     }
     ws.set_repeat_rows(header_row, header_row)?;
+    // Too many figures for one page wide at readable size: the columns go on to a second
+    // page, and each page repeats the columns that name the rows.
+    if scale_for(&fitted, landscape) < MIN_PRINT_SCALE && area.1 > 3 {
+        ws.set_repeat_columns(0, 2)?;
+    }
     front_matter_footer(ws);
     document_print(ws, &fitted, landscape, area)
 }
+
+/// Column widths of a summary sheet of the packet: no column narrows below what a figure
+/// needs (a narrower column prints `###` instead of it); text columns give way and wrap.
+/// Idempotent, so a sheet may size its rows from the result before [`packet_print`].
+pub fn packet_widths(col_widths: &[f64], landscape: bool) -> Vec<f64> {
+    let floors: Vec<f64> = col_widths.iter().map(|w| w.min(NUMBER_WIDTH)).collect();
+    if scale_for(&floors, landscape) < MIN_PRINT_SCALE {
+        // Too many figures for one page wide anyway: keep the columns as drawn (names stay
+        // on one line) and let them run on to the next page.
+        return col_widths.to_vec();
+    }
+    fit_widths_above(col_widths, &floors, landscape)
+}
+
+/// The width a figure needs, in characters: `△1,234,567` in bold.
+pub const NUMBER_WIDTH: f64 = 11.0;
 
 /// The footer of a sheet before the project sheets: its name and its own page number,
 /// counted from 1, so that it never takes the numbers the 一覧表 gives the project sheets.
@@ -208,6 +231,16 @@ pub fn chart_type_size(chart: &mut rust_xlsxwriter::Chart) {
     chart.x_axis().set_font(&font).set_name_font(&font);
     chart.y_axis().set_font(&font).set_name_font(&font);
     chart.legend().set_font(&font);
+}
+
+/// Puts a chart below a table at `row`, starting a new page there when the table is long
+/// enough that a page break could cut the chart in two.
+pub fn insert_chart_below(ws: &mut Worksheet, row: u32, col: u16, chart: &rust_xlsxwriter::Chart) -> Result<()> {
+    if row > 15 {
+        ws.set_page_breaks(&[row])?;
+    }
+    ws.insert_chart(row, col, chart)?;
+    Ok(())
 }
 
 /// Colours of status series by meaning, the same on every chart and form: statuses that need

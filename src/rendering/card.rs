@@ -702,10 +702,10 @@ fn effect_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
         "備考".into(),
     ]);
     let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
-    let mut widths = vec![10.0, 10.0, 36.0];
+    let mut widths = vec![6.0, 8.0, 36.0];
     widths.extend(std::iter::repeat_n(12.0, hs.len() - 4));
     widths.push(24.0);
-    let widths = xlsx::fit_widths(&widths, true);
+    let widths = xlsx::packet_widths(&widths, true);
     crate::write::header_row(ws, 0, &hs, &widths, f)?;
     let pct = f.text.clone().set_num_format("0.0%");
     let mut r = 1u32;
@@ -714,6 +714,8 @@ fn effect_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
         put_text(ws, r, 0, kind, tf)?;
         put_text(ws, r, 1, &row.number, tf)?;
         put_text(ws, r, 2, &row.name, tf)?;
+        // The name wraps in its narrowed column; the row grows to show all of it.
+        ws.set_row_height(r, (crate::draw::lines(&row.name, widths[2]) * 15.0 + 3.0).max(18.0))?;
         let mut c = 3u16;
         for yy in &years {
             match row.target.get(yy) {
@@ -797,7 +799,7 @@ fn effect_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
         chart.legend().set_position(ChartLegendPosition::Bottom);
         xlsx::chart_type_size(&mut chart);
         chart.set_width(760).set_height(360);
-        ws.insert_chart(total_row + 4, 2, &chart)?;
+        crate::xlsx::insert_chart_below(ws, total_row + 4, 2, &chart)?;
         crate::xlsx::packet_print(ws, 0, true, (total_row + 4 + 19, last_col), &widths)?;
     } else {
         crate::xlsx::packet_print(ws, 0, true, (total_row + 2, last_col), &widths)?;
@@ -811,7 +813,7 @@ fn effect_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
 fn indicator_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {
     let ws = wb.add_worksheet().set_name("指標")?;
     let y = run.period.fiscal_year;
-    let widths = xlsx::fit_widths(&[10.0, 36.0, 24.0, 12.0, 12.0, 10.0], true);
+    let widths = xlsx::packet_widths(&[10.0, 36.0, 24.0, 12.0, 12.0, 10.0], true);
     crate::write::header_row(ws, 0, &["番号", "取組内容", "指標", "目標", "実績", "達成"], &widths, f)?;
     let actual_key = run
         .form
@@ -1027,7 +1029,7 @@ fn judgement_sheets(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()>
         .map(|w| run.plan.list(&w.list))
         .unwrap_or_default();
     let ws = wb.add_worksheet().set_name(format!("{}の目標", reason_words.first().cloned().unwrap_or_else(|| "未達成".into())))?;
-    let widths = xlsx::fit_widths(&[6.0, 30.0, 40.0, 9.0, 60.0], true);
+    let widths = xlsx::packet_widths(&[6.0, 30.0, 40.0, 9.0, 60.0], true);
     crate::write::header_row(ws, 0, &["№", "取組内容", "目標", "判定", "理由・説明"], &widths, f)?;
     let mut r = 1;
     for j in judged.iter().filter(|j| reason_words.contains(&j.state)) {
@@ -1055,7 +1057,7 @@ fn judgement_sheets(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()>
     let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
     let mut widths = vec![14.0, 30.0];
     widths.extend(std::iter::repeat_n(9.0, cols.len() + 1));
-    let widths = xlsx::fit_widths(&widths, true);
+    let widths = xlsx::packet_widths(&widths, true);
     crate::write::header_row(ws, 0, &hs, &widths, f)?;
     let row = std::cell::Cell::new(1u32);
     let write = |ws: &mut Worksheet, unit: &str, name: &str, counts: &BTreeMap<String, u64>, bold: bool| -> Result<u32> {
@@ -1140,7 +1142,7 @@ fn judgement_sheets(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()>
         chart.y_axis().set_reverse();
         chart.legend().set_position(ChartLegendPosition::Bottom);
         chart.set_width(720).set_height(300);
-        ws.insert_chart(r + 3, 1, &chart)?;
+        crate::xlsx::insert_chart_below(ws, r + 3, 1, &chart)?;
         crate::xlsx::packet_print(ws, 0, true, (r + 3 + 16, last_col), &widths)?;
     } else {
         crate::xlsx::packet_print(ws, 0, true, (r + 1, last_col), &widths)?;

@@ -380,7 +380,13 @@ pub fn response_sheet(
         floors.resize(lc as usize, 4.0);
         floors.extend(std::iter::repeat_n(word, 2 * years.len()));
         floors.push(20.0);
-        widths = crate::xlsx::fit_widths_above(&widths, &floors, true);
+        let fitted = crate::xlsx::fit_widths_above(&widths, &floors, true);
+        // A plan of many years: the whole card narrows (page counting assumes one page wide).
+        widths = if crate::xlsx::scale_for(&fitted, true) >= crate::xlsx::MIN_PRINT_SCALE {
+            fitted
+        } else {
+            crate::xlsx::fit_widths(&widths, true)
+        };
     }
     let half_width = widths[lc as usize];
     for (i, w) in widths.iter().enumerate() {

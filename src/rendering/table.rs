@@ -427,7 +427,7 @@ fn tally_sheet(wb: &mut Workbook, run: &TableRun, f: &Formats) -> Result<()> {
     let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
     let mut widths = vec![10.0, 12.0, 30.0];
     widths.extend(std::iter::repeat_n(10.0, cols.len() + 1));
-    let widths = crate::xlsx::fit_widths(&widths, true);
+    let widths = crate::xlsx::packet_widths(&widths, true);
     write::header_row(ws, 0, &hs, &widths, f)?;
     let mut r = 1;
     let empty = Tally::default();
@@ -447,7 +447,9 @@ fn tally_sheet(wb: &mut Workbook, run: &TableRun, f: &Formats) -> Result<()> {
         let fmt = if n.level == 0 { &f.total } else { &f.text };
         put_text(ws, r, 0, &level, fmt)?;
         put_text(ws, r, 1, &n.number, fmt)?;
-        put_text(ws, r, 2, &format!("{}{}", "  ".repeat(n.level), n.name), fmt)?;
+        let name = format!("{}{}", "  ".repeat(n.level), n.name);
+        put_text(ws, r, 2, &name, fmt)?;
+        ws.set_row_height(r, (crate::draw::lines(&name, widths[2]) * 15.0 + 3.0).max(18.0))?;
         let vals = tally_values(run, t);
         for (j, v) in vals.iter().enumerate() {
             ws.write_number_with_format(r, 3 + j as u16, *v as f64, if n.level == 0 { &f.total_amount } else { &f.amount })?;
@@ -504,7 +506,7 @@ fn tally_sheet(wb: &mut Workbook, run: &TableRun, f: &Formats) -> Result<()> {
         chart.legend().set_position(ChartLegendPosition::Bottom);
         crate::xlsx::chart_type_size(&mut chart);
         chart.set_width(760).set_height(340);
-        ws.insert_chart(r + 4, 1, &chart)?;
+        crate::xlsx::insert_chart_below(ws, r + 4, 1, &chart)?;
         crate::xlsx::packet_print(ws, 0, true, (r + 4 + 18, last_col), &widths)?;
     } else {
         crate::xlsx::packet_print(ws, 0, true, (r + 2, last_col), &widths)?;

@@ -459,7 +459,7 @@ fn theme_table(
     headers.push("合計".into());
     let mut widths = vec![6.0, 36.0];
     widths.extend(std::iter::repeat_n(width, keys.len() + 1));
-    let widths = crate::xlsx::fit_widths(&widths, true);
+    let widths = crate::xlsx::packet_widths(&widths, true);
     let hs: Vec<&str> = headers.iter().map(String::as_str).collect();
     header_row(ws, 0, &hs, &widths, f)?;
     let total_col = 2 + keys.len() as u16;
@@ -504,7 +504,7 @@ fn theme_table(
     let note_f = Format::new().set_text_wrap().set_align(rust_xlsxwriter::FormatAlign::Top);
     ws.merge_range(r + 2, 0, r + 2, total_col, "", &note_f)?;
     ws.write_string_with_format(r + 2, 0, note, &note_f)?;
-    ws.set_row_height(r + 2, crate::xlsx::text_lines(note, crate::xlsx::fit_widths(&widths, true).iter().sum()) * 15.0 + 3.0)?;
+    ws.set_row_height(r + 2, crate::xlsx::text_lines(note, crate::xlsx::packet_widths(&widths, true).iter().sum()) * 15.0 + 3.0)?;
     crate::xlsx::packet_print(ws, 0, true, (r + 2, total_col), &widths)?;
     Ok(ThemeRows { rows: theme_rows, total: r })
 }
@@ -590,7 +590,7 @@ fn status_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
     crate::xlsx::chart_type_size(&mut chart);
     chart.set_width(760).set_height(380);
     let ws = wb.worksheet_from_name("進捗状況")?;
-    ws.insert_chart(n + 5, 1, &chart)?;
+    crate::xlsx::insert_chart_below(ws, n + 5, 1, &chart)?;
     // The print area takes in the chart (380 px, about 20 rows of 20 px).
     ws.set_print_area(0, 0, n + 5 + 20, 2 + keys.len() as u16)?;
     Ok(())
@@ -672,7 +672,7 @@ fn effect_sheet(wb: &mut Workbook, c: &Consolidation, f: &Formats) -> Result<()>
     crate::xlsx::chart_type_size(&mut chart);
     chart.set_width(760).set_height((160 + 40 * n).min(900));
     let chart_row = if has_targets { target_row + n + 3 } else { target_row };
-    ws.insert_chart(chart_row, 1, &chart)?;
+    crate::xlsx::insert_chart_below(ws, chart_row, 1, &chart)?;
     ws.set_print_area(0, 0, chart_row + (160 + 40 * n).min(900) / 20 + 1, 2 + years.len() as u16)?;
     Ok(())
 }
