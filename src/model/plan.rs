@@ -50,6 +50,9 @@ pub struct Plan {
     /// depend on it are not run, rather than blaming every department for the plan's gap.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gaps: Vec<PlanGap>,
+    /// Projects by folded code (see [`Plan::project`]).
+    #[serde(skip)]
+    pub code_index: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
 }
 
 fn default_form() -> String {
@@ -342,6 +345,20 @@ impl Plan {
 
     pub fn project(&self, code: &str) -> Option<&Project> {
         let code = fold(code);
+        // An index by folded code, built on the first look-up: a linear scan that folds every
+        // code made checking quadratic in the number of files. The index is checked against
+        // the project it names and a miss falls back to the scan, so a plan changed after
+        // the index was built (projects added, codes assigned) still answers right.
+        let index = self.code_index.get_or_init(|| {
+            let mut m = std::collections::HashMap::new();
+            for (i, p) in self.projects.iter().enumerate() {
+                m.entry(fold(&p.code)).or_insert(i);
+            }
+            m
+        });
+        if let Some(p) = index.get(&code).and_then(|&i| self.projects.get(i)).filter(|p| fold(&p.code) == code) {
+            return Some(p);
+        }
         self.projects.iter().find(|p| fold(&p.code) == code)
     }
 
@@ -685,6 +702,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         assigned_codes: vec![],
         code_column: None,
         gaps: vec![],
+        code_index: Default::default(),
     };
 
     // 体系: any number of levels, named as the city names them, ordered by first appearance.

@@ -432,18 +432,42 @@ pub fn safe_file_name(name: &str) -> String {
 /// An Excel sheet name: at most 31 characters, none of `[]:*?/\`, not starting or ending
 /// with `'`, and unique among `taken` (a ` (2)` suffix is added when needed).
 pub fn safe_sheet_name(name: &str, taken: &[String]) -> String {
-    let cleaned: String = name.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).collect();
-    let cleaned = cleaned.trim_matches('\'').to_string();
-    let base = if cleaned.is_empty() { "Sheet".to_string() } else { cleaned };
-    let fit = |s: &str, room: usize| s.chars().take(room).collect::<String>();
-    let mut candidate = fit(&base, 31);
-    let mut n = 2;
-    while taken.iter().any(|t| t.to_lowercase() == candidate.to_lowercase()) {
-        let suffix = format!(" ({n})");
-        candidate = format!("{}{suffix}", fit(&base, 31 - suffix.chars().count()));
-        n += 1;
+    SheetNames::new(taken).free(name)
+}
+
+/// The sheet names a workbook already has, compared as Excel compares them (ignoring case),
+/// in constant time: a packet of ten thousand project sheets names each in one look-up.
+#[derive(Debug, Default, Clone)]
+pub struct SheetNames(std::collections::HashSet<String>);
+
+impl SheetNames {
+    pub fn new<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> SheetNames {
+        SheetNames(names.into_iter().map(|n| n.as_ref().to_lowercase()).collect())
     }
-    candidate
+
+    /// A name Excel accepts for `name` (forbidden characters replaced, at most 31 characters)
+    /// that no sheet has yet: `名前 (2)`, `名前 (3)`… on a clash.
+    pub fn free(&self, name: &str) -> String {
+        let cleaned: String = name.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).collect();
+        let cleaned = cleaned.trim_matches('\'').to_string();
+        let base = if cleaned.is_empty() { "Sheet".to_string() } else { cleaned };
+        let fit = |s: &str, room: usize| s.chars().take(room).collect::<String>();
+        let mut candidate = fit(&base, 31);
+        let mut n = 2;
+        while self.0.contains(&candidate.to_lowercase()) {
+            let suffix = format!(" ({n})");
+            candidate = format!("{}{suffix}", fit(&base, 31 - suffix.chars().count()));
+            n += 1;
+        }
+        candidate
+    }
+
+    /// [`SheetNames::free`], and the name is taken from then on.
+    pub fn claim(&mut self, name: &str) -> String {
+        let name = self.free(name);
+        self.0.insert(name.to_lowercase());
+        name
+    }
 }
 
 #[cfg(test)]

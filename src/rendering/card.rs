@@ -584,14 +584,13 @@ pub fn packet(run: &CardRun, links: &crate::write::Links) -> Result<crate::write
         effect_sheet(&mut wb, run, &f)?;
         indicator_sheet(&mut wb, run, &f)?;
     }
-    let mut names: Vec<String> = wb.worksheets().iter().map(|w| w.name()).collect();
-    names.extend(["要確認", "未提出", "受付記録"].iter().map(|s| s.to_string()));
+    let mut names =
+        xlsx::SheetNames::new(wb.worksheets().iter().map(|w| w.name()).chain(crate::write::OFFICE_SHEETS.iter().map(|s| s.to_string())));
     let mut sheets = Vec::new();
     let mut places: BTreeMap<(String, String), (String, (u32, u16))> = BTreeMap::new();
     for a in &run.answers {
         let Some(p) = run.plan.project(&a.item) else { continue };
-        let name = safe_sheet_name(&p.code, &names);
-        names.push(name.clone());
+        let name = names.claim(&p.code);
         let mut ws = Worksheet::new();
         ws.set_name(&name)?;
         let values = CardValues::from_card(&a.card, &run.form, |y| y <= run.period.fiscal_year);

@@ -68,12 +68,11 @@ pub fn redraw(
 
 /// Every accepted project's sheet, in plan order, named by its code.
 pub fn project_sheets(c: &Consolidation, ctx: &Context, layout: &Layout, taken: &[String]) -> Result<Vec<ProjectSheet>> {
-    let mut names: Vec<String> = taken.to_vec();
+    let mut names = crate::xlsx::SheetNames::new(taken);
     let mut out = Vec::new();
     for a in &c.accepted {
         let Some(project) = c.plan.project(&a.project) else { continue };
-        let name = crate::xlsx::safe_sheet_name(&project.code, &names);
-        names.push(name.clone());
+        let name = names.claim(&project.code);
         out.push(redraw(c, ctx, layout, a, project, &name, &[Severity::Error], true)?);
     }
     // Number the project sheets from 1 in plan order, so that each footer prints the page the
