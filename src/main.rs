@@ -261,7 +261,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Feedback { common, output, sender, contact, deadline } => {
             let letter = ops::LetterOptions { sender: sender.clone(), contact: contact.clone(), deadline: deadline.clone() };
-            let (c, sent) = ops::feedback(&common.options(), output, &letter)?;
+            let (c, sent) = with_progress(common.verbosity() == Verbosity::Quiet, || ops::feedback(&common.options(), output, &letter))?;
             if common.verbosity() != Verbosity::Quiet {
                 println!("{}", c.period_note());
             }
@@ -278,14 +278,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(exit_for(&c))
         }
         Command::Check { common } => {
-            let c = with_progress(|| ops::check(&common.options()))?;
+            let c = with_progress(common.verbosity() == Verbosity::Quiet, || ops::check(&common.options()))?;
             let rest = " --verbose で全件を表示できます(--json で書き出せます)".to_string();
             anstream::print!("{}", console(&c, &report::ConsoleOptions { verbosity: common.verbosity(), rest }));
             Ok(exit_for(&c))
         }
         Command::Consolidate { common, output, office } => {
             let office_output = ops::OfficeOutput::parse(office.as_deref());
-            let (c, office) = with_progress(|| ops::consolidate(&common.options(), output, &office_output))?;
+            let (c, office) =
+                with_progress(common.verbosity() == Verbosity::Quiet, || ops::consolidate(&common.options(), output, &office_output))?;
             let book = office.as_deref().unwrap_or(output.as_path());
             let rest = format!("「要確認」シート({})にあります(--verbose で全件を表示)", book.display());
             anstream::print!("{}", console(&c, &report::ConsoleOptions { verbosity: common.verbosity(), rest }));
@@ -310,12 +311,12 @@ fn console(run: &ops::Run, verbosity: &report::ConsoleOptions) -> String {
 }
 
 /// Runs `job`, showing a progress bar of the files read on the terminal once it has taken more
-/// than a second (never when the error output is not a terminal).
-fn with_progress<T>(job: impl FnOnce() -> T) -> T {
+/// than a second (never with `--quiet` or when the error output is not a terminal).
+fn with_progress<T>(quiet: bool, job: impl FnOnce() -> T) -> T {
     use std::io::IsTerminal;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::{Duration, Instant};
-    if !std::io::stderr().is_terminal() {
+    if quiet || !std::io::stderr().is_terminal() {
         return job();
     }
     let done = std::sync::Arc::new(AtomicBool::new(false));
