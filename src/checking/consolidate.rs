@@ -51,6 +51,9 @@ pub struct Consolidation {
     pub status_unreadable: BTreeMap<u32, u64>,
     pub effect_total: BTreeMap<i32, i64>,
     pub effect_by_theme: ByTheme<i32, i64>,
+    /// `accepted` by project code (see [`Consolidation::accepted_for`]), built by `run`, which
+    /// alone fills `accepted`.
+    pub accepted_index: std::collections::HashMap<String, usize>,
 }
 
 impl Consolidation {
@@ -68,7 +71,7 @@ impl Consolidation {
     }
 
     pub fn accepted_for(&self, code: &str) -> Option<&Accepted> {
-        self.accepted.iter().find(|a| a.project == code)
+        self.accepted_index.get(code).and_then(|&i| self.accepted.get(i)).filter(|a| a.project == code)
     }
     pub fn context(&self, hints: crate::layout::StatusWords) -> Context<'_> {
         Context { plan: &self.plan, period: self.period, hints }
@@ -355,8 +358,9 @@ pub fn run(
         }
     }
 
-    let order: Vec<String> = plan.ordered_projects().iter().map(|p| p.code.clone()).collect();
-    accepted.sort_by_key(|a| order.iter().position(|c| *c == a.project));
+    let order: std::collections::HashMap<String, usize> =
+        plan.ordered_projects().iter().enumerate().map(|(i, p)| (p.code.clone(), i)).collect();
+    accepted.sort_by_key(|a| order.get(&a.project).copied());
 
     let mut missing = Vec::new();
     for p in plan.ordered_projects() {
@@ -414,7 +418,9 @@ pub fn run(
         }
     }
 
+    let accepted_index = accepted.iter().enumerate().map(|(i, a)| (a.project.clone(), i)).collect();
     Ok(Consolidation {
+        accepted_index,
         plan,
         plan_file: plan_file.to_string(),
         period,

@@ -85,10 +85,10 @@ pub fn project_sheets(c: &Consolidation, ctx: &Context, layout: &Layout, taken: 
     Ok(out)
 }
 
-/// `internal:'0701-01'!F12`: where a finding's cell is on the packet.
-pub fn link(sheets: &[ProjectSheet], f: &Finding) -> Option<(String, String)> {
+/// `internal:'0701-01'!F12`: where a finding's cell is on the packet (`sheets` by code).
+pub fn link(sheets: &std::collections::HashMap<&str, &ProjectSheet>, f: &Finding) -> Option<(String, String)> {
     let code = f.project.as_deref()?;
-    let s = sheets.iter().find(|s| s.code == code)?;
+    let s = sheets.get(code)?;
     let (r, c) = f.cell.as_ref().and_then(|cell| s.cell_map.get(cell)).copied().unwrap_or((0, 0));
     let target = a1(r, c as u32);
     Some((format!("internal:'{}'!{target}", s.sheet_name.replace('\'', "''")), target))

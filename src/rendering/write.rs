@@ -209,6 +209,7 @@ fn list_sheet(wb: &mut Workbook, c: &Consolidation, projects: &[crate::packet::P
         0,
         "区分: 「重点」は特に重点的に取り組む事業、「財」は財政健全化に資する事業。該当ページは事業シートの通しページです。",
     )?;
+    let sheet_of: std::collections::HashMap<&str, &str> = projects.iter().map(|s| (s.code.as_str(), s.sheet_name.as_str())).collect();
     let mut start = BTreeMap::new();
     let mut page = 1;
     for p in projects {
@@ -244,7 +245,7 @@ fn list_sheet(wb: &mut Workbook, c: &Consolidation, projects: &[crate::packet::P
             put_text(ws, r, 5, if p.fiscal { "財" } else { "" }, &f.text)?;
             match start.get(&p.code) {
                 Some((first, n)) => {
-                    let sheet = projects.iter().find(|s| s.code == p.code).map(|s| s.sheet_name.clone()).unwrap_or_default();
+                    let sheet = sheet_of.get(p.code.as_str()).cloned().unwrap_or_default();
                     let url =
                         rust_xlsxwriter::Url::new(format!("internal:'{}'!A1", sheet.replace('\'', "''"))).set_text(page_label(*first, *n));
                     ws.write_url_with_format(r, 6, url, &f.text)?;
@@ -707,10 +708,11 @@ fn findings_sheet(
     links: &Links,
     projects: &[crate::packet::ProjectSheet],
 ) -> Result<()> {
+    let by_code: std::collections::HashMap<&str, &crate::packet::ProjectSheet> = projects.iter().map(|p| (p.code.as_str(), p)).collect();
     // Only findings about an accepted sheet have a place in the packet to jump to.
     let link = |x: &crate::finding::Finding| {
         let accepted_file = x.project.as_deref().and_then(|p| c.accepted_for(p)).is_some_and(|a| x.file.as_deref() == Some(&a.file));
-        crate::packet::link(projects, x)
+        crate::packet::link(&by_code, x)
             .filter(|_| accepted_file)
             .map(|(url, target)| (url, format!("{}!{target}", x.project.as_deref().unwrap_or(""))))
     };
