@@ -321,7 +321,10 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
         let mut head = vec![0u8; 2048];
         let n = read_up_to(&mut entry, &mut head);
         let head = String::from_utf8_lossy(&head[..n]);
-        for attr in ["uniqueCount=\"", "count=\""] {
+        // Only the number of distinct strings bounds the part's size: `count` is the number of
+        // cells that use them, which a workbook repeating its words (a plan of a thousand
+        // projects) rightly has far more of.
+        for attr in ["uniqueCount=\""] {
             if let Some(i) = head.find(attr) {
                 let digits: String = head[i + attr.len()..].chars().take_while(|c| c.is_ascii_digit()).collect();
                 let declared: u64 = digits.parse().unwrap_or(u64::MAX);

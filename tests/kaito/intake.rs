@@ -146,6 +146,17 @@ fn zip_bombs_doctype_and_absurd_string_counts_are_refused_quickly() {
     });
     std::fs::write(d.join("sst.xlsx"), sst).unwrap();
     rejected_with(&d.join("sst.xlsx"), "共有文字列");
+
+    // Many cells sharing few strings is what a large plan looks like: only the number of
+    // distinct strings is held against the part's size.
+    let shared = fixtures::patch_zip(&bytes, "xl/sharedStrings.xml", |x| {
+        let start = x.find("count=\"").unwrap();
+        let end = x[start..].find(" uniqueCount").unwrap() + start;
+        format!("{}count=\"4000000000\"{}", &x[..start], &x[end..])
+    });
+    std::fs::write(d.join("shared.xlsx"), shared).unwrap();
+    let r = intake::read_file(&d.join("shared.xlsx"), "shared.xlsx", &Layout::bundled(), &Limits::default());
+    assert_ne!(r.record.outcome, Outcome::Rejected, "{:?}", r.record.reason);
 }
 
 #[test]

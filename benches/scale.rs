@@ -1,0 +1,92 @@
+//! `cargo bench --bench scale`: kaito at the scale of many different projects.
+//!
+//! Makes a plan of N projects and N returned response sheets, one per project (each a sample
+//! answer with its code changed, so the 28 real sheets give the variety), cached under
+//! `target/bench-cache/` between runs; then runs the real executable — `check` and
+//! `consolidate` — and prints seconds, files per second and the peak memory of each run.
+//! KAITO_BENCH_SCALE sets the sizes (default `30,1000`; for example `30,1000,10000`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let sizes: Vec<usize> =
+        std::env::var("KAITO_BENCH_SCALE").unwrap_or_else(|_| "30,1000".into()).split(',').filter_map(|s| s.trim().parse().ok()).collect();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    println!("{:>7} {:>12} {:>9} {:>11} {:>10}", "files", "command", "seconds", "files/s", "peak MiB");
+    for n in sizes {
+        let dir = root.join(format!("target/bench-cache/scale-{n}"));
+        if !dir.join("done").is_file() {
+            make(root, &dir, n);
+        }
+        for (what, args) in [
+            ("check", vec!["check", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--quiet"]),
+            ("consolidate", vec!["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx", "--quiet"]),
+        ] {
+            let (secs, peak) = run(&dir, &args);
+            println!("{n:>7} {what:>12} {secs:>9.2} {:>11.0} {:>10.1}", n as f64 / secs, peak as f64 / 1024.0);
+        }
+    }
+}
+
+/// The plan and the answers for `n` projects.
+fn make(root: &Path, dir: &Path, n: usize) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir.join("回答")).unwrap();
+    let sample = root.join("samples/報告回答票");
+    let mut plan = kaito::plan::load(&sample.join("計画.xlsx")).unwrap().plan;
+    let mut sources: Vec<(PathBuf, String)> = std::fs::read_dir(sample.join("回答"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter_map(|p| {
+            let name = p.file_name()?.to_string_lossy().to_string();
+            // The real answers only: no lock file, copy, old file or unnamed file.
+            let code = name.get(..7)?.to_string();
+            (name.ends_with(".xlsx") && !name.contains("コピー") && !name.contains("前回") && plan.project(&code).is_some())
+                .then_some((p, code))
+        })
+        .collect();
+    sources.sort();
+    let originals = plan.projects.clone();
+    plan.projects.clear();
+    plan.code_index = Default::default();
+    for i in 0..n {
+        let (src, code) = &sources[i % sources.len()];
+        let mut p = originals.iter().find(|p| &p.code == code).unwrap().clone();
+        let new = format!("{}-{:05}", &code[..4], i);
+        p.code = new.clone();
+        plan.projects.push(p);
+        let bytes = std::fs::read(src).unwrap();
+        let patched = kaito::xlsx::rewrite_parts(&bytes, &|name, xml| {
+            (name == "xl/sharedStrings.xml").then(|| xml.replace(&format!("<t>{code}</t>"), &format!("<t>{new}</t>")))
+        })
+        .unwrap();
+        let sub = dir.join("回答").join(format!("課{:03}", i / 100));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join(format!("{new}.xlsx")), patched).unwrap();
+    }
+    kaito::plan::write_workbook(&plan, &dir.join("計画.xlsx")).unwrap();
+    std::fs::write(dir.join("done"), b"").unwrap();
+}
+
+/// Runs kaito in `dir`: seconds taken and peak resident memory (KiB), read from /proc while it
+/// runs.
+fn run(dir: &Path, args: &[&str]) -> (f64, u64) {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kaito")).args(args).current_dir(dir).spawn().unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        if let Ok(text) = std::fs::read_to_string(&status)
+            && let Some(kb) = text.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        {
+            peak = kb;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (started.elapsed().as_secs_f64(), peak)
+}
