@@ -74,7 +74,8 @@ fn make(root: &Path, dir: &Path, n: usize) {
 /// runs.
 fn run(dir: &Path, args: &[&str]) -> (f64, u64) {
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kaito")).args(args).current_dir(dir).spawn().unwrap();
+    let mut child =
+        Command::new(env!("CARGO_BIN_EXE_kaito")).args(args).current_dir(dir).stdout(std::process::Stdio::null()).spawn().unwrap();
     let status = format!("/proc/{}/status", child.id());
     let mut peak = 0;
     loop {
