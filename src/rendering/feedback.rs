@@ -198,13 +198,16 @@ pub fn render_all(
 /// The response card's feedback: the department's sheets with something to fix, re-drawn.
 pub fn render(c: &Consolidation, layout: &Layout, output: &Path, letter: &Letter) -> Result<Vec<(PathBuf, Vec<u8>, Sent)>> {
     let ctx = c.context(layout.hints());
+    let by_sheet = packet::findings_by_sheet(c);
+    let none = Vec::new();
     render_all(&c.plan, c.period, &c.findings, &c.missing, letter, output, &|wb, a| {
         let mut taken = vec!["差戻し一覧".to_string()];
         for acc in c.accepted.iter().filter(|x| c.plan.project(&x.project).map(|p| p.responding_department()) == Some(a.department)) {
             let Some(project) = c.plan.project(&acc.project).filter(|p| a.to_fix(&p.code)) else { continue };
             let name = write::safe_sheet_name(&project.code, &taken);
             taken.push(name.clone());
-            let sheet = packet::redraw(c, &ctx, layout, acc, project, &name, &[Severity::Error, Severity::Warning], false)?;
+            let findings = by_sheet.get(&(project.code.as_str(), acc.file.as_str())).unwrap_or(&none);
+            let sheet = packet::redraw(c, &ctx, layout, acc, project, &name, findings, (&[Severity::Error, Severity::Warning], false))?;
             wb.push_worksheet(sheet.worksheet);
         }
         Ok(())

@@ -33,7 +33,18 @@ pub fn note_text(f: &Finding) -> String {
     }
 }
 
-/// Re-draws one accepted sheet; `severities` chooses which findings are marked on it.
+/// The run's findings by (project, file), so that each sheet finds its own without a scan.
+pub fn findings_by_sheet(c: &Consolidation) -> std::collections::HashMap<(&str, &str), Vec<&Finding>> {
+    let mut m: std::collections::HashMap<(&str, &str), Vec<&Finding>> = std::collections::HashMap::new();
+    for f in &c.findings {
+        if let (Some(p), Some(file)) = (f.project.as_deref(), f.file.as_deref()) {
+            m.entry((p, file)).or_default().push(f);
+        }
+    }
+    m
+}
+
+/// Re-draws one accepted sheet; `severities` chooses which of its `findings` are marked on it.
 pub fn redraw(
     c: &Consolidation,
     ctx: &Context,
@@ -41,17 +52,13 @@ pub fn redraw(
     a: &Accepted,
     project: &Project,
     sheet_name: &str,
-    marked: &[Severity],
-    council: bool,
+    findings: &[&Finding],
+    (marked, council): (&[Severity], bool),
 ) -> Result<ProjectSheet> {
     let answers = Answers::from_sheet(&a.sheet, ctx, |p| p <= c.period, |_| true);
     let by_cell: BTreeMap<String, String> = a.sheet.keyed_cells().into_iter().map(|(k, cell)| (cell, k)).collect();
     let mut notes: BTreeMap<String, String> = BTreeMap::new();
-    for f in c
-        .findings
-        .iter()
-        .filter(|f| f.project.as_deref() == Some(&project.code) && f.file.as_deref() == Some(&a.file) && f.marked_with(marked))
-    {
+    for f in findings.iter().filter(|f| f.marked_with(marked)) {
         if let Some(key) = f.cell.as_ref().and_then(|cell| by_cell.get(cell)) {
             let text = note_text(f);
             notes.entry(key.clone()).and_modify(|n| *n = format!("{n}\n{text}")).or_insert(text);
@@ -68,18 +75,25 @@ pub fn redraw(
 
 /// Every accepted project's sheet, in plan order, named by its code.
 pub fn project_sheets(c: &Consolidation, ctx: &Context, layout: &Layout, taken: &[String]) -> Result<Vec<ProjectSheet>> {
+    use rayon::prelude::*;
+    // Names first, in plan order (they depend on each other); then the sheets, in parallel.
     let mut names = crate::xlsx::SheetNames::new(taken);
-    let mut out = Vec::new();
-    for a in &c.accepted {
-        let Some(project) = c.plan.project(&a.project) else { continue };
-        let name = names.claim(&project.code);
-        out.push(redraw(c, ctx, layout, a, project, &name, &[Severity::Error], true)?);
-    }
+    let jobs: Vec<(&Accepted, &Project, String)> =
+        c.accepted.iter().filter_map(|a| c.plan.project(&a.project).map(|p| (a, p))).map(|(a, p)| (a, p, names.claim(&p.code))).collect();
+    let by_sheet = findings_by_sheet(c);
+    let none = Vec::new();
+    let mut out = jobs
+        .par_iter()
+        .map(|(a, p, name)| {
+            let findings = by_sheet.get(&(p.code.as_str(), a.file.as_str())).unwrap_or(&none);
+            redraw(c, ctx, layout, a, p, name, findings, (&[Severity::Error], true))
+        })
+        .collect::<Result<Vec<_>>>()?;
     // Number the project sheets from 1 in plan order, so that each footer prints the page the
     // 一覧表 gives (printing the workbook whole would otherwise continue from the front matter).
-    let mut page = 1;
+    let mut page: u32 = 1;
     for s in &mut out {
-        s.worksheet.set_print_first_page_number(page as u16);
+        s.worksheet.set_print_first_page_number(page.min(u16::MAX as u32) as u16);
         page += s.pages;
     }
     Ok(out)
