@@ -730,13 +730,9 @@ pub fn findings_list(
     link: &dyn Fn(&crate::finding::Finding) -> Option<(String, String)>,
 ) -> Result<()> {
     let ws = wb.add_worksheet().set_name("要確認")?;
-    header_row(
-        ws,
-        0,
-        &["重要度", "ルール", "事業コード", "ファイル", "シート", "セル", "内容", "候補", "集計ブック内"],
-        &[8.0, 22.0, 11.0, 34.0, 12.0, 8.0, 70.0, 20.0, 14.0],
-        f,
-    )?;
+    // Printed at readable size: long paths and messages wrap in their columns, rows grow.
+    let widths = crate::xlsx::packet_widths(&[8.0, 22.0, 11.0, 34.0, 12.0, 8.0, 70.0, 20.0, 14.0], true);
+    header_row(ws, 0, &["重要度", "ルール", "事業コード", "ファイル", "シート", "セル", "内容", "候補", "集計ブック内"], &widths, f)?;
     let mut r = 1;
     let mut sorted: Vec<_> = findings.iter().collect();
     sorted.sort_by_key(|x| x.severity);
@@ -749,6 +745,12 @@ pub fn findings_list(
         put_text(ws, r, 5, x.cell.as_deref().unwrap_or(""), &f.text)?;
         put_text(ws, r, 6, &x.message, &f.wrap)?;
         put_text(ws, r, 7, x.suggestion.as_deref().unwrap_or(""), &f.wrap)?;
+        let lines =
+            [(x.file.as_deref().unwrap_or(""), 3), (x.message.as_str(), 6), (x.suggestion.as_deref().unwrap_or(""), 7), (x.rule, 1)]
+                .iter()
+                .map(|(t, c)| crate::xlsx::text_lines(t, widths[*c]))
+                .fold(1.0, f64::max);
+        ws.set_row_height(r, (lines * 15.0 + 3.0).min(409.0))?;
         match link(x) {
             Some((url, text)) => {
                 let url = links.url(&url);
@@ -761,7 +763,7 @@ pub fn findings_list(
         r += 1;
     }
     ws.autofilter(0, 0, r.saturating_sub(1).max(1), 8)?;
-    table_print(ws, 0, true, (r.saturating_sub(1).max(1), 8))?;
+    crate::xlsx::packet_print(ws, 0, true, (r.saturating_sub(1).max(1), 8), &widths)?;
     Ok(())
 }
 
