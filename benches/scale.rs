@@ -5,6 +5,12 @@
 //! `target/bench-cache/` between runs; then runs the real executable — `check` and
 //! `consolidate` — and prints seconds, files per second and the peak memory of each run.
 //! KAITO_BENCH_SCALE sets the sizes (default `30,1000`; for example `30,1000,10000`).
+//!
+//! Beside each it times two floors on the same files, in this process: the *floor* (calamine
+//! reads every file's first sheet, in parallel, one summary per file — the least any checker
+//! must do) and the *packet floor* (the floor, then every file's cells written back, one sheet
+//! per file, into one workbook — the least a packet that re-draws every sheet must do), and
+//! prints kaito's time as a multiple of the floor.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,18 +20,31 @@ fn main() {
     let sizes: Vec<usize> =
         std::env::var("KAITO_BENCH_SCALE").unwrap_or_else(|_| "30,1000".into()).split(',').filter_map(|s| s.trim().parse().ok()).collect();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    println!("{:>7} {:>12} {:>9} {:>11} {:>10}", "files", "command", "seconds", "files/s", "peak MiB");
+    println!("{:>7} {:>12} {:>9} {:>11} {:>10} {:>9}", "files", "command", "seconds", "files/s", "peak MiB", "× floor");
     for n in sizes {
         let dir = root.join(format!("target/bench-cache/scale-{n}"));
         if !dir.join("done").is_file() {
             make(root, &dir, n);
         }
-        for (what, args) in [
-            ("check", vec!["check", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--quiet"]),
-            ("consolidate", vec!["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx", "--quiet"]),
+        let started = Instant::now();
+        let cells = floor(&dir.join("回答"), false);
+        let floor_secs = started.elapsed().as_secs_f64();
+        println!("{n:>7} {:>12} {floor_secs:>9.2} {:>11.0} {:>10} {:>9}", "floor", n as f64 / floor_secs, "", "");
+        let started = Instant::now();
+        floor(&dir.join("回答"), true);
+        let packet_floor_secs = started.elapsed().as_secs_f64();
+        println!("{n:>7} {:>12} {packet_floor_secs:>9.2} {:>11.0} {:>10} {:>9}", "packet floor", n as f64 / packet_floor_secs, "", "");
+        assert!(cells > 0);
+        for (what, args, base) in [
+            ("check", vec!["check", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--quiet"], floor_secs),
+            (
+                "consolidate",
+                vec!["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx", "--quiet"],
+                packet_floor_secs,
+            ),
         ] {
             let (secs, peak) = run(&dir, &args);
-            println!("{n:>7} {what:>12} {secs:>9.2} {:>11.0} {:>10.1}", n as f64 / secs, peak as f64 / 1024.0);
+            println!("{n:>7} {what:>12} {secs:>9.2} {:>11.0} {:>10.1} {:>9.1}", n as f64 / secs, peak as f64 / 1024.0, secs / base);
         }
     }
 }
@@ -68,6 +87,42 @@ fn make(root: &Path, dir: &Path, n: usize) {
     }
     kaito::plan::write_workbook(&plan, &dir.join("計画.xlsx")).unwrap();
     std::fs::write(dir.join("done"), b"").unwrap();
+}
+
+/// The floor: every file's first sheet read with calamine in parallel, its non-empty cells
+/// counted; with `packet`, every file's cells are also written back, one sheet per file.
+fn floor(dir: &Path, packet: bool) -> usize {
+    use calamine::Reader;
+    use rayon::prelude::*;
+    let mut files: Vec<PathBuf> = Vec::new();
+    for sub in std::fs::read_dir(dir).unwrap() {
+        for f in std::fs::read_dir(sub.unwrap().path()).unwrap() {
+            files.push(f.unwrap().path());
+        }
+    }
+    files.sort();
+    let read: Vec<Vec<(u32, u32, String)>> = files
+        .par_iter()
+        .map(|p| {
+            let mut wb = calamine::open_workbook_auto(p).unwrap();
+            let name = wb.sheet_names()[0].clone();
+            let range = wb.worksheet_range(&name).unwrap();
+            range.used_cells().map(|(r, c, v)| (r as u32, c as u32, v.to_string())).collect()
+        })
+        .collect();
+    let cells = read.iter().map(Vec::len).sum();
+    if packet {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        for (i, sheet) in read.iter().enumerate() {
+            let ws = wb.add_worksheet().set_name(format!("s{i}")).unwrap();
+            for (r, c, v) in sheet {
+                ws.write_string(*r, *c as u16, v).unwrap();
+            }
+        }
+        let bytes = wb.save_to_buffer().unwrap();
+        std::fs::write(dir.parent().unwrap().join("floor.xlsx"), bytes).unwrap();
+    }
+    cells
 }
 
 /// Runs kaito in `dir`: seconds taken and peak resident memory (KiB), read from /proc while it
