@@ -4,7 +4,8 @@
 //! answer with its code changed, so the 28 real sheets give the variety), cached under
 //! `target/bench-cache/` between runs; then runs the real executable — `check` and
 //! `consolidate` — and prints seconds, files per second and the peak memory of each run.
-//! KAITO_BENCH_SCALE sets the sizes (default `30,1000`; for example `30,1000,10000`).
+//! KAITO_BENCH_SCALE sets the sizes (default `30,1000`; for example `30,1000,10000`);
+//! KAITO_BENCH_RUNS how many runs each time is the median of (default 3).
 //!
 //! Beside each it times two floors on the same files, in this process: the *floor* (calamine
 //! reads every file's first sheet, in parallel, one summary per file — the least any checker
@@ -19,20 +20,27 @@ use std::time::{Duration, Instant};
 fn main() {
     let sizes: Vec<usize> =
         std::env::var("KAITO_BENCH_SCALE").unwrap_or_else(|_| "30,1000".into()).split(',').filter_map(|s| s.trim().parse().ok()).collect();
+    let runs: usize = std::env::var("KAITO_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    println!("medians of {runs} runs");
     println!("{:>7} {:>12} {:>9} {:>11} {:>10} {:>9}", "files", "command", "seconds", "files/s", "peak MiB", "× floor");
     for n in sizes {
         let dir = root.join(format!("target/bench-cache/scale-{n}"));
         if !dir.join("done").is_file() {
             make(root, &dir, n);
         }
-        let started = Instant::now();
-        let cells = floor(&dir.join("回答"), false);
-        let floor_secs = started.elapsed().as_secs_f64();
+        let mut cells = 0;
+        let floor_secs = median(runs, || {
+            let started = Instant::now();
+            cells = floor(&dir.join("回答"), false);
+            started.elapsed().as_secs_f64()
+        });
         println!("{n:>7} {:>12} {floor_secs:>9.2} {:>11.0} {:>10} {:>9}", "floor", n as f64 / floor_secs, "", "");
-        let started = Instant::now();
-        floor(&dir.join("回答"), true);
-        let packet_floor_secs = started.elapsed().as_secs_f64();
+        let packet_floor_secs = median(runs, || {
+            let started = Instant::now();
+            floor(&dir.join("回答"), true);
+            started.elapsed().as_secs_f64()
+        });
         println!("{n:>7} {:>12} {packet_floor_secs:>9.2} {:>11.0} {:>10} {:>9}", "packet floor", n as f64 / packet_floor_secs, "", "");
         assert!(cells > 0);
         for (what, args, base) in [
@@ -43,10 +51,22 @@ fn main() {
                 packet_floor_secs,
             ),
         ] {
-            let (secs, peak) = run(&dir, &args);
+            let mut peak = 0;
+            let secs = median(runs, || {
+                let (secs, p) = run(&dir, &args);
+                peak = peak.max(p);
+                secs
+            });
             println!("{n:>7} {what:>12} {secs:>9.2} {:>11.0} {:>10.1} {:>9.1}", n as f64 / secs, peak as f64 / 1024.0, secs / base);
         }
     }
+}
+
+/// The median of `runs` timings (the machine's other work makes single runs vary widely).
+fn median(runs: usize, mut time: impl FnMut() -> f64) -> f64 {
+    let mut t: Vec<f64> = (0..runs.max(1)).map(|_| time()).collect();
+    t.sort_by(|a, b| a.total_cmp(b));
+    t[t.len() / 2]
 }
 
 /// The plan and the answers for `n` projects.

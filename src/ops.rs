@@ -81,8 +81,7 @@ pub fn load_plan(path: &Path) -> Result<(LoadedPlan, FormDef)> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     if path.is_file() && !matches!(ext.as_str(), "toml" | "json") {
         let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("計画ファイル {shown} を開けません({})", fsutil::io_reason(&e)))?;
-        let book =
-            crate::grid::open(&bytes, &Limits::default()).map_err(|why| anyhow::anyhow!("計画ファイル {shown} を読めません: {why}"))?;
+        let book = plan::open_book(&bytes, &shown)?;
         let has_plan_sheet = book.sheets.iter().any(|g| crate::normalize::fold(&g.name) == "計画");
         if !has_plan_sheet {
             for (file, _) in crate::form::BUNDLED {
@@ -93,6 +92,10 @@ pub fn load_plan(path: &Path) -> Result<(LoadedPlan, FormDef)> {
                 }
             }
         }
+        // Read once: the workbook already opened is the plan.
+        let loaded = plan::load_book(&book.sheets, &shown)?;
+        let form = FormDef::resolve(&loaded.plan.form, path.parent().unwrap_or(Path::new(".")))?;
+        return Ok((loaded, form));
     }
     let loaded = plan::load(path)?;
     let form = FormDef::resolve(&loaded.plan.form, path.parent().unwrap_or(Path::new(".")))?;

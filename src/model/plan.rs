@@ -412,12 +412,27 @@ pub fn load(path: &Path) -> Result<LoadedPlan> {
         }
         _ => {
             let bytes = std::fs::read(path).with_context(|| format!("計画ファイル {shown} を開けません"))?;
-            let book =
-                grid::open(&bytes, &Limits::default()).map_err(|reason| anyhow::anyhow!("計画ファイル {shown} を読めません: {reason}"))?;
-            from_book(&book.sheets, &shown)?
+            return load_book(&open_book(&bytes, &shown)?.sheets, &shown);
         }
     };
     let plan = finish(plan, &shown, &mut findings)?;
+    Ok(LoadedPlan { plan, findings })
+}
+
+/// Opens a plan workbook's bytes whole: a plan is never read in part (a cut sheet would lose
+/// items without a word), so it is read with Excel's own limits, not a response sheet's.
+pub fn open_book(bytes: &[u8], shown: &str) -> Result<grid::Book> {
+    let book = grid::open(bytes, &Limits::for_plan()).map_err(|reason| anyhow::anyhow!("計画ファイル {shown} を読めません: {reason}"))?;
+    if let Some(g) = book.sheets.iter().find(|g| g.outside > 0) {
+        bail!("計画ファイル {shown} のシート「{}」が大きすぎて読み切れません({} 個のセルが範囲外)", g.name, g.outside);
+    }
+    Ok(book)
+}
+
+/// The plan of an opened plan workbook.
+pub fn load_book(sheets: &[Grid], shown: &str) -> Result<LoadedPlan> {
+    let (plan, mut findings) = from_book(sheets, shown)?;
+    let plan = finish(plan, shown, &mut findings)?;
     Ok(LoadedPlan { plan, findings })
 }
 
@@ -576,14 +591,25 @@ impl<'a> Table<'a> {
     /// A plan without codes names the project by 事業名 instead.
     fn project_rows(&self, plan: &Plan, file: &str, what: &str, findings: &mut Vec<Finding>) -> Vec<(u32, usize)> {
         let (cc, nc) = (self.col("事業コード"), self.col("事業名"));
+        // Projects by folded code and name, the first of each: one look-up a row, not a scan.
+        let mut by_code = std::collections::HashMap::new();
+        let mut by_name = std::collections::HashMap::new();
+        for (i, p) in plan.projects.iter().enumerate() {
+            by_code.entry(fold(&p.code)).or_insert(i);
+            if !p.name.is_empty() {
+                by_name.entry(fold(&p.name)).or_insert(i);
+            }
+        }
         let mut out = Vec::new();
         for r in self.rows() {
             let code = cc.map(|c| crate::normalize::tidy_code(&self.grid.value(r, c).text())).unwrap_or_default();
             let name = self.text(r, nc);
             let found = if !code.is_empty() {
-                plan.projects.iter().position(|p| fold(&p.code) == fold(&code))
+                by_code.get(&fold(&code)).copied()
+            } else if name.is_empty() {
+                None
             } else {
-                plan.projects.iter().position(|p| !name.is_empty() && fold(&p.name) == fold(&name))
+                by_name.get(&fold(&name)).copied()
             };
             match found {
                 Some(i) => out.push((r, i)),

@@ -202,6 +202,20 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The office's own plan workbook: as large as Excel allows (a prefecture's plan can have
+    /// thousands of items and many more activity rows), never cut at a response sheet's size.
+    pub fn for_plan() -> Limits {
+        Limits {
+            max_rows: 1_048_576,
+            max_columns: 16_384,
+            max_file_bytes: 512 * 1024 * 1024,
+            max_inflated_bytes: 2048 * 1024 * 1024,
+            max_cells: 50_000_000,
+        }
+    }
+}
+
 /// What a file's bytes are, whatever its name says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

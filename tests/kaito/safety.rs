@@ -472,3 +472,24 @@ fn every_message_is_in_japanese_and_a_missing_plan_points_at_the_ones_nearby() {
     let h = String::from_utf8_lossy(&help.stdout);
     assert!(h.contains("使い方") && !h.contains("Usage") && !h.contains("Options"), "{h}");
 }
+
+#[test]
+fn a_plan_beyond_a_response_sheets_size_is_read_whole() {
+    // A prefecture's plan: more items (and activity rows) than a response sheet's 2,000 rows.
+    let dir = tempfile::tempdir().unwrap();
+    let mut plan = sample_plan();
+    let first = plan.projects[0].clone();
+    plan.projects = (0..2500)
+        .map(|i| {
+            let mut p = first.clone();
+            p.code = format!("0701-{i:05}");
+            p
+        })
+        .collect();
+    plan.code_index = Default::default();
+    kaito::plan::write_workbook(&plan, &dir.path().join("計画.xlsx")).unwrap();
+    let (loaded, _) = kaito::ops::load_plan(&dir.path().join("計画.xlsx")).unwrap();
+    assert_eq!(loaded.plan.projects.len(), 2500);
+    let last = loaded.plan.project("0701-02499").expect("the last item is there");
+    assert_eq!(last.activities.len(), first.activities.len(), "and its activities, beyond row 2,000 of the 活動 sheet");
+}
