@@ -2,8 +2,8 @@
 //!
 //! Makes a plan of N projects and N returned response sheets, one per project (each a sample
 //! answer with its code changed, so the 28 real sheets give the variety), cached under
-//! `target/bench-cache/` between runs; then runs the real executable — `check` and
-//! `consolidate` — and prints seconds, files per second and the peak memory of each run.
+//! `target/bench-cache/` between runs; then runs the real executable — `check`,
+//! `consolidate` and `template` — and prints seconds, files per second and the peak memory of each run.
 //! KAITO_BENCH_SCALE sets the sizes (default `30,1000`; for example `30,1000,10000`);
 //! KAITO_BENCH_RUNS how many runs each time is the median of (default 3).
 //!
@@ -50,9 +50,12 @@ fn main() {
                 vec!["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx", "--quiet"],
                 packet_floor_secs,
             ),
+            // The sheets to send out for the next half: one workbook per item, like the packet.
+            ("template", vec!["template", "--plan", "計画.xlsx", "--period", "2021H2", "--output", "送付"], packet_floor_secs),
         ] {
             let mut peak = 0;
             let secs = median(runs, || {
+                let _ = std::fs::remove_dir_all(dir.join("送付"));
                 let (secs, p) = run(&dir, &args);
                 peak = peak.max(p);
                 secs
