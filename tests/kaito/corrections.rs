@@ -93,3 +93,19 @@ fn a_corrections_workbook_without_its_headings_stops_the_run() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("訂正簿") && err.contains("事業コード"), "{err}");
 }
+
+#[test]
+fn corrections_reach_a_table_forms_rows_too() {
+    let dir = sample_copy("進捗管理表");
+    let d = dir.path();
+    // An empty 進捗区分 the office fills in after a phone call.
+    corrections_book(&d.join("訂正簿.xlsx"), &[["II 2 (2) ①", "I33", "", "", "計画どおり", "電話で確認", "行政管理課", "2021-05-10"]]);
+    let (_, before, _) = run_json(d, &["check", "--plan", "計画.xlsx", "回答"]);
+    let (_, after, text) = run_json(d, &["check", "--plan", "計画.xlsx", "回答", "--corrections", "訂正簿.xlsx"]);
+    let has = |j: &serde_json::Value, rule: &str| {
+        j["findings"].as_array().unwrap().iter().any(|f| f["rule"] == rule && f["project"] == "II 2 (2) ①" && f["cell"] == "I33")
+    };
+    assert!(has(&before, "status-missing"));
+    assert!(!has(&after, "status-missing"), "{text}");
+    assert!(has(&after, "correction-applied"), "{text}");
+}
