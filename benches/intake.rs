@@ -32,7 +32,9 @@ fn main() {
     let started = Instant::now();
     let c = kaito::consolidate::run(plan, "計画.xlsx", kaito::period::Period::parse("2021H1"), read, layout.hints()).unwrap();
     let links = kaito::write::Links::Packet("集計.xlsx".into());
-    let mut books = kaito::write::consolidated_workbook(&c, &layout, &links).unwrap();
+    let volumes =
+        kaito::write::Volumes { per_book: kaito::write::Volumes::DEFAULT_PER_BOOK, stem: "集計".into(), link_dir: String::new() };
+    let mut books = kaito::write::consolidated_workbook(&c, &layout, &links, &volumes).unwrap();
     kaito::write::save_atomic(&mut books.packet, &dir.path().join("集計.xlsx")).unwrap();
     if let Some(office) = books.office.as_mut() {
         kaito::write::save_atomic(office, &dir.path().join("集計_事務用.xlsx")).unwrap();

@@ -65,6 +65,9 @@ enum Command {
         /// 省略すると集計ブックの隣に「<集計ブック名>_事務用.xlsx」。same で集計ブックの末尾に入れる
         #[arg(long, value_name = "ファイル|same")]
         office: Option<String>,
+        /// 1冊の集計ブックに入れる事業シートの数。超えた分は「<集計ブック名>_分冊02.xlsx」… に分けて隣に作る (既定 500)
+        #[arg(long, value_name = "数", default_value_t = kaito::write::Volumes::DEFAULT_PER_BOOK, hide_default_value = true)]
+        sheets_per_book: usize,
     },
     /// エラーのある課ごとに、直す箇所に印を付けた差戻しファイルを作る
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito feedback [オプション] --plan <ファイル> --output <フォルダ> <回答票>...")]
@@ -283,10 +286,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             anstream::print!("{}", console(&c, &report::ConsoleOptions { verbosity: common.verbosity(), rest }));
             Ok(exit_for(&c))
         }
-        Command::Consolidate { common, output, office } => {
+        Command::Consolidate { common, output, office, sheets_per_book } => {
             let office_output = ops::OfficeOutput::parse(office.as_deref());
-            let (c, office) =
-                with_progress(common.verbosity() == Verbosity::Quiet, || ops::consolidate(&common.options(), output, &office_output))?;
+            let (c, office) = with_progress(common.verbosity() == Verbosity::Quiet, || {
+                ops::consolidate(&common.options(), output, &office_output, *sheets_per_book)
+            })?;
             let book = office.as_deref().unwrap_or(output.as_path());
             let rest = format!("「要確認」シート({})にあります(--verbose で全件を表示)", book.display());
             anstream::print!("{}", console(&c, &report::ConsoleOptions { verbosity: common.verbosity(), rest }));

@@ -295,7 +295,7 @@ fn links(output: &Path, office: Option<&Path>) -> write::Links {
 
 /// `kaito consolidate`: `check`, then the council's packet and the office workbook (written
 /// even when there are errors) and the JSON summary, all or none.
-pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput) -> Result<(Run, Option<PathBuf>)> {
+pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput, per_book: usize) -> Result<(Run, Option<PathBuf>)> {
     let office_path = office.path(output);
     if office_path.as_deref() == Some(output) {
         bail!("--office の出力先が --output と同じです({})。別のファイル名にするか、--office same を指定してください", output.display());
@@ -309,8 +309,19 @@ pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput) ->
     }
     let Checked { run, layout, corrections } = run_check(opts, &outputs)?;
     let links = links(output, office_path.as_deref());
+    // Volumes go beside the packet; the office workbook reaches them as it reaches the packet.
+    let volumes = write::Volumes {
+        per_book,
+        stem: output.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "集計".into()),
+        link_dir: match &links {
+            write::Links::Packet(p) if Path::new(p).is_absolute() => {
+                Path::new(p).parent().map(|d| format!("{}{}", d.display(), std::path::MAIN_SEPARATOR)).unwrap_or_default()
+            }
+            _ => String::new(),
+        },
+    };
     let mut books = match &run {
-        Run::Card(c) => write::consolidated_workbook(c, &layout, &links)?,
+        Run::Card(c) => write::consolidated_workbook(c, &layout, &links, &volumes)?,
         Run::Table(t) => table::render::packet(t, &links)?,
         Run::FieldCard(c) => card::render::packet(c, &links)?,
     };
@@ -328,7 +339,17 @@ pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput) ->
         Some(p) => Some((p.as_path(), json_bytes(&run)?)),
         None => None,
     };
+    let mut volume_files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    for (name, wb) in books.volumes.iter_mut() {
+        volume_files.push((output.with_file_name(name.as_str()), bytes(wb)?));
+    }
+    if !volume_files.is_empty() {
+        let found = intake::discover(&opts.inputs)?;
+        let targets: Vec<(&str, &Path)> = volume_files.iter().map(|(p, _)| ("--output", p.as_path())).collect();
+        guard_outputs(&opts.plan, &opts.inputs, &found, &targets)?;
+    }
     let mut writes: Vec<(&Path, &[u8])> = vec![(output, &packet)];
+    writes.extend(volume_files.iter().map(|(p, b)| (p.as_path(), b.as_slice())));
     if let (Some(p), Some(b)) = (&office_path, &office_bytes) {
         writes.push((p.as_path(), b));
     }

@@ -23,6 +23,8 @@ pub struct ProjectSheet {
     pub pages: u32,
     /// A cell of the department's sheet (A1) → the same logical cell on this sheet.
     pub cell_map: BTreeMap<String, (u32, u16)>,
+    /// The further volume of the packet this sheet goes in (its file name), if not the packet.
+    pub volume: Option<String>,
 }
 
 /// The note on a highlighted cell: what is wrong and what to do.
@@ -70,7 +72,7 @@ pub fn redraw(
         draw::response_sheet(&mut ws, &c.plan, project, c.period, &answers, layout, &DrawOptions { notes, council, ..Default::default() })?;
     let pages = crate::xlsx::pages_at(drawn.scale, true, &drawn.row_heights);
     let cell_map = by_cell.iter().filter_map(|(cell, key)| drawn.places.get(key).map(|p| (cell.clone(), *p))).collect();
-    Ok(ProjectSheet { code: project.code.clone(), sheet_name: sheet_name.to_string(), worksheet: ws, drawn, pages, cell_map })
+    Ok(ProjectSheet { code: project.code.clone(), sheet_name: sheet_name.to_string(), worksheet: ws, drawn, pages, cell_map, volume: None })
 }
 
 /// Every accepted project's sheet, in plan order, named by its code.

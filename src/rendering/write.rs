@@ -62,6 +62,30 @@ impl Links {
 pub struct Books {
     pub packet: Workbook,
     pub office: Option<Workbook>,
+    /// Further volumes of project sheets (file name beside the packet, workbook), when there
+    /// are more project sheets than one workbook should hold.
+    pub volumes: Vec<(String, Workbook)>,
+}
+
+/// How many project sheets one workbook of the packet holds, and what further volumes are
+/// called: `<stem>_分冊02.xlsx`… beside the packet. `link_dir` is what links from the office
+/// workbook put before a volume's name (empty when both are in one folder).
+#[derive(Debug, Clone)]
+pub struct Volumes {
+    pub per_book: usize,
+    pub stem: String,
+    pub link_dir: String,
+}
+
+impl Volumes {
+    /// Project sheets per workbook unless told otherwise: a workbook of thousands of sheets
+    /// takes minutes to open and cannot be printed whole.
+    pub const DEFAULT_PER_BOOK: usize = 500;
+
+    /// The file name of volume `n` (from 2; volume 1 is the packet itself).
+    pub fn name(&self, n: usize) -> String {
+        format!("{}_分冊{n:02}.xlsx", self.stem)
+    }
 }
 
 /// Splits a run's workbook: the office sheets ([`OFFICE_SHEETS`]) go to a workbook of their own,
@@ -79,7 +103,7 @@ pub fn split(mut wb: Workbook, links: &Links, office_props: &DocProperties) -> B
         Links::Same => {
             order.extend(office);
             *wb.worksheets_mut() = order;
-            Books { packet: wb, office: None }
+            Books { packet: wb, office: None, volumes: Vec::new() }
         }
         Links::Packet(_) => {
             *wb.worksheets_mut() = order;
@@ -88,7 +112,7 @@ pub fn split(mut wb: Workbook, links: &Links, office_props: &DocProperties) -> B
             for ws in office {
                 ob.push_worksheet(ws);
             }
-            Books { packet: wb, office: Some(ob) }
+            Books { packet: wb, office: Some(ob), volumes: Vec::new() }
         }
     }
 }
@@ -152,35 +176,65 @@ pub fn cover_sheet(
 /// The packet's sheets before the project sheets, in order.
 pub const SUMMARY_SHEETS: [&str; 4] = ["表紙", "一覧表", "進捗状況", "効果額"];
 
-pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, links: &Links) -> Result<Books> {
+pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, links: &Links, volumes: &Volumes) -> Result<Books> {
     let f = Formats::new();
     let ctx = c.context(layout.hints());
     let taken: Vec<String> = SUMMARY_SHEETS.iter().chain(OFFICE_SHEETS.iter()).map(|s| s.to_string()).collect();
-    let projects = crate::packet::project_sheets(c, &ctx, layout, &taken)?;
+    let mut projects = crate::packet::project_sheets(c, &ctx, layout, &taken)?;
+    // Beyond one workbook's worth, the project sheets go on in volumes beside the packet.
+    let per_book = volumes.per_book.max(1);
+    for (i, p) in projects.iter_mut().enumerate() {
+        p.volume = (i >= per_book).then(|| volumes.name(i / per_book + 1));
+    }
     let mut wb = Workbook::new();
     let (props, office_props) = run_properties(&c.plan.name, &c.period, "集計");
     wb.set_properties(&props);
-    let pages: u32 = projects.iter().map(|p| p.pages).sum();
-    let contents = vec![
+    let mut contents = vec![
         ("実施計画事業一覧(一覧表)".to_string(), String::new()),
         ("進捗状況の集計(進捗状況)".to_string(), String::new()),
         ("財政健全化効果額の集計(効果額)".to_string(), String::new()),
-        (format!("各事業の進捗状況({} 事業)", projects.len()), if pages > 0 { format!("1～{pages} ページ") } else { String::new() }),
     ];
+    let mut page = 1;
+    for (n, chunk) in projects.chunks(per_book).enumerate() {
+        let pages: u32 = chunk.iter().map(|p| p.pages).sum();
+        let what = match &chunk[0].volume {
+            None => format!("各事業の進捗状況({} 事業)", chunk.len()),
+            Some(v) => format!("各事業の進捗状況 分冊{:02}({} 事業、{v})", n + 1, chunk.len()),
+        };
+        contents.push((what, if pages > 0 { format!("{page}～{} ページ", page + pages - 1) } else { String::new() }));
+        page += pages;
+    }
     cover_sheet(&mut wb, &c.plan.name, "実施計画事業の進捗状況", &c.period, &contents)?;
     list_sheet(&mut wb, c, &projects, &f)?;
     status_sheet(&mut wb, c, &f)?;
     effect_sheet(&mut wb, c, &f)?;
     summary_sheet(&mut wb, c, &f)?;
-    findings_sheet(&mut wb, c, &f, links, &projects)?;
+    findings_sheet(&mut wb, c, &f, links, &projects, &volumes.link_dir)?;
     missing_sheet(&mut wb, c, &f)?;
     project_list_sheet(&mut wb, c, &ctx, &f)?;
     detail_sheet(&mut wb, c, &ctx, &f)?;
     ledger_sheet(&mut wb, &c.files, &f)?;
+    let mut more: Vec<(String, Workbook)> = Vec::new();
     for p in projects {
-        wb.push_worksheet(p.worksheet);
+        match p.volume {
+            None => {
+                wb.push_worksheet(p.worksheet);
+            }
+            Some(v) => {
+                if more.last().is_none_or(|(name, _)| *name != v) {
+                    let mut vb = Workbook::new();
+                    vb.set_properties(&props);
+                    more.push((v.clone(), vb));
+                }
+                if let Some((_, vb)) = more.last_mut() {
+                    vb.push_worksheet(p.worksheet);
+                }
+            }
+        }
     }
-    Ok(split(wb, links, &office_props))
+    let mut books = split(wb, links, &office_props);
+    books.volumes = more;
+    Ok(books)
 }
 
 /// `14`, `14, 15`, `14～16`: the pages a project's sheet takes, as the published list
@@ -209,7 +263,8 @@ fn list_sheet(wb: &mut Workbook, c: &Consolidation, projects: &[crate::packet::P
         0,
         "区分: 「重点」は特に重点的に取り組む事業、「財」は財政健全化に資する事業。該当ページは事業シートの通しページです。",
     )?;
-    let sheet_of: std::collections::HashMap<&str, &str> = projects.iter().map(|s| (s.code.as_str(), s.sheet_name.as_str())).collect();
+    let sheet_of: std::collections::HashMap<&str, (&str, Option<&str>)> =
+        projects.iter().map(|s| (s.code.as_str(), (s.sheet_name.as_str(), s.volume.as_deref()))).collect();
     let mut start = BTreeMap::new();
     let mut page = 1;
     for p in projects {
@@ -245,9 +300,14 @@ fn list_sheet(wb: &mut Workbook, c: &Consolidation, projects: &[crate::packet::P
             put_text(ws, r, 5, if p.fiscal { "財" } else { "" }, &f.text)?;
             match start.get(&p.code) {
                 Some((first, n)) => {
-                    let sheet = sheet_of.get(p.code.as_str()).cloned().unwrap_or_default();
-                    let url =
-                        rust_xlsxwriter::Url::new(format!("internal:'{}'!A1", sheet.replace('\'', "''"))).set_text(page_label(*first, *n));
+                    let (sheet, volume) = sheet_of.get(p.code.as_str()).cloned().unwrap_or_default();
+                    let place = format!("'{}'!A1", sheet.replace('\'', "''"));
+                    let url = match volume {
+                        None => rust_xlsxwriter::Url::new(format!("internal:{place}")).set_text(page_label(*first, *n)),
+                        Some(v) => {
+                            rust_xlsxwriter::Url::new(format!("file:///{v}#{place}")).set_text(format!("{}({})", page_label(*first, *n), v))
+                        }
+                    };
                     ws.write_url_with_format(r, 6, url, &f.text)?;
                 }
                 None => put_text(ws, r, 6, "未提出", &f.text)?,
@@ -707,14 +767,21 @@ fn findings_sheet(
     f: &Formats,
     links: &Links,
     projects: &[crate::packet::ProjectSheet],
+    volume_dir: &str,
 ) -> Result<()> {
     let by_code: std::collections::HashMap<&str, &crate::packet::ProjectSheet> = projects.iter().map(|p| (p.code.as_str(), p)).collect();
-    // Only findings about an accepted sheet have a place in the packet to jump to.
+    // Only findings about an accepted sheet have a place in the packet to jump to; a sheet
+    // in a further volume is reached in that file.
     let link = |x: &crate::finding::Finding| {
         let accepted_file = x.project.as_deref().and_then(|p| c.accepted_for(p)).is_some_and(|a| x.file.as_deref() == Some(&a.file));
-        crate::packet::link(&by_code, x)
-            .filter(|_| accepted_file)
-            .map(|(url, target)| (url, format!("{}!{target}", x.project.as_deref().unwrap_or(""))))
+        let volume = x.project.as_deref().and_then(|p| by_code.get(p)).and_then(|s| s.volume.as_deref());
+        crate::packet::link(&by_code, x).filter(|_| accepted_file).map(|(url, target)| {
+            let url = match volume {
+                Some(v) => url.replacen("internal:", &format!("file:///{volume_dir}{v}#"), 1),
+                None => url,
+            };
+            (url, format!("{}!{target}", x.project.as_deref().unwrap_or("")))
+        })
     };
     findings_list(wb, &c.findings, f, links, &link)
 }

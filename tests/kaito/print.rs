@@ -333,3 +333,37 @@ fn chart_colours_carry_meaning_and_empty_series_are_left_out() {
     // Nothing was left blank: no 未記入 series, no legend entry for it.
     assert!(!colours.contains_key("未記入"), "{colours:?}");
 }
+
+#[test]
+fn many_project_sheets_go_on_in_volumes_beside_the_packet() {
+    let dir = sample_copy("報告回答票");
+    let d = dir.path();
+    let out =
+        kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "集計.xlsx", "--sheets-per-book", "10"], d);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let names = |p: &str| printed_sheets(&d.join(p)).into_iter().map(|s| s.name).collect::<Vec<_>>();
+    let packet = names("集計.xlsx");
+    assert_eq!(packet.len(), 4 + 10, "{packet:?}");
+    let (two, three) = (names("集計_分冊02.xlsx"), names("集計_分冊03.xlsx"));
+    assert_eq!((two.len(), three.len()), (10, 8));
+    assert!(!d.join("集計_分冊04.xlsx").exists());
+    // The 一覧表 sends a project of volume 2 to that file, and its footer starts there.
+    let mut wb = calamine::open_workbook_auto(d.join("集計.xlsx")).unwrap();
+    use calamine::Reader;
+    let list = wb.worksheet_range("一覧表").unwrap();
+    let row = (0..list.height() as u32).find(|r| list.get_value((*r, 3)).map(|v| v.to_string()) == Some(two[0].clone())).unwrap();
+    let label = list.get_value((row, 6)).unwrap().to_string();
+    assert!(label.ends_with("(集計_分冊02.xlsx)"), "{label}");
+    let first = label.split([',', '～', '(']).next().unwrap().trim().to_string();
+    let xml = part(&d.join("集計_分冊02.xlsx"), "xl/worksheets/sheet1.xml").unwrap();
+    assert!(xml.contains(&format!("firstPageNumber=\"{first}\"")), "{first}");
+    let rels = part(&d.join("集計.xlsx"), "xl/worksheets/_rels/sheet2.xml.rels").unwrap();
+    assert!(rels.contains("Target=\"集計_分冊02.xlsx\"") && rels.contains("Target=\"集計_分冊03.xlsx\""), "{rels}");
+    // The office workbook's findings reach a sheet in a volume in that volume.
+    let volume_of = |code: &str| {
+        ["集計.xlsx", "集計_分冊02.xlsx", "集計_分冊03.xlsx"]
+            [[&packet, &two, &three].iter().position(|v| v.contains(&code.to_string())).unwrap()]
+    };
+    let findings = part(&d.join("集計_事務用.xlsx"), "xl/worksheets/_rels/sheet2.xml.rels").unwrap();
+    assert!(findings.contains(&format!("Target=\"{}\"", volume_of("0706-03"))), "{findings}");
+}
