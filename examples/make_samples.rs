@@ -561,20 +561,14 @@ fn next_plan() -> Result<()> {
             theme: theme.parse()?,
             departments: vec![dept.into(), "関係課".into()],
             set_year: Some(2024),
-            priority: false,
             fiscal,
-            page: None,
             purpose: summary.into(),
             overview: summary.into(),
             activities: vec![plan::Activity { name: "計画に基づく取組の推進".into(), schedule }],
             outcomes: vec![plan::Outcome { target_year: "令和9年度(2027年度)".into(), text: summary.into() }],
-            effect_targets: Default::default(),
             node: Some(theme.into()),
-            implementing: vec![],
             attrs,
-            pending_targets: Default::default(),
-            indicator: None,
-            targets: vec![],
+            ..Default::default()
         });
     }
     plan::write_workbook(&plan, &root.join("計画.xlsx"))?;
@@ -680,23 +674,10 @@ fn table() -> Result<()> {
         plan.projects.push(plan::Project {
             code: i.no.clone(),
             name: i.name.clone(),
-            theme: 0,
             departments: i.department.split('、').filter(|d| !d.is_empty()).map(str::to_string).collect(),
-            set_year: None,
-            priority: false,
-            fiscal: false,
-            page: None,
-            purpose: String::new(),
-            overview: String::new(),
-            activities: vec![],
-            outcomes: vec![],
-            effect_targets: Default::default(),
             node: Some(i.group.clone()),
-            implementing: vec![],
             attrs,
-            pending_targets: Default::default(),
-            indicator: None,
-            targets: vec![],
+            ..Default::default()
         });
         debug_assert_eq!(format!("{} {}", i.group, i.marker), i.no);
     }

@@ -95,7 +95,7 @@ pub struct Theme {
     pub code_prefix: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Project {
     pub code: String,
     pub name: String,
@@ -965,9 +965,6 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
             page: Some(t.text(r, pagec)).filter(|s| !s.is_empty()),
             purpose: t.text(r, purc),
             overview: t.text(r, ovc),
-            activities: vec![],
-            outcomes: vec![],
-            effect_targets: BTreeMap::new(),
             node: Some(node_text).filter(|n| !n.is_empty()).or_else(|| Some(theme_text.clone()).filter(|n| !n.is_empty())),
             implementing: split_departments(&t.text(r, c("実施課"))),
             attrs: t
@@ -977,9 +974,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
                 .map(|(col, h)| (h.clone(), t.text(r, Some(*col))))
                 .filter(|(_, v)| !v.is_empty())
                 .collect(),
-            pending_targets: BTreeSet::new(),
-            indicator: None,
-            targets: vec![],
+            ..Default::default()
         });
     }
 

@@ -116,11 +116,6 @@ pub fn column_points(chars: f64) -> f64 {
     ((chars * 10.0 + 5.0).trunc()) * 0.75
 }
 
-/// The whole-percent print scale at which the columns fit one A4 landscape page wide.
-pub fn scale(col_widths: &[f64]) -> u16 {
-    scale_for(col_widths, true)
-}
-
 /// The whole-percent print scale at which the columns fit one page wide.
 pub fn scale_for(col_widths: &[f64], landscape: bool) -> u16 {
     let width: f64 = col_widths.iter().map(|w| column_points(*w)).sum();
@@ -265,12 +260,6 @@ pub fn status_colors(statuses: &[String], needs_action: &[String], gaps: usize) 
         .collect();
     out.extend((0..gaps).map(|i| Color::RGB(GREY[i % GREY.len()])));
     out
-}
-
-/// Pages a sheet takes printed at `scale(col_widths)` on A4 landscape: rows go to the next
-/// page when they no longer fit (a row is never split).
-pub fn pages(col_widths: &[f64], row_heights: &[f64]) -> u32 {
-    pages_at(scale(col_widths).max(MIN_PRINT_SCALE), true, row_heights)
 }
 
 /// Pages that rows take at a print scale.

@@ -294,23 +294,10 @@ pub fn plan_from_master(sheets: &[Grid], form: &FormDef, file: &str) -> Option<(
             plan.projects.push(Project {
                 code,
                 name: row.name.clone(),
-                theme: 0,
                 departments: split_departments(&dept_key.as_ref().map(|k| row.text(k)).unwrap_or_default()),
-                set_year: None,
-                priority: false,
-                fiscal: false,
-                page: None,
-                purpose: String::new(),
-                overview: String::new(),
-                activities: vec![],
-                outcomes: vec![],
-                effect_targets: BTreeMap::new(),
                 node: Some(row.group.clone()),
-                implementing: vec![],
                 attrs,
-                pending_targets: Default::default(),
-                indicator: None,
-                targets: vec![],
+                ..Default::default()
             });
         }
     }

@@ -1,6 +1,7 @@
-//! The council packet: every returned project re-drawn in the uniform layout from the values
-//! read, with error cells highlighted, and the 一覧表 whose 該当ページ comes from the packet's
-//! own page setup.
+//! The council packet's project sheets: every returned project re-drawn in the uniform layout
+//! from the values read (values with errors marked and explained in 注 lines), numbered so that
+//! their footers print the 一覧表's 該当ページ; the same re-drawing, coloured and noted, for
+//! feedback.
 
 use crate::consolidate::{Accepted, Consolidation};
 use crate::draw::{self, Answers, DrawOptions, Drawn};
@@ -11,8 +12,6 @@ use crate::validate::Context;
 use anyhow::Result;
 use rust_xlsxwriter::Worksheet;
 use std::collections::BTreeMap;
-
-pub use crate::xlsx::{PRINTABLE_HEIGHT, PRINTABLE_WIDTH, column_points, pages, scale};
 
 /// One project's sheet of the packet.
 pub struct ProjectSheet {

@@ -76,11 +76,9 @@ pub fn run(opts: &TemplateOptions, loaded: crate::plan::LoadedPlan, layout: &Lay
             wb.define_name(format!("kaito_{key}"), &format!("={quoted}!{}", absolute(*r, *c as u32)))?;
         }
         wb.define_name("kaito_period", &format!("={quoted}!$A$2"))?;
-        let mut props = rust_xlsxwriter::DocProperties::new().set_title(format!("{} {} 報告回答票", p.code, p.name)).set_subject(format!(
-            "{} {}",
-            plan.name,
-            opts.period.japanese()
-        ));
+        let mut props = rust_xlsxwriter::DocProperties::new()
+            .set_title(format!("{} {} {}", p.code, p.name, layout.labels.title_suffix))
+            .set_subject(format!("{} {}", plan.name, opts.period.japanese()));
         props =
             props.set_comment("kaito template で作成").set_custom_property(crate::grid::MADE_BY_PROPERTY, crate::intake::MADE_BY_TEMPLATE);
         wb.set_properties(&props);

@@ -92,12 +92,8 @@ impl Volumes {
 /// or, with [`Links::Same`], after the packet's sheets in the same one.
 pub fn split(mut wb: Workbook, links: &Links, office_props: &DocProperties) -> Books {
     let sheets = std::mem::take(wb.worksheets_mut());
-    let (office, packet): (Vec<Worksheet>, Vec<Worksheet>) = sheets.into_iter().partition(|ws| OFFICE_SHEETS.contains(&ws.name().as_str()));
-    let mut order: Vec<Worksheet> = Vec::new();
-    for ws in packet {
-        order.push(ws);
-    }
-    let mut office = office;
+    let (mut office, mut order): (Vec<Worksheet>, Vec<Worksheet>) =
+        sheets.into_iter().partition(|ws| OFFICE_SHEETS.contains(&ws.name().as_str()));
     office.sort_by_key(|ws| OFFICE_SHEETS.iter().position(|n| *n == ws.name()));
     match links {
         Links::Same => {
