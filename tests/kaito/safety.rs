@@ -41,7 +41,7 @@ fn the_repository_reads_nothing_beside_itself() {
     let mut offenders = Vec::new();
     let needle = ["..", "shared"].join("/");
     let mut stack: Vec<PathBuf> =
-        ["src", "tests", "examples", "benches", "templates", "docs", "samples/source", ".ci"].iter().map(|d| root().join(d)).collect();
+        ["src", "tests", "examples", "bench", "templates", "docs", "samples/source", ".ci"].iter().map(|d| root().join(d)).collect();
     stack.extend(["README.md", "ARCHITECTURE.md", "Cargo.toml"].iter().map(|f| root().join(f)));
     while let Some(p) = stack.pop() {
         if p.is_dir() {
@@ -486,7 +486,7 @@ fn a_plan_beyond_a_response_sheets_size_is_read_whole() {
             p
         })
         .collect();
-    plan.code_index = Default::default();
+    plan.index = Default::default();
     kaito::plan::write_workbook(&plan, &dir.path().join("計画.xlsx")).unwrap();
     let (loaded, _) = kaito::ops::load_plan(&dir.path().join("計画.xlsx")).unwrap();
     assert_eq!(loaded.plan.projects.len(), 2500);
