@@ -534,7 +534,7 @@ fn next_plan() -> Result<()> {
         assigned_codes: vec![],
         code_column: None,
         gaps: vec![],
-        code_index: Default::default(),
+        index: Default::default(),
     };
     for (n, name) in goals {
         plan.nodes.push(plan::Node { number: n.into(), name: name.into(), level: 0, parent: None, code_prefix: None });
@@ -662,7 +662,7 @@ fn table() -> Result<()> {
         assigned_codes: vec![],
         code_column: None,
         gaps: vec![],
-        code_index: Default::default(),
+        index: Default::default(),
     };
     for i in &src.items {
         kaito::table::add_nodes(&mut plan, &i.group, &i.group_name);

@@ -8,7 +8,7 @@ use kaito::grid::Limits;
 use kaito::ops::{self, CheckOptions};
 use kaito::period::Period;
 use kaito::report::{self, Verbosity};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const HELP_TEMPLATE: &str = "{about}\n\n使い方: {usage}\n\n{all-args}{after-help}";
@@ -288,15 +288,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Consolidate { common, output, office, sheets_per_book } => {
             let office_output = ops::OfficeOutput::parse(office.as_deref());
-            let (c, office) = with_progress(common.verbosity() == Verbosity::Quiet, || {
+            let (c, written) = with_progress(common.verbosity() == Verbosity::Quiet, || {
                 ops::consolidate(&common.options(), output, &office_output, *sheets_per_book)
             })?;
-            let book = office.as_deref().unwrap_or(output.as_path());
+            let book = written.office.as_deref().unwrap_or(output.as_path());
             let rest = format!("「要確認」シート({})にあります(--verbose で全件を表示)", book.display());
             anstream::print!("{}", console(&c, &report::ConsoleOptions { verbosity: common.verbosity(), rest }));
             if common.verbosity() != Verbosity::Quiet {
                 println!("\n集計ブック(議会提出用)を書きました: {}", output.display());
-                if let Some(o) = office {
+                if let (Some(first), Some(last)) = (written.volumes.first(), written.volumes.last()) {
+                    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                    println!(
+                        "事業ごとのシートが多いため、続きを分冊 {} 冊に分けました: {}{}(同じフォルダ)",
+                        written.volumes.len(),
+                        name(first),
+                        if written.volumes.len() > 1 { format!(" ～ {}", name(last)) } else { String::new() }
+                    );
+                }
+                if let Some(o) = &written.office {
                     println!("事務用ブックを書きました: {}", o.display());
                 }
             }
@@ -360,6 +369,16 @@ fn exit_for(c: &ops::Run) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // `kaito plan | more` closed early: stop quietly, as other command-line tools do, rather
+    // than report a panic (print! panics when the reader of the pipe has gone).
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or("");
+        if text.contains("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default_hook(info)
+    }));
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {

@@ -295,7 +295,14 @@ fn links(output: &Path, office: Option<&Path>) -> write::Links {
 
 /// `kaito consolidate`: `check`, then the council's packet and the office workbook (written
 /// even when there are errors) and the JSON summary, all or none.
-pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput, per_book: usize) -> Result<(Run, Option<PathBuf>)> {
+/// What `consolidate` wrote besides the packet.
+pub struct Written {
+    pub office: Option<PathBuf>,
+    /// Further volumes of the packet (`集計_分冊02.xlsx` …), in order.
+    pub volumes: Vec<PathBuf>,
+}
+
+pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput, per_book: usize) -> Result<(Run, Written)> {
     let office_path = office.path(output);
     if office_path.as_deref() == Some(output) {
         bail!("--office の出力先が --output と同じです({})。別のファイル名にするか、--office same を指定してください", output.display());
@@ -323,7 +330,7 @@ pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput, pe
     let mut books = match &run {
         Run::Card(c) => write::consolidated_workbook(c, &layout, &links, &volumes)?,
         Run::Table(t) => table::render::packet(t, &links)?,
-        Run::FieldCard(c) => card::render::packet(c, &links)?,
+        Run::FieldCard(c) => card::render::packet(c, &links, &volumes)?,
     };
     // 訂正: the office's record of its corrections, with the office sheets.
     write::corrections_sheet(books.office.as_mut().unwrap_or(&mut books.packet), &corrections)?;
@@ -357,7 +364,7 @@ pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput, pe
         writes.push((p, b));
     }
     fsutil::write_outputs(&writes)?;
-    Ok((run, office_path))
+    Ok((run, Written { office: office_path, volumes: volume_files.into_iter().map(|(p, _)| p).collect() }))
 }
 
 /// Who signs the feedback (options; what is not given comes from the plan).

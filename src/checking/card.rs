@@ -66,6 +66,7 @@ pub struct CardRun {
     pub answers: Vec<CardAnswer>,
     pub findings: Vec<Finding>,
     pub missing: Vec<Missing>,
+    answer_index: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
 }
 
 impl CardRun {
@@ -73,7 +74,15 @@ impl CardRun {
         crate::finding::count(&self.findings, Severity::Error)
     }
     pub fn answer(&self, code: &str) -> Option<&CardAnswer> {
-        self.answers.iter().find(|a| a.item == code)
+        // By an index built on first use: the packet asks once per item and field.
+        let index = self.answer_index.get_or_init(|| {
+            let mut m = std::collections::HashMap::new();
+            for (i, a) in self.answers.iter().enumerate() {
+                m.entry(a.item.clone()).or_insert(i);
+            }
+            m
+        });
+        index.get(code).map(|&i| &self.answers[i])
     }
     /// The field a grid's actual answers against (the first with a `target`).
     pub fn actual_field(&self) -> Option<&FieldDef> {
@@ -284,7 +293,18 @@ pub fn run(
                 .suggest(format!("{department}に提出を依頼してください")),
         );
     }
-    Ok(CardRun { plan, form, plan_file: plan_file.to_string(), period, period_note, files: records, answers, findings, missing })
+    Ok(CardRun {
+        plan,
+        form,
+        plan_file: plan_file.to_string(),
+        period,
+        period_note,
+        files: records,
+        answers,
+        findings,
+        missing,
+        answer_index: Default::default(),
+    })
 }
 
 /// The rules the form's fields carry, on one card.

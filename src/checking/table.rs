@@ -70,6 +70,7 @@ pub struct TableRun {
     pub missing: Vec<Missing>,
     /// By node number (every level), and `""` for the whole plan.
     pub tallies: BTreeMap<String, Tally>,
+    answer_index: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
 }
 
 impl TableRun {
@@ -77,7 +78,15 @@ impl TableRun {
         crate::finding::count(&self.findings, Severity::Error)
     }
     pub fn answer(&self, code: &str) -> Option<&RowAnswer> {
-        self.answers.iter().find(|a| a.item == code)
+        // By an index built on first use: the packet asks once per item and field.
+        let index = self.answer_index.get_or_init(|| {
+            let mut m = std::collections::HashMap::new();
+            for (i, a) in self.answers.iter().enumerate() {
+                m.entry(a.item.clone()).or_insert(i);
+            }
+            m
+        });
+        index.get(code).map(|&i| &self.answers[i])
     }
     /// The status field the counts are of.
     pub fn status_field(&self) -> Option<&FieldDef> {
@@ -125,6 +134,11 @@ pub fn run(
     let mut candidates: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     let mut file_reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let by_code: BTreeMap<String, usize> = plan.projects.iter().enumerate().map(|(i, p)| (fold(&p.code), i)).collect();
+    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, p) in plan.projects.iter().enumerate() {
+        by_name.entry(fold(&p.name)).or_default().push(i);
+    }
+    let items: ItemIndex = (by_code, by_name);
 
     for (fi, f) in files.into_iter().enumerate() {
         findings.extend(f.findings);
@@ -133,7 +147,7 @@ pub fn run(
         let mut owners: BTreeMap<String, usize> = BTreeMap::new();
         for t in &f.sheets {
             for row in t.rows.iter().filter(|r| has_answers(r, &form)) {
-                if let Some(p) = match_item(&plan, &by_code, row) {
+                if let Some(p) = match_item(&plan, &items, row) {
                     *owners.entry(p.responding_department().to_string()).or_default() += 1;
                 }
             }
@@ -174,7 +188,7 @@ pub fn run(
             }
             for row in t.rows {
                 let answered = has_answers(&row, &form);
-                let Some(project) = match_item(&plan, &by_code, &row) else {
+                let Some(project) = match_item(&plan, &items, &row) else {
                     if answered {
                         let written = row.number.clone().unwrap_or_else(|| row.name.clone());
                         let near: Vec<String> = plan.projects.iter().map(|p| p.code.clone()).collect();
@@ -235,7 +249,8 @@ pub fn run(
             )
         };
         list.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| records[a.file].shown.cmp(&records[b.file].shown)));
-        let first_sig = signature(&list[0].row, &form);
+        // Most items have one row; their signature is never needed.
+        let first_sig = if list.len() > 1 { signature(&list[0].row, &form) } else { String::new() };
         let differing: Vec<&Candidate> = list[1..].iter().filter(|c| c.answered && signature(&c.row, &form) != first_sig).collect();
         let tie = differing.iter().any(|c| rank(c) == rank(&list[0]));
         if !differing.is_empty() {
@@ -271,7 +286,7 @@ pub fn run(
         }
         findings.extend(first.findings);
         used.entry(first.file).or_default().push(code.clone());
-        let project = &plan.projects[by_code[&fold(&code)]];
+        let project = &plan.projects[items.0[&fold(&code)]];
         let statuses = form
             .fields
             .iter()
@@ -323,11 +338,26 @@ pub fn run(
         );
     }
     let tallies = tally(&plan, &form, &answers);
-    Ok(TableRun { plan, form, plan_file: plan_file.to_string(), period, period_note, files: records, answers, findings, missing, tallies })
+    Ok(TableRun {
+        plan,
+        form,
+        plan_file: plan_file.to_string(),
+        period,
+        period_note,
+        files: records,
+        answers,
+        findings,
+        missing,
+        tallies,
+        answer_index: Default::default(),
+    })
 }
 
+/// Plan items by folded code and by folded name (positions in `plan.projects`).
+type ItemIndex = (BTreeMap<String, usize>, BTreeMap<String, Vec<usize>>);
+
 /// The plan item a row answers: by its number, else by its name (within its group first).
-fn match_item<'a>(plan: &'a Plan, by_code: &BTreeMap<String, usize>, row: &TableRow) -> Option<&'a Project> {
+fn match_item<'a>(plan: &'a Plan, (by_code, by_name): &ItemIndex, row: &TableRow) -> Option<&'a Project> {
     if let Some(n) = &row.number
         && let Some(&i) = by_code.get(&fold(n))
     {
@@ -336,8 +366,7 @@ fn match_item<'a>(plan: &'a Plan, by_code: &BTreeMap<String, usize>, row: &Table
     if row.name.is_empty() {
         return None;
     }
-    let name = fold(&row.name);
-    let same: Vec<&Project> = plan.projects.iter().filter(|p| fold(&p.name) == name).collect();
+    let same: Vec<&Project> = by_name.get(&fold(&row.name)).into_iter().flatten().map(|&i| &plan.projects[i]).collect();
     match same.as_slice() {
         [one] => Some(one),
         many => many.iter().copied().find(|p| p.node.as_deref().is_some_and(|n| fold(n) == fold(&row.group))),

@@ -50,9 +50,20 @@ pub struct Plan {
     /// depend on it are not run, rather than blaming every department for the plan's gap.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gaps: Vec<PlanGap>,
-    /// Projects by folded code (see [`Plan::project`]).
+    /// Look-ups by folded code and number, built on first use (see [`Plan::project`]).
     #[serde(skip)]
-    pub code_index: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
+    pub index: PlanIndex,
+}
+
+/// Projects by folded code and nodes by folded number, each built on its first look-up: a
+/// scan that folds every code or number made checking quadratic in the size of the plan.
+/// An entry is checked against what it names and a miss falls back to the scan, so a plan
+/// changed after the index was built (projects added, codes assigned) still answers right.
+#[derive(Debug, Clone, Default)]
+pub struct PlanIndex {
+    codes: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
+    /// With the number of nodes indexed: nodes pushed later are found by the scan.
+    nodes: std::sync::OnceLock<(usize, std::collections::HashMap<String, Vec<usize>>)>,
 }
 
 fn default_form() -> String {
@@ -238,13 +249,30 @@ impl Plan {
     /// be `1`), and projects sit in the lowest level, so the deepest match wins.
     pub fn node(&self, number: &str) -> Option<&Node> {
         let n = fold(number);
-        self.nodes.iter().filter(|x| fold(&x.number) == n).max_by_key(|x| x.level)
+        self.nodes_numbered(&n).into_iter().max_by_key(|x| x.level)
     }
 
     /// A node by level and number.
     pub fn node_at(&self, level: usize, number: &str) -> Option<&Node> {
         let n = fold(number);
-        self.nodes.iter().find(|x| x.level == level && fold(&x.number) == n)
+        self.nodes_numbered(&n).into_iter().find(|x| x.level == level)
+    }
+
+    /// The nodes whose folded number is `folded`, through the index (see [`PlanIndex`]).
+    fn nodes_numbered(&self, folded: &str) -> Vec<&Node> {
+        let (indexed, index) = self.index.nodes.get_or_init(|| {
+            let mut m: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+            for (i, x) in self.nodes.iter().enumerate() {
+                m.entry(fold(&x.number)).or_default().push(i);
+            }
+            (self.nodes.len(), m)
+        });
+        let hits: Vec<&Node> =
+            index.get(folded).into_iter().flatten().filter_map(|&i| self.nodes.get(i)).filter(|x| fold(&x.number) == folded).collect();
+        if hits.is_empty() || self.nodes.len() != *indexed {
+            return self.nodes.iter().filter(|x| fold(&x.number) == folded).collect();
+        }
+        hits
     }
 
     /// The node and its ancestors, top first.
@@ -345,11 +373,7 @@ impl Plan {
 
     pub fn project(&self, code: &str) -> Option<&Project> {
         let code = fold(code);
-        // An index by folded code, built on the first look-up: a linear scan that folds every
-        // code made checking quadratic in the number of files. The index is checked against
-        // the project it names and a miss falls back to the scan, so a plan changed after
-        // the index was built (projects added, codes assigned) still answers right.
-        let index = self.code_index.get_or_init(|| {
+        let index = self.index.codes.get_or_init(|| {
             let mut m = std::collections::HashMap::new();
             for (i, p) in self.projects.iter().enumerate() {
                 m.entry(fold(&p.code)).or_insert(i);
@@ -728,7 +752,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         assigned_codes: vec![],
         code_column: None,
         gaps: vec![],
-        code_index: Default::default(),
+        index: Default::default(),
     };
 
     // 体系: any number of levels, named as the city names them, ordered by first appearance.

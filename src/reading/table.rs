@@ -260,7 +260,7 @@ pub fn plan_from_master(sheets: &[Grid], form: &FormDef, file: &str) -> Option<(
         assigned_codes: vec![],
         code_column: None,
         gaps: vec![],
-        code_index: Default::default(),
+        index: Default::default(),
     };
     let dept_key = form.field_of(Kind::Department).map(|f| f.key.clone());
     let mut per_group: BTreeMap<String, u32> = BTreeMap::new();

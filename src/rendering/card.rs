@@ -19,7 +19,7 @@ use anyhow::Result;
 use rust_xlsxwriter::{
     Chart, ChartLegendPosition, ChartType, Color, DocProperties, Format, FormatAlign, FormatBorder, Note, Workbook, Worksheet,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// What a department wrote, to draw again: once-fields by key, grid fields by key and year.
@@ -567,12 +567,29 @@ pub fn rate(actual: Option<i64>, target: Option<i64>) -> Option<f64> {
 }
 
 /// The council packet of a card defined by its fields.
-pub fn packet(run: &CardRun, links: &crate::write::Links) -> Result<crate::write::Books> {
+pub fn packet(run: &CardRun, links: &crate::write::Links, volumes: &crate::write::Volumes) -> Result<crate::write::Books> {
     let f = Formats::new();
     let mut wb = Workbook::new();
     let (props, office_props) = crate::write::run_properties(&run.plan.name, &run.period, "集計");
     wb.set_properties(&props);
-    let contents: Vec<(String, String)> = vec![(format!("{}({} 件)", run.form.name, run.answers.len()), String::new())];
+    // Beyond one workbook's worth, the cards go on in volumes beside the packet, as the
+    // response card's sheets do: a workbook of thousands of sheets is not usable.
+    let per_book = volumes.per_book.max(1);
+    let drawn_count = run.answers.iter().filter(|a| run.plan.project(&a.item).is_some()).count();
+    let volume_of = |i: usize| (i >= per_book).then(|| volumes.name(i / per_book + 1));
+    let mut contents: Vec<(String, String)> = vec![(format!("{}({} 件)", run.form.name, drawn_count), String::new())];
+    if drawn_count > per_book {
+        contents = (0..drawn_count.div_ceil(per_book))
+            .map(|n| {
+                let count = per_book.min(drawn_count - n * per_book);
+                let what = match volume_of(n * per_book) {
+                    None => format!("{}({count} 件)", run.form.name),
+                    Some(v) => format!("{} 分冊{:02}({count} 件、{v})", run.form.name, n + 1),
+                };
+                (what, String::new())
+            })
+            .collect();
+    }
     crate::write::cover_sheet(&mut wb, &run.plan.name, &run.form.name, &run.period, &contents)?;
     // The document the council reads first: the targets not reached, with their reasons.
     let has_targets = target_fields(&run.form).is_some();
@@ -588,9 +605,13 @@ pub fn packet(run: &CardRun, links: &crate::write::Links) -> Result<crate::write
         xlsx::SheetNames::new(wb.worksheets().iter().map(|w| w.name()).chain(crate::write::OFFICE_SHEETS.iter().map(|s| s.to_string())));
     let mut sheets = Vec::new();
     let mut places: BTreeMap<(String, String), (String, (u32, u16))> = BTreeMap::new();
+    let mut volume_by_sheet: HashMap<String, String> = HashMap::new();
     for a in &run.answers {
         let Some(p) = run.plan.project(&a.item) else { continue };
         let name = names.claim(&p.code);
+        if let Some(v) = volume_of(sheets.len()) {
+            volume_by_sheet.insert(name.clone(), v);
+        }
         let mut ws = Worksheet::new();
         ws.set_name(&name)?;
         let values = CardValues::from_card(&a.card, &run.form, |y| y <= run.period.fiscal_year);
@@ -629,15 +650,37 @@ pub fn packet(run: &CardRun, links: &crate::write::Links) -> Result<crate::write
     let link = |x: &Finding| {
         let (sheet, (r, c)) = places.get(&(x.project.clone()?, x.cell.clone()?))?;
         let target = a1(*r, *c as u32);
-        Some((format!("internal:'{}'!{target}", sheet.replace('\'', "''")), format!("{sheet}!{target}")))
+        let within = format!("'{}'!{target}", sheet.replace('\'', "''"));
+        let url = match volume_by_sheet.get(sheet) {
+            Some(v) => format!("file:///{}{v}#{within}", volumes.link_dir),
+            None => format!("internal:{within}"),
+        };
+        Some((url, format!("{sheet}!{target}")))
     };
     crate::write::findings_list(&mut wb, &run.findings, &f, links, &link)?;
     missing_sheet(&mut wb, run, &f)?;
     crate::write::ledger_sheet(&mut wb, &run.files, &f)?;
-    for ws in sheets {
-        wb.push_worksheet(ws);
+    let mut more: Vec<(String, Workbook)> = Vec::new();
+    for (i, ws) in sheets.into_iter().enumerate() {
+        match volume_of(i) {
+            None => {
+                wb.push_worksheet(ws);
+            }
+            Some(v) => {
+                if more.last().is_none_or(|(name, _)| *name != v) {
+                    let mut vb = Workbook::new();
+                    vb.set_properties(&props);
+                    more.push((v, vb));
+                }
+                if let Some((_, vb)) = more.last_mut() {
+                    vb.push_worksheet(ws);
+                }
+            }
+        }
     }
-    Ok(crate::write::split(wb, links, &office_props))
+    let mut books = crate::write::split(wb, links, &office_props);
+    books.volumes = more;
+    Ok(books)
 }
 
 fn summary_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {

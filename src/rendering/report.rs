@@ -5,7 +5,7 @@ use crate::consolidate::Consolidation;
 use crate::finding::{Finding, Severity};
 use crate::intake::Outcome;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 pub use crate::normalize::thousands;
@@ -309,39 +309,47 @@ pub fn plan_outline(loaded: &crate::plan::LoadedPlan, form: &crate::form::FormDe
     if !plan.assigned_codes.is_empty() {
         let _ = writeln!(s, "事業コード: 計画にないため、コード接頭辞と計画の順から付けました(--write-codes で計画の写しに書き込めます)");
     }
-    // The hierarchy, depth first, each project under the node it names.
-    fn walk(s: &mut String, plan: &crate::plan::Plan, parent: Option<&crate::plan::Node>, depth: usize) {
-        let children: Vec<&crate::plan::Node> = plan
-            .nodes
-            .iter()
-            .filter(|n| match parent {
-                None => n.level == 0,
-                Some(p) => n.level == p.level + 1 && n.parent.as_deref() == Some(p.number.as_str()),
-            })
-            .collect();
-        for n in children {
-            let projects: Vec<&crate::plan::Project> = plan
-                .projects
-                .iter()
-                .filter(|p| p.node.as_deref().and_then(|x| plan.node(x)).is_some_and(|x| x.level == n.level && x.number == n.number))
-                .collect();
-            let count = count_below(plan, n);
+    // The hierarchy, depth first, each project under the node it names. Children, projects and
+    // counts are gathered in one pass each, so a plan of many thousand items prints at once.
+    type Key<'a> = (usize, &'a str);
+    struct Outline<'a> {
+        children: HashMap<Option<Key<'a>>, Vec<&'a crate::plan::Node>>,
+        projects: HashMap<Key<'a>, Vec<&'a crate::plan::Project>>,
+        below: HashMap<Key<'a>, usize>,
+    }
+    let mut o = Outline { children: HashMap::new(), projects: HashMap::new(), below: HashMap::new() };
+    for n in &plan.nodes {
+        let parent = match (&n.parent, n.level) {
+            (Some(p), l) if l > 0 => Some((l - 1, p.as_str())),
+            (_, 0) => None,
+            // A node below the top without a parent is shown nowhere, as before.
+            _ => continue,
+        };
+        o.children.entry(parent).or_default().push(n);
+    }
+    for p in &plan.projects {
+        let path = p.node.as_deref().map(|x| plan.node_path(x)).unwrap_or_default();
+        if let Some(last) = path.last() {
+            o.projects.entry((last.level, last.number.as_str())).or_default().push(p);
+        }
+        for a in path {
+            *o.below.entry((a.level, a.number.as_str())).or_default() += 1;
+        }
+    }
+    fn walk(s: &mut String, plan: &crate::plan::Plan, o: &Outline, parent: Option<Key>, depth: usize) {
+        for n in o.children.get(&parent).into_iter().flatten() {
+            let key = (n.level, n.number.as_str());
+            let count = o.below.get(&key).copied().unwrap_or(0);
             let _ = writeln!(s, "{}{}({} 件)", "  ".repeat(depth), plan.node_title(n), count);
-            for p in projects {
+            for p in o.projects.get(&key).into_iter().flatten() {
                 let old = p.attrs.get(crate::template::OLD_CODE).map(|o| format!(" [旧 {o}]")).unwrap_or_default();
                 let _ = writeln!(s, "{}{} {}  {}{old}", "  ".repeat(depth + 1), p.code, p.name, p.departments.join("、"));
             }
-            walk(s, plan, Some(n), depth + 1);
+            walk(s, plan, o, Some(key), depth + 1);
         }
     }
-    fn count_below(plan: &crate::plan::Plan, n: &crate::plan::Node) -> usize {
-        plan.projects
-            .iter()
-            .filter(|p| p.node.as_deref().is_some_and(|x| plan.node_path(x).iter().any(|a| a.level == n.level && a.number == n.number)))
-            .count()
-    }
     let _ = writeln!(s);
-    walk(&mut s, plan, None, 0);
+    walk(&mut s, plan, &o, None, 0);
     let unplaced: Vec<&crate::plan::Project> =
         plan.projects.iter().filter(|p| p.node.as_deref().and_then(|x| plan.node(x)).is_none()).collect();
     if !unplaced.is_empty() {

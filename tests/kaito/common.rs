@@ -214,3 +214,11 @@ pub fn sample_copy(name: &str) -> tempfile::TempDir {
     copy_tree(&root().join("samples").join(name), dir.path());
     dir
 }
+
+/// One part of a workbook's package (`xl/worksheets/sheet1.xml`), as text; `None` when absent.
+pub fn part(path: &Path, name: &str) -> Option<String> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut s = String::new();
+    std::io::Read::read_to_string(&mut z.by_name(name).ok()?, &mut s).unwrap();
+    Some(s)
+}

@@ -195,3 +195,55 @@ fn the_sheets_sent_out_carry_targets_and_earlier_actuals_and_read_back_when_fill
     assert_eq!(json["effect"]["by_item"]["3-1-1"]["year"]["actual"], 31919);
     assert_eq!(json["effect"]["by_item"]["3-1-1"]["actual"]["2022"], 30000);
 }
+
+#[test]
+fn many_cards_go_on_in_volumes_beside_the_packet_and_the_findings_reach_them() {
+    let dir = eval_samples();
+    let d = dir.path();
+    let out =
+        kaito(&["consolidate", "--plan", "計画.xlsx", "回答", "--output", "集計.xlsx", "--sheets-per-book", "10", "--json", "r.json"], d);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let json = read_json(&d.join("r.json"));
+    let cards = json["submitted"].as_u64().unwrap() as usize;
+    let sheets = |p: &str| -> Vec<String> {
+        let wb = calamine::open_workbook_auto(d.join(p)).unwrap();
+        wb.sheet_names().to_vec()
+    };
+    let packet = sheets("集計.xlsx");
+    // The cards are the sheets named by their 取組番号 (3-1-1); the rest are the summaries.
+    let is_card = |s: &String| s.chars().next().is_some_and(|c| c.is_ascii_digit());
+    let in_packet: Vec<&String> = packet.iter().filter(|s| is_card(s)).collect();
+    assert_eq!(in_packet.len(), 10, "{packet:?}");
+    let mut volumes = Vec::new();
+    for n in 2.. {
+        let name = format!("集計_分冊{n:02}.xlsx");
+        if !d.join(&name).exists() {
+            break;
+        }
+        let s = sheets(&name);
+        assert!(s.iter().all(is_card) && !s.is_empty() && s.len() <= 10, "{name}: {s:?}");
+        volumes.push((name, s));
+    }
+    let total = 10 + volumes.iter().map(|(_, s)| s.len()).sum::<usize>();
+    assert!(volumes.len() >= 2, "{volumes:?}");
+    // The console says where the rest went.
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains(&format!("分冊 {} 冊", volumes.len())) && said.contains("集計_分冊02.xlsx"), "{said}");
+    assert_eq!(total, cards);
+    // No card twice, none lost: every 取組 answered has its card in exactly one workbook.
+    let mut all: Vec<String> = in_packet.iter().map(|s| s.to_string()).chain(volumes.iter().flat_map(|(_, s)| s.clone())).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), total);
+    // The cover names the volumes; the office's 要確認 sends a finding on a card in a volume
+    // to that file.
+    let mut wb = calamine::open_workbook_auto(d.join("集計.xlsx")).unwrap();
+    let cover = wb.worksheet_range("表紙").unwrap();
+    let text: Vec<String> = cover.used_cells().map(|(_, _, v)| v.to_string()).collect();
+    assert!(text.iter().any(|t| t.contains("集計_分冊02.xlsx")), "{text:?}");
+    let rels = part(&d.join("集計_事務用.xlsx"), "xl/worksheets/_rels/sheet1.xml.rels")
+        .or_else(|| part(&d.join("集計_事務用.xlsx"), "xl/worksheets/_rels/sheet2.xml.rels"))
+        .unwrap_or_default();
+    let in_volume = volumes.iter().filter(|(name, _)| rels.contains(&format!("Target=\"{name}\""))).count();
+    assert!(in_volume >= 2, "{rels}");
+}

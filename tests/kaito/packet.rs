@@ -115,7 +115,7 @@ fn list_pages_follow_the_packet_page_setup() {
     std::io::Read::read_to_string(&mut z.by_name("xl/workbook.xml").unwrap(), &mut workbook).unwrap();
     let names: Vec<&str> = workbook.split("<sheet name=\"").skip(1).map(|x| x.split('"').next().unwrap()).collect();
     for (i, name) in names.iter().enumerate() {
-        let xml = part(&d.join("集計.xlsx"), &format!("xl/worksheets/sheet{}.xml", i + 1));
+        let xml = part(&d.join("集計.xlsx"), &format!("xl/worksheets/sheet{}.xml", i + 1)).unwrap();
         if let Some(code) = plan.project(name).map(|p| p.code.clone()) {
             let first = page(&code).split([',', '～']).next().unwrap().trim().to_string();
             assert!(xml.contains(&format!("firstPageNumber=\"{first}\" useFirstPageNumber=\"1\"")), "{name}");
@@ -172,13 +172,6 @@ fn libreoffice_prints_the_pages_kaito_counts() {
     assert!(pdf_pages(&d.join("集計.pdf")) as u32 > expected);
 }
 
-fn part(path: &Path, name: &str) -> String {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut s = String::new();
-    std::io::Read::read_to_string(&mut z.by_name(name).unwrap(), &mut s).unwrap();
-    s
-}
-
 #[test]
 fn findings_link_from_the_office_workbook_and_the_packet_marks_values_as_written() {
     let dir = samples();
@@ -187,15 +180,15 @@ fn findings_link_from_the_office_workbook_and_the_packet_marks_values_as_written
     let book = d.join("集計.xlsx");
     let office = d.join("集計_事務用.xlsx");
     // 要確認 is the office workbook's 2nd sheet; its links open the packet's cell.
-    let findings = part(&office, "xl/worksheets/sheet2.xml");
+    let findings = part(&office, "xl/worksheets/sheet2.xml").unwrap();
     assert!(findings.contains("location=\"'0701-03'!F12\""), "status-code links to its cell");
     assert!(findings.contains("location=\"'0703-05'!L9\""), "progress-missing links to its cell");
-    let rels = part(&office, "xl/worksheets/_rels/sheet2.xml.rels");
+    let rels = part(&office, "xl/worksheets/_rels/sheet2.xml.rels").unwrap();
     assert!(rels.contains("Target=\"集計.xlsx\" TargetMode=\"External\""), "{rels}");
     // The packet: no comments, no input shading, no error colour.
     let mut z = zip::ZipArchive::new(std::fs::File::open(&book).unwrap()).unwrap();
     assert!((0..z.len()).all(|i| !z.by_index(i).unwrap().name().unwrap().starts_with("xl/comments")));
-    let styles = part(&book, "xl/styles.xml");
+    let styles = part(&book, "xl/styles.xml").unwrap();
     for fill in ["FFF9DB", "F8CBAD"] {
         assert!(!styles.contains(fill), "{fill} in the packet");
     }
@@ -207,9 +200,9 @@ fn findings_link_from_the_office_workbook_and_the_packet_marks_values_as_written
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(notes[0].starts_with("注1(F12): ") && notes[0].contains("「順調」") && notes[0].contains("回答のとおり掲載"), "{}", notes[0]);
     assert!(!notes[0].contains("status-code") && !notes[0].contains("候補"), "{}", notes[0]);
-    let xml = part(&book, "xl/styles.xml");
+    let xml = part(&book, "xl/styles.xml").unwrap();
     assert!(xml.contains("<i/>") && xml.contains("<u/>"), "the neutral mark: italic, underlined");
-    let props = part(&book, "docProps/core.xml");
+    let props = part(&book, "docProps/core.xml").unwrap();
     assert!(props.contains("平塚市行財政改革計画(2020-2023)") && props.contains("令和3年度上半期"));
 }
 
@@ -305,7 +298,7 @@ fn effect_targets_of_the_plan_appear_beside_the_results() {
     assert_eq!(cell(head + 1, 1), "民間活力の活用");
     assert_eq!(cell(head + 1, 2), "45000");
     assert_eq!(cell(head + 1, 3), "-2413");
-    let xml = part(&d.join("集計.xlsx"), "xl/charts/chart2.xml");
+    let xml = part(&d.join("集計.xlsx"), "xl/charts/chart2.xml").unwrap();
     assert!(xml.contains("<c:barDir val=\"bar\"/>"), "horizontal bars: theme names read level");
     // 2020: result and target; 2021: its target only has a figure but the year shows both;
     // the years with neither are left out of the chart.

@@ -7,13 +7,6 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-fn part(path: &Path, name: &str) -> Option<String> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut s = String::new();
-    std::io::Read::read_to_string(&mut z.by_name(name).ok()?, &mut s).unwrap();
-    Some(s)
-}
-
 fn attr(tag: &str, name: &str) -> Option<String> {
     tag.split(&format!(" {name}=\"")).nth(1).and_then(|x| x.split('"').next()).map(str::to_string)
 }

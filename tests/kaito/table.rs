@@ -469,7 +469,7 @@ rule = "status"
         assigned_codes: vec![],
         code_column: None,
         gaps: vec![],
-        code_index: Default::default(),
+        index: Default::default(),
     };
     for (code, name, node, dept) in
         [("1-1", "窓口の改善", "1", "市民課"), ("1-2", "電子申請", "1", "市民課"), ("2-1", "公共施設の再配置", "2", "資産課")]
