@@ -280,9 +280,10 @@ pub fn run(
     let order: BTreeMap<&str, usize> = plan.projects.iter().enumerate().map(|(i, p)| (p.code.as_str(), i)).collect();
     answers.sort_by_key(|a| order.get(a.item.as_str()).copied().unwrap_or(usize::MAX));
     let mut missing = Vec::new();
+    let answered: std::collections::HashSet<String> = answers.iter().map(|a| a.item.clone()).collect();
     for p in &plan.projects {
         // An item added in a later year has nothing to report before it.
-        if answers.iter().any(|a| a.item == p.code) || p.set_year.is_some_and(|y| y > period.fiscal_year) {
+        if answered.contains(&p.code) || p.set_year.is_some_and(|y| y > period.fiscal_year) {
             continue;
         }
         let department = p.responding_department().to_string();

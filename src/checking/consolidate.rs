@@ -76,9 +76,16 @@ impl Consolidation {
     pub fn context(&self, hints: crate::layout::StatusWords) -> Context<'_> {
         Context { plan: &self.plan, period: self.period, hints }
     }
-    /// Findings about one project's accepted sheet.
-    pub fn findings_for(&self, code: &str) -> Vec<&Finding> {
-        self.findings.iter().filter(|f| f.project.as_deref() == Some(code) && f.rule != "not-submitted").collect()
+    /// Findings about each project's accepted sheet, by project code (one pass over them all,
+    /// not one per project).
+    pub fn findings_by_project(&self) -> std::collections::HashMap<&str, Vec<&Finding>> {
+        let mut m: std::collections::HashMap<&str, Vec<&Finding>> = std::collections::HashMap::new();
+        for f in self.findings.iter().filter(|f| f.rule != "not-submitted") {
+            if let Some(p) = f.project.as_deref() {
+                m.entry(p).or_default().push(f);
+            }
+        }
+        m
     }
 }
 
@@ -363,8 +370,9 @@ pub fn run(
     accepted.sort_by_key(|a| order.get(&a.project).copied());
 
     let mut missing = Vec::new();
+    let answered: std::collections::HashSet<&str> = accepted.iter().map(|a| a.project.as_str()).collect();
     for p in plan.ordered_projects() {
-        if !accepted.iter().any(|a| a.project == p.code) {
+        if !answered.contains(p.code.as_str()) {
             let note = undecided.get(&p.code).map(|names| format!("回答票が複数あり未決定: {names}"));
             missing.push(Missing {
                 project: p.code.clone(),

@@ -12,6 +12,7 @@ use crate::period::Period;
 use crate::plan::{Plan, Project};
 use crate::read::Field;
 use anyhow::Result;
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// What a status cell of an accepted row says.
@@ -95,6 +96,15 @@ impl TableRun {
 }
 
 /// A row read, with where it came from and what was found.
+/// What one file gives the run: its findings, its rows by item, why rows were not counted.
+#[derive(Default)]
+struct FileChecked {
+    findings: Vec<Finding>,
+    candidates: Vec<(String, Candidate)>,
+    reasons: Vec<String>,
+    record: Option<FileRecord>,
+}
+
 struct Candidate {
     file: usize,
     sheet: String,
@@ -140,97 +150,116 @@ pub fn run(
     }
     let items: ItemIndex = (by_code, by_name);
 
-    for (fi, f) in files.into_iter().enumerate() {
-        findings.extend(f.findings);
-        let shown = f.record.shown.clone();
-        // Whose file this is: the department owning most of the rows it answers.
-        let mut owners: BTreeMap<String, usize> = BTreeMap::new();
-        for t in &f.sheets {
-            for row in t.rows.iter().filter(|r| has_answers(r, &form)) {
-                if let Some(p) = match_item(&plan, &items, row) {
-                    *owners.entry(p.responding_department().to_string()).or_default() += 1;
+    // Each file on its own, in parallel (matching rows to items and checking them is most of
+    // the work past reading); then gathered in file order, so the output is the same every run.
+    let vocab_of = &vocab_of;
+    let per_file: Vec<FileChecked> = files
+        .into_par_iter()
+        .enumerate()
+        .map(|(fi, f)| {
+            let mut out = FileChecked { findings: f.findings, ..Default::default() };
+            let findings = &mut out.findings;
+            let shown = f.record.shown.clone();
+            // Whose file this is: the department owning most of the rows it answers.
+            let mut owners: BTreeMap<String, usize> = BTreeMap::new();
+            for t in &f.sheets {
+                for row in t.rows.iter().filter(|r| has_answers(r, &form)) {
+                    if let Some(p) = match_item(&plan, &items, row) {
+                        *owners.entry(p.responding_department().to_string()).or_default() += 1;
+                    }
                 }
             }
-        }
-        let owner = owners.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(d, _)| d.clone()).unwrap_or_default();
-        for t in f.sheets {
-            let at = |row: u32, key: &str| t.columns.get(key).map(|c| crate::finding::a1(row, *c));
-            for label in &t.missing_labels {
-                findings.push(
-                    Finding::warning(
-                        "layout-label-missing",
-                        format!("表の見出しに「{label}」がありません。送付した表の見出しを消さずに記入してください"),
-                    )
-                    .file(shown.clone())
-                    .sheet(t.sheet.clone())
-                    .cell(crate::finding::a1(t.header_row, 0)),
-                );
-            }
-            if let Some((y, field)) = &t.year
-                && *y != period.fiscal_year
-            {
-                findings.push(
-                    Finding::error(
-                        "period-mismatch",
-                        format!(
-                            "この表の見出しは{}のものです。今回は{}を集計するため、この表は数えません",
-                            Period::year(*y).japanese(),
-                            period.japanese()
-                        ),
-                    )
-                    .file(shown.clone())
-                    .sheet(t.sheet.clone())
-                    .cell(field.a1())
-                    .suggest(format!("{}の表に記入してください", period.japanese())),
-                );
-                file_reasons.entry(fi).or_default().push(format!("シート「{}」: {}の表です", t.sheet, Period::year(*y).japanese()));
-                continue;
-            }
-            for row in t.rows {
-                let answered = has_answers(&row, &form);
-                let Some(project) = match_item(&plan, &items, &row) else {
-                    if answered {
-                        let written = row.number.clone().unwrap_or_else(|| row.name.clone());
-                        let near: Vec<String> = plan.projects.iter().map(|p| p.code.clone()).collect();
+            let owner = owners.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(d, _)| d.clone()).unwrap_or_default();
+            for t in f.sheets {
+                let at = |row: u32, key: &str| t.columns.get(key).map(|c| crate::finding::a1(row, *c));
+                for label in &t.missing_labels {
+                    findings.push(
+                        Finding::warning(
+                            "layout-label-missing",
+                            format!("表の見出しに「{label}」がありません。送付した表の見出しを消さずに記入してください"),
+                        )
+                        .file(shown.clone())
+                        .sheet(t.sheet.clone())
+                        .cell(crate::finding::a1(t.header_row, 0)),
+                    );
+                }
+                if let Some((y, field)) = &t.year
+                    && *y != period.fiscal_year
+                {
+                    findings.push(
+                        Finding::error(
+                            "period-mismatch",
+                            format!(
+                                "この表の見出しは{}のものです。今回は{}を集計するため、この表は数えません",
+                                Period::year(*y).japanese(),
+                                period.japanese()
+                            ),
+                        )
+                        .file(shown.clone())
+                        .sheet(t.sheet.clone())
+                        .cell(field.a1())
+                        .suggest(format!("{}の表に記入してください", period.japanese())),
+                    );
+                    out.reasons.push(format!("シート「{}」: {}の表です", t.sheet, Period::year(*y).japanese()));
+                    continue;
+                }
+                for row in t.rows {
+                    let answered = has_answers(&row, &form);
+                    let Some(project) = match_item(&plan, &items, &row) else {
+                        if answered {
+                            let written = row.number.clone().unwrap_or_else(|| row.name.clone());
+                            let near: Vec<String> = plan.projects.iter().map(|p| p.code.clone()).collect();
+                            findings.push(
+                                Finding::error(
+                                    "code-unknown",
+                                    format!("{} 行目の項目「{written}」は計画にありません。この行は集計しません", row.row + 1),
+                                )
+                                .file(shown.clone())
+                                .sheet(t.sheet.clone())
+                                .cell(at(row.row, "name").unwrap_or_default())
+                                .suggest_opt(normalize::closest(&fold(&written), &near)),
+                            );
+                        }
+                        continue;
+                    };
+                    let code = project.code.clone();
+                    let department = project.responding_department().to_string();
+                    let own = department.is_empty() || department == owner;
+                    // Other departments' rows left blank in a whole table sent back are not answers.
+                    if !answered && !own {
+                        continue;
+                    }
+                    let rf = check_row(&row, project, &plan, &form, &vocab_of, &hints, &shown, &t.sheet, &at);
+                    // Said whichever row is used in the end: the office should know either way.
+                    if answered && !own {
                         findings.push(
-                            Finding::error(
-                                "code-unknown",
-                                format!("{} 行目の項目「{written}」は計画にありません。この行は集計しません", row.row + 1),
+                            Finding::warning(
+                                "other-department-row",
+                                format!("項目 {code}「{}」は{department}の担当ですが、{owner}のファイルに記入があります", project.name),
                             )
+                            .project(code.clone())
                             .file(shown.clone())
                             .sheet(t.sheet.clone())
                             .cell(at(row.row, "name").unwrap_or_default())
-                            .suggest_opt(normalize::closest(&fold(&written), &near)),
+                            .suggest(format!("{department}に確認してください")),
                         );
                     }
-                    continue;
-                };
-                let code = project.code.clone();
-                let department = project.responding_department().to_string();
-                let own = department.is_empty() || department == owner;
-                // Other departments' rows left blank in a whole table sent back are not answers.
-                if !answered && !own {
-                    continue;
+                    out.candidates.push((code, Candidate { file: fi, sheet: t.sheet.clone(), row, findings: rf, answered, own }));
                 }
-                let rf = check_row(&row, project, &plan, &form, &vocab_of, &hints, &shown, &t.sheet, &at);
-                // Said whichever row is used in the end: the office should know either way.
-                if answered && !own {
-                    findings.push(
-                        Finding::warning(
-                            "other-department-row",
-                            format!("項目 {code}「{}」は{department}の担当ですが、{owner}のファイルに記入があります", project.name),
-                        )
-                        .project(code.clone())
-                        .file(shown.clone())
-                        .sheet(t.sheet.clone())
-                        .cell(at(row.row, "name").unwrap_or_default())
-                        .suggest(format!("{department}に確認してください")),
-                    );
-                }
-                candidates.entry(code).or_default().push(Candidate { file: fi, sheet: t.sheet.clone(), row, findings: rf, answered, own });
             }
+            out.record = Some(f.record);
+            out
+        })
+        .collect();
+    for (fi, out) in per_file.into_iter().enumerate() {
+        findings.extend(out.findings);
+        for (code, c) in out.candidates {
+            candidates.entry(code).or_default().push(c);
         }
-        records.push(f.record);
+        if !out.reasons.is_empty() {
+            file_reasons.entry(fi).or_default().extend(out.reasons);
+        }
+        records.extend(out.record);
     }
 
     // One row per item: answered over blank, the department's own file over another's, then
@@ -313,8 +342,9 @@ pub fn run(
     let order: BTreeMap<String, usize> = plan.projects.iter().enumerate().map(|(i, p)| (p.code.clone(), i)).collect();
     answers.sort_by_key(|a| order.get(&a.item).copied().unwrap_or(usize::MAX));
     let mut missing = Vec::new();
+    let answered: std::collections::HashSet<String> = answers.iter().map(|a| a.item.clone()).collect();
     for p in &plan.projects {
-        if answers.iter().any(|a| a.item == p.code) {
+        if answered.contains(&p.code) {
             continue;
         }
         let department = p.responding_department().to_string();
@@ -584,14 +614,13 @@ fn short(t: &str) -> String {
 fn tally(plan: &Plan, form: &FormDef, answers: &[RowAnswer]) -> BTreeMap<String, Tally> {
     let mut out: BTreeMap<String, Tally> = BTreeMap::new();
     let key = form.fields.iter().find(|f| f.kind == Kind::Status && f.from == Source::Department).map(|f| f.key.clone());
+    let by_item: std::collections::HashMap<&str, &RowAnswer> = answers.iter().map(|a| (a.item.as_str(), a)).collect();
     for p in &plan.projects {
         let mut nodes: Vec<String> =
             p.node.as_deref().map(|n| plan.node_path(n).iter().map(|x| x.number.clone()).collect()).unwrap_or_default();
         nodes.push(String::new());
-        let read = answers
-            .iter()
-            .find(|a| a.item == p.code)
-            .map(|a| key.as_ref().and_then(|k| a.statuses.get(k)).cloned().unwrap_or(StatusRead::Unanswered));
+        let read =
+            by_item.get(p.code.as_str()).map(|a| key.as_ref().and_then(|k| a.statuses.get(k)).cloned().unwrap_or(StatusRead::Unanswered));
         for n in nodes {
             let t = out.entry(n).or_default();
             match &read {

@@ -408,6 +408,7 @@ fn status_text(field: Option<&crate::read::Field>, ctx: &Context) -> String {
 }
 
 fn project_list_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
+    let by_project = c.findings_by_project();
     let ws = wb.add_worksheet().set_name("事業一覧")?;
     let max_acts =
         c.plan.projects.iter().map(|p| p.activities.len()).chain(c.accepted.iter().map(|a| a.sheet.activities.len())).max().unwrap_or(0);
@@ -484,7 +485,7 @@ fn project_list_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &F
         put_text(ws, r, col, &text_of(a.and_then(|a| a.sheet.responding_department.as_ref())), &f.text)?;
         put_text(ws, r, col + 1, &text_of(a.and_then(|a| a.sheet.person.as_ref())), &f.text)?;
         put_text(ws, r, col + 2, &text_of(a.and_then(|a| a.sheet.contact.as_ref())), &f.text)?;
-        let fs = c.findings_for(&p.code);
+        let fs: &[&crate::finding::Finding] = by_project.get(p.code.as_str()).map(Vec::as_slice).unwrap_or(&[]);
         let n = |s: Severity| fs.iter().filter(|x| x.severity == s).count() as f64;
         ws.write_number_with_format(r, col + 3, n(Severity::Error), &f.amount)?;
         ws.write_number_with_format(r, col + 4, n(Severity::Warning), &f.amount)?;
