@@ -93,6 +93,14 @@ pub struct ResponseSheet {
     pub extra: Vec<Field>,
 }
 
+/// Whether a cell's text is short enough to be a label once folded. Labels are a few words;
+/// narratives run to hundreds of characters, and folding every one of them only to index it
+/// was a large part of reading a sheet. (Generous: folding removes spaces and may merge a
+/// character and its mark, so only text with over 200 characters besides spaces is skipped.)
+fn could_be_label(text: &str) -> bool {
+    text.len() <= 600 || text.chars().filter(|c| !c.is_whitespace()).count() <= 200
+}
+
 struct Labels<'a> {
     grid: &'a Grid,
     /// folded text → positions in row-major order
@@ -104,7 +112,9 @@ impl<'a> Labels<'a> {
     fn new(grid: &'a Grid, layout: &Layout) -> Labels<'a> {
         let mut index: BTreeMap<String, Vec<(u32, u32)>> = BTreeMap::new();
         for (&pos, cell) in &grid.cells {
-            if let Value::Text(t) = &cell.value {
+            if let Value::Text(t) = &cell.value
+                && could_be_label(t)
+            {
                 index.entry(fold(t)).or_default().push(pos);
             }
         }
