@@ -16,6 +16,7 @@ use crate::plan::{LoadedPlan, Node, Plan, Project};
 use crate::template::{Sent, TemplateOptions, TemplateResult};
 use crate::xlsx::{self, AMOUNT_FORMAT, Formats, put_text, safe_file_name, safe_sheet_name};
 use anyhow::Result;
+use rayon::prelude::*;
 use rust_xlsxwriter::{
     Chart, ChartLegendPosition, ChartType, Color, DocProperties, Format, FormatAlign, FormatBorder, Note, Workbook, Worksheet,
 };
@@ -406,34 +407,39 @@ pub fn template(
     let plan = &loaded.plan;
     std::fs::create_dir_all(&opts.output)
         .map_err(|e| anyhow::anyhow!("出力先フォルダ {} を作れません({})", opts.output.display(), crate::fsutil::io_reason(&e)))?;
-    let mut sent = Vec::new();
-    for p in &plan.projects {
-        let department = p.responding_department().to_string();
-        let folder = safe_file_name(if department.is_empty() { "回答課未設定" } else { &department });
-        let rel = Path::new(&folder).join(safe_file_name(&format!("{}_{}.xlsx", p.code, p.name)));
-        let carried = previous.get(&p.code);
-        let mut wb = Workbook::new();
-        wb.set_properties(&mark(
-            DocProperties::new().set_title(format!("{} {} {}", p.code, p.name, form.name)).set_subject(opts.period.japanese()),
-            MADE_BY_TEMPLATE,
-        ));
-        let ws = wb.add_worksheet().set_name(safe_sheet_name(&p.code, &[]))?;
-        draw_card(
-            ws,
-            plan,
-            form,
-            opts.period,
-            p,
-            carried.unwrap_or(&CardValues::default()),
-            &CardOptions { template: true, shade_inputs: true, ..Default::default() },
-        )?;
-        match &opts.password {
-            Some(pw) => ws.protect_with_password(pw),
-            None => ws.protect(),
-        };
-        xlsx::save_atomic(&mut wb, &opts.output.join(&rel))?;
-        sent.push(Sent { department, code: p.code.clone(), name: p.name.clone(), path: rel, carried: carried.is_some() });
-    }
+    // One workbook per item, drawn and saved on all cores; gathered in plan order.
+    let made: Vec<Result<Sent>> = plan
+        .projects
+        .par_iter()
+        .map(|p| -> Result<Sent> {
+            let department = p.responding_department().to_string();
+            let folder = safe_file_name(if department.is_empty() { "回答課未設定" } else { &department });
+            let rel = Path::new(&folder).join(safe_file_name(&format!("{}_{}.xlsx", p.code, p.name)));
+            let carried = previous.get(&p.code);
+            let mut wb = Workbook::new();
+            wb.set_properties(&mark(
+                DocProperties::new().set_title(format!("{} {} {}", p.code, p.name, form.name)).set_subject(opts.period.japanese()),
+                MADE_BY_TEMPLATE,
+            ));
+            let ws = wb.add_worksheet().set_name(safe_sheet_name(&p.code, &[]))?;
+            draw_card(
+                ws,
+                plan,
+                form,
+                opts.period,
+                p,
+                carried.unwrap_or(&CardValues::default()),
+                &CardOptions { template: true, shade_inputs: true, ..Default::default() },
+            )?;
+            match &opts.password {
+                Some(pw) => ws.protect_with_password(pw),
+                None => ws.protect(),
+            };
+            xlsx::save_atomic(&mut wb, &opts.output.join(&rel))?;
+            Ok(Sent { department, code: p.code.clone(), name: p.name.clone(), path: rel, carried: carried.is_some() })
+        })
+        .collect();
+    let sent = made.into_iter().collect::<Result<Vec<Sent>>>()?;
     let dispatch_list = opts.output.join("送付一覧.xlsx");
     crate::template::write_dispatch_list(&sent, plan, opts.period, &dispatch_list)?;
     Ok(TemplateResult { sent, plan_findings: loaded.findings, dispatch_list })

@@ -14,6 +14,7 @@ use crate::plan::{LoadedPlan, Plan, Project};
 use crate::template::{Sent, TemplateOptions, TemplateResult};
 use crate::write::{self, Formats, put_text, safe_file_name};
 use anyhow::Result;
+use rayon::prelude::*;
 use rust_xlsxwriter::{
     Chart, ChartLegendPosition, ChartType, Color, DataValidation, DataValidationRule, DocProperties, Format, FormatAlign, FormatBorder,
     Note, Workbook, Worksheet,
@@ -258,37 +259,47 @@ pub fn template(opts: &TemplateOptions, loaded: LoadedPlan, form: &FormDef) -> R
     }
     std::fs::create_dir_all(&opts.output)
         .map_err(|e| anyhow::anyhow!("出力先フォルダ {} を作れません({})", opts.output.display(), crate::fsutil::io_reason(&e)))?;
+    // One workbook per department, drawn and saved on all cores; gathered in order.
+    let by_dept: Vec<(&String, &Vec<&Project>)> = by_dept.iter().collect();
+    let made: Vec<Result<Vec<Sent>>> = by_dept
+        .par_iter()
+        .map(|(dept, items)| -> Result<Vec<Sent>> {
+            let mut sent = Vec::new();
+            let who = if dept.is_empty() { "担当未設定" } else { dept.as_str() };
+            let file = safe_file_name(&format!("{who}_{}_{}.xlsx", form.name, opts.period.code()));
+            let mut wb = Workbook::new();
+            wb.set_properties(&mark(
+                DocProperties::new().set_title(format!("{} {} {}", plan.name, form.name, who)).set_subject(opts.period.japanese()),
+                MADE_BY_TEMPLATE,
+            ));
+            let ws = wb.add_worksheet().set_name(table_sheet_name(form))?;
+            let topts = TableOptions {
+                template: true,
+                shade_inputs: true,
+                subtitle: Some(format!("担当: {who}(色の付いた欄に記入してください)")),
+                ..Default::default()
+            };
+            draw_table(ws, plan, form, opts.period, items, &|_, _| String::new(), &topts)?;
+            match &opts.password {
+                Some(pw) => ws.protect_with_password(pw),
+                None => ws.protect(),
+            };
+            write::save_atomic(&mut wb, &opts.output.join(&file))?;
+            for p in items.iter() {
+                sent.push(Sent {
+                    department: who.to_string(),
+                    code: p.code.clone(),
+                    name: p.name.clone(),
+                    path: PathBuf::from(&file),
+                    carried: false,
+                });
+            }
+            Ok(sent)
+        })
+        .collect();
     let mut sent = Vec::new();
-    for (dept, items) in &by_dept {
-        let who = if dept.is_empty() { "担当未設定" } else { dept.as_str() };
-        let file = safe_file_name(&format!("{who}_{}_{}.xlsx", form.name, opts.period.code()));
-        let mut wb = Workbook::new();
-        wb.set_properties(&mark(
-            DocProperties::new().set_title(format!("{} {} {}", plan.name, form.name, who)).set_subject(opts.period.japanese()),
-            MADE_BY_TEMPLATE,
-        ));
-        let ws = wb.add_worksheet().set_name(table_sheet_name(form))?;
-        let topts = TableOptions {
-            template: true,
-            shade_inputs: true,
-            subtitle: Some(format!("担当: {who}(色の付いた欄に記入してください)")),
-            ..Default::default()
-        };
-        draw_table(ws, plan, form, opts.period, items, &|_, _| String::new(), &topts)?;
-        match &opts.password {
-            Some(pw) => ws.protect_with_password(pw),
-            None => ws.protect(),
-        };
-        write::save_atomic(&mut wb, &opts.output.join(&file))?;
-        for p in items {
-            sent.push(Sent {
-                department: who.to_string(),
-                code: p.code.clone(),
-                name: p.name.clone(),
-                path: PathBuf::from(&file),
-                carried: false,
-            });
-        }
+    for m in made {
+        sent.extend(m?);
     }
     let dispatch_list = opts.output.join("送付一覧.xlsx");
     crate::template::write_dispatch_list(&sent, plan, opts.period, &dispatch_list)?;

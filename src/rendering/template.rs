@@ -13,6 +13,7 @@ use crate::plan::Plan;
 use crate::validate::Context;
 use crate::write::{self, Formats, put_text, safe_file_name};
 use anyhow::{Context as _, Result, bail};
+use rayon::prelude::*;
 use rust_xlsxwriter::Workbook;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -53,39 +54,45 @@ pub fn run(opts: &TemplateOptions, loaded: crate::plan::LoadedPlan, layout: &Lay
     let plan = &loaded.plan;
     let previous = if opts.previous.is_empty() { BTreeMap::new() } else { load_previous(&opts.previous, plan, opts.period, layout)? };
     std::fs::create_dir_all(&opts.output).with_context(|| format!("出力先フォルダ {} を作れません", opts.output.display()))?;
-    let mut sent = Vec::new();
-    for p in plan.ordered_projects() {
-        let department = p.responding_department().to_string();
-        let folder = safe_file_name(if department.is_empty() { "回答課未設定" } else { &department });
-        let file = safe_file_name(&format!("{}_{}.xlsx", p.code, p.name));
-        let rel = Path::new(&folder).join(&file);
-        let carried = previous.get(&p.code);
-        let answers = carried.cloned().unwrap_or_default();
-        let mut wb = Workbook::new();
-        let sheet_name = write::safe_sheet_name(&p.code, &[]);
-        let ws = wb.add_worksheet().set_name(&sheet_name)?;
-        let drawn =
-            draw::response_sheet(ws, plan, p, opts.period, &answers, layout, &DrawOptions { template: true, ..Default::default() })?;
-        match &opts.password {
-            Some(pw) => ws.protect_with_password(pw),
-            None => ws.protect(),
-        };
-        // Names for the key cells: a reader (or a macro) can find them without the labels.
-        let quoted = format!("'{}'", sheet_name.replace('\'', "''"));
-        for (key, (r, c)) in &drawn.cells {
-            wb.define_name(format!("kaito_{key}"), &format!("={quoted}!{}", absolute(*r, *c as u32)))?;
-        }
-        wb.define_name("kaito_period", &format!("={quoted}!$A$2"))?;
-        let mut props = rust_xlsxwriter::DocProperties::new()
-            .set_title(format!("{} {} {}", p.code, p.name, layout.labels.title_suffix))
-            .set_subject(format!("{} {}", plan.name, opts.period.japanese()));
-        props =
-            props.set_comment("kaito template で作成").set_custom_property(crate::grid::MADE_BY_PROPERTY, crate::intake::MADE_BY_TEMPLATE);
-        wb.set_properties(&props);
-        std::fs::create_dir_all(opts.output.join(&folder))?;
-        write::save_atomic(&mut wb, &opts.output.join(&rel))?;
-        sent.push(Sent { department, code: p.code.clone(), name: p.name.clone(), path: rel, carried: carried.is_some() });
-    }
+    // One workbook per item, drawn and saved on all cores; gathered in plan order.
+    let made: Vec<Result<Sent>> = plan
+        .ordered_projects()
+        .into_par_iter()
+        .map(|p| -> Result<Sent> {
+            let department = p.responding_department().to_string();
+            let folder = safe_file_name(if department.is_empty() { "回答課未設定" } else { &department });
+            let file = safe_file_name(&format!("{}_{}.xlsx", p.code, p.name));
+            let rel = Path::new(&folder).join(&file);
+            let carried = previous.get(&p.code);
+            let answers = carried.cloned().unwrap_or_default();
+            let mut wb = Workbook::new();
+            let sheet_name = write::safe_sheet_name(&p.code, &[]);
+            let ws = wb.add_worksheet().set_name(&sheet_name)?;
+            let drawn =
+                draw::response_sheet(ws, plan, p, opts.period, &answers, layout, &DrawOptions { template: true, ..Default::default() })?;
+            match &opts.password {
+                Some(pw) => ws.protect_with_password(pw),
+                None => ws.protect(),
+            };
+            // Names for the key cells: a reader (or a macro) can find them without the labels.
+            let quoted = format!("'{}'", sheet_name.replace('\'', "''"));
+            for (key, (r, c)) in &drawn.cells {
+                wb.define_name(format!("kaito_{key}"), &format!("={quoted}!{}", absolute(*r, *c as u32)))?;
+            }
+            wb.define_name("kaito_period", &format!("={quoted}!$A$2"))?;
+            let mut props = rust_xlsxwriter::DocProperties::new()
+                .set_title(format!("{} {} {}", p.code, p.name, layout.labels.title_suffix))
+                .set_subject(format!("{} {}", plan.name, opts.period.japanese()));
+            props = props
+                .set_comment("kaito template で作成")
+                .set_custom_property(crate::grid::MADE_BY_PROPERTY, crate::intake::MADE_BY_TEMPLATE);
+            wb.set_properties(&props);
+            std::fs::create_dir_all(opts.output.join(&folder))?;
+            write::save_atomic(&mut wb, &opts.output.join(&rel))?;
+            Ok(Sent { department, code: p.code.clone(), name: p.name.clone(), path: rel, carried: carried.is_some() })
+        })
+        .collect();
+    let sent = made.into_iter().collect::<Result<Vec<Sent>>>()?;
     let dispatch_list = opts.output.join("送付一覧.xlsx");
     write_dispatch_list(&sent, plan, opts.period, &dispatch_list)?;
     Ok(TemplateResult { sent, plan_findings: loaded.findings, dispatch_list })
