@@ -337,24 +337,39 @@ pub fn footnotes(ws: &mut Worksheet, row: u32, col_widths: &[f64], notes: &[Stri
 /// An .xlsx package with some of its XML parts rewritten: `change` gets each part's name and
 /// text and returns the new text, or `None` to keep it. Every other entry is copied as is.
 pub fn rewrite_parts(bytes: &[u8], change: &dyn Fn(&str, &str) -> Option<String>) -> Result<Vec<u8>> {
+    rewrite_parts_named(bytes, &|_| true, change)
+}
+
+/// [`rewrite_parts`] looking only at the parts `wanted` names. The others, and every part
+/// left unchanged, are copied still compressed: compressing a packet's thousands of sheets a
+/// second time took a seventh of `consolidate`.
+pub fn rewrite_parts_named(
+    bytes: &[u8],
+    wanted: &dyn Fn(&str) -> bool,
+    change: &dyn Fn(&str, &str) -> Option<String>,
+) -> Result<Vec<u8>> {
     use std::io::{Read, Write};
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
-    let mut out = std::io::Cursor::new(Vec::new());
+    let mut out = std::io::Cursor::new(Vec::with_capacity(bytes.len() + 4096));
     {
         let mut w = zip::ZipWriter::new(&mut out);
         for i in 0..zip.len() {
-            let mut e = zip.by_index(i)?;
-            let name = e.name().map(|n| n.to_string()).unwrap_or_default();
-            let mut data = Vec::new();
-            e.read_to_end(&mut data)?;
-            if name.ends_with(".xml")
-                && let Ok(text) = std::str::from_utf8(&data)
-                && let Some(new) = change(&name, text)
-            {
-                data = new.into_bytes();
+            let name = zip.by_index_raw(i)?.name().map(|n| n.to_string()).unwrap_or_default();
+            let mut new = None;
+            if name.ends_with(".xml") && wanted(&name) {
+                let mut data = Vec::new();
+                zip.by_index(i)?.read_to_end(&mut data)?;
+                if let Ok(text) = std::str::from_utf8(&data) {
+                    new = change(&name, text);
+                }
             }
-            w.start_file(name, zip::write::SimpleFileOptions::default())?;
-            w.write_all(&data)?;
+            match new {
+                Some(text) => {
+                    w.start_file(name, zip::write::SimpleFileOptions::default())?;
+                    w.write_all(text.as_bytes())?;
+                }
+                None => w.raw_copy_file(zip.by_index_raw(i)?)?,
+            }
         }
         w.finish()?;
     }
@@ -385,7 +400,7 @@ fn first_page_numbers(xml: &str) -> Option<String> {
 /// The bytes of a finished workbook, with the corrections above.
 pub fn workbook_bytes(wb: &mut Workbook) -> Result<Vec<u8>> {
     let raw = wb.save_to_buffer().map_err(|e| anyhow::anyhow!("{}", xlsx_reason(&e)))?;
-    rewrite_parts(&raw, &|name, xml| if name.starts_with("xl/worksheets/sheet") { first_page_numbers(xml) } else { None })
+    rewrite_parts_named(&raw, &|name| name.starts_with("xl/worksheets/sheet"), &|_, xml| first_page_numbers(xml))
 }
 
 /// Saves a workbook without ever leaving a half-written file where the old one was: write
