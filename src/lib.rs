@@ -5,7 +5,7 @@
 //! this list (`tests/kaito/architecture.rs` checks it):
 //! `primitives/` (text, files, grids, Excel writing), `model/` (forms, plans), `reading/`
 //! (files into cards and tables), `checking/` (rules and consolidation), `rendering/`
-//! (console, JSON, workbooks), then `ops.rs` (the commands). Module paths stay flat
+//! (console, JSON, workbooks), then `ops.rs` and `workspace.rs` (the commands and the working folder). Module paths stay flat
 //! (`kaito::plan`, `kaito::table::check`).
 
 #[path = "primitives/finding.rs"]
@@ -58,3 +58,4 @@ pub mod template;
 pub mod write;
 
 pub mod ops;
+pub mod workspace;

@@ -8,6 +8,7 @@ use kaito::grid::Limits;
 use kaito::ops::{self, CheckOptions};
 use kaito::period::Period;
 use kaito::report::{self, Verbosity};
+use kaito::workspace::Workspace;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -24,12 +25,14 @@ const HELP_TEMPLATE: &str = "{about}\n\n使い方: {usage}\n\n{all-args}{after-h
     disable_help_flag = true,
     disable_version_flag = true,
     disable_help_subcommand = true,
-    override_usage = "kaito <コマンド> [オプション]",
-    after_help = "各コマンドの使い方: kaito <コマンド> --help"
+    override_usage = "kaito [<コマンド>] [オプション]",
+    after_help = "各コマンドの使い方: kaito <コマンド> --help\n\
+kaito init で作った作業フォルダ(kaito.toml のあるフォルダ)の中では --plan などを省けます。\n\
+コマンドなしの kaito は、作業フォルダで点検・集計ブック・差戻しをまとめて行います。"
 )]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
     #[command(flatten)]
     help: HelpFlags,
     /// バージョンを表示する
@@ -48,19 +51,19 @@ struct HelpFlags {
 #[derive(Subcommand)]
 enum Command {
     /// 回答票を計画と照合し、要確認事項を表示する
-    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito check [オプション] --plan <ファイル> <回答票>...")]
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito check [オプション] [--plan <ファイル>] [<回答票>...]")]
     Check {
         #[command(flatten)]
         common: Common,
     },
     /// 回答票を点検し、議会提出用の集計ブックを作る
-    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito consolidate [オプション] --plan <ファイル> --output <ファイル> <回答票>...")]
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito consolidate [オプション] [--plan <ファイル>] [--output <ファイル>] [<回答票>...]")]
     Consolidate {
         #[command(flatten)]
         common: Common,
-        /// 議会提出用の集計ブックの出力先 (.xlsx)
+        /// 議会提出用の集計ブックの出力先 (.xlsx)。作業フォルダでは省略すると 集計/集計_<期間>.xlsx
         #[arg(long, short, value_name = "ファイル")]
-        output: PathBuf,
+        output: Option<PathBuf>,
         /// 事務用ブック(要確認・未提出・事業一覧・明細・受付記録・訂正)の出力先。
         /// 省略すると集計ブックの隣に「<集計ブック名>_事務用.xlsx」。same で集計ブックの末尾に入れる
         #[arg(long, value_name = "ファイル|same")]
@@ -70,13 +73,13 @@ enum Command {
         sheets_per_book: usize,
     },
     /// エラーのある課ごとに、直す箇所に印を付けた差戻しファイルを作る
-    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito feedback [オプション] --plan <ファイル> --output <フォルダ> <回答票>...")]
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito feedback [オプション] [--plan <ファイル>] [--output <フォルダ>] [<回答票>...]")]
     Feedback {
         #[command(flatten)]
         common: Common,
-        /// 差戻しファイルの出力先フォルダ
+        /// 差戻しファイルの出力先フォルダ。作業フォルダでは省略すると 差戻し/
         #[arg(long, short, value_name = "フォルダ")]
-        output: PathBuf,
+        output: Option<PathBuf>,
         /// 差出人(事務局名)。省略すると計画ファイルの「事務局」
         #[arg(long, value_name = "名前")]
         sender: Option<String>,
@@ -88,27 +91,27 @@ enum Command {
         deadline: Option<String>,
     },
     /// 計画を読み、kaito がどう読んだか(階層・事業・区分・要確認)を表示する
-    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito plan [オプション] --plan <ファイル>")]
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito plan [オプション] [--plan <ファイル>]")]
     Plan {
         /// 計画ファイル (.xlsx / .toml / .json、または進捗管理表の原本)
         #[arg(long, value_name = "ファイル")]
-        plan: PathBuf,
+        plan: Option<PathBuf>,
         /// 自動で付けた事業コードを書き込んだ計画の写しの出力先 (.xlsx)
         #[arg(long, value_name = "ファイル")]
         write_codes: Option<PathBuf>,
     },
     /// 各課に送る回答票を、回答課ごとのフォルダに作る(送付一覧つき)
-    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito template [オプション] --plan <ファイル> --period <期間> --output <フォルダ>")]
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito template [オプション] [--plan <ファイル>] [--period <期間>] [--output <フォルダ>]")]
     Template {
         /// 計画ファイル (.xlsx / .toml / .json)
         #[arg(long, value_name = "ファイル")]
-        plan: PathBuf,
+        plan: Option<PathBuf>,
         /// 報告期間: 2021H1, 令和3年度上半期, R3上期 など
         #[arg(long, value_parser = parse_period, value_name = "期間")]
-        period: Period,
-        /// 出力先フォルダ
+        period: Option<Period>,
+        /// 出力先フォルダ。作業フォルダでは省略すると 送付/
         #[arg(long, short, value_name = "フォルダ")]
-        output: PathBuf,
+        output: Option<PathBuf>,
         /// 前回の回答票(ファイル・フォルダ)または前回の集計ブック: 過去の実績を転記する
         #[arg(long, value_name = "ファイルまたはフォルダ")]
         previous: Vec<PathBuf>,
@@ -116,18 +119,28 @@ enum Command {
         #[arg(long, value_name = "パスワード")]
         password: Option<String>,
     },
+    /// 作業フォルダ(計画・送付・回答・集計・差戻しと kaito.toml)を作る
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito init [<フォルダ>] [--form <様式>]")]
+    Init {
+        /// 作るフォルダ(省略すると今いるフォルダ)
+        #[arg(value_name = "フォルダ", help_heading = "入力")]
+        dir: Option<PathBuf>,
+        /// 見本の計画の様式: 報告回答票(既定)、進捗管理表、取組評価シート、取組実績票
+        #[arg(long, value_name = "様式")]
+        form: Option<String>,
+    },
 }
 
 #[derive(Args)]
 struct Common {
-    /// 計画ファイル (.xlsx / .toml / .json)
+    /// 計画ファイル (.xlsx / .toml / .json)。作業フォルダでは省略できる
     #[arg(long, value_name = "ファイル")]
-    plan: PathBuf,
-    /// 報告期間: 2021H1, 令和3年度上半期, 2021年度上期, R3前期 など (省略時は回答票から判断)
+    plan: Option<PathBuf>,
+    /// 報告期間: 2021H1, 令和3年度上半期, 2021年度上期, R3前期 など (省略時は kaito.toml、なければ回答票から判断)
     #[arg(long, value_parser = parse_period, value_name = "期間")]
     period: Option<Period>,
-    /// 回答票のファイルまたはフォルダ (フォルダは中まで探す)
-    #[arg(required = true, value_name = "回答票", help_heading = "入力")]
+    /// 回答票のファイルまたはフォルダ (フォルダは中まで探す)。作業フォルダでは省略すると 回答/
+    #[arg(value_name = "回答票", help_heading = "入力")]
     inputs: Vec<PathBuf>,
     /// 集計結果の JSON の出力先
     #[arg(long, value_name = "ファイル")]
@@ -161,11 +174,20 @@ fn parse_period(s: &str) -> Result<Period, String> {
 }
 
 impl Common {
-    fn options(&self) -> CheckOptions {
-        CheckOptions {
-            plan: self.plan.clone(),
-            period: self.period,
-            inputs: self.inputs.clone(),
+    /// The options of a run: what the flags say, and what they leave out from the working
+    /// folder's `kaito.toml`.
+    fn options(&self) -> anyhow::Result<CheckOptions> {
+        let ws = working_folder()?;
+        let plan = plan_path(self.plan.as_ref(), ws.as_ref())?;
+        let inputs = match (&self.inputs[..], &ws) {
+            ([], Some(w)) => vec![w.answers.clone()],
+            ([], None) => anyhow::bail!("回答票のファイルかフォルダを指定してください(例: kaito check --plan 計画.xlsx 回答)"),
+            (given, _) => given.to_vec(),
+        };
+        Ok(CheckOptions {
+            plan,
+            period: self.period.or(ws.as_ref().and_then(|w| w.period)),
+            inputs,
             json: self.json.clone(),
             previous: self.previous.clone(),
             layout: self.layout.clone(),
@@ -175,7 +197,7 @@ impl Common {
                 max_inflated_bytes: self.max_inflated_mb * 1024 * 1024,
                 ..Limits::default()
             },
-        }
+        })
     }
     fn verbosity(&self) -> Verbosity {
         if self.quiet {
@@ -229,10 +251,68 @@ fn argument_error(e: &clap::Error) -> String {
     format!("エラー: {msg}\n使い方は kaito --help、各コマンドは kaito check --help のように確認できます。")
 }
 
+/// Where to look for the working folder: the current folder, or the files dropped on kaito.
+static START: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// The working folder around the current folder (or the dropped files), if any.
+fn working_folder() -> anyhow::Result<Option<Workspace>> {
+    let start = match START.get() {
+        Some(p) => p.clone(),
+        None => std::env::current_dir()?,
+    };
+    Workspace::locate(&start)
+}
+
+/// The plan: as given, or the working folder's.
+fn plan_path(given: Option<&PathBuf>, ws: Option<&Workspace>) -> anyhow::Result<PathBuf> {
+    match (given, ws) {
+        (Some(p), _) => Ok(p.clone()),
+        (None, Some(w)) => Ok(w.plan.clone()),
+        (None, None) => anyhow::bail!(
+            "計画ファイルが指定されていません。--plan で指定するか、kaito init で作った作業フォルダ(kaito.toml のあるフォルダ)の中で実行してください"
+        ),
+    }
+}
+
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match &cli.command {
+    let Some(command) = &cli.command else {
+        return match working_folder()? {
+            Some(ws) => whole_job(&ws, None),
+            None => {
+                println!("{}", NO_FOLDER);
+                Ok(ExitCode::from(2))
+            }
+        };
+    };
+    match command {
+        Command::Init { dir, form } => {
+            let dir = match dir {
+                Some(d) => d.clone(),
+                None => std::env::current_dir()?,
+            };
+            let made = kaito::workspace::init(&dir, form.as_deref())?;
+            let w = &made.workspace;
+            println!("作業フォルダを作りました: {}", w.root.display());
+            println!("  {}  設定(計画・報告期間・フォルダ)", kaito::workspace::FILE);
+            if made.plan_written {
+                println!(
+                    "  計画/計画.xlsx  計画ブックの見本({}、様式 {})。自分の市の計画に書き換えてください",
+                    made.example.what, made.example.form
+                );
+            } else {
+                println!("  計画/計画.xlsx  すでにあったので、そのまま使います");
+            }
+            println!("  送付/  回答/  集計/  差戻し/");
+            println!();
+            println!("次にすること:");
+            println!("  1. kaito template   … 各課に送る回答票を 送付/ に作る");
+            println!("  2. 返ってきた回答票を 回答/ に入れる");
+            println!("  3. kaito            … 点検して、集計ブックを 集計/ に、差戻しを 差戻し/ に作る");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Plan { plan, write_codes } => {
-            let (loaded, form, written) = ops::plan(plan, write_codes.as_deref())?;
+            let plan = plan_path(plan.as_ref(), working_folder()?.as_ref())?;
+            let (loaded, form, written) = ops::plan(&plan, write_codes.as_deref())?;
             print!("{}", report::plan_outline(&loaded, &form));
             match (write_codes, written) {
                 (Some(_), Some(out)) => println!("\n事業コードを書き込んだ計画の写しを作りました: {}", out.display()),
@@ -243,8 +323,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
         Command::Template { plan, period, output, previous, password } => {
+            let ws = working_folder()?;
+            let Some(period) = period.or(ws.as_ref().and_then(|w| w.period)) else {
+                anyhow::bail!("報告期間が指定されていません。--period 2021H1 のように指定するか、kaito.toml の period に書いてください");
+            };
+            let output = match (output, &ws) {
+                (Some(o), _) => o.clone(),
+                (None, Some(w)) => w.send.clone(),
+                (None, None) => anyhow::bail!("出力先フォルダを --output で指定してください"),
+            };
+            let period = &period;
+            let output = &output;
             let opts = kaito::template::TemplateOptions {
-                plan: plan.clone(),
+                plan: plan_path(plan.as_ref(), ws.as_ref())?,
                 period: *period,
                 output: output.clone(),
                 previous: previous.clone(),
@@ -263,8 +354,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Feedback { common, output, sender, contact, deadline } => {
-            let letter = ops::LetterOptions { sender: sender.clone(), contact: contact.clone(), deadline: deadline.clone() };
-            let (c, sent) = with_progress(common.verbosity() == Verbosity::Quiet, || ops::feedback(&common.options(), output, &letter))?;
+            let ws = working_folder()?;
+            let output = &match (output, &ws) {
+                (Some(o), _) => o.clone(),
+                (None, Some(w)) => w.feedback.clone(),
+                (None, None) => anyhow::bail!("差戻しファイルの出力先フォルダを --output で指定してください"),
+            };
+            let from_folder =
+                |given: &Option<String>, f: fn(&Workspace) -> Option<String>| given.clone().or_else(|| ws.as_ref().and_then(f));
+            let letter = ops::LetterOptions {
+                sender: from_folder(sender, |w| w.sender.clone()),
+                contact: from_folder(contact, |w| w.contact.clone()),
+                deadline: from_folder(deadline, |w| w.deadline.clone()),
+            };
+            let opts = common.options()?;
+            let (c, sent) = with_progress(common.verbosity() == Verbosity::Quiet, || ops::feedback(&opts, output, &letter))?;
             if common.verbosity() != Verbosity::Quiet {
                 println!("{}", c.period_note());
             }
@@ -281,15 +385,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(exit_for(&c))
         }
         Command::Check { common } => {
-            let c = with_progress(common.verbosity() == Verbosity::Quiet, || ops::check(&common.options()))?;
+            let opts = common.options()?;
+            let c = with_progress(common.verbosity() == Verbosity::Quiet, || ops::check(&opts))?;
             let rest = " --verbose で全件を表示できます(--json で書き出せます)".to_string();
             anstream::print!("{}", console(&c, &report::ConsoleOptions { verbosity: common.verbosity(), rest }));
             Ok(exit_for(&c))
         }
         Command::Consolidate { common, output, office, sheets_per_book } => {
+            let opts = common.options()?;
+            let output = &match (output, working_folder()?) {
+                (Some(o), _) => o.clone(),
+                (None, Some(w)) => {
+                    std::fs::create_dir_all(&w.packet)?;
+                    w.packet_file(opts.period)
+                }
+                (None, None) => anyhow::bail!("集計ブックの出力先を --output で指定してください(例: --output 集計.xlsx)"),
+            };
             let office_output = ops::OfficeOutput::parse(office.as_deref());
             let (c, written) = with_progress(common.verbosity() == Verbosity::Quiet, || {
-                ops::consolidate(&common.options(), output, &office_output, *sheets_per_book)
+                ops::consolidate(&opts, output, &office_output, *sheets_per_book)
             })?;
             let book = written.office.as_deref().unwrap_or(output.as_path());
             let rest = format!("「要確認」シート({})にあります(--verbose で全件を表示)", book.display());
@@ -312,6 +426,70 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(exit_for(&c))
         }
     }
+}
+
+const NO_FOLDER: &str = "kaito.toml のある作業フォルダが見つかりません。\n\
+作業フォルダは kaito init で作れます(例: kaito init 行革報告_R3上期)。その中で kaito を実行すると、\n\
+点検・集計ブック・差戻しをまとめて行います。コマンドの一覧は kaito --help で確認できます。";
+
+/// The whole job of a period in the working folder: check the returned sheets (`inputs`, or
+/// the folder's 回答/), write the packet into 集計/ and the feedback into 差戻し/, and say on
+/// one screen what happened and what to do next.
+fn whole_job(ws: &Workspace, dropped: Option<Vec<PathBuf>>) -> anyhow::Result<ExitCode> {
+    let with_feedback = dropped.is_none();
+    let inputs = dropped.unwrap_or_else(|| vec![ws.answers.clone()]);
+    let found = kaito::intake::discover(&inputs)?;
+    if found.is_empty() {
+        println!("作業フォルダ: {}", ws.root.display());
+        println!("回答票がありません({})。", inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("、"));
+        println!("各課から返ってきた回答票を 回答/ に入れてから、もう一度 kaito を実行してください。");
+        println!("各課に送る回答票は kaito template で 送付/ に作れます。");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let opts = CheckOptions {
+        plan: ws.plan.clone(),
+        period: ws.period,
+        inputs,
+        json: None,
+        previous: vec![],
+        layout: None,
+        corrections: None,
+        limits: Limits::default(),
+    };
+    std::fs::create_dir_all(&ws.packet)?;
+    let packet = ws.packet_file(ws.period);
+    let letter = ops::LetterOptions { sender: ws.sender.clone(), contact: ws.contact.clone(), deadline: ws.deadline.clone() };
+    let feedback_dir = with_feedback.then_some(ws.feedback.as_path());
+    let job = with_progress(false, || ops::job(&opts, &packet, feedback_dir, &letter))?;
+    println!("作業フォルダ: {}", ws.root.display());
+    if let Some(note) = ws.form_mismatch(&job.run.plan().form) {
+        println!("{note}");
+    }
+    let office = job.written.office.as_deref().unwrap_or(packet.as_path());
+    let rest = format!("「要確認」シート({})にあります", office.display());
+    anstream::print!("{}", console(&job.run, &report::ConsoleOptions { verbosity: Verbosity::Normal, rest }));
+    let shown = |p: &Path| p.strip_prefix(&ws.root).unwrap_or(p).display().to_string();
+    println!();
+    println!("作ったもの:");
+    println!("  集計ブック(議会提出用): {}", shown(&job.packet));
+    for v in &job.written.volumes {
+        println!("  集計ブックの分冊: {}", shown(v));
+    }
+    if let Some(o) = &job.written.office {
+        println!("  事務用ブック(要確認・未提出・受付記録): {}", shown(o));
+    }
+    if !with_feedback {
+        println!("  差戻し: 作っていません(ドロップしたファイルだけを点検したため。全体は kaito で)");
+    } else if job.sent.is_empty() {
+        println!("  差戻し: なし(直すところや未提出のある課はありません)");
+    } else {
+        println!("  差戻し・提出依頼: {} 課({})", job.sent.len(), shown(&ws.feedback));
+        for s in &job.sent {
+            println!("    {}: エラー {} 件、警告 {} 件、未提出 {} 件", s.department, s.errors, s.warnings, s.missing);
+        }
+        println!("  メールの本文は 差戻し/ のそれぞれの .txt にあります。");
+    }
+    Ok(exit_for(&job.run))
 }
 
 /// The console report of a run, whatever its form.
@@ -379,6 +557,22 @@ fn main() -> ExitCode {
         }
         default_hook(info)
     }));
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let code = match dropped(&args) {
+        Some(paths) => drop_run(paths),
+        None => parse_and_run(),
+    };
+    if keep_window_open() {
+        use std::io::Write;
+        println!("\nEnter キーを押すと、このウィンドウを閉じます。");
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    }
+    code
+}
+
+fn parse_and_run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
@@ -390,11 +584,69 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(cli) {
+    finish(run(cli))
+}
+
+fn finish(outcome: anyhow::Result<ExitCode>) -> ExitCode {
+    match outcome {
         Ok(code) => code,
         Err(e) => {
             eprintln!("エラー: {}", report::error_text(&e));
             ExitCode::from(2)
         }
     }
+}
+
+const COMMANDS: [&str; 7] = ["check", "consolidate", "feedback", "plan", "template", "init", "help"];
+
+/// Files or folders dropped on kaito.exe arrive as its arguments: paths that exist, and no
+/// command or option among them.
+fn dropped(args: &[std::ffi::OsString]) -> Option<Vec<PathBuf>> {
+    let rest = args.get(1..).unwrap_or_default();
+    let first = rest.first()?.to_string_lossy().to_string();
+    if first.starts_with('-') || COMMANDS.contains(&first.as_str()) {
+        return None;
+    }
+    let paths: Vec<PathBuf> = rest.iter().map(PathBuf::from).collect();
+    paths.iter().all(|p| p.exists()).then_some(paths)
+}
+
+/// Checks and consolidates dropped files with the working folder beside or above them.
+fn drop_run(paths: Vec<PathBuf>) -> ExitCode {
+    let _ = START.set(paths[0].clone());
+    finish((|| match working_folder()? {
+        Some(ws) => whole_job(&ws, Some(paths.clone())),
+        None => {
+            let at = paths[0].parent().unwrap_or(Path::new(".")).display().to_string();
+            println!("ドロップしたファイルの場所({at})にも、その上のフォルダにも kaito.toml がありません。");
+            println!("{NO_FOLDER}");
+            Ok(ExitCode::from(2))
+        }
+    })())
+}
+
+/// Whether to wait for a key before ending: when kaito was started by a double-click (or by
+/// dropping files on it) the window it got closes with it, taking the report along.
+/// `KAITO_KEEP_OPEN=1` or `0` says so explicitly.
+fn keep_window_open() -> bool {
+    match std::env::var("KAITO_KEEP_OPEN").as_deref() {
+        Ok("1") => true,
+        Ok("0") => false,
+        _ => own_console(),
+    }
+}
+
+/// On Windows, a program started from Explorer gets a console of its own: it is the only
+/// process attached to it. Started from cmd or PowerShell, the shell is attached too.
+#[cfg(windows)]
+fn own_console() -> bool {
+    let mut pids = [0u32; 4];
+    // SAFETY: the buffer holds as many ids as the length passed.
+    let attached = unsafe { windows_sys::Win32::System::Console::GetConsoleProcessList(pids.as_mut_ptr(), pids.len() as u32) };
+    attached == 1
+}
+
+#[cfg(not(windows))]
+fn own_console() -> bool {
+    false
 }

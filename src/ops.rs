@@ -293,8 +293,6 @@ fn links(output: &Path, office: Option<&Path>) -> write::Links {
     }
 }
 
-/// `kaito consolidate`: `check`, then the council's packet and the office workbook (written
-/// even when there are errors) and the JSON summary, all or none.
 /// What `consolidate` wrote besides the packet.
 pub struct Written {
     pub office: Option<PathBuf>,
@@ -302,11 +300,10 @@ pub struct Written {
     pub volumes: Vec<PathBuf>,
 }
 
+/// `kaito consolidate`: `check`, then the council's packet and the office workbook (written
+/// even when there are errors) and the JSON summary, all or none.
 pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput, per_book: usize) -> Result<(Run, Written)> {
-    let office_path = office.path(output);
-    if office_path.as_deref() == Some(output) {
-        bail!("--office の出力先が --output と同じです({})。別のファイル名にするか、--office same を指定してください", output.display());
-    }
+    let office_path = packet_outputs(output, office)?;
     let mut outputs = vec![("--output", output)];
     if let Some(o) = &office_path {
         outputs.push(("--office", o));
@@ -314,7 +311,32 @@ pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput, pe
     if let Some(json) = &opts.json {
         outputs.push(("--json", json));
     }
-    let Checked { run, layout, corrections } = run_check(opts, &outputs)?;
+    let checked = run_check(opts, &outputs)?;
+    let written = write_packet(opts, &checked, output, office_path, per_book, true)?;
+    Ok((checked.run, written))
+}
+
+/// Where the office workbook goes for a packet written to `output`, refused when it is the
+/// packet itself.
+fn packet_outputs(output: &Path, office: &OfficeOutput) -> Result<Option<PathBuf>> {
+    let office_path = office.path(output);
+    if office_path.as_deref() == Some(output) {
+        bail!("--office の出力先が --output と同じです({})。別のファイル名にするか、--office same を指定してください", output.display());
+    }
+    Ok(office_path)
+}
+
+/// The packet, its volumes, the office workbook and (with `with_json`) the JSON summary of a
+/// checked run, written all or none.
+fn write_packet(
+    opts: &CheckOptions,
+    checked: &Checked,
+    output: &Path,
+    office_path: Option<PathBuf>,
+    per_book: usize,
+    with_json: bool,
+) -> Result<Written> {
+    let Checked { run, layout, corrections } = checked;
     let links = links(output, office_path.as_deref());
     // Volumes go beside the packet; the office workbook reaches them as it reaches the packet.
     let volumes = write::Volumes {
@@ -327,13 +349,13 @@ pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput, pe
             _ => String::new(),
         },
     };
-    let mut books = match &run {
-        Run::Card(c) => write::consolidated_workbook(c, &layout, &links, &volumes)?,
+    let mut books = match run {
+        Run::Card(c) => write::consolidated_workbook(c, layout, &links, &volumes)?,
         Run::Table(t) => table::render::packet(t, &links)?,
         Run::FieldCard(c) => card::render::packet(c, &links, &volumes)?,
     };
     // 訂正: the office's record of its corrections, with the office sheets.
-    write::corrections_sheet(books.office.as_mut().unwrap_or(&mut books.packet), &corrections)?;
+    write::corrections_sheet(books.office.as_mut().unwrap_or(&mut books.packet), corrections)?;
     let bytes = |wb: &mut rust_xlsxwriter::Workbook| {
         crate::xlsx::workbook_bytes(wb).map_err(|e| anyhow::anyhow!("集計ブックを作れませんでした({e})"))
     };
@@ -343,8 +365,8 @@ pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput, pe
         None => None,
     };
     let json = match &opts.json {
-        Some(p) => Some((p.as_path(), json_bytes(&run)?)),
-        None => None,
+        Some(p) if with_json => Some((p.as_path(), json_bytes(run)?)),
+        _ => None,
     };
     let mut volume_files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     for (name, wb) in books.volumes.iter_mut() {
@@ -364,7 +386,7 @@ pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput, pe
         writes.push((p, b));
     }
     fsutil::write_outputs(&writes)?;
-    Ok((run, Written { office: office_path, volumes: volume_files.into_iter().map(|(p, _)| p).collect() }))
+    Ok(Written { office: office_path, volumes: volume_files.into_iter().map(|(p, _)| p).collect() })
 }
 
 /// Who signs the feedback (options; what is not given comes from the plan).
@@ -384,9 +406,22 @@ pub fn feedback(opts: &CheckOptions, output: &Path, letter: &LetterOptions) -> R
     }
     let json = opts.json.as_deref().map(|p| ("--json", p));
     let Checked { run, layout, .. } = run_check(opts, json.as_slice())?;
+    let sent = write_feedback(opts, &run, &layout, output, letter, true)?;
+    Ok((run, sent))
+}
+
+/// The feedback files of a checked run (and with `with_json` the JSON summary), all or none.
+fn write_feedback(
+    opts: &CheckOptions,
+    run: &Run,
+    layout: &Layout,
+    output: &Path,
+    letter: &LetterOptions,
+    with_json: bool,
+) -> Result<Vec<crate::feedback::Sent>> {
     let letter = crate::feedback::Letter::new(run.plan(), letter.sender.as_deref(), letter.contact.as_deref(), letter.deadline.as_deref());
-    let files = match &run {
-        Run::Card(c) => crate::feedback::render(c, &layout, output, &letter)?,
+    let files = match run {
+        Run::Card(c) => crate::feedback::render(c, layout, output, &letter)?,
         Run::Table(t) => table::render::feedback(t, output, &letter)?,
         Run::FieldCard(c) => card::render::feedback(c, output, &letter)?,
     };
@@ -397,14 +432,46 @@ pub fn feedback(opts: &CheckOptions, output: &Path, letter: &LetterOptions) -> R
     let mut writes: Vec<(&Path, &[u8])> = files.iter().map(|(p, bytes, _)| (p.as_path(), bytes.as_slice())).collect();
     writes.extend(files.iter().map(|(_, _, s)| (s.text_path.as_path(), s.text.as_bytes())));
     let json = match &opts.json {
-        Some(path) => Some((path.as_path(), json_bytes(&run)?)),
-        None => None,
+        Some(path) if with_json => Some((path.as_path(), json_bytes(run)?)),
+        _ => None,
     };
     if let Some((path, bytes)) = &json {
         writes.push((path, bytes));
     }
     fsutil::write_outputs(&writes)?;
-    Ok((run, files.into_iter().map(|(_, _, sent)| sent).collect()))
+    Ok(files.into_iter().map(|(_, _, sent)| sent).collect())
+}
+
+/// What the whole job of a period wrote: the run, the packet's companions, the feedback.
+pub struct Job {
+    pub run: Run,
+    pub packet: PathBuf,
+    pub written: Written,
+    pub sent: Vec<crate::feedback::Sent>,
+}
+
+/// The half-year's whole job in one reading of the files: the check, the packet (and the
+/// office workbook beside it) at `packet`, and the feedback files in `feedback_dir` (none when
+/// `None`: a few files dropped on kaito are not the whole return, and every other department
+/// would be asked for its sheet).
+pub fn job(opts: &CheckOptions, packet: &Path, feedback_dir: Option<&Path>, letter: &LetterOptions) -> Result<Job> {
+    if let Some(dir) = feedback_dir
+        && dir.is_file()
+    {
+        bail!("差戻しファイルの出力先 {} はファイルです。フォルダを指定してください", dir.display());
+    }
+    let office_path = packet_outputs(packet, &OfficeOutput::Beside)?;
+    let mut outputs = vec![("集計ブック", packet)];
+    if let Some(o) = &office_path {
+        outputs.push(("事務用ブック", o));
+    }
+    let checked = run_check(opts, &outputs)?;
+    let written = write_packet(opts, &checked, packet, office_path, write::Volumes::DEFAULT_PER_BOOK, false)?;
+    let sent = match feedback_dir {
+        Some(dir) => write_feedback(opts, &checked.run, &checked.layout, dir, letter, false)?,
+        None => Vec::new(),
+    };
+    Ok(Job { run: checked.run, packet: packet.to_path_buf(), written, sent })
 }
 
 /// `kaito template`: the forms to send out, in the plan's form.

@@ -124,7 +124,7 @@ fn signature(sheet: &ResponseSheet) -> String {
 /// `what` names what was read (`回答票`, `表`, `シート`).
 pub fn vote_period(given: Option<Period>, votes: impl IntoIterator<Item = Period>, what: &str, example: &str) -> Result<(Period, String)> {
     if let Some(p) = given {
-        return Ok((p, format!("報告期間 {}(--period で指定)", p.japanese())));
+        return Ok((p, format!("報告期間 {}(--period または kaito.toml で指定)", p.japanese())));
     }
     let mut counted: BTreeMap<Period, usize> = BTreeMap::new();
     for p in votes {
@@ -134,7 +134,13 @@ pub fn vote_period(given: Option<Period>, votes: impl IntoIterator<Item = Period
         bail!("報告期間が分かりません({what}の期間の記載が読めませんでした)。--period {example} のように指定してください");
     };
     let total: usize = counted.values().sum();
-    Ok((p, format!("報告期間 {}({what} {total} 枚のうち {n} 枚の記載から判断。違う場合は --period で指定)", p.japanese())))
+    Ok((
+        p,
+        format!(
+            "報告期間 {}({what} {total} 枚のうち {n} 枚の記載から判断。違う場合は --period か kaito.toml の period で指定)",
+            p.japanese()
+        ),
+    ))
 }
 
 /// Settles the ledger once answers are chosen: files that gave an answer are accepted, files

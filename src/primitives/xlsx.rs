@@ -343,11 +343,7 @@ pub fn rewrite_parts(bytes: &[u8], change: &dyn Fn(&str, &str) -> Option<String>
 /// [`rewrite_parts`] looking only at the parts `wanted` names. The others, and every part
 /// left unchanged, are copied still compressed: compressing a packet's thousands of sheets a
 /// second time took a seventh of `consolidate`.
-pub fn rewrite_parts_named(
-    bytes: &[u8],
-    wanted: &dyn Fn(&str) -> bool,
-    change: &dyn Fn(&str, &str) -> Option<String>,
-) -> Result<Vec<u8>> {
+pub fn rewrite_parts_named(bytes: &[u8], wanted: &dyn Fn(&str) -> bool, change: &dyn Fn(&str, &str) -> Option<String>) -> Result<Vec<u8>> {
     use std::io::{Read, Write};
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
     let mut out = std::io::Cursor::new(Vec::with_capacity(bytes.len() + 4096));

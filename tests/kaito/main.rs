@@ -17,3 +17,4 @@ mod rules;
 mod safety;
 mod table;
 mod template;
+mod workspace;
