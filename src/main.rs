@@ -278,6 +278,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let Some(command) = &cli.command else {
         return match working_folder()? {
             Some(ws) => whole_job(&ws, None),
+            // Double-clicked where there is no working folder yet: offer to make one here.
+            None if keep_window_open() => {
+                let here = std::env::current_dir()?;
+                println!("このフォルダには kaito の作業フォルダ(kaito.toml)がありません: {}", here.display());
+                if ask("ここに作業フォルダを作りますか? Enter で作る / n で作らない: ") {
+                    init_here(&here, None)
+                } else {
+                    println!("{}", NO_FOLDER);
+                    Ok(ExitCode::from(2))
+                }
+            }
             None => {
                 println!("{}", NO_FOLDER);
                 Ok(ExitCode::from(2))
@@ -290,25 +301,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(d) => d.clone(),
                 None => std::env::current_dir()?,
             };
-            let made = kaito::workspace::init(&dir, form.as_deref())?;
-            let w = &made.workspace;
-            println!("作業フォルダを作りました: {}", w.root.display());
-            println!("  {}  設定(計画・報告期間・フォルダ)", kaito::workspace::FILE);
-            if made.plan_written {
-                println!(
-                    "  計画/計画.xlsx  計画ブックの見本({}、様式 {})。自分の市の計画に書き換えてください",
-                    made.example.what, made.example.form
-                );
-            } else {
-                println!("  計画/計画.xlsx  すでにあったので、そのまま使います");
-            }
-            println!("  送付/  回答/  集計/  差戻し/");
-            println!();
-            println!("次にすること:");
-            println!("  1. kaito template   … 各課に送る回答票を 送付/ に作る");
-            println!("  2. 返ってきた回答票を 回答/ に入れる");
-            println!("  3. kaito            … 点検して、集計ブックを 集計/ に、差戻しを 差戻し/ に作る");
-            Ok(ExitCode::SUCCESS)
+            init_here(&dir, form.as_deref())
         }
         Command::Plan { plan, write_codes } => {
             let plan = plan_path(plan.as_ref(), working_folder()?.as_ref())?;
@@ -341,17 +334,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 previous: previous.clone(),
                 password: password.clone(),
             };
-            let r = ops::template(&opts)?;
-            for f in &r.plan_findings {
-                println!("{}", report::finding_line(f));
-            }
-            let carried = r.sent.iter().filter(|s| s.carried).count();
-            println!("{} の回答票を {} 件作りました({})。", period.japanese(), r.sent.len(), output.display());
-            if !previous.is_empty() {
-                println!("前回の回答を転記した回答票: {carried} 件");
-            }
-            println!("送付一覧: {}", r.dispatch_list.display());
-            Ok(ExitCode::SUCCESS)
+            make_templates(&opts)
         }
         Command::Feedback { common, output, sender, contact, deadline } => {
             let ws = working_folder()?;
@@ -428,6 +411,57 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Makes the forms to send out and says where they are.
+fn make_templates(opts: &kaito::template::TemplateOptions) -> anyhow::Result<ExitCode> {
+    let r = ops::template(opts)?;
+    for f in &r.plan_findings {
+        println!("{}", report::finding_line(f));
+    }
+    let carried = r.sent.iter().filter(|s| s.carried).count();
+    println!("{} の回答票を {} 件作りました({})。", opts.period.japanese(), r.sent.len(), opts.output.display());
+    if !opts.previous.is_empty() {
+        println!("前回の回答を転記した回答票: {carried} 件");
+    }
+    println!("送付一覧: {}", r.dispatch_list.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kaito init` in `dir`, and what to do next.
+fn init_here(dir: &Path, form: Option<&str>) -> anyhow::Result<ExitCode> {
+    let made = kaito::workspace::init(dir, form)?;
+    let w = &made.workspace;
+    println!("作業フォルダを作りました: {}", w.root.display());
+    println!("  {}  設定(計画・報告期間・フォルダ)", kaito::workspace::FILE);
+    if made.plan_written {
+        println!(
+            "  計画/計画.xlsx  計画ブックの見本({}、様式 {})。自分の市の計画に書き換えてください",
+            made.example.what, made.example.form
+        );
+    } else {
+        println!("  計画/計画.xlsx  すでにあったので、そのまま使います");
+    }
+    println!("  送付/  回答/  集計/  差戻し/");
+    println!();
+    println!("次にすること:");
+    println!("  1. 計画/計画.xlsx を自分の市の計画にし、kaito.toml の period(報告期間)を確かめる");
+    println!("  2. kaito を実行する(ダブルクリック) … 回答/ が空なら、各課に送る回答票を 送付/ に作ります");
+    println!("  3. 返ってきた回答票を 回答/ に入れて、もう一度 kaito … 点検して、集計ブックを 集計/ に、差戻しを 差戻し/ に作ります");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Asks a yes/no question on the console; Enter (or y) is yes.
+fn ask(question: &str) -> bool {
+    use std::io::Write;
+    print!("{question}");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line).unwrap_or(0) == 0 {
+        return false;
+    }
+    let a = line.trim().to_lowercase();
+    a.is_empty() || a == "y" || a == "yes" || a == "はい"
+}
+
 const NO_FOLDER: &str = "kaito.toml のある作業フォルダが見つかりません。\n\
 作業フォルダは kaito init で作れます(例: kaito init 行革報告_R3上期)。その中で kaito を実行すると、\n\
 点検・集計ブック・差戻しをまとめて行います。コマンドの一覧は kaito --help で確認できます。";
@@ -442,8 +476,26 @@ fn whole_job(ws: &Workspace, dropped: Option<Vec<PathBuf>>) -> anyhow::Result<Ex
     if found.is_empty() {
         println!("作業フォルダ: {}", ws.root.display());
         println!("回答票がありません({})。", inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("、"));
-        println!("各課から返ってきた回答票を 回答/ に入れてから、もう一度 kaito を実行してください。");
-        println!("各課に送る回答票は kaito template で 送付/ に作れます。");
+        // Nothing sent out yet either: the first step of the period is making the forms.
+        let sent_out = kaito::intake::discover(std::slice::from_ref(&ws.send)).map(|f| !f.is_empty()).unwrap_or(false);
+        match ws.period {
+            Some(period) if with_feedback && !sent_out => {
+                println!("まず、各課に送る回答票を 送付/ に作ります。");
+                let opts = kaito::template::TemplateOptions {
+                    plan: ws.plan.clone(),
+                    period,
+                    output: ws.send.clone(),
+                    previous: vec![],
+                    password: None,
+                };
+                make_templates(&opts)?;
+                println!("送付/ の回答票を各課に送り、返ってきたものを 回答/ に入れてから、もう一度 kaito を実行してください。");
+            }
+            _ => {
+                println!("各課から返ってきた回答票を 回答/ に入れてから、もう一度 kaito を実行してください。");
+                println!("各課に送る回答票は kaito template で 送付/ に作れます。");
+            }
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let opts = CheckOptions {

@@ -147,13 +147,21 @@ fn kaito_alone_in_an_empty_folder_says_what_to_do() {
     let out = kaito(&[], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).contains("kaito init"), "{}", text(&out));
-    // A working folder with nothing returned yet: say where the sheets go.
+    // A new working folder, nothing sent out or returned yet: the period's first step is
+    // making the forms to send, so that is what kaito alone does.
     let out = kaito(&["init", "w"], dir.path());
     assert_eq!(out.status.code(), Some(0));
-    let out = kaito(&[], &dir.path().join("w"));
+    let w = dir.path().join("w");
+    let out = kaito(&[], &w);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert!(text(&out).contains("回答票がありません"), "{}", text(&out));
-    assert!(walk(&dir.path().join("w/集計")).is_empty());
+    assert!(text(&out).contains("回答票がありません") && text(&out).contains("回答票を 29 件作りました"), "{}", text(&out));
+    assert_eq!(walk(&w.join("送付")).len(), 30);
+    assert!(walk(&w.join("集計")).is_empty());
+    // Once they are out, it says where the returned ones go, and makes nothing again.
+    let out = kaito(&[], &w);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("回答/ に入れてから") && !text(&out).contains("作りました"), "{}", text(&out));
+    assert_eq!(walk(&w.join("送付")).len(), 30);
 }
 
 #[test]
@@ -186,16 +194,29 @@ fn files_dropped_on_kaito_are_checked_and_consolidated_with_the_folder_above_the
     assert!(text(&out).contains("kaito.toml がありません"), "{}", text(&out));
 }
 
+/// kaito as a double-click starts it (its own window: KAITO_KEEP_OPEN=1), typing `typed`.
+fn double_clicked(dir: &Path, typed: &str) -> String {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kaito"));
+    c.current_dir(dir).env("KAITO_KEEP_OPEN", "1").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), typed.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
 #[test]
 fn started_without_a_terminal_it_waits_for_a_key_before_closing() {
     let dir = tempfile::tempdir().unwrap();
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_kaito"));
-    c.current_dir(dir.path()).env("KAITO_KEEP_OPEN", "1").stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("kaito init") && said.trim_end().ends_with("Enter キーを押すと、このウィンドウを閉じます。"), "{said}");
+    // Where there is no working folder it offers one; declined, it says how, and waits.
+    let said = double_clicked(dir.path(), "n\n\n");
+    assert!(said.contains("作業フォルダを作りますか") && said.contains("kaito init"), "{said}");
+    assert!(said.trim_end().ends_with("Enter キーを押すと、このウィンドウを閉じます。"), "{said}");
+    assert!(!dir.path().join("kaito.toml").exists());
+    // Accepted with Enter: the folder is made where kaito was started.
+    let said = double_clicked(dir.path(), "\n\n");
+    assert!(said.contains("作業フォルダを作りました"), "{said}");
+    assert!(dir.path().join("kaito.toml").is_file() && dir.path().join("回答").is_dir());
+    assert!(said.trim_end().ends_with("Enter キーを押すと、このウィンドウを閉じます。"), "{said}");
     // Run from a terminal or a script, it never waits.
     let out = kaito(&[], dir.path());
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Enter キー"));
