@@ -58,4 +58,5 @@ pub mod template;
 pub mod write;
 
 pub mod ops;
+pub mod serve;
 pub mod workspace;

@@ -119,6 +119,16 @@ enum Command {
         #[arg(long, value_name = "パスワード")]
         password: Option<String>,
     },
+    /// 作業フォルダの画面をブラウザで開く(提出状況・要確認・集計ブックなどを作るボタン)
+    #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito serve [--port <番号>] [--no-browser]")]
+    Serve {
+        /// 待ち受けるポート(127.0.0.1 のみ。省略すると空いている番号)
+        #[arg(long, default_value_t = 0, value_name = "番号", hide_default_value = true)]
+        port: u16,
+        /// ブラウザを開かない(アドレスだけを表示する)
+        #[arg(long)]
+        no_browser: bool,
+    },
     /// 作業フォルダ(計画・送付・回答・集計・差戻しと kaito.toml)を作る
     #[command(help_template = HELP_TEMPLATE, next_help_heading = "オプション", override_usage = "kaito init [<フォルダ>] [--form <様式>]")]
     Init {
@@ -219,7 +229,7 @@ fn argument_error(e: &clap::Error) -> String {
         ErrorKind::UnknownArgument => format!("「{arg}」という指定はありません"),
         ErrorKind::InvalidSubcommand => {
             format!(
-                "「{}」というコマンドはありません。使えるコマンド: check, consolidate, feedback, template, plan",
+                "「{}」というコマンドはありません。使えるコマンド: check, consolidate, feedback, template, plan, init, serve",
                 ctx(ContextKind::InvalidSubcommand)
             )
         }
@@ -296,6 +306,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         };
     };
     match command {
+        Command::Serve { port, no_browser } => {
+            let Some(ws) = working_folder()? else {
+                println!("{NO_FOLDER}");
+                return Ok(ExitCode::from(2));
+            };
+            let mut server = kaito::serve::Server::bind(ws, *port)?;
+            let url = server.url();
+            println!("kaito の画面: {url}");
+            println!("(このパソコンの中だけで開けます。終わるときはこの画面で Ctrl+C)");
+            use std::io::Write;
+            let _ = std::io::stdout().flush();
+            if !no_browser {
+                kaito::serve::open_browser(&url);
+            }
+            server.run()?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Init { dir, form } => {
             let dir = match dir {
                 Some(d) => d.clone(),
@@ -649,7 +676,7 @@ fn finish(outcome: anyhow::Result<ExitCode>) -> ExitCode {
     }
 }
 
-const COMMANDS: [&str; 7] = ["check", "consolidate", "feedback", "plan", "template", "init", "help"];
+const COMMANDS: [&str; 8] = ["check", "consolidate", "feedback", "plan", "template", "init", "serve", "help"];
 
 /// Files or folders dropped on kaito.exe arrive as its arguments: paths that exist, and no
 /// command or option among them.

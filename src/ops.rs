@@ -142,10 +142,38 @@ impl Run {
             Run::FieldCard(c) => &c.period_note,
         }
     }
+    pub fn period(&self) -> Period {
+        match self {
+            Run::Card(c) => c.period,
+            Run::Table(t) => t.period,
+            Run::FieldCard(c) => c.period,
+        }
+    }
+    pub fn findings(&self) -> &[crate::finding::Finding] {
+        match self {
+            Run::Card(c) => &c.findings,
+            Run::Table(t) => &t.findings,
+            Run::FieldCard(c) => &c.findings,
+        }
+    }
+    /// The items nothing usable came back for.
+    pub fn missing(&self) -> &[consolidate::Missing] {
+        match self {
+            Run::Card(c) => &c.missing,
+            Run::Table(t) => &t.missing,
+            Run::FieldCard(c) => &c.missing,
+        }
+    }
+    /// Every file read, with what became of it.
+    pub fn files(&self) -> &[intake::FileRecord] {
+        match self {
+            Run::Card(c) => &c.files,
+            Run::Table(t) => &t.files,
+            Run::FieldCard(c) => &c.files,
+        }
+    }
 }
 
-/// Reads the plan and every input, checks every sheet: the whole job but writing.
-/// `outputs` are checked against the inputs first.
 /// What a run read and found, and what became of the office's corrections.
 pub struct Checked {
     pub run: Run,
@@ -153,6 +181,8 @@ pub struct Checked {
     pub corrections: Vec<corrections::Outcome>,
 }
 
+/// Reads the plan and every input, checks every sheet: the whole job but writing.
+/// `outputs` are checked against the inputs first.
 fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)]) -> Result<Checked> {
     let files = intake::discover(&opts.inputs)?;
     guard_outputs(&opts.plan, &opts.inputs, &files, outputs)?;

@@ -15,6 +15,7 @@ mod reference;
 mod results;
 mod rules;
 mod safety;
+mod serve;
 mod table;
 mod template;
 mod workspace;

@@ -40,8 +40,10 @@ fn the_repository_reads_nothing_beside_itself() {
     // nothing beside it runs the README's two commands.
     let mut offenders = Vec::new();
     let needle = ["..", "shared"].join("/");
-    let mut stack: Vec<PathBuf> =
-        ["src", "tests", "examples", "bench", "dist", "templates", "docs", "samples/source", ".ci"].iter().map(|d| root().join(d)).collect();
+    let mut stack: Vec<PathBuf> = ["src", "tests", "examples", "bench", "dist", "templates", "docs", "samples/source", ".ci"]
+        .iter()
+        .map(|d| root().join(d))
+        .collect();
     stack.extend(["README.md", "ARCHITECTURE.md", "Cargo.toml"].iter().map(|f| root().join(f)));
     while let Some(p) = stack.pop() {
         if p.is_dir() {
