@@ -729,3 +729,8 @@ fn own_console() -> bool {
 fn own_console() -> bool {
     false
 }
+
+// mimalloc returns freed memory to the system and keeps little per thread: with the system
+// allocator, reading 10,000 sheets on all cores held 2.5 times the live heap.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
