@@ -264,18 +264,11 @@ fn make_table(root: &Path, dir: &Path, n: usize) {
         end_year: 2021,
         vocabulary: form.vocabularies["進捗区分"].clone(),
         needs_countermeasure: form.vocabularies["要対応区分"].clone(),
-        themes: vec![],
-        projects: vec![],
         form: form.name.clone(),
         cadence: kaito::period::Cadence::Year,
         levels: ["大項目", "中項目", "小項目"].iter().map(|s| s.to_string()).collect(),
         nodes: vec![Node { number: "I".into(), name: "行政改革の推進".into(), level: 0, parent: None, code_prefix: None }],
-        indicators: vec![],
-        lists: Default::default(),
-        assigned_codes: vec![],
-        code_column: None,
-        gaps: vec![],
-        index: Default::default(),
+        ..Default::default()
     };
     // Hundred departments to a 中項目, one 小項目 (three items) to a department.
     for d in 0..n {

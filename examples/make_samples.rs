@@ -523,18 +523,10 @@ fn next_plan() -> Result<()> {
         end_year: 2027,
         vocabulary: ["済", "概ね順調", "遅れ", "未着手", "休止", "-"].iter().map(|s| s.to_string()).collect(),
         needs_countermeasure: vec!["遅れ".into(), "未着手".into()],
-        themes: vec![],
-        projects: vec![],
         form: "報告回答票".into(),
         cadence: kaito::period::Cadence::Half,
         levels: vec!["目標".into(), "改革テーマ".into()],
-        nodes: vec![],
-        indicators: vec![],
-        lists: Default::default(),
-        assigned_codes: vec![],
-        code_column: None,
-        gaps: vec![],
-        index: Default::default(),
+        ..Default::default()
     };
     for (n, name) in goals {
         plan.nodes.push(plan::Node { number: n.into(), name: name.into(), level: 0, parent: None, code_prefix: None });
@@ -651,18 +643,10 @@ fn table() -> Result<()> {
         end_year: src.fiscal_year,
         vocabulary: form.vocabularies["進捗区分"].clone(),
         needs_countermeasure: form.vocabularies["要対応区分"].clone(),
-        themes: vec![],
-        projects: vec![],
         form: form.name.clone(),
         cadence: kaito::period::Cadence::Year,
         levels: ["大項目", "中項目", "小項目"].iter().map(|s| s.to_string()).collect(),
-        nodes: vec![],
-        indicators: vec![],
-        lists: Default::default(),
-        assigned_codes: vec![],
-        code_column: None,
-        gaps: vec![],
-        index: Default::default(),
+        ..Default::default()
     };
     for i in &src.items {
         kaito::table::add_nodes(&mut plan, &i.group, &i.group_name);

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Plan {
     pub name: String,
     pub start_year: i32,
@@ -741,18 +741,10 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         end_year: year("終了年度")?,
         vocabulary: list("進捗区分"),
         needs_countermeasure: list("要対応区分"),
-        themes: vec![],
-        projects: vec![],
         form: get("様式").map(|(_, v)| v).filter(|v| !v.is_empty()).unwrap_or_else(default_form),
         cadence,
-        levels: vec![],
-        nodes: vec![],
         lists,
-        indicators: vec![],
-        assigned_codes: vec![],
-        code_column: None,
-        gaps: vec![],
-        index: Default::default(),
+        ..Default::default()
     };
 
     // 体系: any number of levels, named as the city names them, ordered by first appearance.

@@ -247,20 +247,9 @@ pub fn plan_from_master(sheets: &[Grid], form: &FormDef, file: &str) -> Option<(
             .unwrap_or_else(|| std::path::Path::new(file).file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()),
         start_year: year,
         end_year: year,
-        vocabulary: vec![],
-        needs_countermeasure: vec![],
-        themes: vec![],
-        projects: vec![],
         form: form.name.clone(),
         cadence: form.cadence,
-        levels: vec![],
-        nodes: vec![],
-        indicators: vec![],
-        lists: BTreeMap::new(),
-        assigned_codes: vec![],
-        code_column: None,
-        gaps: vec![],
-        index: Default::default(),
+        ..Default::default()
     };
     let dept_key = form.field_of(Kind::Department).map(|f| f.key.clone());
     let mut per_group: BTreeMap<String, u32> = BTreeMap::new();

@@ -452,10 +452,6 @@ rule = "status"
         name: "ある市の改革プラン".into(),
         start_year: 2022,
         end_year: 2024,
-        vocabulary: vec![],
-        needs_countermeasure: vec![],
-        themes: vec![],
-        projects: vec![],
         form: "取組状況調書.toml".into(),
         cadence: kaito::period::Cadence::Year,
         levels: vec!["分野".into()],
@@ -463,13 +459,9 @@ rule = "status"
             .iter()
             .map(|n| kaito::plan::Node { number: n.to_string(), name: format!("分野{n}"), level: 0, parent: None, code_prefix: None })
             .collect(),
-        indicators: vec![],
         lists: [("評価区分".to_string(), vec!["A".to_string(), "B".into(), "C".into()]), ("要改善区分".to_string(), vec!["C".to_string()])]
             .into(),
-        assigned_codes: vec![],
-        code_column: None,
-        gaps: vec![],
-        index: Default::default(),
+        ..Default::default()
     };
     for (code, name, node, dept) in
         [("1-1", "窓口の改善", "1", "市民課"), ("1-2", "電子申請", "1", "市民課"), ("2-1", "公共施設の再配置", "2", "資産課")]
