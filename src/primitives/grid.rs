@@ -315,8 +315,19 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     {
         return open_xlsb(bytes, limits, has_macros);
     }
-    // Entities could expand far beyond the inflated size: refuse any DTD before parsing.
-    for name in names.iter().filter(|n| n.ends_with(".xml")) {
+    // Entities could expand far beyond the inflated size: refuse any DTD before parsing. The
+    // sheets are looked at in the pass over their cell references below; theme, app
+    // properties, drawings and charts are never given to an XML parser (kaito reads the
+    // document properties as text), so only the rest is opened here: each opening costs an
+    // inflater, and there are a dozen parts in every file.
+    let parsed = |n: &str| {
+        !(n.starts_with("xl/worksheets/sheet")
+            || n.starts_with("xl/theme/")
+            || n.starts_with("xl/drawings/")
+            || n.starts_with("xl/charts/")
+            || n.starts_with("docProps/"))
+    };
+    for name in names.iter().filter(|n| n.ends_with(".xml") && parsed(n)) {
         let mut entry = archive.by_name(name).map_err(|_| format!("ファイルが壊れています(部品 {name} を取り出せません)"))?;
         let mut head = vec![0u8; 1024];
         let n = read_up_to(&mut entry, &mut head);
@@ -354,7 +365,13 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     // reference is longer than XFD1048576, so the sheets are scanned for one first.
     for name in names.iter().filter(|n| n.starts_with("xl/worksheets/") && n.ends_with(".xml")) {
         let entry = archive.by_name(name).map_err(|_| format!("ファイルが壊れています(部品 {name} を取り出せません)"))?;
-        check_cell_refs(entry).map_err(|why| format!("ファイルが壊れています({name}: {why})。Excelで開いて保存し直してください"))?;
+        check_cell_refs(entry).map_err(|why| {
+            if why.contains("DOCTYPE") {
+                format!("ファイル内のXML({name})に文書型宣言(DOCTYPE/ENTITY)があります。Excelが作るファイルにはないものなので読みません")
+            } else {
+                format!("ファイルが壊れています({name}: {why})。Excelで開いて保存し直してください")
+            }
+        })?;
     }
     if !names.iter().any(|n| n == "xl/workbook.xml") {
         return Err("ZIP形式ですがExcelのブックではありません。Excelで開いて .xlsx で保存し直してください".into());
@@ -509,6 +526,9 @@ fn check_cell_refs(mut r: impl Read) -> Result<(), String> {
         let n = r.read(&mut buf).map_err(|_| "展開できません".to_string())?;
         if n == 0 {
             return Ok(());
+        }
+        if carry.is_empty() && (contains(&buf[..n.min(1024)], b"<!DOCTYPE") || contains(&buf[..n.min(1024)], b"<!ENTITY")) {
+            return Err("文書型宣言(DOCTYPE/ENTITY)があります".into());
         }
         carry.extend_from_slice(&buf[..n]);
         let mut i = 0;

@@ -138,6 +138,12 @@ fn zip_bombs_doctype_and_absurd_string_counts_are_refused_quickly() {
     });
     std::fs::write(d.join("dtd.xlsx"), dtd).unwrap();
     rejected_with(&d.join("dtd.xlsx"), "DOCTYPE");
+    // The same in the parts the parser reads besides the sheets.
+    for part in ["xl/workbook.xml", "xl/sharedStrings.xml", "xl/styles.xml"] {
+        let dtd = fixtures::patch_zip(&bytes, part, |x| x.replacen("?>", "?><!DOCTYPE lol [<!ENTITY a \"aaaaaaaaaa\">]>", 1));
+        std::fs::write(d.join("dtd2.xlsx"), dtd).unwrap();
+        rejected_with(&d.join("dtd2.xlsx"), "DOCTYPE");
+    }
 
     let sst = fixtures::patch_zip(&bytes, "xl/sharedStrings.xml", |x| {
         let start = x.find("count=\"").unwrap();
