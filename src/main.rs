@@ -525,19 +525,10 @@ fn whole_job(ws: &Workspace, dropped: Option<Vec<PathBuf>>) -> anyhow::Result<Ex
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let opts = CheckOptions {
-        plan: ws.plan.clone(),
-        period: ws.period,
-        inputs,
-        json: None,
-        previous: vec![],
-        layout: None,
-        corrections: None,
-        limits: Limits::default(),
-    };
+    let opts = ws.check_options(Some(inputs));
     std::fs::create_dir_all(&ws.packet)?;
     let packet = ws.packet_file(ws.period);
-    let letter = ops::LetterOptions { sender: ws.sender.clone(), contact: ws.contact.clone(), deadline: ws.deadline.clone() };
+    let letter = ws.letter();
     let feedback_dir = with_feedback.then_some(ws.feedback.as_path());
     let job = with_progress(false, || ops::job(&opts, &packet, feedback_dir, &letter))?;
     println!("作業フォルダ: {}", ws.root.display());

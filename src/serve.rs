@@ -8,7 +8,7 @@
 //! the same browser must not be able to drive kaito).
 
 use crate::finding::Severity;
-use crate::ops::{self, CheckOptions, LetterOptions, OfficeOutput, Run};
+use crate::ops::{self, CheckOptions, OfficeOutput, Run};
 use crate::workspace::Workspace;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
@@ -134,16 +134,7 @@ impl Server {
     }
 
     fn options(&self) -> CheckOptions {
-        CheckOptions {
-            plan: self.ws.plan.clone(),
-            period: self.ws.period,
-            inputs: vec![self.ws.answers.clone()],
-            json: None,
-            previous: vec![],
-            layout: None,
-            corrections: None,
-            limits: crate::grid::Limits::default(),
-        }
+        self.ws.check_options(None)
     }
 
     /// What a button does, said in a sentence.
@@ -166,8 +157,7 @@ impl Server {
                 Ok(s)
             }
             "feedback" => {
-                let letter = LetterOptions { sender: ws.sender.clone(), contact: ws.contact.clone(), deadline: ws.deadline.clone() };
-                let (_, sent) = ops::feedback(&self.options(), &ws.feedback, &letter)?;
+                let (_, sent) = ops::feedback(&self.options(), &ws.feedback, &ws.letter())?;
                 Ok(if sent.is_empty() {
                     "直すところや未提出のある課はありません。差戻しファイルは作りませんでした".to_string()
                 } else {

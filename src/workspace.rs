@@ -120,6 +120,26 @@ impl Workspace {
         })
     }
 
+    /// What a run in this folder reads: its plan, its period, the returned sheets in 回答/
+    /// (or `inputs`), with the default limits.
+    pub fn check_options(&self, inputs: Option<Vec<PathBuf>>) -> crate::ops::CheckOptions {
+        crate::ops::CheckOptions {
+            plan: self.plan.clone(),
+            period: self.period,
+            inputs: inputs.unwrap_or_else(|| vec![self.answers.clone()]),
+            json: None,
+            previous: vec![],
+            layout: None,
+            corrections: None,
+            limits: crate::grid::Limits::default(),
+        }
+    }
+
+    /// The covering letter's sender, contact and deadline as the folder's settings give them.
+    pub fn letter(&self) -> crate::ops::LetterOptions {
+        crate::ops::LetterOptions { sender: self.sender.clone(), contact: self.contact.clone(), deadline: self.deadline.clone() }
+    }
+
     /// The packet of a run: `集計/集計_2021H1.xlsx` (the period's code keeps each half's packet).
     pub fn packet_file(&self, period: Option<Period>) -> PathBuf {
         match period {
