@@ -87,9 +87,21 @@ impl Workspace {
     }
 
     pub fn load(file: &Path) -> Result<Workspace> {
-        let text = std::fs::read_to_string(file).with_context(|| format!("{} を読めません", file.display()))?;
-        let raw: Raw = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("{} の書き方が正しくありません: {}", file.display(), e.message().trim_end_matches('.')))?;
+        let bytes = std::fs::read(file).with_context(|| format!("{} を読めません", file.display()))?;
+        // Notepad may save with a byte-order mark, or in the ANSI code page (Shift_JIS).
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+        let text = std::str::from_utf8(bytes).map_err(|_| {
+            anyhow::anyhow!(
+                "{} の文字コードが UTF-8 ではありません。メモ帳で開き、「名前を付けて保存」で文字コードを UTF-8 にして保存し直してください",
+                file.display()
+            )
+        })?;
+        let raw: Raw = toml::from_str(text).map_err(|e| {
+            // A Windows path in double quotes: its backslashes read as escapes.
+            let hint =
+                if text.contains('\\') { "。パスの \\ は / に書き換えるか、'…' で囲んでください" } else { "" };
+            anyhow::anyhow!("{} の書き方が正しくありません: {}{hint}", file.display(), e.message().trim_end_matches('.'))
+        })?;
         let root = file.parent().map(Path::to_path_buf).unwrap_or_default();
         let period = match raw.period.trim() {
             "" => None,
@@ -289,6 +301,18 @@ mod tests {
             // Found from a folder below, and not made twice.
             assert_eq!(Workspace::find(&w.answers).as_deref(), Some(dir.join(FILE).as_path()));
             assert!(init(&dir, None).is_err());
+            // Saved again by Notepad with a byte-order mark: the same settings.
+            let text = std::fs::read(dir.join(FILE)).unwrap();
+            std::fs::write(dir.join(FILE), [b"\xef\xbb\xbf".as_slice(), &text].concat()).unwrap();
+            assert_eq!(Workspace::load(&dir.join(FILE)).unwrap().period, w.period);
+            // Saved in Shift_JIS: said in words, not read wrong.
+            std::fs::write(dir.join(FILE), b"period = \"\x95\xbd\x90\xac\"\n").unwrap();
+            let e = Workspace::load(&dir.join(FILE)).unwrap_err().to_string();
+            assert!(e.contains("UTF-8"), "{e}");
+            // A Windows path typed in double quotes.
+            std::fs::write(dir.join(FILE), "plan = \"C:\\Users\\行革\\計画.xlsx\"\n").unwrap();
+            let e = Workspace::load(&dir.join(FILE)).unwrap_err().to_string();
+            assert!(e.contains("/ に書き換える"), "{e}");
             std::fs::remove_dir_all(&dir).unwrap();
         }
     }
