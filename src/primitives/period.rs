@@ -200,9 +200,10 @@ pub fn short_era(year: i32) -> String {
 /// Reads a fiscal year from `2020`, `2020年度`, `令和2年度`, `令和元年度`, `R2`, `H28`,
 /// `平成28年度` or `令和2年度(2020年度)` (the western year in brackets wins when present).
 pub fn parse_fiscal_year(text: &str) -> Option<i32> {
-    // Every spelling of a year is short (`令和3年度(2021年度)` is 13 characters); the reader
-    // asks of every cell, narratives included, and folding those was a twentieth of `check`.
-    if text.len() > 120 {
+    // Every spelling of a year is short (`令和3年度(2021年度)` is 13 characters) and has a digit
+    // or 元 (令和元年度); the reader asks of every cell, and folding each was a twentieth of
+    // `check`.
+    if text.len() > 120 || !text.chars().any(|c| c.is_ascii_digit() || ('０'..='９').contains(&c) || c == '元') {
         return None;
     }
     let t = fold(text);

@@ -433,7 +433,7 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
     }
     // Year headers of the activity and effect blocks.
     for ((r, c), cell) in &grid.cells {
-        if parse_fiscal_year(&cell.value.text()).is_some() && (Some(*r) == name_pos.map(|p| p.0) || effect_year_row == Some(*r)) {
+        if (Some(*r) == name_pos.map(|p| p.0) || effect_year_row == Some(*r)) && parse_fiscal_year(&cell.value.text()).is_some() {
             claimed.insert((*r, *c));
         }
     }
