@@ -66,7 +66,7 @@ pub struct CardRun {
     pub answers: Vec<CardAnswer>,
     pub findings: Vec<Finding>,
     pub missing: Vec<Missing>,
-    answer_index: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
+    answer_index: crate::consolidate::ByItem,
 }
 
 impl CardRun {
@@ -74,15 +74,7 @@ impl CardRun {
         crate::finding::count(&self.findings, Severity::Error)
     }
     pub fn answer(&self, code: &str) -> Option<&CardAnswer> {
-        // By an index built on first use: the packet asks once per item and field.
-        let index = self.answer_index.get_or_init(|| {
-            let mut m = std::collections::HashMap::new();
-            for (i, a) in self.answers.iter().enumerate() {
-                m.entry(a.item.clone()).or_insert(i);
-            }
-            m
-        });
-        index.get(code).map(|&i| &self.answers[i])
+        self.answer_index.find(&self.answers, |a| a.item.as_str(), code)
     }
     /// The field a grid's actual answers against (the first with a `target`).
     pub fn actual_field(&self) -> Option<&FieldDef> {

@@ -28,6 +28,25 @@ pub struct Missing {
     pub note: Option<String>,
 }
 
+/// A run's answers by item code, built on the first look-up: the packet asks once per item
+/// and field, and a scan of all answers each time was quadratic.
+#[derive(Debug, Clone, Default)]
+pub struct ByItem(std::sync::OnceLock<std::collections::HashMap<String, usize>>);
+
+impl ByItem {
+    /// The first of `answers` whose item (`item_of`) is `code`.
+    pub fn find<'a, T>(&self, answers: &'a [T], item_of: impl Fn(&T) -> &str, code: &str) -> Option<&'a T> {
+        let index = self.0.get_or_init(|| {
+            let mut m = std::collections::HashMap::new();
+            for (i, a) in answers.iter().enumerate() {
+                m.entry(item_of(a).to_string()).or_insert(i);
+            }
+            m
+        });
+        index.get(code).map(|&i| &answers[i])
+    }
+}
+
 /// Counts keyed by theme number, then by key (status code or fiscal year).
 pub type ByTheme<K, V> = BTreeMap<u32, BTreeMap<K, V>>;
 

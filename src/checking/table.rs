@@ -71,7 +71,7 @@ pub struct TableRun {
     pub missing: Vec<Missing>,
     /// By node number (every level), and `""` for the whole plan.
     pub tallies: BTreeMap<String, Tally>,
-    answer_index: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
+    answer_index: crate::consolidate::ByItem,
 }
 
 impl TableRun {
@@ -79,15 +79,7 @@ impl TableRun {
         crate::finding::count(&self.findings, Severity::Error)
     }
     pub fn answer(&self, code: &str) -> Option<&RowAnswer> {
-        // By an index built on first use: the packet asks once per item and field.
-        let index = self.answer_index.get_or_init(|| {
-            let mut m = std::collections::HashMap::new();
-            for (i, a) in self.answers.iter().enumerate() {
-                m.entry(a.item.clone()).or_insert(i);
-            }
-            m
-        });
-        index.get(code).map(|&i| &self.answers[i])
+        self.answer_index.find(&self.answers, |a| a.item.as_str(), code)
     }
     /// The status field the counts are of.
     pub fn status_field(&self) -> Option<&FieldDef> {

@@ -582,13 +582,12 @@ pub fn packet(run: &CardRun, links: &crate::write::Links, volumes: &crate::write
     // response card's sheets do: a workbook of thousands of sheets is not usable.
     let per_book = volumes.per_book.max(1);
     let drawn_count = run.answers.iter().filter(|a| run.plan.project(&a.item).is_some()).count();
-    let volume_of = |i: usize| (i >= per_book).then(|| volumes.name(i / per_book + 1));
     let mut contents: Vec<(String, String)> = vec![(format!("{}({} 件)", run.form.name, drawn_count), String::new())];
     if drawn_count > per_book {
         contents = (0..drawn_count.div_ceil(per_book))
             .map(|n| {
                 let count = per_book.min(drawn_count - n * per_book);
-                let what = match volume_of(n * per_book) {
+                let what = match volumes.of(n * per_book) {
                     None => format!("{}({count} 件)", run.form.name),
                     Some(v) => format!("{} 分冊{:02}({count} 件、{v})", run.form.name, n + 1),
                 };
@@ -615,8 +614,9 @@ pub fn packet(run: &CardRun, links: &crate::write::Links, volumes: &crate::write
     for a in &run.answers {
         let Some(p) = run.plan.project(&a.item) else { continue };
         let name = names.claim(&p.code);
-        if let Some(v) = volume_of(sheets.len()) {
-            volume_by_sheet.insert(name.clone(), v);
+        let volume = volumes.of(sheets.len());
+        if let Some(v) = &volume {
+            volume_by_sheet.insert(name.clone(), v.clone());
         }
         let mut ws = Worksheet::new();
         ws.set_name(&name)?;
@@ -651,7 +651,7 @@ pub fn packet(run: &CardRun, links: &crate::write::Links, volumes: &crate::write
                 }
             }
         }
-        sheets.push(ws);
+        sheets.push((volume, ws));
     }
     let link = |x: &Finding| {
         let (sheet, (r, c)) = places.get(&(x.project.clone()?, x.cell.clone()?))?;
@@ -666,27 +666,7 @@ pub fn packet(run: &CardRun, links: &crate::write::Links, volumes: &crate::write
     crate::write::findings_list(&mut wb, &run.findings, &f, links, &link)?;
     missing_sheet(&mut wb, run, &f)?;
     crate::write::ledger_sheet(&mut wb, &run.files, &f)?;
-    let mut more: Vec<(String, Workbook)> = Vec::new();
-    for (i, ws) in sheets.into_iter().enumerate() {
-        match volume_of(i) {
-            None => {
-                wb.push_worksheet(ws);
-            }
-            Some(v) => {
-                if more.last().is_none_or(|(name, _)| *name != v) {
-                    let mut vb = Workbook::new();
-                    vb.set_properties(&props);
-                    more.push((v, vb));
-                }
-                if let Some((_, vb)) = more.last_mut() {
-                    vb.push_worksheet(ws);
-                }
-            }
-        }
-    }
-    let mut books = crate::write::split(wb, links, &office_props);
-    books.volumes = more;
-    Ok(books)
+    Ok(crate::write::bind(wb, sheets, &props, links, &office_props))
 }
 
 fn summary_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {

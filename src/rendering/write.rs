@@ -86,6 +86,44 @@ impl Volumes {
     pub fn name(&self, n: usize) -> String {
         format!("{}_分冊{n:02}.xlsx", self.stem)
     }
+
+    /// The volume the `i`-th project sheet (from 0) goes in; `None` for the packet itself.
+    pub fn of(&self, i: usize) -> Option<String> {
+        let per_book = self.per_book.max(1);
+        (i >= per_book).then(|| self.name(i / per_book + 1))
+    }
+}
+
+/// The run's workbook with its project sheets, each in the packet (`None`) or in the volume
+/// named beside it (given in order), split from the office sheets.
+pub fn bind(
+    mut wb: Workbook,
+    sheets: impl IntoIterator<Item = (Option<String>, Worksheet)>,
+    props: &DocProperties,
+    links: &Links,
+    office_props: &DocProperties,
+) -> Books {
+    let mut more: Vec<(String, Workbook)> = Vec::new();
+    for (volume, ws) in sheets {
+        match volume {
+            None => {
+                wb.push_worksheet(ws);
+            }
+            Some(v) => {
+                if more.last().is_none_or(|(name, _)| *name != v) {
+                    let mut vb = Workbook::new();
+                    vb.set_properties(props);
+                    more.push((v.clone(), vb));
+                }
+                if let Some((_, vb)) = more.last_mut() {
+                    vb.push_worksheet(ws);
+                }
+            }
+        }
+    }
+    let mut books = split(wb, links, office_props);
+    books.volumes = more;
+    books
 }
 
 /// Splits a run's workbook: the office sheets ([`OFFICE_SHEETS`]) go to a workbook of their own,
@@ -180,7 +218,7 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, 
     // Beyond one workbook's worth, the project sheets go on in volumes beside the packet.
     let per_book = volumes.per_book.max(1);
     for (i, p) in projects.iter_mut().enumerate() {
-        p.volume = (i >= per_book).then(|| volumes.name(i / per_book + 1));
+        p.volume = volumes.of(i);
     }
     let mut wb = Workbook::new();
     let (props, office_props) = run_properties(&c.plan.name, &c.period, "集計");
@@ -210,27 +248,7 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, 
     project_list_sheet(&mut wb, c, &ctx, &f)?;
     detail_sheet(&mut wb, c, &ctx, &f)?;
     ledger_sheet(&mut wb, &c.files, &f)?;
-    let mut more: Vec<(String, Workbook)> = Vec::new();
-    for p in projects {
-        match p.volume {
-            None => {
-                wb.push_worksheet(p.worksheet);
-            }
-            Some(v) => {
-                if more.last().is_none_or(|(name, _)| *name != v) {
-                    let mut vb = Workbook::new();
-                    vb.set_properties(&props);
-                    more.push((v.clone(), vb));
-                }
-                if let Some((_, vb)) = more.last_mut() {
-                    vb.push_worksheet(p.worksheet);
-                }
-            }
-        }
-    }
-    let mut books = split(wb, links, &office_props);
-    books.volumes = more;
-    Ok(books)
+    Ok(bind(wb, projects.into_iter().map(|p| (p.volume, p.worksheet)), &props, links, &office_props))
 }
 
 /// `14`, `14, 15`, `14～16`: the pages a project's sheet takes, as the published list
