@@ -3,7 +3,7 @@
 //! against the inputs before any work is done, and written atomically.
 
 use crate::card::{self, check::CardRun};
-use crate::consolidate::{self, Consolidation};
+use crate::consolidate::{self, Consolidation, Keep};
 use crate::corrections;
 use crate::form::{FormDef, Shape};
 use crate::fsutil;
@@ -81,19 +81,20 @@ pub fn load_plan(path: &Path) -> Result<(LoadedPlan, FormDef)> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     if path.is_file() && !matches!(ext.as_str(), "toml" | "json") {
         let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("計画ファイル {shown} を開けません({})", fsutil::io_reason(&e)))?;
-        let book = plan::open_book(&bytes, &shown)?;
-        let has_plan_sheet = book.sheets.iter().any(|g| crate::normalize::fold(&g.name) == "計画");
+        let mut book = plan::open_book(&bytes, &shown)?;
+        let has_plan_sheet = book.names().iter().any(|n| crate::normalize::fold(n) == "計画");
         if !has_plan_sheet {
+            let sheets = plan::all_sheets(&mut book, &shown)?;
             for (file, _) in crate::form::BUNDLED {
                 let Some(form) = FormDef::bundled(file.trim_end_matches(".toml")).filter(|f| f.shape == Shape::Table) else { continue };
-                if let Some((plan, mut findings)) = table::plan_from_master(&book.sheets, &form, &shown) {
+                if let Some((plan, mut findings)) = table::plan_from_master(sheets, &form, &shown) {
                     let plan = plan::finish(plan, &shown, &mut findings)?;
                     return Ok((LoadedPlan { plan, findings }, form));
                 }
             }
         }
         // Read once: the workbook already opened is the plan.
-        let loaded = plan::load_book(&book.sheets, &shown)?;
+        let loaded = plan::load_book(&mut book, &shown)?;
         let form = FormDef::resolve(&loaded.plan.form, path.parent().unwrap_or(Path::new(".")))?;
         return Ok((loaded, form));
     }
@@ -183,7 +184,7 @@ pub struct Checked {
 
 /// Reads the plan and every input, checks every sheet: the whole job but writing.
 /// `outputs` are checked against the inputs first.
-fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)]) -> Result<Checked> {
+fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Result<Checked> {
     let files = intake::discover(&opts.inputs)?;
     guard_outputs(&opts.plan, &opts.inputs, &files, outputs)?;
     let (loaded, form) = load_plan(&opts.plan)?;
@@ -230,10 +231,34 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)]) -> Result<Checked> 
                 Some(p) => Layout::load(p)?,
                 None => Layout::from_form(&form)?,
             };
-            let mut read = intake::read_all(&files, &layout, &opts.limits);
-            let (o, f) = corrections::apply(&mut read, &list, opts.period);
-            correct(o, f);
-            let c = consolidate::run(loaded, &opts.plan.display().to_string(), opts.period, read, layout.hints())?;
+            let (period, note, read) = match opts.period {
+                // The period known, each file is corrected and checked as it is read, and
+                // only what the run counts and reports is held (with `Keep::Counts`).
+                Some(period) => {
+                    loaded.plan.check_period(period)?;
+                    let ctx = crate::validate::Context { plan: &loaded.plan, period, hints: layout.hints() };
+                    let (read, fates) = intake::read_all_then(&files, &layout, &opts.limits, &|mut f| {
+                        let fates = corrections::apply_to(&mut f, &list, Some(period));
+                        (consolidate::check_file(f, &ctx, keep), fates)
+                    });
+                    let (o, f) = corrections::settle(&list, Some(period), fates);
+                    correct(o, f);
+                    let (period, note) = consolidate::vote_period(Some(period), [], "回答票", "2021H1")?;
+                    (period, note, read)
+                }
+                // Else every sheet is read first, to learn the period from them.
+                None => {
+                    let mut read = intake::read_all(&files, &layout, &opts.limits);
+                    let fates = read.iter_mut().map(|f| corrections::apply_to(f, &list, None)).collect();
+                    let (period, note, read) = consolidate::check_files(None, read, &loaded.plan, layout.hints(), keep)?;
+                    // A correction of another period than the one chosen is set aside, as
+                    // when the period is given.
+                    let (o, f) = corrections::settle(&list, Some(period), fates);
+                    correct(o, f);
+                    (period, note, read)
+                }
+            };
+            let c = consolidate::run(loaded, &opts.plan.display().to_string(), period, note, read)?;
             (Run::Card(Box::new(c)), layout)
         }
         Shape::Table => {
@@ -266,7 +291,7 @@ fn json_bytes(run: &Run) -> Result<Vec<u8>> {
 /// `kaito check`: findings only, and the JSON summary when asked for.
 pub fn check(opts: &CheckOptions) -> Result<Run> {
     let json = opts.json.as_deref().map(|p| ("--json", p));
-    let Checked { run, .. } = run_check(opts, json.as_slice())?;
+    let Checked { run, .. } = run_check(opts, json.as_slice(), Keep::Counts)?;
     if let Some(path) = &opts.json {
         fsutil::write_outputs(&[(path, &json_bytes(&run)?)])?;
     }
@@ -341,7 +366,7 @@ pub fn consolidate(opts: &CheckOptions, output: &Path, office: &OfficeOutput, pe
     if let Some(json) = &opts.json {
         outputs.push(("--json", json));
     }
-    let checked = run_check(opts, &outputs)?;
+    let checked = run_check(opts, &outputs, Keep::Sheets)?;
     let written = write_packet(opts, &checked, output, office_path, per_book, true)?;
     Ok((checked.run, written))
 }
@@ -435,7 +460,7 @@ pub fn feedback(opts: &CheckOptions, output: &Path, letter: &LetterOptions) -> R
         bail!("--output の出力先 {} はファイルです。差戻しファイルを入れるフォルダを指定してください", output.display());
     }
     let json = opts.json.as_deref().map(|p| ("--json", p));
-    let Checked { run, layout, .. } = run_check(opts, json.as_slice())?;
+    let Checked { run, layout, .. } = run_check(opts, json.as_slice(), Keep::Sheets)?;
     let sent = write_feedback(opts, &run, &layout, output, letter, true)?;
     Ok((run, sent))
 }
@@ -495,7 +520,7 @@ pub fn job(opts: &CheckOptions, packet: &Path, feedback_dir: Option<&Path>, lett
     if let Some(o) = &office_path {
         outputs.push(("事務用ブック", o));
     }
-    let checked = run_check(opts, &outputs)?;
+    let checked = run_check(opts, &outputs, Keep::Sheets)?;
     let written = write_packet(opts, &checked, packet, office_path, write::Volumes::DEFAULT_PER_BOOK, false)?;
     let sent = match feedback_dir {
         Some(dir) => write_feedback(opts, &checked.run, &checked.layout, dir, letter, false)?,

@@ -16,7 +16,101 @@ use std::collections::BTreeMap;
 pub struct Accepted {
     pub project: String,
     pub file: String,
-    pub sheet: ResponseSheet,
+    /// The sheet as read: kept only for a run that re-draws or sends back sheets (see
+    /// [`Keep`]); a run that only checks keeps what it counted.
+    pub sheet: Option<Box<ResponseSheet>>,
+}
+
+impl Accepted {
+    /// The sheet as read. Only a run made with [`Keep::Sheets`] has it: asking another is a
+    /// mistake of the caller, said as such rather than drawing an empty sheet.
+    pub fn read(&self) -> Result<&ResponseSheet> {
+        self.sheet.as_deref().ok_or_else(|| anyhow::anyhow!("事業 {} の回答票を保持していない実行結果から描こうとしました", self.project))
+    }
+}
+
+/// Whether a run keeps every accepted sheet as read (the packet and the feedback re-draw
+/// them), or only what it counts and reports: at tens of thousands of files the sheets are
+/// most of the memory a check would hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    Sheets,
+    Counts,
+}
+
+/// A due status as counted: a code of the vocabulary, left empty, or unreadable.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Counted {
+    Code(String),
+    Empty,
+    Unknown,
+}
+
+/// One response sheet checked against the period, reduced to what choosing between sheets,
+/// counting and reporting need. Made as each file is read when the period is known, so the
+/// sheet itself need not be held (`full`, only with [`Keep::Sheets`]).
+#[derive(Debug, Clone)]
+pub struct CheckedSheet {
+    pub name: String,
+    /// The code as written.
+    pub code: String,
+    pub period: Option<Period>,
+    /// Whether the department wrote anything for the run's period.
+    pub has_answers: bool,
+    /// A digest of what the department typed: two sheets with the same one say the same.
+    pub signature: [u8; 32],
+    pub findings: Vec<Finding>,
+    /// The statuses due in the period, as counted.
+    pub statuses: Vec<Counted>,
+    /// Effect amounts by fiscal year, those that are numbers.
+    pub effects: Vec<(i32, i64)>,
+    /// Boxed: a response sheet is a couple of kilobytes even before its text, and a run
+    /// that keeps only counts must not pay for room it leaves empty.
+    pub full: Option<Box<ResponseSheet>>,
+}
+
+/// Checks one sheet against the period and reduces it (see [`CheckedSheet`]).
+pub fn check_sheet(sheet: ResponseSheet, file: &str, ctx: &Context, keep: Keep) -> CheckedSheet {
+    let findings = validate::check_sheet(&sheet, file, ctx);
+    let project = ctx.plan.project(&fold(&sheet.code.text()));
+    let period = ctx.period;
+    let statuses = sheet
+        .activities
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| validate::status_is_due(project, *i, &sheet, period))
+        .map(|(_, act)| match act.status.get(&period).map(|field| validate::status_of(field, ctx)) {
+            Some(Status::Code { code, .. }) => Counted::Code(code),
+            Some(Status::Unknown { .. }) => Counted::Unknown,
+            Some(Status::Empty) | None => Counted::Empty,
+        })
+        .collect();
+    let effects = sheet
+        .effect
+        .iter()
+        .filter_map(|(year, e)| match validate::amount_of(&e.amount).amount {
+            Amount::Value(v) => Some((*year, v)),
+            _ => None,
+        })
+        .collect();
+    CheckedSheet {
+        name: sheet.sheet.clone(),
+        code: sheet.code.text(),
+        period: sheet.period.as_ref().map(|(p, _)| *p),
+        has_answers: sheet.has_answers(period),
+        signature: signature(&sheet),
+        findings,
+        statuses,
+        effects,
+        full: (keep == Keep::Sheets).then(|| Box::new(sheet)),
+    }
+}
+
+/// Checks every sheet of a file read (see [`check_sheet`]).
+pub fn check_file(f: ReadFile, ctx: &Context, keep: Keep) -> ReadFile<CheckedSheet> {
+    let ReadFile { record, sheets, findings } = f;
+    let sheets = sheets.into_iter().map(|s| check_sheet(s, &record.shown, ctx, keep)).collect();
+    ReadFile { record, sheets, findings }
 }
 
 #[derive(Debug, Clone)]
@@ -114,12 +208,13 @@ pub fn choose_period(given: Option<Period>, files: &[ReadFile]) -> Result<(Perio
     vote_period(given, votes, "回答票", "2021H1")
 }
 
-/// What the department typed, as one string: two sheets with the same signature say the same.
-fn signature(sheet: &ResponseSheet) -> String {
-    let mut s = String::new();
+/// A digest of what the department typed: two sheets with the same signature say the same.
+fn signature(sheet: &ResponseSheet) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut s = Sha256::new();
     let mut add = |v: String| {
-        s.push_str(&v);
-        s.push('\u{1f}');
+        s.update(v.as_bytes());
+        s.update([0x1f]);
     };
     for f in [&sheet.responding_department, &sheet.person, &sheet.contact, &sheet.progress, &sheet.countermeasures].into_iter().flatten() {
         add(f.text());
@@ -136,7 +231,7 @@ fn signature(sheet: &ResponseSheet) -> String {
         add(e.amount.text());
         add(e.basis.text());
     }
-    s
+    s.finalize().into()
 }
 
 /// The period most sheets name (`votes`), or the one given, with a note of how it was chosen;
@@ -199,44 +294,56 @@ fn local_time(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.map(|t| t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "記録なし".into())
 }
 
+/// The period of a run and how it was chosen, with every file checked against it: as each
+/// file is read when the period is given (nothing but the reduced sheets is ever held), or
+/// after all are read when the sheets must say it.
+pub fn check_files(
+    given: Option<Period>,
+    files: Vec<ReadFile>,
+    plan: &Plan,
+    hints: crate::layout::StatusWords,
+    keep: Keep,
+) -> Result<(Period, String, Vec<ReadFile<CheckedSheet>>)> {
+    use rayon::prelude::*;
+    let (period, note) = choose_period(given, &files)?;
+    plan.check_period(period)?;
+    let ctx = Context { plan, period, hints };
+    let checked = files.into_par_iter().map(|f| check_file(f, &ctx, keep)).collect();
+    Ok((period, note, checked))
+}
+
+/// Chooses one answer per project among the checked sheets, settles the ledger, and counts.
 pub fn run(
     loaded: LoadedPlan,
     plan_file: &str,
-    period: Option<Period>,
-    files: Vec<ReadFile>,
-    hints: crate::layout::StatusWords,
+    period: Period,
+    period_note: String,
+    files: Vec<ReadFile<CheckedSheet>>,
 ) -> Result<Consolidation> {
-    let (period, period_note) = choose_period(period, &files)?;
     let plan = loaded.plan;
     plan.check_period(period)?;
-    let ctx = Context { plan: &plan, period, hints };
     let mut findings = loaded.findings;
     let mut records = Vec::new();
-    // Candidates per project: (file index, sheet, findings, modified).
-    let mut candidates: BTreeMap<String, Vec<(usize, ResponseSheet, Vec<Finding>)>> = BTreeMap::new();
+    // Candidates per project: (file index, sheet).
+    let mut candidates: BTreeMap<String, Vec<(usize, CheckedSheet)>> = BTreeMap::new();
     let mut rejected_reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
 
     for (i, f) in files.into_iter().enumerate() {
         findings.extend(f.findings);
-        for sheet in f.sheets {
-            let sheet_findings = validate::check_sheet(&sheet, &f.record.shown, &ctx);
-            let code = fold(&sheet.code.text());
+        for mut sheet in f.sheets {
+            let code = fold(&sheet.code);
             let known = plan.project(&code).map(|p| p.code.clone());
-            let right_period = sheet.period.as_ref().is_none_or(|(p, _)| *p == period);
+            let right_period = sheet.period.is_none_or(|p| p == period);
             match known {
-                Some(code) if right_period => candidates.entry(code).or_default().push((i, sheet, sheet_findings)),
+                Some(code) if right_period => candidates.entry(code).or_default().push((i, sheet)),
                 _ => {
                     let reason = if known.is_none() {
-                        format!("シート「{}」: 事業コード「{}」が計画にありません", sheet.sheet, sheet.code.text())
+                        format!("シート「{}」: 事業コード「{}」が計画にありません", sheet.name, sheet.code)
                     } else {
-                        format!(
-                            "シート「{}」: {}の回答票です",
-                            sheet.sheet,
-                            sheet.period.as_ref().map(|(p, _)| p.japanese()).unwrap_or_default()
-                        )
+                        format!("シート「{}」: {}の回答票です", sheet.name, sheet.period.map(|p| p.japanese()).unwrap_or_default())
                     };
                     rejected_reasons.entry(i).or_default().push(reason);
-                    findings.extend(sheet_findings.into_iter().filter(|f| {
+                    findings.extend(std::mem::take(&mut sheet.findings).into_iter().filter(|f| {
                         f.severity == Severity::Error && matches!(f.rule, "code-unknown" | "code-missing" | "period-mismatch")
                     }));
                 }
@@ -254,8 +361,8 @@ pub fn run(
     let mut losers: BTreeMap<usize, (Vec<String>, String)> = BTreeMap::new();
     let mut undecided: BTreeMap<String, String> = BTreeMap::new();
     for (code, mut list) in candidates {
-        let rank = |(i, sheet, _): &(usize, ResponseSheet, Vec<Finding>)| {
-            (std::cmp::Reverse(sheet.has_answers(period)), std::cmp::Reverse(records[*i].saved), std::cmp::Reverse(records[*i].modified))
+        let rank = |(i, sheet): &(usize, CheckedSheet)| {
+            (std::cmp::Reverse(sheet.has_answers), std::cmp::Reverse(records[*i].saved), std::cmp::Reverse(records[*i].modified))
         };
         // Copies with the same content are set aside first (the one with the plainest
         // name stays): which of them is "newer" changes nothing, so no time decides it.
@@ -263,10 +370,10 @@ pub fn run(
             let (na, nb) = (&records[a.0].shown, &records[b.0].shown);
             na.chars().count().cmp(&nb.chars().count()).then(na.cmp(nb))
         });
-        let mut kept: Vec<(usize, ResponseSheet, Vec<Finding>)> = Vec::new();
-        let mut kept_sigs: Vec<String> = Vec::new();
+        let mut kept: Vec<(usize, CheckedSheet)> = Vec::new();
+        let mut kept_sigs: Vec<[u8; 32]> = Vec::new();
         for cand in list {
-            let sig = signature(&cand.1);
+            let sig = cand.1.signature;
             match kept_sigs.iter().position(|k| *k == sig) {
                 Some(at) => {
                     let (wshown, lshown) = (records[kept[at].0].shown.clone(), records[cand.0].shown.clone());
@@ -279,7 +386,7 @@ pub fn run(
                         )
                         .project(code.clone())
                         .file(lshown.clone())
-                        .sheet(cand.1.sheet.clone())
+                        .sheet(cand.1.name.clone())
                         .suggest(format!("不要な「{lshown}」を回答フォルダから外してください")),
                     );
                     let e = losers.entry(cand.0).or_insert_with(|| (vec![], String::new()));
@@ -295,10 +402,10 @@ pub fn run(
         let mut list = kept;
         list.sort_by_key(|a| rank(a));
         let first = &list[0];
-        let first_sig = signature(&first.1);
-        let tied_differently = list[1..].iter().any(|other| rank(other) == rank(first) && signature(&other.1) != first_sig);
+        let first_sig = first.1.signature;
+        let tied_differently = list[1..].iter().any(|other| rank(other) == rank(first) && other.1.signature != first_sig);
         if tied_differently {
-            let tied: Vec<&(usize, ResponseSheet, Vec<Finding>)> = list.iter().filter(|o| rank(o) == rank(first)).collect();
+            let tied: Vec<&(usize, CheckedSheet)> = list.iter().filter(|o| rank(o) == rank(first)).collect();
             let names: Vec<String> = tied.iter().map(|o| format!("「{}」", records[o.0].shown)).collect();
             let why = format!(
                 "事業 {code} の回答票 {} は内容が違いますが、どれが新しいか判断できません(ブックの保存日時もファイルの更新日時も同じです)。どれも集計していません",
@@ -308,10 +415,10 @@ pub fn run(
                 Finding::error("duplicate", why.clone())
                     .project(code.clone())
                     .file(records[first.0].shown.clone())
-                    .sheet(first.1.sheet.clone())
+                    .sheet(first.1.name.clone())
                     .suggest("正しい1つを残し、ほかを回答フォルダから外してから、もう一度実行してください"),
             );
-            for (i, _, _) in &list {
+            for (i, _) in &list {
                 let e = losers.entry(*i).or_insert_with(|| (vec![], String::new()));
                 e.0.push(code.clone());
                 e.1 = "同じ事業の回答票が複数あり、どれが新しいか判断できません".into();
@@ -320,16 +427,16 @@ pub fn run(
             continue;
         }
         let mut it = list.into_iter();
-        let Some((wi, wsheet, wfindings)) = it.next() else {
+        let Some((wi, mut wsheet)) = it.next() else {
             continue;
         };
-        let wsig = signature(&wsheet);
+        let wsig = wsheet.signature;
         let wshown = records[wi].shown.clone();
-        for (li, lsheet, _) in it {
+        for (li, lsheet) in it {
             let lshown = records[li].shown.clone();
-            let same = signature(&lsheet) == wsig;
+            let same = lsheet.signature == wsig;
             let how = if same { "内容は同じです" } else { "内容が異なります" };
-            let (severity, because) = if !lsheet.has_answers(period) && wsheet.has_answers(period) {
+            let (severity, because) = if !lsheet.has_answers && wsheet.has_answers {
                 (Severity::Warning, format!("「{lshown}」には今期の記入がありません(送付したままの様式です)"))
             } else if records[li].saved != records[wi].saved {
                 (
@@ -359,16 +466,16 @@ pub fn run(
                 )
                 .project(code.clone())
                 .file(lshown.clone())
-                .sheet(lsheet.sheet.clone())
+                .sheet(lsheet.name.clone())
                 .suggest(format!("正しい方を確認し、不要な「{lshown}」を回答フォルダから外してください")),
             );
             let e = losers.entry(li).or_insert_with(|| (vec![], String::new()));
             e.0.push(code.clone());
             e.1 = format!("同じ事業の回答票「{wshown}」を使いました");
         }
-        findings.extend(wfindings);
+        findings.append(&mut wsheet.findings);
         winners.entry(wi).or_default().push(code.clone());
-        accepted.push(Accepted { project: code, file: wshown, sheet: wsheet });
+        accepted.push((Accepted { project: code, file: wshown, sheet: wsheet.full.take() }, wsheet));
     }
     for (i, r) in records.iter_mut().enumerate() {
         if matches!(r.outcome, Outcome::Ignored | Outcome::Rejected) {
@@ -392,10 +499,10 @@ pub fn run(
 
     let order: std::collections::HashMap<String, usize> =
         plan.ordered_projects().iter().enumerate().map(|(i, p)| (p.code.clone(), i)).collect();
-    accepted.sort_by_key(|a| order.get(&a.project).copied());
+    accepted.sort_by_key(|(a, _)| order.get(&a.project).copied());
 
     let mut missing = Vec::new();
-    let answered: std::collections::HashSet<&str> = accepted.iter().map(|a| a.project.as_str()).collect();
+    let answered: std::collections::HashSet<&str> = accepted.iter().map(|(a, _)| a.project.as_str()).collect();
     for p in plan.ordered_projects() {
         if !answered.contains(p.code.as_str()) {
             let note = undecided.get(&p.code).map(|names| format!("回答票が複数あり未決定: {names}"));
@@ -426,30 +533,26 @@ pub fn run(
     let mut status_unreadable: BTreeMap<u32, u64> = BTreeMap::new();
     let mut effect_total = BTreeMap::new();
     let mut effect_by_theme: ByTheme<i32, i64> = BTreeMap::new();
-    for a in &accepted {
+    for (a, sheet) in &accepted {
         let Some(project) = plan.project(&a.project) else {
             continue;
         };
-        for (i, act) in a.sheet.activities.iter().enumerate() {
-            if !validate::status_is_due(Some(project), i, &a.sheet, period) {
-                continue;
-            }
-            match act.status.get(&period).map(|field| validate::status_of(field, &ctx)) {
-                Some(Status::Code { code, .. }) => {
+        for status in &sheet.statuses {
+            match status {
+                Counted::Code(code) => {
                     *status_total.entry(code.clone()).or_default() += 1;
-                    *status_by_theme.entry(project.theme).or_default().entry(code).or_default() += 1;
+                    *status_by_theme.entry(project.theme).or_default().entry(code.clone()).or_default() += 1;
                 }
-                Some(Status::Unknown { .. }) => *status_unreadable.entry(project.theme).or_default() += 1,
-                Some(Status::Empty) | None => *status_unanswered.entry(project.theme).or_default() += 1,
+                Counted::Unknown => *status_unreadable.entry(project.theme).or_default() += 1,
+                Counted::Empty => *status_unanswered.entry(project.theme).or_default() += 1,
             }
         }
-        for (year, e) in &a.sheet.effect {
-            if let Amount::Value(v) = validate::amount_of(&e.amount).amount {
-                *effect_total.entry(*year).or_default() += v;
-                *effect_by_theme.entry(project.theme).or_default().entry(*year).or_default() += v;
-            }
+        for &(year, v) in &sheet.effects {
+            *effect_total.entry(year).or_default() += v;
+            *effect_by_theme.entry(project.theme).or_default().entry(year).or_default() += v;
         }
     }
+    let accepted: Vec<Accepted> = accepted.into_iter().map(|(a, _)| a).collect();
 
     let accepted_index = accepted.iter().enumerate().map(|(i, a)| (a.project.clone(), i)).collect();
     Ok(Consolidation {

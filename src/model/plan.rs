@@ -436,7 +436,7 @@ pub fn load(path: &Path) -> Result<LoadedPlan> {
         }
         _ => {
             let bytes = std::fs::read(path).with_context(|| format!("計画ファイル {shown} を開けません"))?;
-            return load_book(&open_book(&bytes, &shown)?.sheets, &shown);
+            return load_book(&mut open_book(&bytes, &shown)?, &shown);
         }
     };
     let plan = finish(plan, &shown, &mut findings)?;
@@ -445,16 +445,23 @@ pub fn load(path: &Path) -> Result<LoadedPlan> {
 
 /// Opens a plan workbook's bytes whole: a plan is never read in part (a cut sheet would lose
 /// items without a word), so it is read with Excel's own limits, not a response sheet's.
-pub fn open_book(bytes: &[u8], shown: &str) -> Result<grid::Book> {
-    let book = grid::open(bytes, &Limits::for_plan()).map_err(|reason| anyhow::anyhow!("計画ファイル {shown} を読めません: {reason}"))?;
-    if let Some(g) = book.sheets.iter().find(|g| g.outside > 0) {
+/// (Its sheets are read as the plan is made from them: see [`sheet`].)
+pub fn open_book<'a>(bytes: &'a [u8], shown: &str) -> Result<grid::Sheets<'a>> {
+    grid::open_sheets(bytes, &Limits::for_plan()).map_err(|reason| anyhow::anyhow!("計画ファイル {shown} を読めません: {reason}"))
+}
+
+/// Every sheet of an opened plan workbook (a master table is read whole), refused when one
+/// is larger than Excel allows.
+pub fn all_sheets<'s>(sheets: &'s mut grid::Sheets, shown: &str) -> Result<&'s [Grid]> {
+    let all = sheets.read_all().map_err(|reason| anyhow::anyhow!("計画ファイル {shown} を読めません: {reason}"))?;
+    if let Some(g) = all.iter().find(|g| g.outside > 0) {
         bail!("計画ファイル {shown} のシート「{}」が大きすぎて読み切れません({} 個のセルが範囲外)", g.name, g.outside);
     }
-    Ok(book)
+    Ok(all)
 }
 
 /// The plan of an opened plan workbook.
-pub fn load_book(sheets: &[Grid], shown: &str) -> Result<LoadedPlan> {
+pub fn load_book(sheets: &mut grid::Sheets, shown: &str) -> Result<LoadedPlan> {
     let (plan, mut findings) = from_book(sheets, shown)?;
     let plan = finish(plan, shown, &mut findings)?;
     Ok(LoadedPlan { plan, findings })
@@ -692,8 +699,19 @@ fn split_departments(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn sheet<'a>(sheets: &'a [Grid], name: &str) -> Option<&'a Grid> {
-    sheets.iter().find(|g| fold(&g.name) == fold(name))
+/// The plan sheet named `name`, read now (each is read once, and let go when done with, so
+/// a large plan never holds all its sheets at once). A sheet larger than Excel allows stops
+/// the run: a plan is never read in part.
+fn sheet(sheets: &mut grid::Sheets, name: &str, file: &str) -> Result<Option<Grid>> {
+    let g = sheets.take(name, |a, b| fold(a) == fold(b)).map_err(|reason| anyhow::anyhow!("計画ファイル {file} を読めません: {reason}"))?;
+    if let Some(g) = g.as_ref().filter(|g| g.outside > 0) {
+        bail!("計画ファイル {file} のシート「{}」が大きすぎて読み切れません({} 個のセルが範囲外)", g.name, g.outside);
+    }
+    Ok(g)
+}
+
+fn has_sheet(sheets: &grid::Sheets, name: &str) -> bool {
+    sheets.names().iter().any(|n| fold(n) == fold(name))
 }
 
 /// Whether the plan's form is a card (the v1 default), which needs the card's columns and
@@ -703,13 +721,14 @@ fn plan_form_is_card(plan: &Plan, file: &str) -> bool {
     crate::form::FormDef::resolve(&plan.form, dir).map_or(true, |f| f.shape == crate::form::Shape::Card && !f.is_field_card())
 }
 
-fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
+fn from_book(sheets: &mut grid::Sheets, file: &str) -> Result<(Plan, Vec<Finding>)> {
     let mut findings = Vec::new();
-    let meta = sheet(sheets, "計画").with_context(|| {
+    let meta = sheet(sheets, "計画", file)?.with_context(|| {
         format!("計画ファイル {file} にシート「計画」がありません(計画名・開始年度・終了年度・進捗区分を書くシートです)")
     })?;
     let mut kv = BTreeMap::new();
-    let t = Table::find(meta, "項目").with_context(|| format!("計画ファイル {file} のシート「計画」に見出し「項目」「値」がありません"))?;
+    let t =
+        Table::find(&meta, "項目").with_context(|| format!("計画ファイル {file} のシート「計画」に見出し「項目」「値」がありません"))?;
     let (kc, vc) = (t.col("項目"), t.col("値"));
     for r in t.rows() {
         kv.insert(fold(&t.text(r, kc)), (r, t.text(r, vc)));
@@ -748,8 +767,8 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
     };
 
     // 体系: any number of levels, named as the city names them, ordered by first appearance.
-    if let Some(g) = sheet(sheets, "体系")
-        && let Some(t) = Table::find(g, "番号")
+    if let Some(g) = sheet(sheets, "体系", file)?
+        && let Some(t) = Table::find(&g, "番号")
     {
         let (lc, nc, namec, pc, cpc) = (t.col("階層"), t.col("番号"), t.col("名称"), t.col("上位"), t.col("コード接頭辞"));
         for r in t.rows() {
@@ -769,7 +788,7 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
 
     // A 体系 without a 視点 sheet: its lowest level numbered 1, 2… is what the card calls a
     // theme (改革テーマ), with the level above shown before it.
-    if sheet(sheets, "視点").is_none() && plan.levels.len() > 1 {
+    if !has_sheet(sheets, "視点") && plan.levels.len() > 1 {
         let lowest = plan.levels.len() - 1;
         for n in plan.nodes.iter().filter(|n| n.level == lowest) {
             if let Ok(number) = fold(&n.number).trim_matches(|c| c == '(' || c == ')').parse::<u32>() {
@@ -777,8 +796,8 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
             }
         }
     }
-    if let Some(g) = sheet(sheets, "視点") {
-        if let Some(t) = Table::find(g, "番号") {
+    if let Some(g) = sheet(sheets, "視点", file)? {
+        if let Some(t) = Table::find(&g, "番号") {
             let (nc, namec, pc) = (t.col("番号"), t.col("名称"), t.col("コード接頭辞"));
             for r in t.rows() {
                 let n = t.text(r, nc);
@@ -809,9 +828,9 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         plan.gaps.push(PlanGap::Themes);
     }
 
-    let g = sheet(sheets, "事業").with_context(|| format!("計画ファイル {file} にシート「事業」がありません"))?;
+    let g = sheet(sheets, "事業", file)?.with_context(|| format!("計画ファイル {file} にシート「事業」がありません"))?;
     let t =
-        Table::find(g, "事業コード").with_context(|| format!("計画ファイル {file} のシート「事業」に見出し「事業コード」がありません"))?;
+        Table::find(&g, "事業コード").with_context(|| format!("計画ファイル {file} のシート「事業」に見出し「事業コード」がありません"))?;
     let c = |n: &str| t.col(n);
     let (cc, namec, themec, depc, setc, prc, fic, pagec, purc, ovc) = (
         c("事業コード"),
@@ -1010,12 +1029,21 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
             .suggest("kaito plan --write-codes で計画に書き込むと、以後コードが変わりません"),
         );
     }
-    for (name, gap, consequence) in [
-        ("活動", PlanGap::Activities, "活動ごとの予定が分からないため、実績の要否は回答票に書かれた予定で判断し、活動数の点検をしません"),
-        ("成果", PlanGap::Outcomes, "成果の目標は回答票に書かれたものを使います"),
+    // Done with the 事業 sheet before the next is read.
+    drop(g);
+    // Read here to see whether they hold a table, and used below.
+    let (activities, outcomes) = (sheet(sheets, "活動", file)?, sheet(sheets, "成果", file)?);
+    for (g, name, gap, consequence) in [
+        (
+            &activities,
+            "活動",
+            PlanGap::Activities,
+            "活動ごとの予定が分からないため、実績の要否は回答票に書かれた予定で判断し、活動数の点検をしません",
+        ),
+        (&outcomes, "成果", PlanGap::Outcomes, "成果の目標は回答票に書かれたものを使います"),
     ] {
         let card = plan_form_is_card(&plan, file);
-        if card && sheet(sheets, name).and_then(|g| Table::find(g, "事業コード").or_else(|| Table::find(g, "事業名"))).is_none() {
+        if card && g.as_ref().and_then(|g| Table::find(g, "事業コード").or_else(|| Table::find(g, "事業名"))).is_none() {
             findings.push(plan_finding(
                 "plan-sheet-missing",
                 file,
@@ -1049,8 +1077,8 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
             .collect();
     }
 
-    if let Some(g) = sheet(sheets, "活動")
-        && let Some(t) = Table::find(g, "事業コード").or_else(|| Table::find(g, "事業名"))
+    if let Some(g) = activities
+        && let Some(t) = Table::find(&g, "事業コード").or_else(|| Table::find(&g, "事業名"))
     {
         let ac = t.col("活動内容");
         let years = t.year_columns(file, &mut findings, &["事業コード", "事業名", "活動内容"]);
@@ -1059,16 +1087,16 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
             plan.projects[i].activities.push(Activity { name: t.text(r, ac), schedule });
         }
     }
-    if let Some(g) = sheet(sheets, "成果")
-        && let Some(t) = Table::find(g, "事業コード").or_else(|| Table::find(g, "事業名"))
+    if let Some(g) = outcomes
+        && let Some(t) = Table::find(&g, "事業コード").or_else(|| Table::find(&g, "事業名"))
     {
         let (yc, tc) = (t.col("目標年度"), t.col("達成すべき事項"));
         for (r, i) in t.project_rows(&plan, file, "成果", &mut findings) {
             plan.projects[i].outcomes.push(Outcome { target_year: t.text(r, yc), text: t.text(r, tc) });
         }
     }
-    if let Some(g) = sheet(sheets, "効果額目標")
-        && let Some(t) = Table::find(g, "事業コード").or_else(|| Table::find(g, "事業名"))
+    if let Some(g) = sheet(sheets, "効果額目標", file)?
+        && let Some(t) = Table::find(&g, "事業コード").or_else(|| Table::find(&g, "事業名"))
     {
         // A total column (`5年計`, `計`) states what the years should add up to.
         let total_col = t.columns.iter().find(|(_, h)| h.ends_with('計') && parse_fiscal_year(h).is_none()).map(|(c, _)| *c);
@@ -1127,8 +1155,8 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
         }
     }
     // 目標: numbered targets judged from their 判定年度 on.
-    if let Some(g) = sheet(sheets, "目標")
-        && let Some(t) = Table::find(g, "事業コード").or_else(|| Table::find(g, "事業名"))
+    if let Some(g) = sheet(sheets, "目標", file)?
+        && let Some(t) = Table::find(&g, "事業コード").or_else(|| Table::find(&g, "事業名"))
     {
         let (nc, tc, yc) = (t.col("番号"), t.col("目標"), t.col("判定年度"));
         for (r, i) in t.project_rows(&plan, file, "目標", &mut findings) {
@@ -1149,8 +1177,8 @@ fn from_book(sheets: &[Grid], file: &str) -> Result<(Plan, Vec<Finding>)> {
     }
     // 指標: indicators of a node or a project. A node's target in 千円 is what its projects'
     // effect targets should add up to; a difference is the plan's to settle, and said.
-    if let Some(g) = sheet(sheets, "指標")
-        && let Some(t) = Table::find(g, "指標")
+    if let Some(g) = sheet(sheets, "指標", file)?
+        && let Some(t) = Table::find(&g, "指標")
     {
         let (nc, pc, kc, ic, tc, yc) = (t.col("体系"), t.col("事業コード"), t.col("種類"), t.col("指標"), t.col("目標"), t.col("目標年度"));
         let years = t.year_columns(file, &mut findings, &["体系", "事業コード", "種類", "指標", "目標", "目標年度", "説明"]);

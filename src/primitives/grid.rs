@@ -261,6 +261,60 @@ fn utf16(s: &str) -> Vec<u8> {
 
 /// Opens a spreadsheet from its bytes. `Err` carries the plain reason shown to users.
 pub fn open(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
+    let mut sheets = open_sheets(bytes, limits)?;
+    sheets.read_all()?;
+    Ok(sheets.book)
+}
+
+/// A workbook opened and checked, whose sheets are read one at a time when asked for (`.xlsx`
+/// and `.xlsm`; other formats are read whole): a large workbook, a plan of a hundred thousand
+/// items, then never holds every sheet's cells at once.
+pub struct Sheets<'a> {
+    /// The workbook's facts, and the sheets read so far and not taken.
+    pub book: Book,
+    /// Visible sheets not read yet, in workbook order.
+    unread: Vec<String>,
+    xlsx: Option<(Xlsx<Cursor<&'a [u8]>>, Vec<(String, String)>)>,
+    limits: Limits,
+}
+
+impl Sheets<'_> {
+    /// The visible sheets' names, in workbook order (those read and those not yet).
+    pub fn names(&self) -> Vec<String> {
+        self.book.sheets.iter().map(|g| g.name.clone()).chain(self.unread.iter().cloned()).collect()
+    }
+
+    /// The sheet named `name` (as `same` compares names), read now if it was not: `None` when
+    /// there is none, or it has no cells (a chart sheet). Taken: asking again gives `None`.
+    pub fn take(&mut self, name: &str, same: impl Fn(&str, &str) -> bool) -> Result<Option<Grid>, String> {
+        if let Some(i) = self.book.sheets.iter().position(|g| same(&g.name, name)) {
+            return Ok(Some(self.book.sheets.remove(i)));
+        }
+        let Some(i) = self.unread.iter().position(|n| same(n, name)) else { return Ok(None) };
+        let sheet = self.unread.remove(i);
+        match &mut self.xlsx {
+            Some((wb, defined)) => xlsx_sheet(wb, &sheet, defined, &self.limits),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads every sheet not read yet, into `book.sheets`, in workbook order.
+    pub fn read_all(&mut self) -> Result<&[Grid], String> {
+        // Only an .xlsx has sheets left unread, and it has none read but not taken.
+        if let Some((wb, defined)) = &mut self.xlsx {
+            for name in std::mem::take(&mut self.unread) {
+                if let Some(g) = xlsx_sheet(wb, &name, defined, &self.limits)? {
+                    self.book.sheets.push(g);
+                }
+            }
+        }
+        Ok(&self.book.sheets)
+    }
+}
+
+/// Opens a spreadsheet from its bytes, its sheets left to read (see [`Sheets`]).
+pub fn open_sheets<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> {
+    let whole = |book: Book| Sheets { book, unread: vec![], xlsx: None, limits: limits.clone() };
     if bytes.len() as u64 > limits.max_file_bytes {
         return Err(format!(
             "ファイルが大きすぎます({} バイト、上限 {} バイト)。回答票だけを保存し直して送ってください",
@@ -283,13 +337,14 @@ pub fn open(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
             if contains(bytes, &utf16("EncryptedPackage")) {
                 return Err("パスワードで保護されています。パスワードを解除して保存し、送り直してください".into());
             }
-            open_xls(bytes, limits)
+            open_xls(bytes, limits).map(whole)
         }
         Kind::Zip => open_zip(bytes, limits),
     }
 }
 
-fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
+fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> {
+    let whole = |book: Book| Sheets { book, unread: vec![], xlsx: None, limits: limits.clone() };
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
         .map_err(|_| "ファイルが壊れています(ZIPとして読めません)。Excelで開いて保存し直してください".to_string())?;
     let mut inflated: u64 = 0;
@@ -308,12 +363,12 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     let has_macros = names.iter().any(|n| n.ends_with("vbaProject.bin"));
 
     if names.iter().any(|n| n == "content.xml") {
-        return open_ods(bytes, limits);
+        return open_ods(bytes, limits).map(whole);
     }
     if names.iter().any(|n| n.starts_with("xl/") && n.ends_with(".bin"))
         && !names.iter().any(|n| n.ends_with(".xml") && n.starts_with("xl/worksheets/"))
     {
-        return open_xlsb(bytes, limits, has_macros);
+        return open_xlsb(bytes, limits, has_macros).map(whole);
     }
     // Entities could expand far beyond the inflated size: refuse any DTD before parsing. The
     // sheets are looked at in the pass over their cell references below; theme, app
@@ -378,64 +433,68 @@ fn open_zip(bytes: &[u8], limits: &Limits) -> Result<Book, String> {
     }
     let saved = small_part(&mut archive, "docProps/core.xml").and_then(|xml| core_modified(&xml));
     let made_by = small_part(&mut archive, "docProps/custom.xml").and_then(|xml| custom_property(&xml, MADE_BY_PROPERTY));
-    let mut wb: Xlsx<_> =
+    let wb: Xlsx<_> =
         open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| "ファイルが壊れています(Excelのブックとして読めません)".to_string())?;
     let mut book = Book { has_macros, format: "xlsx", saved, made_by, ..Default::default() };
-    let names_of_book = wb.defined_names().to_vec();
-    let metas = wb.sheets_metadata().to_vec();
-    for meta in metas {
-        if meta.visible != SheetVisible::Visible {
+    let defined = wb.defined_names().to_vec();
+    let mut unread = Vec::new();
+    for meta in wb.sheets_metadata() {
+        if meta.visible == SheetVisible::Visible {
+            unread.push(meta.name.clone());
+        } else {
             book.hidden_sheets.push(meta.name.clone());
-            continue;
         }
-        let mut grid = Grid { name: meta.name.clone(), ..Default::default() };
-        let Ok(mut reader) = wb.worksheet_cells_reader(&meta.name) else {
-            // Chart sheets and dialog sheets have no cells.
-            continue;
-        };
-        // Styles with a percent format: only a workbook that has one needs the second pass
-        // below that finds which cells use them (most have none).
-        let percent_styles: HashSet<usize> = reader
-            .styles()
-            .iter()
-            .enumerate()
-            .filter(|(_, st)| st.number_format.as_ref().is_some_and(|f| f.format_code.contains('%')))
-            .map(|(i, _)| i)
-            .collect();
-        let mut seen = 0usize;
-        loop {
-            let next =
-                reader.next_cell_with_formula().map_err(|_| format!("シート「{}」が壊れています(セルを読み取れません)", meta.name))?;
-            let Some(c) = next else { break };
-            seen += 1;
-            if seen > limits.max_cells {
-                return Err(format!(
-                    "シート「{}」のセルが多すぎます(上限 {} 個)。回答票だけを残して保存し直してください",
-                    meta.name, limits.max_cells
-                ));
-            }
-            let formula = c.formula.as_deref().is_some_and(|f| !f.is_empty());
-            let (value, shown) = from_ref(&c.value);
-            grid.put(c.pos, Cell { value, formula, shown }, limits);
-        }
-        drop(reader);
-        if !percent_styles.is_empty() && grid.cells.values().any(|c| matches!(c.value, Value::Number(_))) {
-            let mut reader = wb.worksheet_cells_reader(&meta.name).map_err(|_| format!("シート「{}」が壊れています", meta.name))?;
-            while let Some((c, style)) =
-                reader.next_cell_with_style_id().map_err(|_| format!("シート「{}」が壊れています(セルを読み取れません)", meta.name))?
-            {
-                if percent_styles.contains(&style)
-                    && let Some(cell) = grid.cells.get_mut(&c.get_position())
-                    && matches!(cell.value, Value::Number(_))
-                {
-                    cell.shown = Some(Shown::Percent);
-                }
-            }
-        }
-        grid.names = names_on_sheet(&names_of_book, &meta.name);
-        book.sheets.push(grid);
     }
-    Ok(book)
+    Ok(Sheets { book, unread, xlsx: Some((wb, defined)), limits: limits.clone() })
+}
+
+/// One sheet of an opened `.xlsx`, its cells streamed into a grid; `None` for a sheet without
+/// cells (chart and dialog sheets).
+fn xlsx_sheet(wb: &mut Xlsx<Cursor<&[u8]>>, name: &str, defined: &[(String, String)], limits: &Limits) -> Result<Option<Grid>, String> {
+    let mut grid = Grid { name: name.to_string(), ..Default::default() };
+    let Ok(mut reader) = wb.worksheet_cells_reader(name) else {
+        return Ok(None);
+    };
+    // Styles with a percent format: only a workbook that has one needs the second pass
+    // below that finds which cells use them (most have none).
+    let percent_styles: HashSet<usize> = reader
+        .styles()
+        .iter()
+        .enumerate()
+        .filter(|(_, st)| st.number_format.as_ref().is_some_and(|f| f.format_code.contains('%')))
+        .map(|(i, _)| i)
+        .collect();
+    let mut seen = 0usize;
+    loop {
+        let next = reader.next_cell_with_formula().map_err(|_| format!("シート「{name}」が壊れています(セルを読み取れません)"))?;
+        let Some(c) = next else { break };
+        seen += 1;
+        if seen > limits.max_cells {
+            return Err(format!(
+                "シート「{name}」のセルが多すぎます(上限 {} 個)。回答票だけを残して保存し直してください",
+                limits.max_cells
+            ));
+        }
+        let formula = c.formula.as_deref().is_some_and(|f| !f.is_empty());
+        let (value, shown) = from_ref(&c.value);
+        grid.put(c.pos, Cell { value, formula, shown }, limits);
+    }
+    drop(reader);
+    if !percent_styles.is_empty() && grid.cells.values().any(|c| matches!(c.value, Value::Number(_))) {
+        let mut reader = wb.worksheet_cells_reader(name).map_err(|_| format!("シート「{name}」が壊れています"))?;
+        while let Some((c, style)) =
+            reader.next_cell_with_style_id().map_err(|_| format!("シート「{name}」が壊れています(セルを読み取れません)"))?
+        {
+            if percent_styles.contains(&style)
+                && let Some(cell) = grid.cells.get_mut(&c.get_position())
+                && matches!(cell.value, Value::Number(_))
+            {
+                cell.shown = Some(Shown::Percent);
+            }
+        }
+    }
+    grid.names = names_on_sheet(defined, name);
+    Ok(Some(grid))
 }
 
 /// kaito's mark on a workbook file (its `kaito` custom document property), read without

@@ -144,39 +144,62 @@ pub trait Corrigible {
 /// Applies the corrections to the values read, in place. Returns what became of each and a
 /// finding for each (applied: information; stale or unmatched: a warning).
 pub fn apply<S: Corrigible>(files: &mut [ReadFile<S>], list: &[Correction], run_period: Option<Period>) -> (Vec<Outcome>, Vec<Finding>) {
-    let mut outcomes = Vec::new();
-    let mut findings = Vec::new();
-    for c in list {
-        if let (Some(p), Some(run)) = (c.period, run_period)
-            && p != run
-        {
-            outcomes.push(Outcome { correction: c.clone(), fate: Fate::OtherPeriod });
+    let fates = files.iter_mut().map(|f| apply_to(f, list, run_period)).collect();
+    settle(list, run_period, fates)
+}
+
+/// Applies the corrections to one file's values, in place (a run that checks each file as it
+/// is read corrects it there): what each correction did here, as (its index in `list`, fate).
+/// [`settle`] turns every file's fates into outcomes.
+pub fn apply_to<S: Corrigible>(f: &mut ReadFile<S>, list: &[Correction], run_period: Option<Period>) -> Vec<(usize, Fate)> {
+    let mut fates = Vec::new();
+    for (i, c) in list.iter().enumerate() {
+        if other_period(c, run_period) {
             continue;
         }
-        let mut fates = Vec::new();
-        for f in files.iter_mut() {
-            let file = f.record.shown.clone();
-            for s in f.sheets.iter_mut() {
-                if let (Some(p), Some(sp)) = (c.period, s.period())
-                    && p != sp
-                {
+        for s in f.sheets.iter_mut() {
+            if let (Some(p), Some(sp)) = (c.period, s.period())
+                && p != sp
+            {
+                continue;
+            }
+            let sheet = s.sheet_name().to_string();
+            for (items, field) in s.fields_mut() {
+                if field.a1() != c.cell || !items.iter().any(|it| fold(it) == fold(&c.item)) {
                     continue;
                 }
-                let sheet = s.sheet_name().to_string();
-                for (items, field) in s.fields_mut() {
-                    if field.a1() != c.cell || !items.iter().any(|i| fold(i) == fold(&c.item)) {
-                        continue;
-                    }
-                    let found = field.text();
-                    if found.trim() == c.original.trim() {
-                        field.value = value_of(&c.corrected);
-                        field.shown = None;
-                        fates.push(Fate::Applied { file: file.clone(), sheet: sheet.clone() });
-                    } else {
-                        fates.push(Fate::Stale { file: file.clone(), sheet: sheet.clone(), found });
-                    }
+                let found = field.text();
+                let file = f.record.shown.clone();
+                if found.trim() == c.original.trim() {
+                    field.value = value_of(&c.corrected);
+                    field.shown = None;
+                    fates.push((i, Fate::Applied { file, sheet: sheet.clone() }));
+                } else {
+                    fates.push((i, Fate::Stale { file, sheet: sheet.clone(), found }));
                 }
             }
+        }
+    }
+    fates
+}
+
+fn other_period(c: &Correction, run_period: Option<Period>) -> bool {
+    matches!((c.period, run_period), (Some(p), Some(run)) if p != run)
+}
+
+/// What became of each correction, from the fates [`apply_to`] gave for every file (in the
+/// files' order), with a finding for each: a correction no file matched is unmatched.
+pub fn settle(list: &[Correction], run_period: Option<Period>, files: Vec<Vec<(usize, Fate)>>) -> (Vec<Outcome>, Vec<Finding>) {
+    let mut by_correction: Vec<Vec<Fate>> = vec![Vec::new(); list.len()];
+    for (i, fate) in files.into_iter().flatten() {
+        by_correction[i].push(fate);
+    }
+    let mut outcomes = Vec::new();
+    let mut findings = Vec::new();
+    for (c, mut fates) in list.iter().zip(by_correction) {
+        if other_period(c, run_period) {
+            outcomes.push(Outcome { correction: c.clone(), fate: Fate::OtherPeriod });
+            continue;
         }
         if fates.is_empty() {
             fates.push(Fate::Unmatched);

@@ -174,14 +174,38 @@ pub fn read_all_as<S: Send>(
     extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
     none_found: &str,
 ) -> Vec<ReadFile<S>> {
+    read_then(files, limits, extract, none_found, &|f| (f, ())).into_iter().map(|(f, ())| f).collect()
+}
+
+/// Reads every file in parallel as response cards and hands each to `then` as soon as it is
+/// read, on the same core: a run that knows its period checks each file there and keeps only
+/// what `then` returns, never every sheet at once. Results in the order of `files`.
+pub fn read_all_then<T: Send, X: Send>(
+    files: &[Found],
+    layout: &Layout,
+    limits: &Limits,
+    then: &(dyn Fn(ReadFile) -> (ReadFile<T>, X) + Sync),
+) -> (Vec<ReadFile<T>>, Vec<X>) {
+    let extract = |g: &grid::Grid| read::response_sheet(g, layout).into_iter().collect();
+    read_then(files, limits, &extract, &card_none_found(layout), then).into_iter().unzip()
+}
+
+fn read_then<S, T: Send, X: Send>(
+    files: &[Found],
+    limits: &Limits,
+    extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
+    none_found: &str,
+    then: &(dyn Fn(ReadFile<S>) -> (ReadFile<T>, X) + Sync),
+) -> Vec<(ReadFile<T>, X)> {
     TO_READ.fetch_add(files.len(), std::sync::atomic::Ordering::Relaxed);
-    let mut read: Vec<ReadFile<S>> = files
+    let mut read: Vec<(ReadFile<T>, X)> = files
         .par_iter()
         .map(|f| {
             let r = match &f.problem {
                 None => read_file_as(&f.path, &f.shown, limits, extract, none_found),
                 Some(reason) => unreadable(&f.path, &f.shown, reason),
             };
+            let r = then(r);
             READ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             r
         })
@@ -190,7 +214,7 @@ pub fn read_all_as<S: Send>(
     // edits are not in what was read.
     let names: Vec<(PathBuf, String)> =
         files.iter().map(|f| (f.path.parent().unwrap_or(Path::new("")).to_path_buf(), file_name(&f.path))).collect();
-    for r in &mut read {
+    for (r, _) in &mut read {
         let name = file_name(&r.record.path);
         if let Some(twin) = name.strip_prefix("~$") {
             let dir = r.record.path.parent().unwrap_or(Path::new("")).to_path_buf();

@@ -56,8 +56,9 @@ pub fn redraw(
     findings: &[&Finding],
     (marked, council): (&[Severity], bool),
 ) -> Result<ProjectSheet> {
-    let answers = Answers::from_sheet(&a.sheet, ctx, |p| p <= c.period, |_| true);
-    let by_cell: BTreeMap<String, String> = a.sheet.keyed_cells().into_iter().map(|(k, cell)| (cell, k)).collect();
+    let sheet = a.read()?;
+    let answers = Answers::from_sheet(sheet, ctx, |p| p <= c.period, |_| true);
+    let by_cell: BTreeMap<String, String> = sheet.keyed_cells().into_iter().map(|(k, cell)| (cell, k)).collect();
     let mut notes: BTreeMap<String, String> = BTreeMap::new();
     for f in findings.iter().filter(|f| f.marked_with(marked)) {
         if let Some(key) = f.cell.as_ref().and_then(|cell| by_cell.get(cell)) {

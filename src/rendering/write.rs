@@ -428,10 +428,22 @@ fn status_text(field: Option<&crate::read::Field>, ctx: &Context) -> String {
 fn project_list_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
     let by_project = c.findings_by_project();
     let ws = wb.add_worksheet().set_name("事業一覧")?;
-    let max_acts =
-        c.plan.projects.iter().map(|p| p.activities.len()).chain(c.accepted.iter().map(|a| a.sheet.activities.len())).max().unwrap_or(0);
-    let max_outcomes =
-        c.plan.projects.iter().map(|p| p.outcomes.len()).chain(c.accepted.iter().map(|a| a.sheet.outcomes.len())).max().unwrap_or(0);
+    let max_acts = c
+        .plan
+        .projects
+        .iter()
+        .map(|p| p.activities.len())
+        .chain(c.accepted.iter().filter_map(|a| a.sheet.as_ref()).map(|s| s.activities.len()))
+        .max()
+        .unwrap_or(0);
+    let max_outcomes = c
+        .plan
+        .projects
+        .iter()
+        .map(|p| p.outcomes.len())
+        .chain(c.accepted.iter().filter_map(|a| a.sheet.as_ref()).map(|s| s.outcomes.len()))
+        .max()
+        .unwrap_or(0);
     let years = effect_years(c);
     let mut headers: Vec<String> =
         ["事業コード", "視点", "事業名", "推進担当課", "重点", "財政健全化", "提出", "ファイル"].iter().map(|s| s.to_string()).collect();
@@ -465,7 +477,8 @@ fn project_list_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &F
     let text_of = |fl: Option<&crate::read::Field>| fl.map(|x| x.text()).unwrap_or_default();
     let mut r = 1;
     for p in c.plan.ordered_projects() {
-        let a = c.accepted_for(&p.code);
+        let accepted = c.accepted_for(&p.code);
+        let a = accepted.map(|a| a.read()).transpose()?;
         put_text(ws, r, 0, &p.code, &f.text)?;
         ws.write_number_with_format(r, 1, p.theme, &f.text)?;
         put_text(ws, r, 2, &p.name, &f.text)?;
@@ -473,15 +486,15 @@ fn project_list_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &F
         put_text(ws, r, 4, if p.priority { "●" } else { "" }, &f.text)?;
         put_text(ws, r, 5, if p.fiscal { "●" } else { "" }, &f.text)?;
         put_text(ws, r, 6, if a.is_some() { "提出" } else { "未提出" }, &f.text)?;
-        put_text(ws, r, 7, a.map(|a| a.file.as_str()).unwrap_or(""), &f.text)?;
+        put_text(ws, r, 7, accepted.map(|a| a.file.as_str()).unwrap_or(""), &f.text)?;
         let mut col = 8u16;
         for i in 0..max_acts {
-            let st = a.and_then(|a| a.sheet.activities.get(i)).and_then(|act| act.status.get(&c.period));
+            let st = a.and_then(|a| a.activities.get(i)).and_then(|act| act.status.get(&c.period));
             put_text(ws, r, col, &status_text(st, ctx), &f.text)?;
             col += 1;
         }
         for y in &years {
-            match a.and_then(|a| a.sheet.effect.get(y)) {
+            match a.and_then(|a| a.effect.get(y)) {
                 Some(e) => put_amount(ws, r, col, &validate::amount_of(&e.amount).amount, &e.amount.text(), f)?,
                 None => {
                     ws.write_blank(r, col, &f.text)?;
@@ -490,19 +503,19 @@ fn project_list_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &F
             col += 1;
         }
         for y in &years {
-            put_text(ws, r, col, &text_of(a.and_then(|a| a.sheet.effect.get(y)).map(|e| &e.basis)), &f.wrap)?;
+            put_text(ws, r, col, &text_of(a.and_then(|a| a.effect.get(y)).map(|e| &e.basis)), &f.wrap)?;
             col += 1;
         }
-        put_text(ws, r, col, &text_of(a.and_then(|a| a.sheet.progress.as_ref())), &f.wrap)?;
-        put_text(ws, r, col + 1, &text_of(a.and_then(|a| a.sheet.countermeasures.as_ref())), &f.wrap)?;
+        put_text(ws, r, col, &text_of(a.and_then(|a| a.progress.as_ref())), &f.wrap)?;
+        put_text(ws, r, col + 1, &text_of(a.and_then(|a| a.countermeasures.as_ref())), &f.wrap)?;
         col += 2;
         for i in 0..max_outcomes {
-            put_text(ws, r, col, &text_of(a.and_then(|a| a.sheet.outcomes.get(i)).map(|o| &o.result)), &f.wrap)?;
+            put_text(ws, r, col, &text_of(a.and_then(|a| a.outcomes.get(i)).map(|o| &o.result)), &f.wrap)?;
             col += 1;
         }
-        put_text(ws, r, col, &text_of(a.and_then(|a| a.sheet.responding_department.as_ref())), &f.text)?;
-        put_text(ws, r, col + 1, &text_of(a.and_then(|a| a.sheet.person.as_ref())), &f.text)?;
-        put_text(ws, r, col + 2, &text_of(a.and_then(|a| a.sheet.contact.as_ref())), &f.text)?;
+        put_text(ws, r, col, &text_of(a.and_then(|a| a.responding_department.as_ref())), &f.text)?;
+        put_text(ws, r, col + 1, &text_of(a.and_then(|a| a.person.as_ref())), &f.text)?;
+        put_text(ws, r, col + 2, &text_of(a.and_then(|a| a.contact.as_ref())), &f.text)?;
         let fs: &[&crate::finding::Finding] = by_project.get(p.code.as_str()).map(Vec::as_slice).unwrap_or(&[]);
         let n = |s: Severity| fs.iter().filter(|x| x.severity == s).count() as f64;
         ws.write_number_with_format(r, col + 3, n(Severity::Error), &f.amount)?;
@@ -872,7 +885,8 @@ fn detail_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats
         let Some(p) = c.plan.project(&a.project) else {
             continue;
         };
-        for (i, act) in a.sheet.activities.iter().enumerate() {
+        let sheet = a.read()?;
+        for (i, act) in sheet.activities.iter().enumerate() {
             for (half, field) in &act.status {
                 let due = c
                     .plan
@@ -896,7 +910,7 @@ fn detail_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats
                     ws.write_string(r, 9, st)?;
                 }
                 ws.write_string(r, 10, &a.file)?;
-                ws.write_string(r, 11, &a.sheet.sheet)?;
+                ws.write_string(r, 11, &sheet.sheet)?;
                 ws.write_string(r, 12, field.a1())?;
                 r += 1;
             }

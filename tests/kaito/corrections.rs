@@ -109,3 +109,34 @@ fn corrections_reach_a_table_forms_rows_too() {
     assert!(!has(&after, "status-missing"), "{text}");
     assert!(has(&after, "correction-applied"), "{text}");
 }
+
+/// Given its period, a check corrects and checks each file as it reads it and keeps only what
+/// it counts; without one it reads every sheet first to learn the period. Both must say the
+/// same: every finding, every count, every file's fate, every correction's.
+#[test]
+fn a_check_given_its_period_says_what_one_that_reads_it_from_the_sheets_says() {
+    let dir = sample_copy("報告回答票");
+    let d = dir.path();
+    corrections_book(
+        &d.join("訂正簿.xlsx"),
+        &[
+            ["0701-03", "F12", "2021H1", "順調", "概ね順調", "選択肢の誤記", "田中", "2021-10-05"],
+            ["0703-05", "L9", "", "前に書いてあった文", "直した文", "誤字", "田中", "2021-10-05"],
+            ["0799-99", "F12", "", "x", "y", "", "", ""],
+            ["0701-01", "F12", "2020H2", "a", "b", "", "", ""],
+        ],
+    );
+    let (code_read, read, _) = run_json(d, &["check", "--plan", "計画.xlsx", "回答", "--corrections", "訂正簿.xlsx"]);
+    let (code_given, given, text) =
+        run_json(d, &["check", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--corrections", "訂正簿.xlsx"]);
+    assert_eq!(code_read, code_given, "{text}");
+    assert_eq!(read["period"], given["period"]);
+    for key in ["findings", "files", "missing", "status_counts", "effect_totals", "submitted"] {
+        assert!(!given[key].is_null(), "{key} missing from the summary: {given}");
+        assert_eq!(read[key], given[key], "{key} differs");
+    }
+    let rules: BTreeSet<&str> = given["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+    for rule in ["correction-applied", "correction-stale", "correction-unmatched", "duplicate", "period-mismatch", "not-submitted"] {
+        assert!(rules.contains(rule), "{rule} not among {rules:?}");
+    }
+}

@@ -152,7 +152,9 @@ fn libreoffice_prints_the_pages_kaito_counts() {
     let layout = Layout::bundled();
     let files = kaito::intake::discover(&[d.join("回答")]).unwrap();
     let read = kaito::intake::read_all(&files, &layout, &Limits::default());
-    let c = kaito::consolidate::run(plan, "計画.xlsx", Some(p2021h1()), read, layout.hints()).unwrap();
+    let (period, note, read) =
+        kaito::consolidate::check_files(Some(p2021h1()), read, &plan.plan, layout.hints(), kaito::consolidate::Keep::Sheets).unwrap();
+    let c = kaito::consolidate::run(plan, "計画.xlsx", period, note, read).unwrap();
     let ctx = c.context(layout.hints());
     let sheets = kaito::packet::project_sheets(&c, &ctx, &layout, &[]).unwrap();
     let expected: u32 = sheets.iter().map(|s| s.pages).sum();
