@@ -7,7 +7,7 @@ fn main() {
     let book = kaito::grid::open(&bytes, &kaito::grid::Limits::default()).expect("open");
     let form = kaito::form::FormDef::bundled(&form).expect("a bundled form");
     for g in &book.sheets {
-        for (pos, cell) in &g.cells {
+        for (pos, cell) in g.cells() {
             println!("{} {:?}", kaito::finding::a1(pos.0, pos.1), cell.value);
         }
         if form.is_field_card() {

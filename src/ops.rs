@@ -45,6 +45,11 @@ pub fn layout(path: Option<&PathBuf>) -> Result<Layout> {
 /// plan, a file found under the inputs, or another output of the same run. `outputs` pairs
 /// the option's name (for the message) with the path it names.
 pub fn guard_outputs(plan: &Path, inputs: &[PathBuf], found: &[Found], outputs: &[(&str, &Path)]) -> Result<()> {
+    // Nothing to write, nothing to guard: resolving every input's real path is a system call
+    // per folder of the path, for each of thousands of files.
+    if outputs.is_empty() {
+        return Ok(());
+    }
     let plan_id = fsutil::identity(plan);
     let mut input_ids: HashSet<PathBuf> = found.iter().map(|f| fsutil::identity(&f.path)).collect();
     input_ids.extend(inputs.iter().filter(|p| p.is_file()).map(|p| fsutil::identity(p)));

@@ -145,7 +145,8 @@ pub struct Project {
     pub pending_targets: BTreeSet<i32>,
     /// The project's indicator target by year (目標(指標)), when its target is not an amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub indicator: Option<Indicator>,
+    /// Boxed: few projects have one, and a plan of many projects pays for the room in each.
+    pub indicator: Option<Box<Indicator>>,
     /// Numbered targets judged in reports (シート 目標).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<JudgedTarget>,
@@ -532,8 +533,8 @@ pub fn finish(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result
         }
     }
     let mut seen = HashSet::new();
-    let mut kept = Vec::new();
-    for p in plan.projects.drain(..) {
+    // In place: a second list of a hundred thousand projects would double the plan's peak.
+    plan.projects.retain(|p| {
         if !seen.insert(fold(&p.code)) {
             findings.push(
                 plan_finding(
@@ -548,11 +549,11 @@ pub fn finish(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result
                 )
                 .project(p.code.clone()),
             );
-            continue;
+            return false;
         }
-        kept.push(p);
-    }
-    plan.projects = kept;
+        true
+    });
+    plan.projects.shrink_to_fit();
     let theme_numbers: HashSet<u32> = plan.themes.iter().map(|t| t.number).collect();
     for p in &plan.projects {
         // A project placed in the hierarchy by 体系 (or a table's group) is where it says.
@@ -1196,7 +1197,7 @@ fn from_book(sheets: &mut grid::Sheets, file: &str) -> Result<(Plan, Vec<Finding
             if let Some(code) = &project
                 && let Some(p) = plan.projects.iter_mut().find(|p| fold(&p.code) == fold(code))
             {
-                p.indicator = Some(ind.clone());
+                p.indicator = Some(Box::new(ind.clone()));
             }
             plan.indicators.push(ind);
         }

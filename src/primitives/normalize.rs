@@ -8,6 +8,10 @@ use unicode_normalization::UnicodeNormalization;
 /// NFKC, then every kind of white space removed. Used to compare labels and codes.
 pub fn fold(text: &str) -> String {
     if already_nfkc(text) {
+        // Most labels and codes have no space at all: copied whole, not char by char.
+        if !text.chars().any(char::is_whitespace) {
+            return text.to_owned();
+        }
         return text.chars().filter(|c| !c.is_whitespace()).collect();
     }
     text.nfkc().filter(|c| !c.is_whitespace()).collect()

@@ -51,7 +51,7 @@ impl CardSheet {
 /// Label cells of a grid, by folded text.
 fn index(grid: &Grid) -> BTreeMap<String, Vec<(u32, u32)>> {
     let mut m: BTreeMap<String, Vec<(u32, u32)>> = BTreeMap::new();
-    for (&pos, cell) in &grid.cells {
+    for (&pos, cell) in grid.cells() {
         if let Value::Text(t) = &cell.value {
             m.entry(fold(t)).or_default().push(pos);
         }
@@ -260,7 +260,7 @@ pub fn read_sheet(grid: &Grid, form: &FormDef) -> Option<CardSheet> {
         }
     }
     // The title and the period row above the first block.
-    for ((r, c), cell) in grid.cells.iter().filter(|((r, _), _)| *r < code_pos.0) {
+    for ((r, c), cell) in grid.cells().filter(|((r, _), _)| *r < code_pos.0) {
         if let Value::Text(t) = &cell.value {
             if card.period.is_none()
                 && let Some(p) = Period::parse(t)
@@ -273,8 +273,7 @@ pub fn read_sheet(grid: &Grid, form: &FormDef) -> Option<CardSheet> {
         }
     }
     card.extra = grid
-        .cells
-        .iter()
+        .cells()
         .filter(|(pos, cell)| (!cell.value.is_empty() || cell.formula) && !claimed.contains(pos) && !is_label(&cell.value))
         .map(|(&(r, c), _)| Field::at(grid, r, c))
         .collect();

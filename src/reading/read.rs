@@ -111,7 +111,7 @@ struct Labels<'a> {
 impl<'a> Labels<'a> {
     fn new(grid: &'a Grid, layout: &Layout) -> Labels<'a> {
         let mut index: BTreeMap<String, Vec<(u32, u32)>> = BTreeMap::new();
-        for (&pos, cell) in &grid.cells {
+        for (&pos, cell) in grid.cells() {
             if let Value::Text(t) = &cell.value
                 && could_be_label(t)
             {
@@ -242,20 +242,20 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
     };
 
     let title_suffix = fold(&l.title_suffix);
-    let plan_name = grid.cells.iter().filter(|((r, _), _)| *r < code_pos.0).find_map(|(_, c)| match &c.value {
+    let plan_name = grid.cells().filter(|((r, _), _)| *r < code_pos.0).find_map(|(_, c)| match &c.value {
         Value::Text(t) if fold(t).ends_with(&title_suffix) => {
             let f = fold(t);
             Some(f[..f.len() - title_suffix.len()].to_string())
         }
         _ => None,
     });
-    let period = grid.cells.iter().filter(|((r, _), _)| *r < code_pos.0).find_map(|(&(r, c), cell)| match &cell.value {
+    let period = grid.cells().filter(|((r, _), _)| *r < code_pos.0).find_map(|(&(r, c), cell)| match &cell.value {
         Value::Text(t) if fold(t).contains(&fold(&l.first_half)) || fold(t).contains(&fold(&l.second_half)) => {
             Period::parse(t).map(|p| (p, Field::at(grid, r, c)))
         }
         _ => None,
     });
-    let theme = grid.cells.iter().filter(|((r, _), _)| *r < code_pos.0).find_map(|(&(r, c), cell)| match &cell.value {
+    let theme = grid.cells().filter(|((r, _), _)| *r < code_pos.0).find_map(|(&(r, c), cell)| match &cell.value {
         Value::Text(t) if theme_number(t).is_some() => Some(Field::at(grid, r, c)),
         _ => None,
     });
@@ -278,7 +278,7 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
     let outcomes_pos = need(&l.outcomes, labels.first_from(&l.outcomes, name_pos.map(|p| p.0).unwrap_or(code_pos.0)));
     let effect_pos = need(&l.effect, labels.first_from(&l.effect, outcomes_pos.map(|p| p.0).unwrap_or(code_pos.0)));
     let progress_suffix = fold(&l.progress_suffix);
-    let progress_head = grid.cells.iter().find_map(|(&(r, c), cell)| match &cell.value {
+    let progress_head = grid.cells().find_map(|(&(r, c), cell)| match &cell.value {
         Value::Text(t) if r >= code_pos.0 && fold(t).ends_with(&progress_suffix) => Some((r, c)),
         _ => None,
     });
@@ -432,14 +432,13 @@ pub fn response_sheet(grid: &Grid, layout: &Layout) -> Option<ResponseSheet> {
         claim(&e.basis);
     }
     // Year headers of the activity and effect blocks.
-    for ((r, c), cell) in &grid.cells {
+    for ((r, c), cell) in grid.cells() {
         if (Some(*r) == name_pos.map(|p| p.0) || effect_year_row == Some(*r)) && parse_fiscal_year(&cell.value.text()).is_some() {
             claimed.insert((*r, *c));
         }
     }
     let extra = grid
-        .cells
-        .iter()
+        .cells()
         .filter(|(pos, cell)| (!cell.value.is_empty() || cell.formula) && !claimed.contains(pos))
         .map(|(&(r, c), _)| Field::at(grid, r, c))
         .collect();

@@ -96,7 +96,7 @@ pub fn xls_with_stream(grid: &Grid, stream: &str, version: u16) -> Vec<u8> {
     assert_eq!(globals.len(), sheet_pos);
     let mut sheet = Vec::new();
     record(&mut sheet, 0x0809, &bof(0x0010));
-    for (&(r, c), cell) in &grid.cells {
+    for (&(r, c), cell) in grid.cells() {
         let mut d = Vec::new();
         d.extend_from_slice(&(r as u16).to_le_bytes());
         d.extend_from_slice(&(c as u16).to_le_bytes());
