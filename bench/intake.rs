@@ -30,7 +30,15 @@ fn main() {
     let read_time = started.elapsed();
     let plan = kaito::plan::load(&root.join("計画.xlsx")).unwrap();
     let started = Instant::now();
-    let c = kaito::consolidate::run(plan, "計画.xlsx", kaito::period::Period::parse("2021H1"), read, layout.hints()).unwrap();
+    let (period, note, read) = kaito::consolidate::check_files(
+        kaito::period::Period::parse("2021H1"),
+        read,
+        &plan.plan,
+        layout.hints(),
+        kaito::consolidate::Keep::Sheets,
+    )
+    .unwrap();
+    let c = kaito::consolidate::run(plan, "計画.xlsx", period, note, read).unwrap();
     let links = kaito::write::Links::Packet("集計.xlsx".into());
     let volumes =
         kaito::write::Volumes { per_book: kaito::write::Volumes::DEFAULT_PER_BOOK, stem: "集計".into(), link_dir: String::new() };

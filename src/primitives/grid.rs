@@ -313,9 +313,12 @@ pub struct Sheets<'a> {
     pub book: Book,
     /// Visible sheets not read yet, in workbook order.
     unread: Vec<String>,
-    xlsx: Option<(Xlsx<Cursor<&'a [u8]>>, Vec<(String, String)>)>,
+    xlsx: Option<LazyXlsx<'a>>,
     limits: Limits,
 }
+
+/// An opened `.xlsx` and its defined names (name, formula), for sheets read later.
+type LazyXlsx<'a> = (Xlsx<Cursor<&'a [u8]>>, Vec<(String, String)>);
 
 impl Sheets<'_> {
     /// The visible sheets' names, in workbook order (those read and those not yet).
