@@ -109,8 +109,11 @@ pub fn check_sheet(sheet: ResponseSheet, file: &str, ctx: &Context, keep: Keep) 
 /// Checks every sheet of a file read (see [`check_sheet`]).
 pub fn check_file(f: ReadFile, ctx: &Context, keep: Keep) -> ReadFile<CheckedSheet> {
     let ReadFile { record, sheets, findings } = f;
-    let sheets = sheets.into_iter().map(|s| check_sheet(s, &record.shown, ctx, keep)).collect();
-    ReadFile { record, sheets, findings }
+    // A new list, not the sheets' own collected in place: that would keep the room of the
+    // (much larger) sheets for every file of the run.
+    let mut checked = Vec::with_capacity(sheets.len());
+    checked.extend(sheets.into_iter().map(|s| check_sheet(s, &record.shown, ctx, keep)));
+    ReadFile { record, sheets: checked, findings }
 }
 
 #[derive(Debug, Clone)]
