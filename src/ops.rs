@@ -416,12 +416,13 @@ fn write_packet(
     };
     // 訂正: the office's record of its corrections, with the office sheets.
     write::corrections_sheet(books.office.as_mut().unwrap_or(&mut books.packet), corrections)?;
-    let bytes = |wb: &mut rust_xlsxwriter::Workbook| {
-        crate::xlsx::workbook_bytes(wb).map_err(|e| anyhow::anyhow!("集計ブックを作れませんでした({e})"))
+    let bytes = |wb: &mut rust_xlsxwriter::Workbook, paged: bool| {
+        let made = if paged { crate::xlsx::paged_workbook_bytes(wb) } else { crate::xlsx::workbook_bytes(wb) };
+        made.map_err(|e| anyhow::anyhow!("集計ブックを作れませんでした({e})"))
     };
-    let packet = bytes(&mut books.packet)?;
+    let packet = bytes(&mut books.packet, true)?;
     let office_bytes = match books.office.as_mut() {
-        Some(wb) => Some(bytes(wb)?),
+        Some(wb) => Some(bytes(wb, false)?),
         None => None,
     };
     let json = match &opts.json {
@@ -430,7 +431,7 @@ fn write_packet(
     };
     let mut volume_files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     for (name, wb) in books.volumes.iter_mut() {
-        volume_files.push((output.with_file_name(name.as_str()), bytes(wb)?));
+        volume_files.push((output.with_file_name(name.as_str()), bytes(wb, true)?));
     }
     if !volume_files.is_empty() {
         let found = intake::discover(&opts.inputs)?;
