@@ -428,22 +428,12 @@ fn status_text(field: Option<&crate::read::Field>, ctx: &Context) -> String {
 fn project_list_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
     let by_project = c.findings_by_project();
     let ws = wb.add_worksheet().set_name("事業一覧")?;
-    let max_acts = c
-        .plan
-        .projects
-        .iter()
-        .map(|p| p.activities.len())
-        .chain(c.accepted.iter().filter_map(|a| a.sheet.as_ref()).map(|s| s.activities.len()))
-        .max()
-        .unwrap_or(0);
-    let max_outcomes = c
-        .plan
-        .projects
-        .iter()
-        .map(|p| p.outcomes.len())
-        .chain(c.accepted.iter().filter_map(|a| a.sheet.as_ref()).map(|s| s.outcomes.len()))
-        .max()
-        .unwrap_or(0);
+    // As many columns as the plan or any sheet has.
+    let most = |in_plan: &dyn Fn(&crate::plan::Project) -> usize, on_sheet: &dyn Fn(&crate::read::ResponseSheet) -> usize| {
+        c.plan.projects.iter().map(in_plan).chain(c.accepted.iter().filter_map(|a| a.sheet.as_deref()).map(on_sheet)).max().unwrap_or(0)
+    };
+    let max_acts = most(&|p| p.activities.len(), &|s| s.activities.len());
+    let max_outcomes = most(&|p| p.outcomes.len(), &|s| s.outcomes.len());
     let years = effect_years(c);
     let mut headers: Vec<String> =
         ["事業コード", "視点", "事業名", "推進担当課", "重点", "財政健全化", "提出", "ファイル"].iter().map(|s| s.to_string()).collect();

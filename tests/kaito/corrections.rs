@@ -21,20 +21,22 @@ fn corrections_book(path: &Path, rows: &[[&str; 8]]) {
     wb.save(path).unwrap();
 }
 
+/// Corrections of the samples: one that applies, one whose original has changed, one for an
+/// item nobody returned, one of another period.
+const SAMPLE_CORRECTIONS: [[&str; 8]; 4] = [
+    ["0701-03", "F12", "2021H1", "順調", "概ね順調", "選択肢の誤記(電話で確認)", "行政総務課 田中", "2021-10-05"],
+    ["0703-05", "L9", "", "前に書いてあった文", "直した文", "誤字", "田中", "2021-10-05"],
+    ["0799-99", "F12", "", "x", "y", "", "", ""],
+    ["0701-01", "F12", "2020H2", "a", "b", "", "", ""],
+];
+
 #[test]
 fn corrections_are_applied_recorded_and_refused_when_the_original_changed() {
     let dir = sample_copy("報告回答票");
     let d = dir.path();
-    corrections_book(
-        &d.join("訂正簿.xlsx"),
-        &[
-            ["0701-03", "F12", "2021H1", "順調", "概ね順調", "選択肢の誤記(電話で確認)", "行政総務課 田中", "2021-10-05"],
-            ["0703-05", "L9", "", "前に書いてあった文", "直した文", "誤字", "田中", "2021-10-05"],
-            ["0799-99", "F12", "", "x", "y", "", "", ""],
-            ["0701-01", "F12", "2020H2", "a", "b", "", "", ""],
-            ["", "F12", "", "a", "b", "", "", ""],
-        ],
-    );
+    let mut rows = SAMPLE_CORRECTIONS.to_vec();
+    rows.push(["", "F12", "", "a", "b", "", "", ""]);
+    corrections_book(&d.join("訂正簿.xlsx"), &rows);
     let file = d.join("回答/0701-03_ごみ収集(収集業務課).xlsx");
     let original = std::fs::read(&file).unwrap();
     let (code, json, text) = run_json(
@@ -117,15 +119,7 @@ fn corrections_reach_a_table_forms_rows_too() {
 fn a_check_given_its_period_says_what_one_that_reads_it_from_the_sheets_says() {
     let dir = sample_copy("報告回答票");
     let d = dir.path();
-    corrections_book(
-        &d.join("訂正簿.xlsx"),
-        &[
-            ["0701-03", "F12", "2021H1", "順調", "概ね順調", "選択肢の誤記", "田中", "2021-10-05"],
-            ["0703-05", "L9", "", "前に書いてあった文", "直した文", "誤字", "田中", "2021-10-05"],
-            ["0799-99", "F12", "", "x", "y", "", "", ""],
-            ["0701-01", "F12", "2020H2", "a", "b", "", "", ""],
-        ],
-    );
+    corrections_book(&d.join("訂正簿.xlsx"), &SAMPLE_CORRECTIONS);
     let (code_read, read, _) = run_json(d, &["check", "--plan", "計画.xlsx", "回答", "--corrections", "訂正簿.xlsx"]);
     let (code_given, given, text) =
         run_json(d, &["check", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--corrections", "訂正簿.xlsx"]);
