@@ -413,13 +413,12 @@ fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> 
         return open_xlsb(bytes, limits, has_macros).map(whole);
     }
     // Entities could expand far beyond the inflated size: refuse any DTD before parsing. The
-    // sheets are looked at in the pass over their cell references below; theme, app
-    // properties, drawings and charts are never given to an XML parser (kaito reads the
-    // document properties as text), so only the rest is opened here: each opening costs an
-    // inflater, and there are a dozen parts in every file.
+    // sheets are looked at in the pass over their cell references below; drawings, charts and
+    // the document properties are never given to an XML parser (kaito reads the properties as
+    // text), so only the rest is opened here, the theme included (calamine reads its colours):
+    // each opening costs an inflater, and there are a dozen parts in every file.
     let parsed = |n: &str| {
         !(n.starts_with("xl/worksheets/sheet")
-            || n.starts_with("xl/theme/")
             || n.starts_with("xl/drawings/")
             || n.starts_with("xl/charts/")
             || n.starts_with("docProps/"))

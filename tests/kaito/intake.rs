@@ -139,7 +139,7 @@ fn zip_bombs_doctype_and_absurd_string_counts_are_refused_quickly() {
     std::fs::write(d.join("dtd.xlsx"), dtd).unwrap();
     rejected_with(&d.join("dtd.xlsx"), "DOCTYPE");
     // The same in the parts the parser reads besides the sheets.
-    for part in ["xl/workbook.xml", "xl/sharedStrings.xml", "xl/styles.xml"] {
+    for part in ["xl/workbook.xml", "xl/sharedStrings.xml", "xl/styles.xml", "xl/theme/theme1.xml"] {
         let dtd = fixtures::patch_zip(&bytes, part, |x| x.replacen("?>", "?><!DOCTYPE lol [<!ENTITY a \"aaaaaaaaaa\">]>", 1));
         std::fs::write(d.join("dtd2.xlsx"), dtd).unwrap();
         rejected_with(&d.join("dtd2.xlsx"), "DOCTYPE");
