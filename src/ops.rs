@@ -242,10 +242,12 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                 Some(period) => {
                     loaded.plan.check_period(period)?;
                     let ctx = crate::validate::Context { plan: &loaded.plan, period, hints: layout.hints() };
-                    let (read, fates) = intake::read_all_then(&files, &layout, &opts.limits, &|mut f| {
+                    let (read, fates): (Vec<_>, Vec<_>) = intake::read_all_then(&files, &layout, &opts.limits, &|mut f| {
                         let fates = corrections::apply_to(&mut f, &list, Some(period));
                         (consolidate::check_file(f, &ctx, keep), fates)
-                    });
+                    })
+                    .into_iter()
+                    .unzip();
                     let (o, f) = corrections::settle(&list, Some(period), fates);
                     correct(o, f);
                     let (period, note) = consolidate::vote_period(Some(period), [], "回答票", "2021H1")?;
@@ -273,10 +275,33 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                 form.fields.iter().take(3).map(|f| f.labels[0].as_str()).collect::<Vec<_>>().join("」「")
             );
             let extract = |g: &crate::grid::Grid| table::read_sheet(g, &form).into_iter().collect::<Vec<_>>();
-            let mut read = intake::read_all_as(&files, &opts.limits, &extract, &none_found);
-            let (o, f) = corrections::apply(&mut read, &list, opts.period);
-            correct(o, f);
-            let t = table::check::run(loaded.plan, form.clone(), &opts.plan.display().to_string(), opts.period, read, loaded.findings)?;
+            let (period, note, checked) = match opts.period {
+                // As the response card's: each file corrected and checked as it is read.
+                Some(period) => {
+                    loaded.plan.check_period(period)?;
+                    let checker = table::check::Checker::new(&loaded.plan, &form, period);
+                    let (checked, fates): (Vec<_>, Vec<_>) =
+                        intake::read_all_as_then(&files, &opts.limits, &extract, &none_found, &|mut f| {
+                            let fates = corrections::apply_to(&mut f, &list, Some(period));
+                            (checker.check_file(f), fates)
+                        })
+                        .into_iter()
+                        .unzip();
+                    let (o, f) = corrections::settle(&list, Some(period), fates);
+                    correct(o, f);
+                    let (period, note) = consolidate::vote_period(Some(period), [], "表", "2020")?;
+                    (period, note, checked)
+                }
+                None => {
+                    let mut read = intake::read_all_as(&files, &opts.limits, &extract, &none_found);
+                    let fates = read.iter_mut().map(|f| corrections::apply_to(f, &list, None)).collect();
+                    let (period, note, checked) = table::check::check_files(None, read, &loaded.plan, &form)?;
+                    let (o, f) = corrections::settle(&list, Some(period), fates);
+                    correct(o, f);
+                    (period, note, checked)
+                }
+            };
+            let t = table::check::run(loaded.plan, form.clone(), &opts.plan.display().to_string(), period, note, checked, loaded.findings)?;
             (Run::Table(Box::new(t)), Layout::bundled())
         }
     };

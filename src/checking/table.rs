@@ -87,10 +87,11 @@ impl TableRun {
     }
 }
 
-/// A row read, with where it came from and what was found.
 /// What one file gives the run: its findings, its rows by item, why rows were not counted.
+/// Made as the file is read when the period is known (see [`Checker`]), so only the rows that
+/// may answer for an item are held, not the tables read.
 #[derive(Default)]
-struct FileChecked {
+pub struct FileChecked {
     findings: Vec<Finding>,
     candidates: Vec<(String, Candidate)>,
     reasons: Vec<String>,
@@ -120,15 +121,159 @@ fn choose_period(given: Option<Period>, files: &[ReadFile<TableSheet>]) -> Resul
     crate::consolidate::vote_period(given, votes, "表", "2020")
 }
 
+/// What every file of a table run is checked against: the plan's items by number and name,
+/// the period, the form's vocabularies and hints. Built once the period is known.
+pub struct Checker<'a> {
+    plan: &'a Plan,
+    form: &'a FormDef,
+    period: Period,
+    items: ItemIndex,
+    hints: Vec<(String, String)>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(plan: &'a Plan, form: &'a FormDef, period: Period) -> Checker<'a> {
+        let by_code: BTreeMap<String, usize> = plan.projects.iter().enumerate().map(|(i, p)| (fold(&p.code), i)).collect();
+        let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, p) in plan.projects.iter().enumerate() {
+            by_name.entry(fold(&p.name)).or_default().push(i);
+        }
+        let hints = form.hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        Checker { plan, form, period, items: (by_code, by_name), hints }
+    }
+
+    fn vocab_of(&self, f: &FieldDef) -> Vec<String> {
+        f.vocabulary.as_deref().map(|v| self.plan.list(v)).unwrap_or_default()
+    }
+
+    /// Matches one file's rows to items and holds each to the form's rules.
+    pub fn check_file(&self, f: ReadFile<TableSheet>) -> FileChecked {
+        let (plan, form, period, items) = (self.plan, self.form, self.period, &self.items);
+        let vocab_of = |f: &FieldDef| self.vocab_of(f);
+        let hints = &self.hints;
+        let mut out = FileChecked { findings: f.findings, ..Default::default() };
+        let findings = &mut out.findings;
+        let shown = f.record.shown.clone();
+        // Whose file this is: the department owning most of the rows it answers.
+        let mut owners: BTreeMap<String, usize> = BTreeMap::new();
+        for t in &f.sheets {
+            for row in t.rows.iter().filter(|r| has_answers(r, form)) {
+                if let Some(p) = match_item(plan, items, row) {
+                    *owners.entry(p.responding_department().to_string()).or_default() += 1;
+                }
+            }
+        }
+        let owner = owners.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(d, _)| d.clone()).unwrap_or_default();
+        for t in f.sheets {
+            let at = |row: u32, key: &str| t.columns.get(key).map(|c| crate::finding::a1(row, *c));
+            for label in &t.missing_labels {
+                findings.push(
+                    Finding::warning(
+                        "layout-label-missing",
+                        format!("表の見出しに「{label}」がありません。送付した表の見出しを消さずに記入してください"),
+                    )
+                    .file(shown.clone())
+                    .sheet(t.sheet.clone())
+                    .cell(crate::finding::a1(t.header_row, 0)),
+                );
+            }
+            if let Some((y, field)) = &t.year
+                && *y != period.fiscal_year
+            {
+                findings.push(
+                    Finding::error(
+                        "period-mismatch",
+                        format!(
+                            "この表の見出しは{}のものです。今回は{}を集計するため、この表は数えません",
+                            Period::year(*y).japanese(),
+                            period.japanese()
+                        ),
+                    )
+                    .file(shown.clone())
+                    .sheet(t.sheet.clone())
+                    .cell(field.a1())
+                    .suggest(format!("{}の表に記入してください", period.japanese())),
+                );
+                out.reasons.push(format!("シート「{}」: {}の表です", t.sheet, Period::year(*y).japanese()));
+                continue;
+            }
+            for row in t.rows {
+                let answered = has_answers(&row, form);
+                let Some(project) = match_item(plan, items, &row) else {
+                    if answered {
+                        let written = row.number.clone().unwrap_or_else(|| row.name.clone());
+                        let near: Vec<String> = plan.projects.iter().map(|p| p.code.clone()).collect();
+                        findings.push(
+                            Finding::error(
+                                "code-unknown",
+                                format!("{} 行目の項目「{written}」は計画にありません。この行は集計しません", row.row + 1),
+                            )
+                            .file(shown.clone())
+                            .sheet(t.sheet.clone())
+                            .cell(at(row.row, "name").unwrap_or_default())
+                            .suggest_opt(normalize::closest(&fold(&written), &near)),
+                        );
+                    }
+                    continue;
+                };
+                let code = project.code.clone();
+                let department = project.responding_department().to_string();
+                let own = department.is_empty() || department == owner;
+                // Other departments' rows left blank in a whole table sent back are not answers.
+                if !answered && !own {
+                    continue;
+                }
+                let rf = check_row(&row, project, plan, form, &vocab_of, hints, &shown, &t.sheet, &at);
+                // Said whichever row is used in the end: the office should know either way.
+                if answered && !own {
+                    findings.push(
+                        Finding::warning(
+                            "other-department-row",
+                            format!("項目 {code}「{}」は{department}の担当ですが、{owner}のファイルに記入があります", project.name),
+                        )
+                        .project(code.clone())
+                        .file(shown.clone())
+                        .sheet(t.sheet.clone())
+                        .cell(at(row.row, "name").unwrap_or_default())
+                        .suggest(format!("{department}に確認してください")),
+                    );
+                }
+                // The file's place in the run is set when the files are gathered.
+                out.candidates.push((code, Candidate { file: 0, sheet: t.sheet.clone(), row, findings: rf, answered, own }));
+            }
+        }
+        out.record = Some(f.record);
+        out
+    }
+}
+
+/// The period of a run and how it was chosen, with every file checked against it; for a run
+/// whose period is known, [`Checker::check_file`] checks each file as it is read instead.
+pub fn check_files(
+    given: Option<Period>,
+    files: Vec<ReadFile<TableSheet>>,
+    plan: &Plan,
+    form: &FormDef,
+) -> Result<(Period, String, Vec<FileChecked>)> {
+    let (period, note) = choose_period(given, &files)?;
+    plan.check_period(period)?;
+    let checker = Checker::new(plan, form, period);
+    // Each file on its own, in parallel (matching rows to items and checking them is most of
+    // the work past reading); gathered in file order, so the output is the same every run.
+    let checked = files.into_par_iter().map(|f| checker.check_file(f)).collect();
+    Ok((period, note, checked))
+}
+
+/// Chooses one row per item among the files checked, settles the ledger, and counts.
 pub fn run(
     plan: Plan,
     form: FormDef,
     plan_file: &str,
-    period: Option<Period>,
-    files: Vec<ReadFile<TableSheet>>,
+    period: Period,
+    period_note: String,
+    per_file: Vec<FileChecked>,
     mut findings: Vec<Finding>,
 ) -> Result<TableRun> {
-    let (period, period_note) = choose_period(period, &files)?;
     plan.check_period(period)?;
     let vocab_of = |f: &FieldDef| f.vocabulary.as_deref().map(|v| plan.list(v)).unwrap_or_default();
     let hints: Vec<(String, String)> = form.hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -136,116 +281,10 @@ pub fn run(
     let mut candidates: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     let mut file_reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let by_code: BTreeMap<String, usize> = plan.projects.iter().enumerate().map(|(i, p)| (fold(&p.code), i)).collect();
-    let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, p) in plan.projects.iter().enumerate() {
-        by_name.entry(fold(&p.name)).or_default().push(i);
-    }
-    let items: ItemIndex = (by_code, by_name);
-
-    // Each file on its own, in parallel (matching rows to items and checking them is most of
-    // the work past reading); then gathered in file order, so the output is the same every run.
-    let vocab_of = &vocab_of;
-    let per_file: Vec<FileChecked> = files
-        .into_par_iter()
-        .enumerate()
-        .map(|(fi, f)| {
-            let mut out = FileChecked { findings: f.findings, ..Default::default() };
-            let findings = &mut out.findings;
-            let shown = f.record.shown.clone();
-            // Whose file this is: the department owning most of the rows it answers.
-            let mut owners: BTreeMap<String, usize> = BTreeMap::new();
-            for t in &f.sheets {
-                for row in t.rows.iter().filter(|r| has_answers(r, &form)) {
-                    if let Some(p) = match_item(&plan, &items, row) {
-                        *owners.entry(p.responding_department().to_string()).or_default() += 1;
-                    }
-                }
-            }
-            let owner = owners.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(d, _)| d.clone()).unwrap_or_default();
-            for t in f.sheets {
-                let at = |row: u32, key: &str| t.columns.get(key).map(|c| crate::finding::a1(row, *c));
-                for label in &t.missing_labels {
-                    findings.push(
-                        Finding::warning(
-                            "layout-label-missing",
-                            format!("表の見出しに「{label}」がありません。送付した表の見出しを消さずに記入してください"),
-                        )
-                        .file(shown.clone())
-                        .sheet(t.sheet.clone())
-                        .cell(crate::finding::a1(t.header_row, 0)),
-                    );
-                }
-                if let Some((y, field)) = &t.year
-                    && *y != period.fiscal_year
-                {
-                    findings.push(
-                        Finding::error(
-                            "period-mismatch",
-                            format!(
-                                "この表の見出しは{}のものです。今回は{}を集計するため、この表は数えません",
-                                Period::year(*y).japanese(),
-                                period.japanese()
-                            ),
-                        )
-                        .file(shown.clone())
-                        .sheet(t.sheet.clone())
-                        .cell(field.a1())
-                        .suggest(format!("{}の表に記入してください", period.japanese())),
-                    );
-                    out.reasons.push(format!("シート「{}」: {}の表です", t.sheet, Period::year(*y).japanese()));
-                    continue;
-                }
-                for row in t.rows {
-                    let answered = has_answers(&row, &form);
-                    let Some(project) = match_item(&plan, &items, &row) else {
-                        if answered {
-                            let written = row.number.clone().unwrap_or_else(|| row.name.clone());
-                            let near: Vec<String> = plan.projects.iter().map(|p| p.code.clone()).collect();
-                            findings.push(
-                                Finding::error(
-                                    "code-unknown",
-                                    format!("{} 行目の項目「{written}」は計画にありません。この行は集計しません", row.row + 1),
-                                )
-                                .file(shown.clone())
-                                .sheet(t.sheet.clone())
-                                .cell(at(row.row, "name").unwrap_or_default())
-                                .suggest_opt(normalize::closest(&fold(&written), &near)),
-                            );
-                        }
-                        continue;
-                    };
-                    let code = project.code.clone();
-                    let department = project.responding_department().to_string();
-                    let own = department.is_empty() || department == owner;
-                    // Other departments' rows left blank in a whole table sent back are not answers.
-                    if !answered && !own {
-                        continue;
-                    }
-                    let rf = check_row(&row, project, &plan, &form, &vocab_of, &hints, &shown, &t.sheet, &at);
-                    // Said whichever row is used in the end: the office should know either way.
-                    if answered && !own {
-                        findings.push(
-                            Finding::warning(
-                                "other-department-row",
-                                format!("項目 {code}「{}」は{department}の担当ですが、{owner}のファイルに記入があります", project.name),
-                            )
-                            .project(code.clone())
-                            .file(shown.clone())
-                            .sheet(t.sheet.clone())
-                            .cell(at(row.row, "name").unwrap_or_default())
-                            .suggest(format!("{department}に確認してください")),
-                        );
-                    }
-                    out.candidates.push((code, Candidate { file: fi, sheet: t.sheet.clone(), row, findings: rf, answered, own }));
-                }
-            }
-            out.record = Some(f.record);
-            out
-        })
-        .collect();
     for (fi, out) in per_file.into_iter().enumerate() {
         findings.extend(out.findings);
-        for (code, c) in out.candidates {
+        for (code, mut c) in out.candidates {
+            c.file = fi;
             candidates.entry(code).or_default().push(c);
         }
         if !out.reasons.is_empty() {
@@ -307,7 +346,7 @@ pub fn run(
         }
         findings.extend(first.findings);
         used.entry(first.file).or_default().push(code.clone());
-        let project = &plan.projects[items.0[&fold(&code)]];
+        let project = &plan.projects[by_code[&fold(&code)]];
         let statuses = form
             .fields
             .iter()

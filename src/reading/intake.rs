@@ -174,62 +174,60 @@ pub fn read_all_as<S: Send>(
     extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
     none_found: &str,
 ) -> Vec<ReadFile<S>> {
-    read_then(files, limits, extract, none_found, &|f| (f, ())).into_iter().map(|(f, ())| f).collect()
+    read_all_as_then(files, limits, extract, none_found, &|f| f)
 }
 
 /// Reads every file in parallel as response cards and hands each to `then` as soon as it is
-/// read, on the same core: a run that knows its period checks each file there and keeps only
-/// what `then` returns, never every sheet at once. Results in the order of `files`.
-pub fn read_all_then<T: Send, X: Send>(
-    files: &[Found],
-    layout: &Layout,
-    limits: &Limits,
-    then: &(dyn Fn(ReadFile) -> (ReadFile<T>, X) + Sync),
-) -> (Vec<ReadFile<T>>, Vec<X>) {
+/// read (see [`read_all_as_then`]).
+pub fn read_all_then<R: Send>(files: &[Found], layout: &Layout, limits: &Limits, then: &(dyn Fn(ReadFile) -> R + Sync)) -> Vec<R> {
     let extract = |g: &grid::Grid| read::response_sheet(g, layout).into_iter().collect();
-    read_then(files, limits, &extract, &card_none_found(layout), then).into_iter().unzip()
+    read_all_as_then(files, limits, &extract, &card_none_found(layout), then)
 }
 
-fn read_then<S, T: Send, X: Send>(
+/// [`read_all_as`], each file handed to `then` as soon as it is read, on the same core: a run
+/// that knows its period checks each file there and keeps only what `then` returns, never
+/// every sheet at once. Results in the order of `files`.
+pub fn read_all_as_then<S, R: Send>(
     files: &[Found],
     limits: &Limits,
     extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
     none_found: &str,
-    then: &(dyn Fn(ReadFile<S>) -> (ReadFile<T>, X) + Sync),
-) -> Vec<(ReadFile<T>, X)> {
+    then: &(dyn Fn(ReadFile<S>) -> R + Sync),
+) -> Vec<R> {
     TO_READ.fetch_add(files.len(), std::sync::atomic::Ordering::Relaxed);
-    let mut read: Vec<(ReadFile<T>, X)> = files
+    let names: Vec<(PathBuf, String)> =
+        files.iter().map(|f| (f.path.parent().unwrap_or(Path::new("")).to_path_buf(), file_name(&f.path))).collect();
+    files
         .par_iter()
         .map(|f| {
-            let r = match &f.problem {
+            let mut r = match &f.problem {
                 None => read_file_as(&f.path, &f.shown, limits, extract, none_found),
                 Some(reason) => unreadable(&f.path, &f.shown, reason),
             };
+            lock_file_warning(&mut r, &names);
             let r = then(r);
             READ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             r
         })
-        .collect();
-    // An Excel lock file next to its workbook means someone has it open: warn that unsaved
-    // edits are not in what was read.
-    let names: Vec<(PathBuf, String)> =
-        files.iter().map(|f| (f.path.parent().unwrap_or(Path::new("")).to_path_buf(), file_name(&f.path))).collect();
-    for (r, _) in &mut read {
-        let name = file_name(&r.record.path);
-        if let Some(twin) = name.strip_prefix("~$") {
-            let dir = r.record.path.parent().unwrap_or(Path::new("")).to_path_buf();
-            if let Some((_, twin_name)) =
-                names.iter().find(|(d, n)| *d == dir && n != &name && (n == twin || (twin.len() > 2 && n.ends_with(twin))))
-            {
-                r.findings.push(
-                    Finding::warning("file-open-in-excel", format!("「{twin_name}」は Excel で開かれたままの可能性があります(ロックファイル {name} があります)。保存されていない変更は読み込まれていません"))
-                        .file(r.record.shown.clone())
-                        .suggest("Excel で保存して閉じてから、もう一度実行してください"),
-                );
-            }
+        .collect()
+}
+
+/// An Excel lock file next to its workbook means someone has it open: warn that unsaved edits
+/// are not in what was read. `names` are (folder, file name) of every file of the run.
+fn lock_file_warning<S>(r: &mut ReadFile<S>, names: &[(PathBuf, String)]) {
+    let name = file_name(&r.record.path);
+    if let Some(twin) = name.strip_prefix("~$") {
+        let dir = r.record.path.parent().unwrap_or(Path::new("")).to_path_buf();
+        if let Some((_, twin_name)) =
+            names.iter().find(|(d, n)| *d == dir && n != &name && (n == twin || (twin.len() > 2 && n.ends_with(twin))))
+        {
+            r.findings.push(
+                Finding::warning("file-open-in-excel", format!("「{twin_name}」は Excel で開かれたままの可能性があります(ロックファイル {name} があります)。保存されていない変更は読み込まれていません"))
+                    .file(r.record.shown.clone())
+                    .suggest("Excel で保存して閉じてから、もう一度実行してください"),
+            );
         }
     }
-    read
 }
 
 /// The ledger entry of a place that could not be read at all.

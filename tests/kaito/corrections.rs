@@ -134,3 +134,31 @@ fn a_check_given_its_period_says_what_one_that_reads_it_from_the_sheets_says() {
         assert!(rules.contains(rule), "{rule} not among {rules:?}");
     }
 }
+
+/// The same for the table form: rows checked as each file is read, or after all are.
+#[test]
+fn a_table_check_given_its_period_says_what_one_that_reads_it_from_the_tables_says() {
+    let dir = sample_copy("進捗管理表");
+    let d = dir.path();
+    corrections_book(
+        &d.join("訂正簿.xlsx"),
+        &[
+            ["II 2 (2) ①", "I33", "", "", "計画どおり", "電話で確認", "行政管理課", "2021-05-10"],
+            ["II 2 (2) ①", "I33", "2019", "", "x", "", "", ""],
+            ["IX 9 (9) ⑨", "A1", "", "", "y", "", "", ""],
+        ],
+    );
+    let (code_read, read, _) = run_json(d, &["check", "--plan", "計画.xlsx", "回答", "--corrections", "訂正簿.xlsx"]);
+    let (code_given, given, text) =
+        run_json(d, &["check", "--plan", "計画.xlsx", "--period", "2020", "回答", "--corrections", "訂正簿.xlsx"]);
+    assert_eq!(code_read, code_given, "{text}");
+    assert_eq!(read["period"], given["period"]);
+    for key in ["findings", "files", "missing", "status_counts", "answers", "submitted"] {
+        assert!(!given[key].is_null(), "{key} missing from the summary: {given}");
+        assert_eq!(read[key], given[key], "{key} differs");
+    }
+    let rules: BTreeSet<&str> = given["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+    for rule in ["correction-applied", "correction-unmatched", "status-missing", "progress-missing"] {
+        assert!(rules.contains(rule), "{rule} not among {rules:?}");
+    }
+}
