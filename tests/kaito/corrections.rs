@@ -112,53 +112,54 @@ fn corrections_reach_a_table_forms_rows_too() {
     assert!(has(&after, "correction-applied"), "{text}");
 }
 
+/// Runs check on a copy of a sample with `corrections`, with `--period` and without, and
+/// asserts both say the same under each of `keys` of the JSON summary, and that the findings
+/// include each of `rules`.
+fn same_with_and_without_period(sample: &str, period: &str, corrections: &[[&str; 8]], keys: &[&str], rules: &[&str]) {
+    let dir = sample_copy(sample);
+    let d = dir.path();
+    corrections_book(&d.join("訂正簿.xlsx"), corrections);
+    let (code_read, read, _) = run_json(d, &["check", "--plan", "計画.xlsx", "回答", "--corrections", "訂正簿.xlsx"]);
+    let (code_given, given, text) =
+        run_json(d, &["check", "--plan", "計画.xlsx", "--period", period, "回答", "--corrections", "訂正簿.xlsx"]);
+    assert_eq!(code_read, code_given, "{text}");
+    assert_eq!(read["period"], given["period"]);
+    for key in keys {
+        assert!(!given[key].is_null(), "{key} missing from the summary: {given}");
+        assert_eq!(read[key], given[key], "{key} differs");
+    }
+    let found: BTreeSet<&str> = given["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
+    for rule in rules {
+        assert!(found.contains(rule), "{rule} not among {found:?}");
+    }
+}
+
 /// Given its period, a check corrects and checks each file as it reads it and keeps only what
 /// it counts; without one it reads every sheet first to learn the period. Both must say the
 /// same: every finding, every count, every file's fate, every correction's.
 #[test]
 fn a_check_given_its_period_says_what_one_that_reads_it_from_the_sheets_says() {
-    let dir = sample_copy("報告回答票");
-    let d = dir.path();
-    corrections_book(&d.join("訂正簿.xlsx"), &SAMPLE_CORRECTIONS);
-    let (code_read, read, _) = run_json(d, &["check", "--plan", "計画.xlsx", "回答", "--corrections", "訂正簿.xlsx"]);
-    let (code_given, given, text) =
-        run_json(d, &["check", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--corrections", "訂正簿.xlsx"]);
-    assert_eq!(code_read, code_given, "{text}");
-    assert_eq!(read["period"], given["period"]);
-    for key in ["findings", "files", "missing", "status_counts", "effect_totals", "submitted"] {
-        assert!(!given[key].is_null(), "{key} missing from the summary: {given}");
-        assert_eq!(read[key], given[key], "{key} differs");
-    }
-    let rules: BTreeSet<&str> = given["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
-    for rule in ["correction-applied", "correction-stale", "correction-unmatched", "duplicate", "period-mismatch", "not-submitted"] {
-        assert!(rules.contains(rule), "{rule} not among {rules:?}");
-    }
+    same_with_and_without_period(
+        "報告回答票",
+        "2021H1",
+        &SAMPLE_CORRECTIONS,
+        &["findings", "files", "missing", "status_counts", "effect_totals", "submitted"],
+        &["correction-applied", "correction-stale", "correction-unmatched", "duplicate", "period-mismatch", "not-submitted"],
+    );
 }
 
 /// The same for the table form: rows checked as each file is read, or after all are.
 #[test]
 fn a_table_check_given_its_period_says_what_one_that_reads_it_from_the_tables_says() {
-    let dir = sample_copy("進捗管理表");
-    let d = dir.path();
-    corrections_book(
-        &d.join("訂正簿.xlsx"),
+    same_with_and_without_period(
+        "進捗管理表",
+        "2020",
         &[
             ["II 2 (2) ①", "I33", "", "", "計画どおり", "電話で確認", "行政管理課", "2021-05-10"],
             ["II 2 (2) ①", "I33", "2019", "", "x", "", "", ""],
             ["IX 9 (9) ⑨", "A1", "", "", "y", "", "", ""],
         ],
+        &["findings", "files", "missing", "status_counts", "answers", "submitted"],
+        &["correction-applied", "correction-unmatched", "status-missing", "progress-missing"],
     );
-    let (code_read, read, _) = run_json(d, &["check", "--plan", "計画.xlsx", "回答", "--corrections", "訂正簿.xlsx"]);
-    let (code_given, given, text) =
-        run_json(d, &["check", "--plan", "計画.xlsx", "--period", "2020", "回答", "--corrections", "訂正簿.xlsx"]);
-    assert_eq!(code_read, code_given, "{text}");
-    assert_eq!(read["period"], given["period"]);
-    for key in ["findings", "files", "missing", "status_counts", "answers", "submitted"] {
-        assert!(!given[key].is_null(), "{key} missing from the summary: {given}");
-        assert_eq!(read[key], given[key], "{key} differs");
-    }
-    let rules: BTreeSet<&str> = given["findings"].as_array().unwrap().iter().filter_map(|f| f["rule"].as_str()).collect();
-    for rule in ["correction-applied", "correction-unmatched", "status-missing", "progress-missing"] {
-        assert!(rules.contains(rule), "{rule} not among {rules:?}");
-    }
 }
