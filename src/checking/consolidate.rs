@@ -54,6 +54,8 @@ pub struct CheckedSheet {
     pub name: String,
     /// The code as written.
     pub code: String,
+    /// The plan's code of the project it names, when the plan has it.
+    pub project: Option<String>,
     pub period: Option<Period>,
     /// Whether the department wrote anything for the run's period.
     pub has_answers: bool,
@@ -96,6 +98,7 @@ pub fn check_sheet(sheet: ResponseSheet, file: &str, ctx: &Context, keep: Keep) 
     CheckedSheet {
         name: sheet.sheet.clone(),
         code: sheet.code.text(),
+        project: project.map(|p| p.code.clone()),
         period: sheet.period.as_ref().map(|(p, _)| *p),
         has_answers: sheet.has_answers(period),
         signature: signature(&sheet),
@@ -334,8 +337,7 @@ pub fn run(
     for (i, f) in files.into_iter().enumerate() {
         findings.extend(f.findings);
         for mut sheet in f.sheets {
-            let code = fold(&sheet.code);
-            let known = plan.project(&code).map(|p| p.code.clone());
+            let known = sheet.project.clone();
             let right_period = sheet.period.is_none_or(|p| p == period);
             match known {
                 Some(code) if right_period => candidates.entry(code).or_default().push((i, sheet)),

@@ -105,6 +105,8 @@ struct Candidate {
     findings: Vec<Finding>,
     answered: bool,
     own: bool,
+    /// Each status field's reading, by key (read once, where the row is checked).
+    statuses: BTreeMap<String, StatusRead>,
 }
 
 fn signature(row: &TableRow, form: &FormDef) -> String {
@@ -238,8 +240,14 @@ impl<'a> Checker<'a> {
                         .suggest(format!("{department}に確認してください")),
                     );
                 }
+                let statuses = form
+                    .fields
+                    .iter()
+                    .filter(|f| f.kind == Kind::Status && f.from == Source::Department)
+                    .map(|f| (f.key.clone(), read_status(row.field(&f.key), &vocab_of(f), hints)))
+                    .collect();
                 // The file's place in the run is set when the files are gathered.
-                out.candidates.push((code, Candidate { file: 0, sheet: t.sheet.clone(), row, findings: rf, answered, own }));
+                out.candidates.push((code, Candidate { file: 0, sheet: t.sheet.clone(), row, findings: rf, answered, own, statuses }));
             }
         }
         out.record = Some(f.record);
@@ -275,12 +283,10 @@ pub fn run(
     mut findings: Vec<Finding>,
 ) -> Result<TableRun> {
     plan.check_period(period)?;
-    let vocab_of = |f: &FieldDef| f.vocabulary.as_deref().map(|v| plan.list(v)).unwrap_or_default();
-    let hints: Vec<(String, String)> = form.hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut records = Vec::new();
+    // By the item's code as the plan writes it (the checker matched each row to its item).
     let mut candidates: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
     let mut file_reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    let by_code: BTreeMap<String, usize> = plan.projects.iter().enumerate().map(|(i, p)| (fold(&p.code), i)).collect();
     for (fi, out) in per_file.into_iter().enumerate() {
         findings.extend(out.findings);
         for (code, mut c) in out.candidates {
@@ -346,20 +352,13 @@ pub fn run(
         }
         findings.extend(first.findings);
         used.entry(first.file).or_default().push(code.clone());
-        let project = &plan.projects[by_code[&fold(&code)]];
-        let statuses = form
-            .fields
-            .iter()
-            .filter(|f| f.kind == Kind::Status && f.from == Source::Department)
-            .map(|f| (f.key.clone(), read_status(first.row.field(&f.key), &vocab_of(f), &hints)))
-            .collect();
         answers.push(RowAnswer {
-            item: project.code.clone(),
+            item: code,
             file: records[first.file].shown.clone(),
             sheet: first.sheet,
             row: first.row.row,
             cells: first.row.cells,
-            statuses,
+            statuses: first.statuses,
         });
     }
     crate::consolidate::settle_ledger(

@@ -23,6 +23,12 @@ fn text(out: &std::process::Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
 
+/// The run could not be done (exit 2), and said so with `words`.
+fn refused(out: &std::process::Output, words: &str) {
+    assert_eq!(out.status.code(), Some(2), "{}", text(out));
+    assert!(text(out).contains(words), "{}", text(out));
+}
+
 /// Every cell of a sheet, as text, row by row.
 fn cells(path: &Path, sheet: &str) -> Vec<Vec<String>> {
     let mut wb = calamine::open_workbook_auto(path).unwrap();
@@ -48,13 +54,11 @@ fn init_makes_the_folders_and_a_settings_file_in_japanese() {
     }
     // A second init in the same place is refused, and changes nothing.
     let again = kaito(&["init", "R3上期"], dir.path());
-    assert_eq!(again.status.code(), Some(2));
-    assert!(text(&again).contains("すでに作業フォルダです"), "{}", text(&again));
+    refused(&again, "すでに作業フォルダです");
     assert_eq!(std::fs::read_to_string(w.join("kaito.toml")).unwrap(), settings);
     // An unknown form names the ones there are.
     let wrong = kaito(&["init", "x", "--form", "様式Z"], dir.path());
-    assert_eq!(wrong.status.code(), Some(2));
-    assert!(text(&wrong).contains("進捗管理表"), "{}", text(&wrong));
+    refused(&wrong, "進捗管理表");
 }
 
 #[test]
@@ -108,8 +112,7 @@ fn the_folder_is_found_from_any_folder_below_it() {
     // Outside any working folder, the flags are asked for, in Japanese.
     let outside = tempfile::tempdir().unwrap();
     let out = kaito(&["check"], outside.path());
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("kaito init"), "{}", text(&out));
+    refused(&out, "kaito init");
 }
 
 #[test]
@@ -145,8 +148,7 @@ fn kaito_alone_does_the_whole_job_and_says_what_it_made() {
 fn kaito_alone_in_an_empty_folder_says_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let out = kaito(&[], dir.path());
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("kaito init"), "{}", text(&out));
+    refused(&out, "kaito init");
     // A new working folder, nothing sent out or returned yet: the period's first step is
     // making the forms to send, so that is what kaito alone does.
     let out = kaito(&["init", "w"], dir.path());
@@ -190,8 +192,7 @@ fn files_dropped_on_kaito_are_checked_and_consolidated_with_the_folder_above_the
     let loose = elsewhere.path().join("x.xlsx");
     std::fs::copy(&one, &loose).unwrap();
     let out = kaito(&[loose.to_str().unwrap()], elsewhere.path());
-    assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("kaito.toml がありません"), "{}", text(&out));
+    refused(&out, "kaito.toml がありません");
 }
 
 /// kaito as a double-click starts it (its own window: KAITO_KEEP_OPEN=1), typing `typed`.
