@@ -556,7 +556,7 @@ fn next_plan() -> Result<()> {
             fiscal,
             purpose: summary.into(),
             overview: summary.into(),
-            activities: vec![plan::Activity { name: "計画に基づく取組の推進".into(), schedule }],
+            activities: vec![plan::Activity { name: "計画に基づく取組の推進".into(), schedule: schedule.into() }],
             outcomes: vec![plan::Outcome { target_year: "令和9年度(2027年度)".into(), text: summary.into() }],
             node: Some(theme.into()),
             attrs,

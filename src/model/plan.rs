@@ -195,7 +195,51 @@ pub struct Activity {
     pub name: String,
     /// Plan text per fiscal year; a year present here (even `→`) means the activity runs then.
     #[serde(default)]
-    pub schedule: BTreeMap<i32, String>,
+    pub schedule: Schedule,
+}
+
+/// An activity's plan text by fiscal year, in year order. A sorted list rather than a map: a
+/// plan of a hundred thousand projects holds a few hundred thousand of these, mostly of one
+/// to five years, where a map's node alone is several times the size of its entries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "BTreeMap<i32, String>", into = "BTreeMap<i32, String>")]
+pub struct Schedule(Vec<(i32, String)>);
+
+impl Schedule {
+    pub fn get(&self, year: &i32) -> Option<&String> {
+        self.0.binary_search_by_key(year, |(y, _)| *y).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&i32, &String)> {
+        self.0.iter().map(|(y, t)| (y, t))
+    }
+}
+
+/// In year order; of two texts for one year the later stands, as a map's insert would have it.
+impl FromIterator<(i32, String)> for Schedule {
+    fn from_iter<I: IntoIterator<Item = (i32, String)>>(iter: I) -> Self {
+        let mut years: Vec<(i32, String)> = Vec::new();
+        for (year, text) in iter {
+            match years.binary_search_by_key(&year, |(y, _)| *y) {
+                Ok(i) => years[i].1 = text,
+                Err(i) => years.insert(i, (year, text)),
+            }
+        }
+        years.shrink_to_fit();
+        Schedule(years)
+    }
+}
+
+impl From<BTreeMap<i32, String>> for Schedule {
+    fn from(map: BTreeMap<i32, String>) -> Self {
+        Schedule(map.into_iter().collect())
+    }
+}
+
+impl From<Schedule> for BTreeMap<i32, String> {
+    fn from(s: Schedule) -> Self {
+        s.0.into_iter().collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -554,6 +598,15 @@ pub fn finish(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result
         true
     });
     plan.projects.shrink_to_fit();
+    // Lists grown a row at a time keep room for more (four where one was pushed): a large
+    // plan holds hundreds of thousands of them for the whole run.
+    for p in &mut plan.projects {
+        p.departments.shrink_to_fit();
+        p.implementing.shrink_to_fit();
+        p.activities.shrink_to_fit();
+        p.outcomes.shrink_to_fit();
+        p.targets.shrink_to_fit();
+    }
     let theme_numbers: HashSet<u32> = plan.themes.iter().map(|t| t.number).collect();
     for p in &plan.projects {
         // A project placed in the hierarchy by 体系 (or a table's group) is where it says.
@@ -899,6 +952,8 @@ fn from_book(sheets: &mut grid::Sheets, file: &str) -> Result<(Plan, Vec<Finding
     let no_codes = t.rows().all(|r| cc.map(|c| g.value(r, c).text()).unwrap_or_default().trim().is_empty());
     plan.code_column = cc.map(|c| (g.name.clone(), c));
     let mut assigned: BTreeMap<String, u32> = BTreeMap::new();
+    // One allocation for all the projects rather than doubling through them.
+    plan.projects.reserve_exact(t.rows().count());
     let mut first_row: BTreeMap<String, u32> = BTreeMap::new();
     for r in t.rows() {
         let mut code = crate::normalize::tidy_code(&cc.map(|c| g.value(r, c).text()).unwrap_or_default());
@@ -1032,29 +1087,6 @@ fn from_book(sheets: &mut grid::Sheets, file: &str) -> Result<(Plan, Vec<Finding
     }
     // Done with the 事業 sheet before the next is read.
     drop(g);
-    // Read here to see whether they hold a table, and used below.
-    let (activities, outcomes) = (sheet(sheets, "活動", file)?, sheet(sheets, "成果", file)?);
-    for (g, name, gap, consequence) in [
-        (
-            &activities,
-            "活動",
-            PlanGap::Activities,
-            "活動ごとの予定が分からないため、実績の要否は回答票に書かれた予定で判断し、活動数の点検をしません",
-        ),
-        (&outcomes, "成果", PlanGap::Outcomes, "成果の目標は回答票に書かれたものを使います"),
-    ] {
-        let card = plan_form_is_card(&plan, file);
-        if card && g.as_ref().and_then(|g| Table::find(g, "事業コード").or_else(|| Table::find(g, "事業名"))).is_none() {
-            findings.push(plan_finding(
-                "plan-sheet-missing",
-                file,
-                name,
-                None,
-                format!("シート「{name}」(見出し「事業コード」のある表)がありません。{consequence}"),
-            ));
-            plan.gaps.push(gap);
-        }
-    }
     if plan.themes.is_empty() {
         // Without the 視点 sheet the themes are the numbers the projects name, unnamed.
         let mut numbers: Vec<u32> = plan.projects.iter().map(|p| p.theme).collect();
@@ -1078,24 +1110,44 @@ fn from_book(sheets: &mut grid::Sheets, file: &str) -> Result<(Plan, Vec<Finding
             .collect();
     }
 
-    if let Some(g) = activities
-        && let Some(t) = Table::find(&g, "事業コード").or_else(|| Table::find(&g, "事業名"))
-    {
-        let ac = t.col("活動内容");
-        let years = t.year_columns(file, &mut findings, &["事業コード", "事業名", "活動内容"]);
-        for (r, i) in t.project_rows(&plan, file, "活動", &mut findings) {
-            let schedule = years.iter().map(|(c, y)| (*y, t.text(r, Some(*c)))).filter(|(_, s)| !s.is_empty()).collect();
-            plan.projects[i].activities.push(Activity { name: t.text(r, ac), schedule });
+    // 活動 and 成果, one sheet at a time. A missing one is said before what either sheet's
+    // rows say, as the plan's own gaps come first.
+    let mut row_findings = Vec::new();
+    let card = plan_form_is_card(&plan, file);
+    for (name, gap, consequence) in [
+        ("活動", PlanGap::Activities, "活動ごとの予定が分からないため、実績の要否は回答票に書かれた予定で判断し、活動数の点検をしません"),
+        ("成果", PlanGap::Outcomes, "成果の目標は回答票に書かれたものを使います"),
+    ] {
+        let g = sheet(sheets, name, file)?;
+        let t = g.as_ref().and_then(|g| Table::find(g, "事業コード").or_else(|| Table::find(g, "事業名")));
+        let Some(t) = t else {
+            if card {
+                findings.push(plan_finding(
+                    "plan-sheet-missing",
+                    file,
+                    name,
+                    None,
+                    format!("シート「{name}」(見出し「事業コード」のある表)がありません。{consequence}"),
+                ));
+                plan.gaps.push(gap);
+            }
+            continue;
+        };
+        if gap == PlanGap::Activities {
+            let ac = t.col("活動内容");
+            let years = t.year_columns(file, &mut row_findings, &["事業コード", "事業名", "活動内容"]);
+            for (r, i) in t.project_rows(&plan, file, "活動", &mut row_findings) {
+                let schedule = years.iter().map(|(c, y)| (*y, t.text(r, Some(*c)))).filter(|(_, s)| !s.is_empty()).collect();
+                plan.projects[i].activities.push(Activity { name: t.text(r, ac), schedule });
+            }
+        } else {
+            let (yc, tc) = (t.col("目標年度"), t.col("達成すべき事項"));
+            for (r, i) in t.project_rows(&plan, file, "成果", &mut row_findings) {
+                plan.projects[i].outcomes.push(Outcome { target_year: t.text(r, yc), text: t.text(r, tc) });
+            }
         }
     }
-    if let Some(g) = outcomes
-        && let Some(t) = Table::find(&g, "事業コード").or_else(|| Table::find(&g, "事業名"))
-    {
-        let (yc, tc) = (t.col("目標年度"), t.col("達成すべき事項"));
-        for (r, i) in t.project_rows(&plan, file, "成果", &mut findings) {
-            plan.projects[i].outcomes.push(Outcome { target_year: t.text(r, yc), text: t.text(r, tc) });
-        }
-    }
+    findings.append(&mut row_findings);
     if let Some(g) = sheet(sheets, "効果額目標", file)?
         && let Some(t) = Table::find(&g, "事業コード").or_else(|| Table::find(&g, "事業名"))
     {
@@ -1539,6 +1591,18 @@ fn set_inline_cell(xml: &str, row: u32, col: u32, text: &str) -> Result<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_schedule_is_in_year_order_and_the_later_text_for_a_year_stands() {
+        let s: Schedule = [(2023, "実施".to_string()), (2021, "検討".into()), (2023, "→".into())].into_iter().collect();
+        assert_eq!(s.iter().map(|(y, t)| (*y, t.as_str())).collect::<Vec<_>>(), [(2021, "検討"), (2023, "→")]);
+        assert_eq!(s.get(&2023).map(String::as_str), Some("→"));
+        assert_eq!(s.get(&2022), None);
+        // Written and read as a map from year to text, as before.
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(json, r#"{"2021":"検討","2023":"→"}"#);
+        assert_eq!(serde_json::from_str::<Schedule>(&json).unwrap(), s);
+    }
 
     #[test]
     fn cells_are_put_into_sheet_xml_in_column_order() {
