@@ -275,11 +275,14 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                 form.fields.iter().take(3).map(|f| f.labels[0].as_str()).collect::<Vec<_>>().join("」「")
             );
             let extract = |g: &crate::grid::Grid| table::read_sheet(g, &form).into_iter().collect::<Vec<_>>();
+            // The JSON summary of a table lists each answer's values: a check writing it keeps
+            // the rows' cells.
+            let keep_rows = if opts.json.is_some() { Keep::Sheets } else { keep };
             let (period, note, checked) = match opts.period {
                 // As the response card's: each file corrected and checked as it is read.
                 Some(period) => {
                     loaded.plan.check_period(period)?;
-                    let checker = table::check::Checker::new(&loaded.plan, &form, period);
+                    let checker = table::check::Checker::new(&loaded.plan, &form, period, keep_rows);
                     let (checked, fates): (Vec<_>, Vec<_>) =
                         intake::read_all_as_then(&files, &opts.limits, &extract, &none_found, &|mut f| {
                             let fates = corrections::apply_to(&mut f, &list, Some(period));
@@ -295,7 +298,7 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                 None => {
                     let mut read = intake::read_all_as(&files, &opts.limits, &extract, &none_found);
                     let fates = read.iter_mut().map(|f| corrections::apply_to(f, &list, None)).collect();
-                    let (period, note, checked) = table::check::check_files(None, read, &loaded.plan, &form)?;
+                    let (period, note, checked) = table::check::check_files(None, read, &loaded.plan, &form, keep_rows)?;
                     let (o, f) = corrections::settle(&list, Some(period), fates);
                     correct(o, f);
                     (period, note, checked)

@@ -3,7 +3,7 @@
 //! of the plan's hierarchy.
 
 use super::{TableRow, TableSheet};
-use crate::consolidate::Missing;
+use crate::consolidate::{Keep, Missing};
 use crate::finding::{Finding, Severity};
 use crate::form::{FieldDef, FormDef, Kind, Source};
 use crate::intake::{FileRecord, ReadFile};
@@ -107,10 +107,26 @@ struct Candidate {
     own: bool,
     /// Each status field's reading, by key (read once, where the row is checked).
     statuses: BTreeMap<String, StatusRead>,
+    /// What the department typed in the row, as a digest, when the row's cells were let go
+    /// (`Keep::Counts`): two rows with the same one say the same.
+    signature: Option<[u8; 32]>,
 }
 
-fn signature(row: &TableRow, form: &FormDef) -> String {
-    form.fields.iter().filter(|f| f.from == Source::Department).map(|f| fold(&row.text(&f.key))).collect::<Vec<_>>().join("\u{1f}")
+/// A digest of what the department typed in a row: the fields it fills, folded.
+fn signature(row: &TableRow, form: &FormDef) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut s = Sha256::new();
+    for f in form.fields.iter().filter(|f| f.from == Source::Department) {
+        s.update(fold(&row.text(&f.key)).as_bytes());
+        s.update([0x1f]);
+    }
+    s.finalize().into()
+}
+
+impl Candidate {
+    fn signature(&self, form: &FormDef) -> [u8; 32] {
+        self.signature.unwrap_or_else(|| signature(&self.row, form))
+    }
 }
 
 fn has_answers(row: &TableRow, form: &FormDef) -> bool {
@@ -131,17 +147,20 @@ pub struct Checker<'a> {
     period: Period,
     items: ItemIndex,
     hints: Vec<(String, String)>,
+    keep: Keep,
 }
 
 impl<'a> Checker<'a> {
-    pub fn new(plan: &'a Plan, form: &'a FormDef, period: Period) -> Checker<'a> {
+    /// With `Keep::Counts` a row's cells are let go once checked: the run then counts and
+    /// reports, but lists no answer's values.
+    pub fn new(plan: &'a Plan, form: &'a FormDef, period: Period, keep: Keep) -> Checker<'a> {
         let by_code: BTreeMap<String, usize> = plan.projects.iter().enumerate().map(|(i, p)| (fold(&p.code), i)).collect();
         let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (i, p) in plan.projects.iter().enumerate() {
             by_name.entry(fold(&p.name)).or_default().push(i);
         }
         let hints = form.hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        Checker { plan, form, period, items: (by_code, by_name), hints }
+        Checker { plan, form, period, items: (by_code, by_name), hints, keep }
     }
 
     fn vocab_of(&self, f: &FieldDef) -> Vec<String> {
@@ -246,8 +265,16 @@ impl<'a> Checker<'a> {
                     .filter(|f| f.kind == Kind::Status && f.from == Source::Department)
                     .map(|f| (f.key.clone(), read_status(row.field(&f.key), &vocab_of(f), hints)))
                     .collect();
+                let mut row = row;
+                let digest = (self.keep == Keep::Counts).then(|| signature(&row, form));
+                if digest.is_some() {
+                    row.cells = BTreeMap::new();
+                }
                 // The file's place in the run is set when the files are gathered.
-                out.candidates.push((code, Candidate { file: 0, sheet: t.sheet.clone(), row, findings: rf, answered, own, statuses }));
+                out.candidates.push((
+                    code,
+                    Candidate { file: 0, sheet: t.sheet.clone(), row, findings: rf, answered, own, statuses, signature: digest },
+                ));
             }
         }
         out.record = Some(f.record);
@@ -262,10 +289,11 @@ pub fn check_files(
     files: Vec<ReadFile<TableSheet>>,
     plan: &Plan,
     form: &FormDef,
+    keep: Keep,
 ) -> Result<(Period, String, Vec<FileChecked>)> {
     let (period, note) = choose_period(given, &files)?;
     plan.check_period(period)?;
-    let checker = Checker::new(plan, form, period);
+    let checker = Checker::new(plan, form, period, keep);
     // Each file on its own, in parallel (matching rows to items and checking them is most of
     // the work past reading); gathered in file order, so the output is the same every run.
     let checked = files.into_par_iter().map(|f| checker.check_file(f)).collect();
@@ -316,8 +344,8 @@ pub fn run(
         };
         list.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| records[a.file].shown.cmp(&records[b.file].shown)));
         // Most items have one row; their signature is never needed.
-        let first_sig = if list.len() > 1 { signature(&list[0].row, &form) } else { String::new() };
-        let differing: Vec<&Candidate> = list[1..].iter().filter(|c| c.answered && signature(&c.row, &form) != first_sig).collect();
+        let first_sig = if list.len() > 1 { list[0].signature(&form) } else { [0; 32] };
+        let differing: Vec<&Candidate> = list[1..].iter().filter(|c| c.answered && c.signature(&form) != first_sig).collect();
         let tie = differing.iter().any(|c| rank(c) == rank(&list[0]));
         if !differing.is_empty() {
             let names: Vec<String> =

@@ -249,6 +249,14 @@ fn other_departments_rows_and_changed_plan_text_are_reported() {
     let changed = find("plan-text-changed");
     assert_eq!(changed.len(), 1);
     assert_eq!(changed[0]["cell"], "D4");
+    // A check writing no JSON lets each row's cells go once checked, and still tells the
+    // two different rows apart, with or without the period given.
+    for args in [&["check", "--plan", "計画.xlsx", "回答"][..], &["check", "--plan", "計画.xlsx", "--period", "2020", "回答"]] {
+        let out = kaito(args, d);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(text.matches("[duplicate]").count(), 1, "{args:?}\n{text}");
+        assert!(text.contains("進捗管理表_R2_財政課.xlsx"), "{text}");
+    }
 }
 
 #[test]
