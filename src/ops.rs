@@ -242,12 +242,13 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                 Some(period) => {
                     loaded.plan.check_period(period)?;
                     let ctx = crate::validate::Context { plan: &loaded.plan, period, hints: layout.hints() };
-                    let (read, fates): (Vec<_>, Vec<_>) = intake::read_all_then(&files, &layout, &opts.limits, &|mut f| {
+                    let mut read = intake::read_all_then(&files, &layout, &opts.limits, &|mut f| {
                         let fates = corrections::apply_to(&mut f, &list, Some(period));
                         (consolidate::check_file(f, &ctx, keep), fates)
-                    })
-                    .into_iter()
-                    .unzip();
+                    });
+                    // Split in place: unzipping into two new lists would hold every file twice.
+                    let fates: Vec<_> = read.iter_mut().map(|(_, fates)| std::mem::take(fates)).collect();
+                    let read: Vec<_> = read.into_iter().map(|(f, _)| f).collect();
                     let (o, f) = corrections::settle(&list, Some(period), fates);
                     correct(o, f);
                     let (period, note) = consolidate::vote_period(Some(period), [], "回答票", "2021H1")?;
@@ -265,6 +266,9 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                     (period, note, read)
                 }
             };
+            // The ledger has every file now: the list found on disk can go before the run is
+            // settled (at 100,000 files it is some 15 MB).
+            drop(files);
             let c = consolidate::run(loaded, &opts.plan.display().to_string(), period, note, read)?;
             (Run::Card(Box::new(c)), layout)
         }
@@ -283,13 +287,12 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                 Some(period) => {
                     loaded.plan.check_period(period)?;
                     let checker = table::check::Checker::new(&loaded.plan, &form, period, keep_rows);
-                    let (checked, fates): (Vec<_>, Vec<_>) =
-                        intake::read_all_as_then(&files, &opts.limits, &extract, &none_found, &|mut f| {
-                            let fates = corrections::apply_to(&mut f, &list, Some(period));
-                            (checker.check_file(f), fates)
-                        })
-                        .into_iter()
-                        .unzip();
+                    let mut checked = intake::read_all_as_then(&files, &opts.limits, &extract, &none_found, &|mut f| {
+                        let fates = corrections::apply_to(&mut f, &list, Some(period));
+                        (checker.check_file(f), fates)
+                    });
+                    let fates: Vec<_> = checked.iter_mut().map(|(_, fates)| std::mem::take(fates)).collect();
+                    let checked: Vec<_> = checked.into_iter().map(|(f, _)| f).collect();
                     let (o, f) = corrections::settle(&list, Some(period), fates);
                     correct(o, f);
                     let (period, note) = consolidate::vote_period(Some(period), [], "表", "2020")?;
@@ -304,6 +307,7 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                     (period, note, checked)
                 }
             };
+            drop(files);
             let t = table::check::run(loaded.plan, form.clone(), &opts.plan.display().to_string(), period, note, checked, loaded.findings)?;
             (Run::Table(Box::new(t)), Layout::bundled())
         }

@@ -329,16 +329,18 @@ pub fn run(
     let plan = loaded.plan;
     plan.check_period(period)?;
     let mut findings = loaded.findings;
-    let mut records = Vec::with_capacity(files.len());
     // Candidates as (project, file index, sheet), in one list made once: a list per project
     // would give each its own room for several sheets, when nearly every project has one
     // (at 100,000 files that room was some 80 MB of the run's peak).
     let mut candidates: Vec<(String, usize, CheckedSheet)> = Vec::with_capacity(files.iter().map(|f| f.sheets.len()).sum());
     let mut rejected_reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
 
-    for (i, f) in files.into_iter().enumerate() {
-        findings.extend(f.findings);
-        for mut sheet in f.sheets {
+    // Room for every finding at once, rather than the list doubling (and copying) as it grows.
+    findings.reserve(files.iter().map(|f| f.findings.len() + f.sheets.iter().map(|s| s.findings.len()).sum::<usize>()).sum());
+    let mut files = files;
+    for (i, f) in files.iter_mut().enumerate() {
+        findings.append(&mut f.findings);
+        for mut sheet in std::mem::take(&mut f.sheets) {
             let known = sheet.project.clone();
             let right_period = sheet.period.is_none_or(|p| p == period);
             match known {
@@ -356,15 +358,26 @@ pub fn run(
                 }
             }
         }
-        records.push(f.record);
     }
+    // The ledger in the files' own room (what else each held has gone to the lists above).
+    let mut records: Vec<FileRecord> = files.into_iter().map(|f| f.record).collect();
 
     // One answer per project. A sheet with answers beats one without (a blank sheet sent
     // out, lying in the same folder); then the time the workbook records as last saved; then
     // the file's time, which copying and mailing reset. Whatever is left is a tie: the same
     // content is harmless, different content is an error and neither is used.
     let mut accepted = Vec::with_capacity(candidates.len());
-    let mut winners: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    // Which projects each file answers for, as (file, project): one pair per project, where
+    // a map of lists would keep room for several codes for every file.
+    let mut winners: Vec<(usize, String)> = Vec::with_capacity(candidates.len());
+    // Counts and totals over accepted sheets only, made as each is accepted (sums: the order
+    // does not matter), so that what was counted need not be kept.
+    let mut status_total = BTreeMap::new();
+    let mut status_by_theme: ByTheme<String, u64> = BTreeMap::new();
+    let mut status_unanswered: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut status_unreadable: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut effect_total = BTreeMap::new();
+    let mut effect_by_theme: ByTheme<i32, i64> = BTreeMap::new();
     let mut losers: BTreeMap<usize, (Vec<String>, String)> = BTreeMap::new();
     let mut undecided: BTreeMap<String, String> = BTreeMap::new();
     // Projects in code order, each one's sheets in file order (the file index makes every
@@ -489,16 +502,41 @@ pub fn run(
             e.1 = format!("同じ事業の回答票「{wshown}」を使いました");
         }
         findings.append(&mut wsheet.findings);
-        winners.entry(wi).or_default().push(code.clone());
-        accepted.push((Accepted { project: code, file: wshown, sheet: wsheet.full.take() }, wsheet));
+        if let Some(project) = plan.project(&code) {
+            for status in &wsheet.statuses {
+                match status {
+                    Counted::Code(code) => {
+                        *status_total.entry(code.clone()).or_default() += 1;
+                        *status_by_theme.entry(project.theme).or_default().entry(code.clone()).or_default() += 1;
+                    }
+                    Counted::Unknown => *status_unreadable.entry(project.theme).or_default() += 1,
+                    Counted::Empty => *status_unanswered.entry(project.theme).or_default() += 1,
+                }
+            }
+            for &(year, v) in &wsheet.effects {
+                *effect_total.entry(year).or_default() += v;
+                *effect_by_theme.entry(project.theme).or_default().entry(year).or_default() += v;
+            }
+        }
+        winners.push((wi, code.clone()));
+        accepted.push(Accepted { project: code, file: wshown, sheet: wsheet.full.take() });
     }
+    // The list's room goes now, before the ledger and the missing list are made.
+    drop(candidates);
+    winners.sort_unstable();
+    let won = |i: usize| {
+        let from = winners.partition_point(|(f, _)| *f < i);
+        let to = winners.partition_point(|(f, _)| *f <= i);
+        &winners[from..to]
+    };
     for (i, r) in records.iter_mut().enumerate() {
         if matches!(r.outcome, Outcome::Ignored | Outcome::Rejected) {
             continue;
         }
-        if let Some(codes) = winners.get(&i) {
+        let codes = won(i);
+        if !codes.is_empty() {
             r.outcome = Outcome::Accepted;
-            r.projects = codes.clone();
+            r.projects = codes.iter().map(|(_, code)| code.clone()).collect();
         } else if let Some((codes, why)) = losers.get(&i) {
             r.outcome = Outcome::Duplicate;
             r.projects = codes.clone();
@@ -507,17 +545,20 @@ pub fn run(
             r.outcome = Outcome::Rejected;
             r.reason = Some(rejected_reasons.get(&i).map(|v| v.join("。")).unwrap_or_else(|| "集計できる回答票がありません".into()));
         }
-        if let Some((extra, _)) = losers.get(&i).filter(|_| winners.contains_key(&i)) {
+        if let Some((extra, _)) = losers.get(&i).filter(|_| !codes.is_empty()) {
             r.reason = Some(format!("一部の事業はほかの回答票を使いました({})", extra.join("、")));
         }
     }
 
     let order: std::collections::HashMap<String, usize> =
         plan.ordered_projects().iter().enumerate().map(|(i, p)| (p.code.clone(), i)).collect();
-    accepted.sort_by_key(|(a, _)| order.get(&a.project).copied());
+    accepted.sort_by_key(|a| order.get(&a.project).copied());
 
     let mut missing = Vec::new();
-    let answered: std::collections::HashSet<&str> = accepted.iter().map(|(a, _)| a.project.as_str()).collect();
+    let answered: std::collections::HashSet<&str> = accepted.iter().map(|a| a.project.as_str()).collect();
+    // Room for the not-submitted findings at once: the list is as long as the run's findings,
+    // and growing it by one would double it.
+    findings.reserve(plan.projects.iter().filter(|p| !answered.contains(p.code.as_str())).count());
     for p in plan.ordered_projects() {
         if !answered.contains(p.code.as_str()) {
             let note = undecided.get(&p.code).map(|names| format!("回答票が複数あり未決定: {names}"));
@@ -540,34 +581,6 @@ pub fn run(
             );
         }
     }
-
-    // Counts and totals over accepted sheets only.
-    let mut status_total = BTreeMap::new();
-    let mut status_by_theme: ByTheme<String, u64> = BTreeMap::new();
-    let mut status_unanswered: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut status_unreadable: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut effect_total = BTreeMap::new();
-    let mut effect_by_theme: ByTheme<i32, i64> = BTreeMap::new();
-    for (a, sheet) in &accepted {
-        let Some(project) = plan.project(&a.project) else {
-            continue;
-        };
-        for status in &sheet.statuses {
-            match status {
-                Counted::Code(code) => {
-                    *status_total.entry(code.clone()).or_default() += 1;
-                    *status_by_theme.entry(project.theme).or_default().entry(code.clone()).or_default() += 1;
-                }
-                Counted::Unknown => *status_unreadable.entry(project.theme).or_default() += 1,
-                Counted::Empty => *status_unanswered.entry(project.theme).or_default() += 1,
-            }
-        }
-        for &(year, v) in &sheet.effects {
-            *effect_total.entry(year).or_default() += v;
-            *effect_by_theme.entry(project.theme).or_default().entry(year).or_default() += v;
-        }
-    }
-    let accepted: Vec<Accepted> = accepted.into_iter().map(|(a, _)| a).collect();
 
     let accepted_index = accepted.iter().enumerate().map(|(i, a)| (a.project.clone(), i)).collect();
     Ok(Consolidation {
