@@ -157,13 +157,12 @@ pub fn run(
                 } else {
                     ("code-unknown", format!("番号「{written}」は計画にありません。このシートは集計しません"))
                 };
-                let near: Vec<String> = plan.projects.iter().map(|p| p.code.clone()).collect();
                 findings.push(
                     Finding::error(rule, msg)
                         .file(shown.clone())
                         .sheet(card.sheet.clone())
                         .cell(at(&code_key).unwrap_or_default())
-                        .suggest_opt(normalize::closest(&fold(&written), &near)),
+                        .suggest_opt(normalize::closest(&fold(&written), plan.projects.iter().map(|p| p.code.as_str()))),
                 );
                 reasons.entry(fi).or_default().push(format!("シート「{}」: 番号「{written}」が計画にありません", card.sheet));
                 continue;

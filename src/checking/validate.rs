@@ -171,7 +171,6 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
             None,
         );
     } else if project.is_none() {
-        let near = ctx.plan.projects.iter().map(|p| p.code.clone()).collect::<Vec<_>>();
         out.push(
             Severity::Error,
             "code-unknown",
@@ -181,7 +180,7 @@ pub fn check_sheet(sheet: &ResponseSheet, file: &str, ctx: &Context) -> Vec<Find
                 l.code,
                 sheet.code.text()
             ),
-            normalize::closest(&code, &near),
+            normalize::closest(&code, ctx.plan.projects.iter().map(|p| p.code.as_str())),
         );
     } else if sheet.code.text() != code {
         out.push(

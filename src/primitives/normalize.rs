@@ -231,15 +231,16 @@ pub fn status(raw: &str, vocabulary: &[String], hints: &[(String, String)]) -> S
         return Status::Code { code: code.clone(), changed: code != raw };
     }
     let hinted = hints.iter().find(|(word, _)| fold(word) == folded).map(|(_, code)| code.clone()).filter(|code| vocabulary.contains(code));
-    let suggestion = hinted.or_else(|| closest(&folded, vocabulary));
+    let suggestion = hinted.or_else(|| closest(&folded, vocabulary.iter().map(String::as_str)));
     Status::Unknown { text: folded, suggestion }
 }
 
 /// The vocabulary entry sharing the most characters with `text` (Dice coefficient over
 /// characters), when it shares at least a third of them.
-pub fn closest(text: &str, vocabulary: &[String]) -> Option<String> {
+/// The vocabulary is walked, not copied: for an unknown code it is every code of the plan.
+pub fn closest<'a>(text: &str, vocabulary: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let a: Vec<char> = text.chars().collect();
-    let mut best: Option<(f64, &String)> = None;
+    let mut best: Option<(f64, &str)> = None;
     for v in vocabulary {
         let b: Vec<char> = fold(v).chars().collect();
         if b.is_empty() || a.is_empty() {
@@ -258,7 +259,7 @@ pub fn closest(text: &str, vocabulary: &[String]) -> Option<String> {
             best = Some((score, v));
         }
     }
-    best.map(|(_, v)| v.clone())
+    best.map(|(_, v)| v.to_string())
 }
 
 #[cfg(test)]
