@@ -294,7 +294,7 @@ fn make_table(root: &Path, dir: &Path, n: usize) {
                 name: text(i, "name"),
                 departments: vec![format!("課{d:06}")],
                 node: Some(group.clone()),
-                attrs,
+                attrs: attrs.into(),
                 ..Default::default()
             });
         }

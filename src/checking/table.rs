@@ -32,7 +32,7 @@ pub struct RowAnswer {
     pub row: u32,
     pub cells: BTreeMap<String, Field>,
     /// Each status field's reading, by key.
-    pub statuses: BTreeMap<String, StatusRead>,
+    pub statuses: crate::plan::ListMap<String, StatusRead>,
 }
 
 impl RowAnswer {
@@ -106,7 +106,7 @@ struct Candidate {
     answered: bool,
     own: bool,
     /// Each status field's reading, by key (read once, where the row is checked).
-    statuses: BTreeMap<String, StatusRead>,
+    statuses: crate::plan::ListMap<String, StatusRead>,
     /// What the department typed in the row, as a digest, when the row's cells were let go
     /// (`Keep::Counts`): two rows with the same one say the same.
     signature: Option<[u8; 32]>,
@@ -223,7 +223,6 @@ impl<'a> Checker<'a> {
                 let Some(project) = match_item(plan, items, &row) else {
                     if answered {
                         let written = row.number.clone().unwrap_or_else(|| row.name.clone());
-                        let near: Vec<String> = plan.projects.iter().map(|p| p.code.clone()).collect();
                         findings.push(
                             Finding::error(
                                 "code-unknown",
@@ -232,7 +231,7 @@ impl<'a> Checker<'a> {
                             .file(shown.clone())
                             .sheet(t.sheet.clone())
                             .cell(at(row.row, "name").unwrap_or_default())
-                            .suggest_opt(normalize::closest(&fold(&written), &near)),
+                            .suggest_opt(normalize::closest(&fold(&written), plan.projects.iter().map(|p| p.code.as_str()))),
                         );
                     }
                     continue;
@@ -277,6 +276,9 @@ impl<'a> Checker<'a> {
                 ));
             }
         }
+        // Held until the run is settled: no room for rows a file does not have.
+        out.candidates.shrink_to_fit();
+        out.findings.shrink_to_fit();
         out.record = Some(f.record);
         out
     }
@@ -311,15 +313,19 @@ pub fn run(
     mut findings: Vec<Finding>,
 ) -> Result<TableRun> {
     plan.check_period(period)?;
-    let mut records = Vec::new();
-    // By the item's code as the plan writes it (the checker matched each row to its item).
-    let mut candidates: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+    let mut records = Vec::with_capacity(per_file.len());
+    // By the item's code as the plan writes it (the checker matched each row to its item), in
+    // one list made to size: a list per item would keep room for several rows for each of
+    // them, when most have one (at 300,000 items that room was some 200 MB).
+    // Each row with its place in the run, so an in-place sort keeps the files' order.
+    let mut candidates: Vec<(String, usize, Candidate)> = Vec::with_capacity(per_file.iter().map(|f| f.candidates.len()).sum());
+    findings.reserve(per_file.iter().map(|f| f.findings.len() + f.candidates.iter().map(|(_, c)| c.findings.len()).sum::<usize>()).sum());
     let mut file_reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (fi, out) in per_file.into_iter().enumerate() {
         findings.extend(out.findings);
         for (code, mut c) in out.candidates {
             c.file = fi;
-            candidates.entry(code).or_default().push(c);
+            candidates.push((code, candidates.len(), c));
         }
         if !out.reasons.is_empty() {
             file_reasons.entry(fi).or_default().extend(out.reasons);
@@ -333,7 +339,13 @@ pub fn run(
     let mut answers = Vec::new();
     let mut used: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut unused: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for (code, mut list) in candidates {
+    candidates.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut candidates = candidates.into_iter().peekable();
+    while let Some((code, _, first)) = candidates.next() {
+        let mut list = vec![first];
+        while let Some((_, _, c)) = candidates.next_if(|c| c.0 == code) {
+            list.push(c);
+        }
         let rank = |c: &Candidate| {
             (
                 std::cmp::Reverse(c.answered),
@@ -389,6 +401,7 @@ pub fn run(
             statuses: first.statuses,
         });
     }
+    drop(candidates);
     crate::consolidate::settle_ledger(
         &mut records,
         &used,
@@ -397,12 +410,15 @@ pub fn run(
         "同じ項目のほかの行を使いました",
         "集計できる行がありません(記入のある行がないか、計画にない項目です)",
     );
-    let order: BTreeMap<String, usize> = plan.projects.iter().enumerate().map(|(i, p)| (p.code.clone(), i)).collect();
-    answers.sort_by_key(|a| order.get(&a.item).copied().unwrap_or(usize::MAX));
+    {
+        let order: std::collections::HashMap<&str, usize> = plan.projects.iter().enumerate().map(|(i, p)| (p.code.as_str(), i)).collect();
+        answers.sort_by_key(|a| order.get(a.item.as_str()).copied().unwrap_or(usize::MAX));
+    }
     let mut missing = Vec::new();
-    let answered: std::collections::HashSet<String> = answers.iter().map(|a| a.item.clone()).collect();
+    let answered: std::collections::HashSet<&str> = answers.iter().map(|a| a.item.as_str()).collect();
+    findings.reserve(plan.projects.len().saturating_sub(answered.len()));
     for p in &plan.projects {
-        if answered.contains(&p.code) {
+        if answered.contains(p.code.as_str()) {
             continue;
         }
         let department = p.responding_department().to_string();

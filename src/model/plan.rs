@@ -139,7 +139,7 @@ pub struct Project {
     pub implementing: Vec<String>,
     /// Further plan columns a form can show, by header (`内容、進め方`, `計画概要`).
     #[serde(default)]
-    pub attrs: BTreeMap<String, String>,
+    pub attrs: ListMap<String, String>,
     /// Years whose 効果額目標 is 調整中 (being set): shown as such, never counted as zero.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub pending_targets: BTreeSet<i32>,
@@ -198,46 +198,67 @@ pub struct Activity {
     pub schedule: Schedule,
 }
 
-/// An activity's plan text by fiscal year, in year order. A sorted list rather than a map: a
-/// plan of a hundred thousand projects holds a few hundred thousand of these, mostly of one
-/// to five years, where a map's node alone is several times the size of its entries.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(from = "BTreeMap<i32, String>", into = "BTreeMap<i32, String>")]
-pub struct Schedule(Vec<(i32, String)>);
+/// An activity's plan text by fiscal year, in year order.
+pub type Schedule = ListMap<i32, String>;
 
-impl Schedule {
-    pub fn get(&self, year: &i32) -> Option<&String> {
-        self.0.binary_search_by_key(year, |(y, _)| *y).ok().map(|i| &self.0[i].1)
-    }
+/// A small map kept as a sorted list. A plan of a hundred thousand projects holds a few
+/// hundred thousand schedules (mostly of one to five years) and as many rows of extra columns
+/// (two or three each), where a B-tree's node alone is several times the size of its entries;
+/// written and read as a map.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    from = "BTreeMap<K, V>",
+    into = "BTreeMap<K, V>",
+    bound(serialize = "K: Ord + Clone + Serialize, V: Clone + Serialize", deserialize = "K: Ord + Deserialize<'de>, V: Deserialize<'de>")
+)]
+pub struct ListMap<K: Ord, V>(Vec<(K, V)>);
 
-    pub fn iter(&self) -> impl Iterator<Item = (&i32, &String)> {
-        self.0.iter().map(|(y, t)| (y, t))
+impl<K: Ord, V> Default for ListMap<K, V> {
+    fn default() -> Self {
+        ListMap(Vec::new())
     }
 }
 
-/// In year order; of two texts for one year the later stands, as a map's insert would have it.
-impl FromIterator<(i32, String)> for Schedule {
-    fn from_iter<I: IntoIterator<Item = (i32, String)>>(iter: I) -> Self {
-        let mut years: Vec<(i32, String)> = Vec::new();
-        for (year, text) in iter {
-            match years.binary_search_by_key(&year, |(y, _)| *y) {
-                Ok(i) => years[i].1 = text,
-                Err(i) => years.insert(i, (year, text)),
+impl<K: Ord, V> ListMap<K, V> {
+    pub fn get<Q: Ord + ?Sized>(&self, key: &Q) -> Option<&V>
+    where
+        K: std::borrow::Borrow<Q>,
+    {
+        self.0.binary_search_by(|(k, _)| k.borrow().cmp(key)).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
+        self.0.iter().map(|(k, _)| k)
+    }
+}
+
+/// In key order; of two values for one key the later stands, as a map's insert would have it.
+impl<K: Ord, V> FromIterator<(K, V)> for ListMap<K, V> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut list: Vec<(K, V)> = Vec::new();
+        for (key, value) in iter {
+            match list.binary_search_by(|(k, _)| k.cmp(&key)) {
+                Ok(i) => list[i].1 = value,
+                Err(i) => list.insert(i, (key, value)),
             }
         }
-        years.shrink_to_fit();
-        Schedule(years)
+        list.shrink_to_fit();
+        ListMap(list)
     }
 }
 
-impl From<BTreeMap<i32, String>> for Schedule {
-    fn from(map: BTreeMap<i32, String>) -> Self {
-        Schedule(map.into_iter().collect())
+impl<K: Ord, V> From<BTreeMap<K, V>> for ListMap<K, V> {
+    fn from(map: BTreeMap<K, V>) -> Self {
+        ListMap(map.into_iter().collect())
     }
 }
 
-impl From<Schedule> for BTreeMap<i32, String> {
-    fn from(s: Schedule) -> Self {
+impl<K: Ord, V> From<ListMap<K, V>> for BTreeMap<K, V> {
+    fn from(s: ListMap<K, V>) -> Self {
         s.0.into_iter().collect()
     }
 }
@@ -1602,6 +1623,16 @@ mod tests {
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(json, r#"{"2021":"検討","2023":"→"}"#);
         assert_eq!(serde_json::from_str::<Schedule>(&json).unwrap(), s);
+    }
+
+    #[test]
+    fn extra_columns_are_found_by_their_header() {
+        let attrs: ListMap<String, String> =
+            [("計画概要".to_string(), "検討".to_string()), ("内容、進め方".to_string(), "委託".to_string())].into_iter().collect();
+        assert_eq!(attrs.get("計画概要").map(String::as_str), Some("検討"));
+        assert_eq!(attrs.get(&"内容、進め方".to_string()).map(String::as_str), Some("委託"));
+        assert_eq!(attrs.get("実施課"), None);
+        assert_eq!(attrs.keys().map(String::as_str).collect::<Vec<_>>(), ["内容、進め方", "計画概要"]);
     }
 
     #[test]

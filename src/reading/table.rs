@@ -271,15 +271,13 @@ pub fn plan_from_master(sheets: &[Grid], form: &FormDef, file: &str) -> Option<(
             *n += 1;
             let code = row.number.clone().unwrap_or_else(|| format!("{} {}", row.group, circled(*n)));
             add_nodes(&mut plan, &row.group, &row.group_name);
-            let mut attrs = BTreeMap::new();
-            for f in form.fields.iter().filter(|f| f.from == Source::Plan) {
-                if let Some(col) = &f.plan_column {
-                    let v = row.text(&f.key);
-                    if !v.is_empty() {
-                        attrs.insert(col.clone(), v);
-                    }
-                }
-            }
+            let attrs = form
+                .fields
+                .iter()
+                .filter(|f| f.from == Source::Plan)
+                .filter_map(|f| Some((f.plan_column.clone()?, row.text(&f.key))))
+                .filter(|(_, v)| !v.is_empty())
+                .collect();
             plan.projects.push(Project {
                 code,
                 name: row.name.clone(),
