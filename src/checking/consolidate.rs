@@ -505,9 +505,9 @@ pub fn run(
         if let Some(project) = plan.project(&code) {
             for status in &wsheet.statuses {
                 match status {
-                    Counted::Code(code) => {
-                        *status_total.entry(code.clone()).or_default() += 1;
-                        *status_by_theme.entry(project.theme).or_default().entry(code.clone()).or_default() += 1;
+                    Counted::Code(word) => {
+                        *status_total.entry(word.clone()).or_default() += 1;
+                        *status_by_theme.entry(project.theme).or_default().entry(word.clone()).or_default() += 1;
                     }
                     Counted::Unknown => *status_unreadable.entry(project.theme).or_default() += 1,
                     Counted::Empty => *status_unanswered.entry(project.theme).or_default() += 1,

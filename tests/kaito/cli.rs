@@ -226,6 +226,49 @@ fn duplicates_with_different_values_are_errors_and_the_newer_file_wins() {
 }
 
 #[test]
+fn a_workbook_answering_two_projects_keeps_the_one_no_newer_file_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = sample_plan();
+    let period = p2021h1();
+    let opts = kaito::draw::DrawOptions::default();
+    // One workbook with the sheets of 0701-01 and 0701-02, saved an hour ago …
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for code in ["0701-01", "0701-02"] {
+        let ws = wb.add_worksheet().set_name(code).unwrap();
+        let a = good_answers(&plan, code);
+        kaito::draw::response_sheet(ws, &plan, plan.project(code).unwrap(), period, &a, &kaito::layout::Layout::bundled(), &opts).unwrap();
+    }
+    let both = dir.path().join("まとめ.xlsx");
+    wb.save(&both).unwrap();
+    // … and 0701-02 again, corrected, a minute later.
+    let mut a = good_answers(&plan, "0701-02");
+    a.progress = Some("修正後の取組状況".into());
+    let newer = draw_file(dir.path(), "0701-02_修正版.xlsx", &plan, "0701-02", period, &a, &opts, "0701-02");
+    let t0 = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(&both).unwrap().set_modified(t0).unwrap();
+    std::fs::File::options().write(true).open(&newer).unwrap().set_modified(t0 + std::time::Duration::from_secs(60)).unwrap();
+    std::fs::copy(root().join("samples/報告回答票/計画.xlsx"), dir.path().join("計画.xlsx")).unwrap();
+    let out = kaito(&["check", "--plan", "計画.xlsx", "--period", "2021H1", ".", "--json", "s.json"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let json: Value = read_json(&dir.path().join("s.json"));
+    let files = json["files"].as_array().unwrap();
+    let entry = |n: &str| files.iter().find(|f| f["path"].as_str().unwrap().ends_with(n)).unwrap().clone();
+    let both = entry("まとめ.xlsx");
+    assert_eq!(both["outcome"], "accepted");
+    assert_eq!(both["projects"], serde_json::json!(["0701-01"]));
+    assert_eq!(both["reason"], "一部の事業はほかの回答票を使いました(0701-02)");
+    let newer = entry("0701-02_修正版.xlsx");
+    assert_eq!(newer["outcome"], "accepted");
+    assert_eq!(newer["projects"], serde_json::json!(["0701-02"]));
+    let dup = json_finding(&json, "duplicate");
+    assert_eq!(
+        (dup["project"].as_str(), dup["file"].as_str(), dup["sheet"].as_str()),
+        (Some("0701-02"), Some("まとめ.xlsx"), Some("0701-02"))
+    );
+    assert_eq!(json["submitted"], 2);
+}
+
+#[test]
 fn the_console_fits_one_screen_whatever_the_number_of_files() {
     let dir = samples();
     let d = dir.path();
