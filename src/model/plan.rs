@@ -3,7 +3,7 @@
 
 use crate::finding::{Finding, a1};
 use crate::grid::{self, Grid, Limits};
-use crate::normalize::{Amount, fold, tidy};
+use crate::normalize::{Amount, fold, tidy, tidy_owned};
 use crate::period::{Cadence, parse_fiscal_year};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -690,7 +690,7 @@ impl<'a> Table<'a> {
         (self.header_row + 1..=self.grid.last_row()).filter(|r| self.grid.row(*r).next().is_some())
     }
     fn text(&self, row: u32, col: Option<u32>) -> String {
-        col.map(|c| tidy(&self.grid.value(row, c).text())).unwrap_or_default()
+        col.map(|c| tidy_owned(self.grid.value(row, c).text())).unwrap_or_default()
     }
     /// Data rows with the index of the project their 事業コード names; a code the 事業 sheet
     /// does not have is reported once per row and the row passed over.

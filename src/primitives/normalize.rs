@@ -51,6 +51,15 @@ pub fn tidy(text: &str) -> String {
     text.nfkc().collect::<String>().trim().to_string()
 }
 
+/// [`tidy`] of a text already owned: most cell text needs no change and is kept as it is,
+/// without a second copy (a plan of 100,000 items reads a million cells this way).
+pub fn tidy_owned(text: String) -> String {
+    if already_nfkc(&text) && text.trim().len() == text.len() {
+        return text;
+    }
+    tidy(&text)
+}
+
 /// A code or number as shown to people: NFKC (full-width digits, `Ⅱ` → `II`) except circled
 /// numbers, which NFKC would turn into plain digits (`①` stays `①`); spaces collapsed to one.
 pub fn tidy_code(text: &str) -> String {
@@ -264,6 +273,14 @@ pub fn closest<'a>(text: &str, vocabulary: impl IntoIterator<Item = &'a str>) ->
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_owned_text_is_tidied_as_a_borrowed_one() {
+        for text in ["民間活力の導入", "  前後に空白 ", "ＡＢＣ１２３", "ｶﾀｶﾅ", "", "　全角空白　"] {
+            assert_eq!(super::tidy_owned(text.to_string()), super::tidy(text), "{text:?}");
+        }
+        assert_eq!(super::tidy_owned(" ＡＢＣ ".to_string()), "ABC");
+    }
+
     #[test]
     fn every_character_taken_as_stable_is_left_alone_by_nfkc() {
         use unicode_normalization::UnicodeNormalization;

@@ -16,7 +16,7 @@ pub mod render;
 use crate::finding::{Finding, a1};
 use crate::form::{FormDef, Kind, Source};
 use crate::grid::Grid;
-use crate::normalize::{fold, tidy, tidy_code};
+use crate::normalize::{fold, tidy, tidy_code, tidy_owned};
 use crate::period::parse_fiscal_year;
 use crate::plan::{Node, Plan, Project};
 use crate::read::Field;
@@ -54,7 +54,7 @@ pub struct TableRow {
 
 impl TableRow {
     pub fn text(&self, key: &str) -> String {
-        self.cells.get(key).map(|f| tidy(&f.text())).unwrap_or_default()
+        self.cells.get(key).map(|f| tidy_owned(f.text())).unwrap_or_default()
     }
     pub fn field(&self, key: &str) -> Option<&Field> {
         self.cells.get(key)
@@ -165,7 +165,7 @@ pub fn read_sheet(grid: &Grid, form: &FormDef) -> Option<TableSheet> {
     // Without a year in the header, the title above it may say it (`… 令和2年度`).
     if year.is_none() {
         year = (0..header_row).flat_map(|r| grid.row(r).map(move |(c, cell)| (r, c, cell))).find_map(|(r, c, cell)| {
-            let text = tidy(&cell.value.text());
+            let text = tidy_owned(cell.value.text());
             text.split_whitespace().rev().find_map(parse_fiscal_year).map(|y| (y, Field::at(grid, r, c)))
         });
     }
