@@ -199,6 +199,18 @@ fn a_plan_with_a_duplicate_code_is_reported_not_fatal() {
     assert_eq!(json["planned"], 29);
 }
 
+/// Marks `older` as saved an hour ago and `newer` a minute after it, then checks `dir` against
+/// the sample plan for 2021H1 (a run with errors) and returns its JSON summary.
+fn check_older_and_newer(dir: &Path, older: &Path, newer: &Path) -> Value {
+    let t0 = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(older).unwrap().set_modified(t0).unwrap();
+    std::fs::File::options().write(true).open(newer).unwrap().set_modified(t0 + std::time::Duration::from_secs(60)).unwrap();
+    std::fs::copy(root().join("samples/報告回答票/計画.xlsx"), dir.join("計画.xlsx")).unwrap();
+    let out = kaito(&["check", "--plan", "計画.xlsx", "--period", "2021H1", ".", "--json", "s.json"], dir);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    read_json(&dir.join("s.json"))
+}
+
 #[test]
 fn duplicates_with_different_values_are_errors_and_the_newer_file_wins() {
     let dir = tempfile::tempdir().unwrap();
@@ -209,13 +221,7 @@ fn duplicates_with_different_values_are_errors_and_the_newer_file_wins() {
     let old = draw_file(dir.path(), "0701-01_旧.xlsx", &plan, "0701-01", period, &a, &opts, "0701-01");
     a.progress = Some("修正後の取組状況".into());
     let new = draw_file(dir.path(), "0701-01_修正版.xlsx", &plan, "0701-01", period, &a, &opts, "0701-01");
-    let t0 = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    std::fs::File::options().write(true).open(&old).unwrap().set_modified(t0).unwrap();
-    std::fs::File::options().write(true).open(&new).unwrap().set_modified(t0 + std::time::Duration::from_secs(60)).unwrap();
-    std::fs::copy(root().join("samples/報告回答票/計画.xlsx"), dir.path().join("計画.xlsx")).unwrap();
-    let out = kaito(&["check", "--plan", "計画.xlsx", "--period", "2021H1", ".", "--json", "s.json"], dir.path());
-    assert_eq!(out.status.code(), Some(1));
-    let json: Value = read_json(&dir.path().join("s.json"));
+    let json = check_older_and_newer(dir.path(), &old, &new);
     let f = json_finding(&json, "duplicate");
     assert_eq!(f["severity"], "error");
     assert!(f["file"].as_str().unwrap().ends_with("0701-01_旧.xlsx"));
@@ -244,13 +250,7 @@ fn a_workbook_answering_two_projects_keeps_the_one_no_newer_file_answers() {
     let mut a = good_answers(&plan, "0701-02");
     a.progress = Some("修正後の取組状況".into());
     let newer = draw_file(dir.path(), "0701-02_修正版.xlsx", &plan, "0701-02", period, &a, &opts, "0701-02");
-    let t0 = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    std::fs::File::options().write(true).open(&both).unwrap().set_modified(t0).unwrap();
-    std::fs::File::options().write(true).open(&newer).unwrap().set_modified(t0 + std::time::Duration::from_secs(60)).unwrap();
-    std::fs::copy(root().join("samples/報告回答票/計画.xlsx"), dir.path().join("計画.xlsx")).unwrap();
-    let out = kaito(&["check", "--plan", "計画.xlsx", "--period", "2021H1", ".", "--json", "s.json"], dir.path());
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
-    let json: Value = read_json(&dir.path().join("s.json"));
+    let json = check_older_and_newer(dir.path(), &both, &newer);
     let files = json["files"].as_array().unwrap();
     let entry = |n: &str| files.iter().find(|f| f["path"].as_str().unwrap().ends_with(n)).unwrap().clone();
     let both = entry("まとめ.xlsx");
