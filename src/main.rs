@@ -617,7 +617,6 @@ fn exit_for(c: &ops::Run) -> ExitCode {
 }
 
 fn main() -> ExitCode {
-    return_freed_memory_at_once();
     // `kaito plan | more` closed early: stop quietly, as other command-line tools do, rather
     // than report a panic (print! panics when the reader of the pipe has gone).
     let default_hook = std::panic::take_hook();
@@ -655,6 +654,9 @@ fn parse_and_run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if matches!(cli.command, Some(Command::Check { .. }) | Some(Command::Plan { .. })) {
+        return_freed_memory_at_once();
+    }
     finish(run(cli))
 }
 
@@ -740,9 +742,12 @@ const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 
 /// mimalloc gives pages that fell empty back to the system after a delay (10 ms), by which
 /// time the next sheet's reading has often taken them again, scattered: reading the plan and
-/// then every file, the process held a fifth more than with the pages given back at once
-/// (10,000 cards 76 → 56 MB, 100,000 cards 419 → 400 MB, in the same time). A
-/// `MIMALLOC_PURGE_DELAY` set in the environment still decides.
+/// then every file, `check` held a fifth more than with the pages given back at once
+/// (10,000 cards 76 → 56 MB, 100,000 cards 419 → 400 MB, in the same time). Only the
+/// commands that write no workbook do so: a packet's writing frees and takes large blocks
+/// again and again, and given back at once they cost `consolidate` a fifth of its time (the
+/// kernel clearing the pages taken again). A `MIMALLOC_PURGE_DELAY` set in the environment
+/// still decides.
 fn return_freed_memory_at_once() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: a plain setter of an integer option, called before any thread is started.
