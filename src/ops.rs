@@ -82,6 +82,12 @@ pub fn guard_outputs(plan: &Path, inputs: &[PathBuf], found: &[Found], outputs: 
 /// The plan and the form it names. The plan is a plan workbook (or its TOML/JSON form), or
 /// the office's own master table in a bundled table form's layout.
 pub fn load_plan(path: &Path) -> Result<(LoadedPlan, FormDef)> {
+    load_plan_for(path, plan::Texts::All)
+}
+
+/// [`load_plan`] keeping the item texts `texts` says (a plan workbook's; a master table's or
+/// a TOML or JSON plan's are kept whole).
+pub fn load_plan_for(path: &Path, texts: plan::Texts) -> Result<(LoadedPlan, FormDef)> {
     let shown = path.display().to_string();
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     if path.is_file() && !matches!(ext.as_str(), "toml" | "json") {
@@ -99,7 +105,7 @@ pub fn load_plan(path: &Path) -> Result<(LoadedPlan, FormDef)> {
             }
         }
         // Read once: the workbook already opened is the plan.
-        let loaded = plan::load_book(&mut book, &shown)?;
+        let loaded = plan::load_book_for(&mut book, &shown, texts)?;
         let form = FormDef::resolve(&loaded.plan.form, path.parent().unwrap_or(Path::new(".")))?;
         return Ok((loaded, form));
     }
@@ -192,7 +198,9 @@ pub struct Checked {
 fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Result<Checked> {
     let files = intake::discover(&opts.inputs)?;
     guard_outputs(&opts.plan, &opts.inputs, &files, outputs)?;
-    let (loaded, form) = load_plan(&opts.plan)?;
+    // What only a drawing prints is not read for a run that draws nothing.
+    let texts = if keep == Keep::Counts { plan::Texts::ForChecking } else { plan::Texts::All };
+    let (loaded, form) = load_plan_for(&opts.plan, texts)?;
     let (list, mut extra) = match &opts.corrections {
         Some(p) => corrections::load(p)?,
         None => (Vec::new(), Vec::new()),

@@ -528,7 +528,24 @@ pub fn all_sheets<'s>(sheets: &'s mut grid::Sheets, shown: &str) -> Result<&'s [
 
 /// The plan of an opened plan workbook.
 pub fn load_book(sheets: &mut grid::Sheets, shown: &str) -> Result<LoadedPlan> {
-    let (plan, mut findings) = from_book(sheets, shown)?;
+    load_book_for(sheets, shown, Texts::All)
+}
+
+/// Which of an item's texts a run keeps from the plan workbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Texts {
+    /// Everything the workbook says of each item.
+    All,
+    /// All but the texts only a drawing of the item prints: its 目的, 概要 and 成果 (the
+    /// 成果 sheet is still read, and its rows that name no item still reported). A check that
+    /// writes no workbook never reads them, and in a plan of 100,000 items they are over half
+    /// of the text it holds.
+    ForChecking,
+}
+
+/// [`load_book`] keeping the item texts `texts` says.
+pub fn load_book_for(sheets: &mut grid::Sheets, shown: &str, texts: Texts) -> Result<LoadedPlan> {
+    let (plan, mut findings) = from_book(sheets, shown, texts)?;
     let plan = finish(plan, shown, &mut findings)?;
     Ok(LoadedPlan { plan, findings })
 }
@@ -796,7 +813,7 @@ fn plan_form_is_card(plan: &Plan, file: &str) -> bool {
     crate::form::FormDef::resolve(&plan.form, dir).map_or(true, |f| f.shape == crate::form::Shape::Card && !f.is_field_card())
 }
 
-fn from_book(sheets: &mut grid::Sheets, file: &str) -> Result<(Plan, Vec<Finding>)> {
+fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Plan, Vec<Finding>)> {
     let mut findings = Vec::new();
     let meta = sheet(sheets, "計画", file)?.with_context(|| {
         format!("計画ファイル {file} にシート「計画」がありません(計画名・開始年度・終了年度・進捗区分を書くシートです)")
@@ -1075,8 +1092,8 @@ fn from_book(sheets: &mut grid::Sheets, file: &str) -> Result<(Plan, Vec<Finding
             priority: yes(&t.text(r, prc)),
             fiscal: yes(&t.text(r, fic)),
             page: Some(t.text(r, pagec)).filter(|s| !s.is_empty()),
-            purpose: t.text(r, purc),
-            overview: t.text(r, ovc),
+            purpose: if texts == Texts::All { t.text(r, purc) } else { String::new() },
+            overview: if texts == Texts::All { t.text(r, ovc) } else { String::new() },
             node: Some(node_text).filter(|n| !n.is_empty()).or_else(|| Some(theme_text.clone()).filter(|n| !n.is_empty())),
             implementing: split_departments(&t.text(r, c("実施課"))),
             attrs: t
@@ -1164,7 +1181,9 @@ fn from_book(sheets: &mut grid::Sheets, file: &str) -> Result<(Plan, Vec<Finding
         } else {
             let (yc, tc) = (t.col("目標年度"), t.col("達成すべき事項"));
             for (r, i) in t.project_rows(&plan, file, "成果", &mut row_findings) {
-                plan.projects[i].outcomes.push(Outcome { target_year: t.text(r, yc), text: t.text(r, tc) });
+                if texts == Texts::All {
+                    plan.projects[i].outcomes.push(Outcome { target_year: t.text(r, yc), text: t.text(r, tc) });
+                }
             }
         }
     }

@@ -495,3 +495,31 @@ fn a_plan_beyond_a_response_sheets_size_is_read_whole() {
     let last = loaded.plan.project("0701-02499").expect("the last item is there");
     assert_eq!(last.activities.len(), first.activities.len(), "and its activities, beyond row 2,000 of the 活動 sheet");
 }
+
+#[test]
+fn a_plan_read_for_checking_lacks_only_the_texts_a_drawing_prints() {
+    let dir = samples();
+    let d = dir.path();
+    // A 成果 row naming no item, so that the sheet's own findings are compared too.
+    let bytes = std::fs::read(d.join("計画.xlsx")).unwrap();
+    let bytes = crate::fixtures::patch_zip(&bytes, "xl/worksheets/sheet5.xml", |x| {
+        assert!(x.contains(r#"<c r="A2" t="s"><v>37</v></c>"#), "the sample's first 成果 row");
+        x.replace(r#"<c r="A2" t="s"><v>37</v></c>"#, r#"<c r="A2" t="inlineStr"><is><t>0799-99</t></is></c>"#)
+    });
+    std::fs::write(d.join("計画2.xlsx"), bytes).unwrap();
+    let load = |texts| kaito::ops::load_plan_for(&d.join("計画2.xlsx"), texts).unwrap().0;
+    let (all, checking) = (load(kaito::plan::Texts::All), load(kaito::plan::Texts::ForChecking));
+    let said = |l: &kaito::plan::LoadedPlan| -> Vec<(&str, Option<String>, Option<String>, String)> {
+        l.findings.iter().map(|f| (f.rule, f.sheet.clone(), f.cell.clone(), f.message.clone())).collect()
+    };
+    assert_eq!(said(&checking), said(&all));
+    assert!(said(&all).iter().any(|f| f.0 == "plan-unknown-project" && f.1.as_deref() == Some("成果") && f.2.as_deref() == Some("A2")));
+    assert!(all.plan.projects.iter().any(|p| !p.purpose.is_empty() && !p.overview.is_empty() && !p.outcomes.is_empty()));
+    assert_eq!(checking.plan.projects.len(), all.plan.projects.len());
+    for (c, a) in checking.plan.projects.iter().zip(&all.plan.projects) {
+        assert!(c.purpose.is_empty() && c.overview.is_empty() && c.outcomes.is_empty(), "{}", c.code);
+        let mut a = a.clone();
+        (a.purpose, a.overview, a.outcomes) = Default::default();
+        assert_eq!(serde_json::to_value(c).unwrap(), serde_json::to_value(&a).unwrap(), "{}: the rest as read whole", c.code);
+    }
+}
