@@ -41,7 +41,9 @@ pub struct FileRecord {
     /// The path as shown to users (relative to the input it was found under).
     pub shown: String,
     pub size: u64,
-    pub sha256: String,
+    /// The SHA-256 of the file's bytes, once read: held as the digest (32 bytes), not as its
+    /// 64 hex digits, for each of a run's files; see [`FileRecord::sha256_hex`].
+    pub sha256: Option<[u8; 32]>,
     pub modified: Option<SystemTime>,
     /// When the workbook itself says it was last saved (see `grid::Book::saved`).
     pub saved: Option<chrono::DateTime<chrono::Utc>>,
@@ -236,7 +238,7 @@ fn unreadable<S>(path: &Path, shown: &str, reason: &str) -> ReadFile<S> {
         path: path.to_path_buf(),
         shown: shown.to_string(),
         size: 0,
-        sha256: String::new(),
+        sha256: None,
         modified: None,
         saved: None,
         made_by: None,
@@ -269,7 +271,7 @@ pub fn read_file_as<S>(
         path: path.to_path_buf(),
         shown: shown.to_string(),
         size: meta.as_ref().map(|m| m.len()).unwrap_or(0),
-        sha256: String::new(),
+        sha256: None,
         modified: meta.as_ref().and_then(|m| m.modified().ok()),
         saved: None,
         made_by: None,
@@ -299,7 +301,7 @@ pub fn read_file_as<S>(
             return ReadFile { record, sheets: vec![], findings: vec![] };
         }
     };
-    record.sha256 = hex(&Sha256::digest(&bytes));
+    record.sha256 = Some(Sha256::digest(&bytes).into());
     let opened = std::panic::catch_unwind(|| grid::open(&bytes, limits));
     let book = match opened {
         Ok(Ok(book)) => book,
@@ -374,6 +376,13 @@ pub const MADE_BY_DISPATCH_LIST: &str = "dispatch-list";
 pub const MADE_BY_FEEDBACK: &str = "feedback";
 pub const MADE_BY_TEMPLATE: &str = "template";
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+impl FileRecord {
+    /// The file's SHA-256 in hex as the ledger shows it; empty for a file never read.
+    pub fn sha256_hex(&self) -> String {
+        use std::fmt::Write;
+        self.sha256.iter().flatten().fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    }
 }

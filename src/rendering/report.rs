@@ -415,7 +415,7 @@ pub fn json_table(t: &crate::table::check::TableRun) -> Value {
             "projects": f.projects,
             "reason": f.reason,
             "size": f.size,
-            "sha256": f.sha256,
+            "sha256": f.sha256_hex(),
         })).collect::<Vec<_>>(),
         "findings": t.findings,
         "status_counts": {
@@ -453,7 +453,7 @@ pub fn json_summary(c: &Consolidation) -> Value {
             "projects": f.projects,
             "reason": f.reason,
             "size": f.size,
-            "sha256": f.sha256,
+            "sha256": f.sha256_hex(),
         })).collect::<Vec<_>>(),
         "findings": c.findings,
         "status_counts": {
@@ -521,7 +521,7 @@ pub fn json_card(c: &crate::card::check::CardRun) -> Value {
         "planned": c.plan.projects.len(),
         "submitted": c.answers.len(),
         "missing": c.missing.iter().map(|m| json!({"project": m.project, "name": m.name, "department": m.department})).collect::<Vec<_>>(),
-        "files": c.files.iter().map(|f| json!({"path": f.shown, "outcome": f.outcome, "projects": f.projects, "reason": f.reason, "size": f.size, "sha256": f.sha256})).collect::<Vec<_>>(),
+        "files": c.files.iter().map(|f| json!({"path": f.shown, "outcome": f.outcome, "projects": f.projects, "reason": f.reason, "size": f.size, "sha256": f.sha256_hex()})).collect::<Vec<_>>(),
         "findings": c.findings,
         "effect": {
             "by_item": items.iter().map(|r| (r.number.clone(), effect_json(r, y))).collect::<serde_json::Map<_, _>>(),

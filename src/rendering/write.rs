@@ -920,7 +920,7 @@ pub fn ledger_sheet(wb: &mut Workbook, files: &[crate::intake::FileRecord], f: &
         let r = i as u32 + 1;
         put_text(ws, r, 0, &rec.shown, &f.text)?;
         ws.write_number_with_format(r, 1, rec.size as f64, &f.amount)?;
-        put_text(ws, r, 2, &rec.sha256, &f.text)?;
+        put_text(ws, r, 2, &rec.sha256_hex(), &f.text)?;
         let when =
             rec.modified.map(|t| chrono::DateTime::<chrono::Local>::from(t).format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default();
         put_text(ws, r, 3, &when, &f.text)?;

@@ -431,3 +431,25 @@ fn reading_counts_the_files_for_the_progress_bar() {
     // Other tests read in parallel in this process: at least these files were added.
     assert!(after.0 >= before.0 + files.len() && after.1 >= before.1 + files.len(), "{before:?} → {after:?}");
 }
+
+#[test]
+fn the_ledger_gives_each_file_its_sha256_and_none_to_a_file_never_read() {
+    use sha2::{Digest, Sha256};
+    let dir = samples();
+    let d = dir.path();
+    // Excel's lock file: in the ledger, never read.
+    std::fs::write(d.join("回答/~$0701-01.xlsx"), b"lock").unwrap();
+    let (_, json, text) = run_json(d, &["check", "--plan", "計画.xlsx", "--period", "2021H1", "回答"]);
+    let files = json["files"].as_array().unwrap();
+    assert!(files.len() > 5, "{text}");
+    for f in files {
+        let path = f["path"].as_str().unwrap();
+        let expected = if f["outcome"] == "ignored" {
+            String::new()
+        } else {
+            Sha256::digest(std::fs::read(d.join(path)).unwrap()).iter().map(|b| format!("{b:02x}")).collect()
+        };
+        assert_eq!(f["sha256"], expected.as_str(), "{path}");
+    }
+    assert!(files.iter().any(|f| f["outcome"] == "ignored" && f["sha256"] == ""), "{text}");
+}
