@@ -541,8 +541,7 @@ fn next_plan() -> Result<()> {
         });
     }
     for (theme, name, summary, dept, fiscal, old) in projects {
-        let schedule: std::collections::BTreeMap<i32, String> =
-            (2024..=2027).map(|y| (y, if y == 2024 { "検討・実施".to_string() } else { "→".to_string() })).collect();
+        let schedule: plan::Schedule = (2024..=2027).map(|y| (y, if y == 2024 { "検討・実施".into() } else { "→".into() })).collect();
         let mut attrs = std::collections::BTreeMap::new();
         if !old.is_empty() {
             attrs.insert(kaito::template::OLD_CODE.to_string(), old.to_string());
@@ -556,7 +555,7 @@ fn next_plan() -> Result<()> {
             fiscal,
             purpose: summary.into(),
             overview: summary.into(),
-            activities: vec![plan::Activity { name: "計画に基づく取組の推進".into(), schedule: schedule.into() }],
+            activities: vec![plan::Activity { name: "計画に基づく取組の推進".into(), schedule }],
             outcomes: vec![plan::Outcome { target_year: "令和9年度(2027年度)".into(), text: summary.into() }],
             node: Some(theme.into()),
             attrs: attrs.into(),

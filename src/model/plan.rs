@@ -198,8 +198,10 @@ pub struct Activity {
     pub schedule: Schedule,
 }
 
-/// An activity's plan text by fiscal year, in year order.
-pub type Schedule = ListMap<i32, String>;
+/// An activity's plan text by fiscal year, in year order. The texts are shared: a plan's
+/// schedules say the same few things (`→`, 実施, 検討) hundreds of thousands of times in a
+/// large plan, and one copy of each is enough.
+pub type Schedule = ListMap<i32, std::sync::Arc<str>>;
 
 /// A small map kept as a sorted list. A plan of a hundred thousand projects holds a few
 /// hundred thousand schedules (mostly of one to five years) and as many rows of extra columns
@@ -1174,8 +1176,22 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
         if gap == PlanGap::Activities {
             let ac = t.col("活動内容");
             let years = t.year_columns(file, &mut row_findings, &["事業コード", "事業名", "活動内容"]);
+            // Each schedule text once, shared by every activity that says it.
+            let mut said: HashSet<std::sync::Arc<str>> = HashSet::new();
             for (r, i) in t.project_rows(&plan, file, "活動", &mut row_findings) {
-                let schedule = years.iter().map(|(c, y)| (*y, t.text(r, Some(*c)))).filter(|(_, s)| !s.is_empty()).collect();
+                let schedule = years
+                    .iter()
+                    .map(|(c, y)| (*y, t.text(r, Some(*c))))
+                    .filter(|(_, s)| !s.is_empty())
+                    .map(|(y, s)| match said.get(s.as_str()) {
+                        Some(shared) => (y, std::sync::Arc::clone(shared)),
+                        None => {
+                            let shared: std::sync::Arc<str> = s.into();
+                            said.insert(std::sync::Arc::clone(&shared));
+                            (y, shared)
+                        }
+                    })
+                    .collect();
                 plan.projects[i].activities.push(Activity { name: t.text(r, ac), schedule });
             }
         } else {
@@ -1502,7 +1518,7 @@ fn write_lines(wb: &mut rust_xlsxwriter::Workbook, plan: &Plan, years: &[i32], h
             ws.write_string(r, 1, &a.name)?;
             for (j, y) in years.iter().enumerate() {
                 if let Some(s) = a.schedule.get(y) {
-                    ws.write_string(r, 2 + j as u16, s)?;
+                    ws.write_string(r, 2 + j as u16, &**s)?;
                 }
             }
             r += 1;
@@ -1634,9 +1650,9 @@ mod tests {
 
     #[test]
     fn a_schedule_is_in_year_order_and_the_later_text_for_a_year_stands() {
-        let s: Schedule = [(2023, "実施".to_string()), (2021, "検討".into()), (2023, "→".into())].into_iter().collect();
-        assert_eq!(s.iter().map(|(y, t)| (*y, t.as_str())).collect::<Vec<_>>(), [(2021, "検討"), (2023, "→")]);
-        assert_eq!(s.get(&2023).map(String::as_str), Some("→"));
+        let s: Schedule = [(2023, "実施".into()), (2021, "検討".into()), (2023, "→".into())].into_iter().collect();
+        assert_eq!(s.iter().map(|(y, t)| (*y, &**t)).collect::<Vec<_>>(), [(2021, "検討"), (2023, "→")]);
+        assert_eq!(s.get(&2023).map(|t| &**t), Some("→"));
         assert_eq!(s.get(&2022), None);
         // Written and read as a map from year to text, as before.
         let json = serde_json::to_string(&s).unwrap();

@@ -102,7 +102,7 @@ impl Answers {
             .iter()
             .map(|act| Activity {
                 name: act.name.text(),
-                schedule: act.schedule.iter().map(|(y, f)| (*y, f.text())).filter(|(_, t)| !t.trim().is_empty()).collect(),
+                schedule: act.schedule.iter().map(|(y, f)| (*y, f.text())).filter(|(_, t)| !t.trim().is_empty()).map(|(y, t)| (y, t.into())).collect(),
             })
             .collect();
         a.outcomes = s.outcomes.iter().map(|o| Outcome { target_year: o.target_year.text(), text: o.text.text() }).collect();
@@ -472,7 +472,7 @@ pub fn response_sheet(
         let mut status_lines: f64 = 1.0;
         for (j, y) in years.iter().enumerate() {
             let c = first_year_col + 2 * j as u16;
-            let text = a.schedule.get(y).map(String::as_str).unwrap_or("");
+            let text = a.schedule.get(y).map(|s| &**s).unwrap_or("");
             plan_lines = plan_lines.max(lines(text, 2.0 * half_width));
             span(ws, opts, (r, c, r, c + 1), text, &s.text)?;
             for (k, half) in [Half::First, Half::Second].into_iter().enumerate() {

@@ -523,3 +523,12 @@ fn a_plan_read_for_checking_lacks_only_the_texts_a_drawing_prints() {
         assert_eq!(serde_json::to_value(c).unwrap(), serde_json::to_value(&a).unwrap(), "{}: the rest as read whole", c.code);
     }
 }
+
+#[test]
+fn a_plans_schedule_texts_are_held_once_however_often_they_are_said() {
+    let plan = sample_plan();
+    let arrows: Vec<&std::sync::Arc<str>> =
+        plan.projects.iter().flat_map(|p| &p.activities).flat_map(|a| a.schedule.iter().map(|(_, t)| t)).filter(|t| &***t == "→").collect();
+    assert!(arrows.len() > 10, "{}", arrows.len());
+    assert!(arrows.windows(2).all(|w| std::sync::Arc::ptr_eq(w[0], w[1])), "one 「→」 for the whole plan");
+}
