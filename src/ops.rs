@@ -461,7 +461,7 @@ fn write_packet(
         made.map_err(|e| anyhow::anyhow!("集計ブックを作れませんでした({e})"))
     };
     // Each workbook is compressed on a core of its own: made one after another, the packet,
-    // its volumes and the office workbook were a third of `consolidate` on 1,000 cards.
+    // its volumes and the office workbook took about half of `consolidate` on 1,000 cards.
     let volume_names: Vec<String> = books.volumes.iter().map(|(name, _)| name.clone()).collect();
     let mut jobs: Vec<(&mut rust_xlsxwriter::Workbook, bool)> = vec![(&mut books.packet, true)];
     jobs.extend(books.volumes.iter_mut().map(|(_, wb)| (wb, true)));
