@@ -102,7 +102,13 @@ impl Answers {
             .iter()
             .map(|act| Activity {
                 name: act.name.text(),
-                schedule: act.schedule.iter().map(|(y, f)| (*y, f.text())).filter(|(_, t)| !t.trim().is_empty()).map(|(y, t)| (y, t.into())).collect(),
+                schedule: act
+                    .schedule
+                    .iter()
+                    .map(|(y, f)| (*y, f.text()))
+                    .filter(|(_, t)| !t.trim().is_empty())
+                    .map(|(y, t)| (y, t.into()))
+                    .collect(),
             })
             .collect();
         a.outcomes = s.outcomes.iter().map(|o| Outcome { target_year: o.target_year.text(), text: o.text.text() }).collect();
