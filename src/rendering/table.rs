@@ -13,13 +13,14 @@ use crate::period::Period;
 use crate::plan::{LoadedPlan, Plan, Project};
 use crate::template::{Sent, TemplateOptions, TemplateResult};
 use crate::write::{self, Formats, put_text, safe_file_name};
+use crate::xlsx;
 use anyhow::Result;
 use rayon::prelude::*;
 use rust_xlsxwriter::{
     Chart, ChartLegendPosition, ChartType, Color, DataValidation, DataValidationRule, DocProperties, Format, FormatAlign, FormatBorder,
     Note, Workbook, Worksheet,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// The sheet name of the drawn table.
@@ -88,6 +89,15 @@ pub struct DrawnTable {
     pub footnotes: Vec<String>,
 }
 
+/// The row of the table's header: the title and a subtitle row come first.
+const HEADER_ROW: u32 = 2;
+
+/// Where [`draw_table`] puts field `c` (its index in the form) of its `i`-th item: one row an
+/// item under the header. The packet's findings link to it while the table is still being drawn.
+pub fn table_cell(i: usize, c: usize) -> (u32, u16) {
+    (HEADER_ROW + 1 + i as u32, c as u16)
+}
+
 /// Draws the form's table for `items` (in plan order) with the department's values.
 pub fn draw_table(
     ws: &mut Worksheet,
@@ -124,11 +134,10 @@ pub fn draw_table(
         format!("{} {} {}", plan.name, table.map(|t| t.title.as_str()).unwrap_or(&form.title), period.japanese()),
         &title,
     )?;
-    let mut r = 1;
     if let Some(sub) = &opts.subtitle {
-        ws.write_string(r, 0, sub)?;
+        ws.write_string(HEADER_ROW - 1, 0, sub)?;
     }
-    r += 1;
+    let mut r = HEADER_ROW;
     let header_row = r;
     let mut widths: Vec<f64> = form.fields.iter().map(|f| f.width).collect();
     if opts.council {
@@ -152,7 +161,8 @@ pub fn draw_table(
         }
         Ok(())
     };
-    for p in items {
+    for (i, p) in items.iter().enumerate() {
+        debug_assert_eq!(r, table_cell(i, 0).0);
         let group = p.node.as_deref().map(|n| group_title(plan, n)).unwrap_or_default();
         if group_start.as_ref().is_none_or(|(_, g)| *g != group) {
             close_group(ws, &group_start, r - 1)?;
@@ -311,15 +321,25 @@ fn answer_text(run: &TableRun) -> impl Fn(&Project, &FieldDef) -> String + '_ {
     move |p: &Project, f: &FieldDef| run.answer(&p.code).map(|a| a.text(&f.key)).unwrap_or_default()
 }
 
-/// The cell of each finding's field on the department's sheet, mapped to (item, key).
-fn finding_keys(run: &TableRun) -> BTreeMap<(String, String, String), String> {
-    let mut m = BTreeMap::new();
+/// The key of the field at each cell of an accepted row, by (item, file, cell): where a
+/// finding about that cell is drawn. Borrowed from the run, looked up by hash: the packet of
+/// 10,000 tables holds some 300,000 of them.
+type FieldAt<'a> = HashMap<(&'a str, &'a str, (u32, u32)), &'a str>;
+
+fn finding_keys(run: &TableRun) -> FieldAt<'_> {
+    let mut m = HashMap::with_capacity(run.answers.iter().map(|a| a.cells.len()).sum());
     for a in &run.answers {
         for (key, field) in &a.cells {
-            m.insert((a.item.clone(), a.file.clone(), field.a1()), key.clone());
+            m.insert((a.item.as_str(), a.file.as_str(), (field.row, field.col)), key.as_str());
         }
     }
     m
+}
+
+/// The (item, key) of the field a finding is about, when it sits on a cell of an accepted row.
+fn finding_key<'a>(keys: &FieldAt<'a>, f: &'a Finding) -> Option<(&'a str, &'a str)> {
+    let (p, file, cell) = (f.project.as_deref()?, f.file.as_deref()?, f.cell.as_deref()?);
+    keys.get(&(p, file, crate::grid::parse_a1(cell)?)).map(|key| (p, *key))
 }
 
 fn note_of(f: &Finding) -> String {
@@ -327,14 +347,12 @@ fn note_of(f: &Finding) -> String {
 }
 
 /// Notes for the findings of `severities` that sit on a cell of an accepted row.
-fn notes(run: &TableRun, severities: &[Severity]) -> BTreeMap<(String, String), String> {
-    let keys = finding_keys(run);
+fn notes(run: &TableRun, keys: &FieldAt, severities: &[Severity]) -> BTreeMap<(String, String), String> {
     let mut out: BTreeMap<(String, String), String> = BTreeMap::new();
     for f in run.findings.iter().filter(|f| f.marked_with(severities)) {
-        let (Some(p), Some(file), Some(cell)) = (&f.project, &f.file, &f.cell) else { continue };
-        if let Some(key) = keys.get(&(p.clone(), file.clone(), cell.clone())) {
+        if let Some((p, key)) = finding_key(keys, f) {
             let text = note_of(f);
-            out.entry((p.clone(), key.clone())).and_modify(|n| *n = format!("{n}\n{text}")).or_insert(text);
+            out.entry((p.to_string(), key.to_string())).and_modify(|n| *n = format!("{n}\n{text}")).or_insert(text);
         }
     }
     out
@@ -346,34 +364,45 @@ pub fn packet(run: &TableRun, links: &write::Links) -> Result<write::Books> {
     let mut wb = Workbook::new();
     let (props, office_props) = write::run_properties(&run.plan.name, &run.period, "集計");
     wb.set_properties(&props);
-    let contents = vec![(run.form.name.clone(), String::new()), ("進捗状況の集計(進捗状況)".to_string(), String::new())];
-    write::cover_sheet(&mut wb, &run.plan.name, &run.form.name, &run.period, &contents)?;
-    summary_sheet(&mut wb, run, &f)?;
     let table_name = table_sheet_name(&run.form);
+    let f = &f;
+    // Each sheet is a job of its own, drawn on whichever core is free. The packet's sheets keep
+    // the order below (表紙, the table, 進捗状況); `split` puts the office sheets in theirs.
     let items: Vec<&Project> = run.plan.projects.iter().collect();
-    let ws = wb.add_worksheet().set_name(&table_name)?;
-    let drawn = draw_table(
-        ws,
-        &run.plan,
-        &run.form,
-        run.period,
-        &items,
-        &answer_text(run),
-        &TableOptions { notes: notes(run, &[Severity::Error]), council: true, ..Default::default() },
-    )?;
-    tally_sheet(&mut wb, run, &f)?;
     let keys = finding_keys(run);
-    let link = |x: &Finding| {
-        let (p, file, cell) = (x.project.as_ref()?, x.file.as_ref()?, x.cell.as_ref()?);
-        let key = keys.get(&(p.clone(), file.clone(), cell.clone()))?;
-        let (r, c) = drawn.places.get(&(p.clone(), key.clone()))?;
-        let target = a1(*r, *c as u32);
-        Some((format!("internal:'{}'!{target}", table_name.replace('\'', "''")), format!("{p} {target}")))
-    };
-    write::findings_list(&mut wb, &run.findings, &f, links, &link)?;
-    missing_sheet(&mut wb, run, &f)?;
-    detail_sheet(&mut wb, run, &f)?;
-    write::ledger_sheet(&mut wb, &run.files, &f)?;
+    let (keys, items) = (&keys, &items);
+    let jobs: Vec<xlsx::SheetJob> = vec![
+        Box::new(|wb: &mut Workbook| {
+            let contents = vec![(run.form.name.clone(), String::new()), ("進捗状況の集計(進捗状況)".to_string(), String::new())];
+            write::cover_sheet(wb, &run.plan.name, &run.form.name, &run.period, &contents)?;
+            summary_sheet(wb, run, f)
+        }),
+        Box::new(|wb: &mut Workbook| {
+            let ws = wb.add_worksheet().set_name(&table_name)?;
+            let options = TableOptions { notes: notes(run, keys, &[Severity::Error]), council: true, ..Default::default() };
+            draw_table(ws, &run.plan, &run.form, run.period, items, &answer_text(run), &options).map(|_| ())
+        }),
+        Box::new(|wb: &mut Workbook| tally_sheet(wb, run, f)),
+        // Each finding links to its cell of the table, found by the item's and the field's
+        // place rather than by the drawn table, which is being drawn meanwhile.
+        Box::new(|wb: &mut Workbook| {
+            let item_at: HashMap<&str, usize> = items.iter().enumerate().map(|(i, p)| (p.code.as_str(), i)).collect();
+            let field_at: HashMap<&str, usize> = run.form.fields.iter().enumerate().map(|(c, f)| (f.key.as_str(), c)).collect();
+            let link = |x: &Finding| {
+                let (p, key) = finding_key(keys, x)?;
+                let (r, c) = table_cell(*item_at.get(p)?, *field_at.get(key)?);
+                let target = a1(r, c as u32);
+                Some((format!("internal:'{}'!{target}", table_name.replace('\'', "''")), format!("{p} {target}")))
+            };
+            write::findings_list(wb, &run.findings, f, links, &link)
+        }),
+        Box::new(|wb: &mut Workbook| missing_sheet(wb, run, f)),
+        Box::new(|wb: &mut Workbook| detail_sheet(wb, run, f)),
+        Box::new(|wb: &mut Workbook| write::ledger_sheet(wb, &run.files, f)),
+    ];
+    for ws in xlsx::draw_apart(jobs)? {
+        wb.push_worksheet(ws);
+    }
     Ok(write::split(wb, links, &office_props))
 }
 
@@ -598,7 +627,7 @@ fn detail_sheet(wb: &mut Workbook, run: &TableRun, f: &Formats) -> Result<()> {
 /// and its own rows re-drawn with every problem cell marked. Returned as it is, the file
 /// reads as that department's table.
 pub fn feedback(run: &TableRun, output: &Path, letter: &crate::feedback::Letter) -> Result<Vec<(PathBuf, Vec<u8>, FeedbackSent)>> {
-    let all_notes = notes(run, &[Severity::Error, Severity::Warning]);
+    let all_notes = notes(run, &finding_keys(run), &[Severity::Error, Severity::Warning]);
     crate::feedback::render_all(&run.plan, run.period, &run.findings, &run.missing, letter, output, &|wb, a| {
         let items: Vec<&Project> = run.plan.projects.iter().filter(|p| p.responding_department() == a.department).collect();
         let ws = wb.add_worksheet().set_name(table_sheet_name(&run.form))?;

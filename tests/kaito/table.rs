@@ -365,6 +365,21 @@ fn the_packet_has_the_merged_table_counts_at_every_level_and_links() {
     ))
     .to_string();
     assert!(xml.contains("location=\"'進捗管理表'!I"), "status cells are linked");
+    // Each link lands on its own item's row of the merged table, on a field of that row.
+    let list = calamine::open_workbook_auto(d.join("集計_事務用.xlsx")).unwrap().worksheet_range("要確認").unwrap();
+    let mut links = 0;
+    for part in xml.split("<hyperlink ").skip(1) {
+        let attr = |name: &str| part.split(&format!("{name}=\"")).nth(1).and_then(|v| v.split('"').next()).unwrap().to_string();
+        let (from, to) = (attr("ref"), attr("location"));
+        let (r, _) = kaito::grid::parse_a1(&from).unwrap();
+        let item = list.get_value((r, 2)).unwrap().to_string();
+        let target = kaito::grid::parse_a1(to.trim_start_matches("'進捗管理表'!")).unwrap();
+        let row = t.rows.iter().find(|x| x.row == target.0).unwrap_or_else(|| panic!("{to} is on no item's row"));
+        assert_eq!(row.number.as_deref(), Some(item.as_str()), "{from} → {to}");
+        assert!(row.cells.values().any(|f| (f.row, f.col) == target), "{from} → {to} is on no field");
+        links += 1;
+    }
+    assert_eq!(links, 58);
 }
 
 #[test]
