@@ -214,7 +214,20 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, 
     let f = Formats::new();
     let ctx = c.context(layout.hints());
     let taken: Vec<String> = SUMMARY_SHEETS.iter().chain(OFFICE_SHEETS.iter()).map(|s| s.to_string()).collect();
-    let mut projects = crate::packet::project_sheets(c, &ctx, layout, &taken)?;
+    // The sheets that do not depend on the project sheets are drawn while those are: drawn
+    // after them, on one core, they took a tenth of a card `consolidate` at 10,000 files.
+    let (ctx, f) = (&ctx, &f);
+    let apart: Vec<crate::xlsx::SheetJob> = vec![
+        Box::new(|wb: &mut Workbook| status_sheet(wb, c, f)),
+        Box::new(|wb: &mut Workbook| effect_sheet(wb, c, f)),
+        Box::new(|wb: &mut Workbook| summary_sheet(wb, c, f)),
+        Box::new(|wb: &mut Workbook| missing_sheet(wb, c, f)),
+        Box::new(|wb: &mut Workbook| project_list_sheet(wb, c, ctx, f)),
+        Box::new(|wb: &mut Workbook| detail_sheet(wb, c, ctx, f)),
+        Box::new(|wb: &mut Workbook| ledger_sheet(wb, &c.files, f)),
+    ];
+    let (projects, apart) = rayon::join(|| crate::packet::project_sheets(c, ctx, layout, &taken), || crate::xlsx::draw_apart(apart));
+    let (mut projects, apart) = (projects?, apart?);
     // Beyond one workbook's worth, the project sheets go on in volumes beside the packet.
     let per_book = volumes.per_book.max(1);
     for (i, p) in projects.iter_mut().enumerate() {
@@ -238,16 +251,14 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, 
         contents.push((what, if pages > 0 { format!("{page}～{} ページ", page + pages - 1) } else { String::new() }));
         page += pages;
     }
+    // The packet's own sheets in this order (表紙, 一覧表, 進捗状況, 効果額); `split` puts the
+    // office sheets in theirs.
     cover_sheet(&mut wb, &c.plan.name, "実施計画事業の進捗状況", &c.period, &contents)?;
-    list_sheet(&mut wb, c, &projects, &f)?;
-    status_sheet(&mut wb, c, &f)?;
-    effect_sheet(&mut wb, c, &f)?;
-    summary_sheet(&mut wb, c, &f)?;
-    findings_sheet(&mut wb, c, &f, links, &projects, &volumes.link_dir)?;
-    missing_sheet(&mut wb, c, &f)?;
-    project_list_sheet(&mut wb, c, &ctx, &f)?;
-    detail_sheet(&mut wb, c, &ctx, &f)?;
-    ledger_sheet(&mut wb, &c.files, &f)?;
+    list_sheet(&mut wb, c, &projects, f)?;
+    for ws in apart {
+        wb.push_worksheet(ws);
+    }
+    findings_sheet(&mut wb, c, f, links, &projects, &volumes.link_dir)?;
     Ok(bind(wb, projects.into_iter().map(|p| (p.volume, p.worksheet)), &props, links, &office_props))
 }
 
