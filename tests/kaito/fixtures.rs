@@ -162,3 +162,20 @@ pub fn unzip_entry(bytes: &[u8], entry: &str) -> Vec<u8> {
     std::io::Read::read_to_end(&mut e, &mut data).unwrap();
     data
 }
+
+/// Every entry of a zip (an .xlsx) but those `skip` names, as (name, bytes), in package order.
+pub fn unzip_all(bytes: &[u8], skip: &[&str]) -> Vec<(String, Vec<u8>)> {
+    let mut src = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = Vec::new();
+    for i in 0..src.len() {
+        let mut e = src.by_index(i).unwrap();
+        let name = e.name().unwrap().to_string();
+        if skip.contains(&name.as_str()) {
+            continue;
+        }
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut data).unwrap();
+        out.push((name, data));
+    }
+    out
+}

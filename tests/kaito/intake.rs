@@ -294,6 +294,47 @@ fn running_twice_gives_the_same_workbook_and_leaves_inputs_untouched() {
     assert!(std::fs::read_dir(d).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".tmp")), "no temporary file left");
 }
 
+/// The packet's sheets are drawn and its workbooks made on every core at once: what comes out
+/// must not depend on how the work fell. One core and all of them write the same parts (the
+/// creation time in docProps/core.xml aside), for the card with volumes and for the table.
+#[test]
+fn one_core_or_all_write_the_same_workbooks_part_for_part() {
+    let runs: [(&str, &[&str]); 2] =
+        [("samples/報告回答票", &["--period", "2021H1", "--sheets-per-book", "3"]), ("samples/進捗管理表", &[])];
+    for (sample, extra) in runs {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        copy_tree(&root().join(sample), d);
+        let mut args = vec!["consolidate", "--plan", "計画.xlsx", "回答", "--output", "集計.xlsx"];
+        args.extend(extra);
+        let written = |threads: &str| {
+            let out = kaito_env(&args, d, &[("RAYON_NUM_THREADS", threads)]);
+            assert!(out.status.code().is_some_and(|c| c <= 1), "{}", String::from_utf8_lossy(&out.stderr));
+            let mut books: Vec<(String, Vec<(String, Vec<u8>)>)> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("集計"))
+                .map(|p| {
+                    let parts = fixtures::unzip_all(&std::fs::read(&p).unwrap(), &["docProps/core.xml"]);
+                    (p.file_name().unwrap().to_string_lossy().to_string(), parts)
+                })
+                .collect();
+            books.sort();
+            books
+        };
+        let one = written("1");
+        let all = written("4");
+        assert!(one.len() >= 2, "{sample}: {:?}", one.iter().map(|(n, _)| n).collect::<Vec<_>>());
+        assert_eq!(one.iter().map(|(n, _)| n).collect::<Vec<_>>(), all.iter().map(|(n, _)| n).collect::<Vec<_>>());
+        for ((name, a), (_, b)) in one.iter().zip(&all) {
+            assert_eq!(a.iter().map(|(p, _)| p).collect::<Vec<_>>(), b.iter().map(|(p, _)| p).collect::<Vec<_>>(), "{name}");
+            for ((part, x), (_, y)) in a.iter().zip(b) {
+                assert!(x == y, "{sample} {name} {part} differs between one core and four");
+            }
+        }
+    }
+}
+
 #[test]
 fn output_that_cannot_be_written_exits_two_naming_it() {
     let dir = tempfile::tempdir().unwrap();
