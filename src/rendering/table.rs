@@ -79,10 +79,9 @@ pub struct TableOptions {
     pub council: bool,
 }
 
-/// Where things landed on a drawn table.
+/// Where things landed on a drawn table (each item's cells are at [`table_cell`]).
 #[derive(Debug, Default)]
 pub struct DrawnTable {
-    pub places: BTreeMap<(String, String), (u32, u16)>,
     pub header_row: u32,
     pub last_row: u32,
     pub last_col: u16,
@@ -198,7 +197,6 @@ pub fn draw_table(
             {
                 ws.add_data_validation(r, c, r, c, &rule)?;
             }
-            drawn.places.insert(key, (r, c));
         }
         ws.set_row_height(r, (height * 14.0 + 4.0).min(409.0))?;
         r += 1;
