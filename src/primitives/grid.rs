@@ -425,36 +425,18 @@ fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> 
     };
     for name in names.iter().filter(|n| n.ends_with(".xml") && parsed(n)) {
         let mut entry = archive.by_name(name).map_err(|_| format!("ファイルが壊れています(部品 {name} を取り出せません)"))?;
-        let mut head = vec![0u8; 1024];
+        let size = entry.size();
+        // The shared strings' head also declares how many there are: one opening serves both.
+        let shared = name == "xl/sharedStrings.xml";
+        let mut head = vec![0u8; if shared { 2048 } else { 1024 }];
         let n = read_up_to(&mut entry, &mut head);
         if contains(&head[..n], b"<!DOCTYPE") || contains(&head[..n], b"<!ENTITY") {
             return Err(format!(
                 "ファイル内のXML({name})に文書型宣言(DOCTYPE/ENTITY)があります。Excelが作るファイルにはないものなので読みません"
             ));
         }
-    }
-    // calamine reserves room for the declared number of shared strings before reading them:
-    // a forged count would make it ask for gigabytes. Each string takes at least a dozen
-    // bytes of XML, so a count beyond the part's own size is a lie.
-    if let Ok(entry) = archive.by_name("xl/sharedStrings.xml") {
-        let size = entry.size();
-        let mut entry = entry;
-        let mut head = vec![0u8; 2048];
-        let n = read_up_to(&mut entry, &mut head);
-        let head = String::from_utf8_lossy(&head[..n]);
-        // Only the number of distinct strings bounds the part's size: `count` is the number of
-        // cells that use them, which a workbook repeating its words (a plan of a thousand
-        // projects) rightly has far more of.
-        for attr in ["uniqueCount=\""] {
-            if let Some(i) = head.find(attr) {
-                let digits: String = head[i + attr.len()..].chars().take_while(|c| c.is_ascii_digit()).collect();
-                let declared: u64 = digits.parse().unwrap_or(u64::MAX);
-                if declared > size / 8 + 16 {
-                    return Err(format!(
-                        "共有文字列の数の宣言({declared} 個)が中身の大きさと合いません。壊れているか、細工されたファイルのため読みません"
-                    ));
-                }
-            }
+        if shared {
+            shared_strings_count(&head[..n], size)?;
         }
     }
     // calamine multiplies its way through a cell reference: `AAAAAAAA1` overflows it. No real
@@ -487,6 +469,27 @@ fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> 
         }
     }
     Ok(Sheets { book, unread, xlsx: Some((wb, defined)), limits: limits.clone() })
+}
+
+/// calamine reserves room for the declared number of shared strings before reading them: a
+/// forged count would make it ask for gigabytes. Each string takes at least a dozen bytes of
+/// XML, so a count beyond the part's own (inflated) `size` is a lie. `head` is the part's start.
+fn shared_strings_count(head: &[u8], size: u64) -> Result<(), String> {
+    let head = String::from_utf8_lossy(head);
+    // Only the number of distinct strings bounds the part's size: `count` is the number of
+    // cells that use them, which a workbook repeating its words (a plan of a thousand
+    // projects) rightly has far more of.
+    const ATTR: &str = "uniqueCount=\"";
+    if let Some(i) = head.find(ATTR) {
+        let digits: String = head[i + ATTR.len()..].chars().take_while(|c| c.is_ascii_digit()).collect();
+        let declared: u64 = digits.parse().unwrap_or(u64::MAX);
+        if declared > size / 8 + 16 {
+            return Err(format!(
+                "共有文字列の数の宣言({declared} 個)が中身の大きさと合いません。壊れているか、細工されたファイルのため読みません"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One sheet of an opened `.xlsx`, its cells streamed into a grid; `None` for a sheet without
