@@ -415,13 +415,15 @@ fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> 
     // Entities could expand far beyond the inflated size: refuse any DTD before parsing. The
     // sheets are looked at in the pass over their cell references below; drawings, charts and
     // the document properties are never given to an XML parser (kaito reads the properties as
-    // text), so only the rest is opened here, the theme included (calamine reads its colours):
-    // each opening costs an inflater, and there are a dozen parts in every file.
+    // text), nor is the package's list of content types, so only the rest is opened here, the
+    // theme included (calamine reads its colours): each opening costs an inflater, and there
+    // are a dozen parts in every file.
     let parsed = |n: &str| {
         !(n.starts_with("xl/worksheets/sheet")
             || n.starts_with("xl/drawings/")
             || n.starts_with("xl/charts/")
-            || n.starts_with("docProps/"))
+            || n.starts_with("docProps/")
+            || n == "[Content_Types].xml")
     };
     for name in names.iter().filter(|n| n.ends_with(".xml") && parsed(n)) {
         let mut entry = archive.by_name(name).map_err(|_| format!("ファイルが壊れています(部品 {name} を取り出せません)"))?;
