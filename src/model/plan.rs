@@ -440,6 +440,11 @@ impl Plan {
     }
 
     pub fn project(&self, code: &str) -> Option<&Project> {
+        self.position(code).map(|i| &self.projects[i])
+    }
+
+    /// Where the project `code` names (codes compared folded) is in `projects`.
+    pub fn position(&self, code: &str) -> Option<usize> {
         let code = fold(code);
         let index = self.index.codes.get_or_init(|| {
             let mut m = std::collections::HashMap::new();
@@ -448,10 +453,10 @@ impl Plan {
             }
             m
         });
-        if let Some(p) = index.get(&code).and_then(|&i| self.projects.get(i)).filter(|p| fold(&p.code) == code) {
-            return Some(p);
+        if let Some(&i) = index.get(&code).filter(|&&i| self.projects.get(i).is_some_and(|p| fold(&p.code) == code)) {
+            return Some(i);
         }
-        self.projects.iter().find(|p| fold(&p.code) == code)
+        self.projects.iter().position(|p| fold(&p.code) == code)
     }
 
     pub fn theme(&self, number: u32) -> Option<&Theme> {

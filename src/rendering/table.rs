@@ -79,15 +79,6 @@ pub struct TableOptions {
     pub council: bool,
 }
 
-/// Where things landed on a drawn table (each item's cells are at [`table_cell`]).
-#[derive(Debug, Default)]
-pub struct DrawnTable {
-    pub header_row: u32,
-    pub last_row: u32,
-    pub last_col: u16,
-    pub footnotes: Vec<String>,
-}
-
 /// The row of the table's header: the title and a subtitle row come first.
 const HEADER_ROW: u32 = 2;
 
@@ -106,7 +97,7 @@ pub fn draw_table(
     items: &[&Project],
     values: &dyn Fn(&Project, &FieldDef) -> String,
     opts: &TableOptions,
-) -> Result<DrawnTable> {
+) -> Result<()> {
     let base = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::Top).set_text_wrap();
     let head = base
         .clone()
@@ -148,7 +139,8 @@ pub fn draw_table(
     }
     ws.set_row_height(r, 30.0)?;
     r += 1;
-    let mut drawn = DrawnTable { header_row, last_col: form.fields.len().saturating_sub(1) as u16, ..Default::default() };
+    let last_col = form.fields.len().saturating_sub(1) as u16;
+    let mut footnotes: Vec<String> = Vec::new();
     let group_col = form.fields.iter().position(|f| f.kind == Kind::Node);
     let mut group_start: Option<(u32, String)> = None;
     let close_group = |ws: &mut Worksheet, start: &Option<(u32, String)>, end: u32| -> Result<()> {
@@ -177,8 +169,8 @@ pub fn draw_table(
                 && opts.council
             {
                 fmt = crate::xlsx::marked(&fmt);
-                let n = drawn.footnotes.len() + 1;
-                drawn.footnotes.push(crate::xlsx::footnote_text(n, &crate::finding::a1(r, c as u32), note));
+                let n = footnotes.len() + 1;
+                footnotes.push(crate::xlsx::footnote_text(n, &crate::finding::a1(r, c as u32), note));
             } else if let Some(note) = opts.notes.get(&key) {
                 fmt = fmt.set_background_color(alert);
                 let note: String = note.chars().take(2000).collect();
@@ -202,25 +194,24 @@ pub fn draw_table(
         r += 1;
     }
     close_group(ws, &group_start, r - 1)?;
-    if !drawn.footnotes.is_empty() {
-        let notes = drawn.footnotes.clone();
-        crate::xlsx::footnotes(ws, r + 1, &widths, &notes)?;
-        r += 1 + notes.len() as u32;
+    if !footnotes.is_empty() {
+        crate::xlsx::footnotes(ws, r + 1, &widths, &footnotes)?;
+        r += 1 + footnotes.len() as u32;
     }
-    drawn.last_row = r.saturating_sub(1).max(header_row);
+    let last_row = r.saturating_sub(1).max(header_row);
     ws.set_freeze_panes(header_row + 1, 0)?;
     ws.set_repeat_rows(header_row, header_row)?;
     if opts.council {
-        crate::xlsx::document_print(ws, &widths, true, (drawn.last_row, drawn.last_col))?;
+        crate::xlsx::document_print(ws, &widths, true, (last_row, last_col))?;
         crate::xlsx::front_matter_footer(ws);
     } else {
         ws.set_paper_size(9);
         ws.set_landscape();
         ws.set_print_fit_to_pages(1, 0);
-        ws.set_print_area(0, 0, drawn.last_row, drawn.last_col)?;
+        ws.set_print_area(0, 0, last_row, last_col)?;
         ws.set_footer("&L&A&R&P / &N");
     }
-    Ok(drawn)
+    Ok(())
 }
 
 /// The data validation of a department cell: a dropdown of the vocabulary, or a length limit.
@@ -378,17 +369,16 @@ pub fn packet(run: &TableRun, links: &write::Links) -> Result<write::Books> {
         Box::new(|wb: &mut Workbook| {
             let ws = wb.add_worksheet().set_name(&table_name)?;
             let options = TableOptions { notes: notes(run, keys, &[Severity::Error]), council: true, ..Default::default() };
-            draw_table(ws, &run.plan, &run.form, run.period, items, &answer_text(run), &options).map(|_| ())
+            draw_table(ws, &run.plan, &run.form, run.period, items, &answer_text(run), &options)
         }),
         Box::new(|wb: &mut Workbook| tally_sheet(wb, run, f)),
         // Each finding links to its cell of the table, found by the item's and the field's
         // place rather than by the drawn table, which is being drawn meanwhile.
         Box::new(|wb: &mut Workbook| {
-            let item_at: HashMap<&str, usize> = items.iter().enumerate().map(|(i, p)| (p.code.as_str(), i)).collect();
-            let field_at: HashMap<&str, usize> = run.form.fields.iter().enumerate().map(|(c, f)| (f.key.as_str(), c)).collect();
             let link = |x: &Finding| {
                 let (p, key) = finding_key(keys, x)?;
-                let (r, c) = table_cell(*item_at.get(p)?, *field_at.get(key)?);
+                // The table draws every item of the plan, in plan order.
+                let (r, c) = table_cell(run.plan.position(p)?, run.form.fields.iter().position(|f| f.key == key)?);
                 let target = a1(r, c as u32);
                 Some((format!("internal:'{}'!{target}", table_name.replace('\'', "''")), format!("{p} {target}")))
             };
