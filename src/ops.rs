@@ -17,6 +17,7 @@ use crate::write;
 use anyhow::{Result, bail};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What `check`, `consolidate` and `feedback` share.
 #[derive(Debug, Clone)]
@@ -88,30 +89,83 @@ pub fn load_plan(path: &Path) -> Result<(LoadedPlan, FormDef)> {
 /// [`load_plan`] keeping the item texts `texts` says (a plan workbook's; a master table's or
 /// a TOML or JSON plan's are kept whole).
 pub fn load_plan_for(path: &Path, texts: plan::Texts) -> Result<(LoadedPlan, FormDef)> {
+    with_plan(path, texts, |_, _| Ok(())).map(|(loaded, form, ())| (loaded, form))
+}
+
+/// [`load_plan_for`], the plan workbook's items read on a thread of their own while
+/// `meanwhile` runs here, given the form the plan names and a flag that stays set while the
+/// plan is being read: the files can be read then (see [`intake::read_ahead`]), where they
+/// would otherwise wait for the plan. A master table or a TOML or JSON plan is read first,
+/// and `meanwhile` run after with the flag down.
+fn with_plan<R>(
+    path: &Path,
+    texts: plan::Texts,
+    meanwhile: impl FnOnce(&FormDef, &AtomicBool) -> Result<R>,
+) -> Result<(LoadedPlan, FormDef, R)> {
     let shown = path.display().to_string();
+    let dir = path.parent().unwrap_or(Path::new("."));
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
-    if path.is_file() && !matches!(ext.as_str(), "toml" | "json") {
-        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("計画ファイル {shown} を開けません({})", fsutil::io_reason(&e)))?;
-        let mut book = plan::open_book(&bytes, &shown)?;
-        let has_plan_sheet = book.names().iter().any(|n| crate::normalize::fold(n) == "計画");
-        if !has_plan_sheet {
-            let sheets = plan::all_sheets(&mut book, &shown)?;
+    let bytes = if path.is_file() && !matches!(ext.as_str(), "toml" | "json") {
+        Some(std::fs::read(path).map_err(|e| anyhow::anyhow!("計画ファイル {shown} を開けません({})", fsutil::io_reason(&e)))?)
+    } else {
+        None
+    };
+    let mut book = bytes.as_deref().map(|b| plan::open_book(b, &shown)).transpose()?;
+    // Either the plan is read whole first, or only the form it names is.
+    enum First {
+        Read(Box<(LoadedPlan, FormDef)>),
+        Named(String),
+    }
+    let first = 'first: {
+        let Some(book) = book.as_mut() else {
+            let loaded = plan::load(path)?;
+            let form = FormDef::resolve(&loaded.plan.form, dir)?;
+            break 'first First::Read(Box::new((loaded, form)));
+        };
+        if !book.names().iter().any(|n| crate::normalize::fold(n) == "計画") {
+            let sheets = plan::all_sheets(book, &shown)?;
             for (file, _) in crate::form::BUNDLED {
                 let Some(form) = FormDef::bundled(file.trim_end_matches(".toml")).filter(|f| f.shape == Shape::Table) else { continue };
                 if let Some((plan, mut findings)) = table::plan_from_master(sheets, &form, &shown) {
                     let plan = plan::finish(plan, &shown, &mut findings)?;
-                    return Ok((LoadedPlan { plan, findings }, form));
+                    break 'first First::Read(Box::new((LoadedPlan { plan, findings }, form)));
                 }
             }
         }
-        // Read once: the workbook already opened is the plan.
-        let loaded = plan::load_book_for(&mut book, &shown, texts)?;
-        let form = FormDef::resolve(&loaded.plan.form, path.parent().unwrap_or(Path::new(".")))?;
-        return Ok((loaded, form));
-    }
-    let loaded = plan::load(path)?;
-    let form = FormDef::resolve(&loaded.plan.form, path.parent().unwrap_or(Path::new(".")))?;
-    Ok((loaded, form))
+        // The form is named on the plan's first sheet: known before its items are read.
+        match plan::form_of(book, &shown)? {
+            Some(name) => First::Named(name),
+            None => {
+                // Reading the plan says what is wrong with the workbook.
+                let loaded = plan::load_book_for(book, &shown, texts)?;
+                let form = FormDef::resolve(&loaded.plan.form, dir)?;
+                First::Read(Box::new((loaded, form)))
+            }
+        }
+    };
+    let name = match first {
+        First::Read(read) => {
+            let (loaded, form) = *read;
+            let r = meanwhile(&form, &AtomicBool::new(false))?;
+            return Ok((loaded, form, r));
+        }
+        First::Named(name) => name,
+    };
+    let Some(mut book) = book else { unreachable!("only a plan workbook names its form first") };
+    let form = FormDef::resolve(&name, dir)?;
+    let reading = AtomicBool::new(true);
+    let (loaded, r) = std::thread::scope(|s| {
+        let plan_thread = s.spawn(|| {
+            let loaded = plan::load_book_for(&mut book, &shown, texts);
+            reading.store(false, Ordering::Relaxed);
+            loaded
+        });
+        let r = meanwhile(&form, &reading);
+        (plan_thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), r)
+    });
+    let loaded = loaded?;
+    debug_assert_eq!(loaded.plan.form, name, "the form read ahead is the plan's");
+    Ok((loaded, form, r?))
 }
 
 /// The result of a run, in the shape of the plan's form.
@@ -193,6 +247,65 @@ pub struct Checked {
     pub corrections: Vec<corrections::Outcome>,
 }
 
+/// The files [`read_ahead`] read while the plan was, in the shape of the plan's form.
+enum Ahead {
+    /// The response card, read with its layout.
+    Card(Vec<Option<intake::ReadFile>>, Box<Layout>),
+    Table(Vec<Option<intake::ReadFile<table::TableSheet>>>),
+    FieldCard(Vec<Option<intake::ReadFile<card::CardSheet>>>),
+}
+
+/// Reads files while `reading` says the plan still is (within [`intake::READ_AHEAD_BYTES`]),
+/// in the shape of its `form`.
+fn read_ahead(opts: &CheckOptions, form: &FormDef, files: &[Found], reading: &AtomicBool) -> Result<Ahead> {
+    let budget = intake::READ_AHEAD_BYTES;
+    Ok(match form.shape {
+        Shape::Card if form.is_field_card() => {
+            let ahead = intake::read_ahead(files, &opts.limits, &field_card_extract(form), &field_card_none_found(form), reading, budget);
+            Ahead::FieldCard(ahead)
+        }
+        Shape::Card => {
+            // A --layout file overrides the card's labels; else the form's own.
+            let layout = match &opts.layout {
+                Some(p) => Layout::load(p)?,
+                None => Layout::from_form(form)?,
+            };
+            let extract = |g: &crate::grid::Grid| crate::read::response_sheet(g, &layout).into_iter().collect::<Vec<_>>();
+            let ahead = intake::read_ahead(files, &opts.limits, &extract, &intake::card_none_found(&layout), reading, budget);
+            Ahead::Card(ahead, Box::new(layout))
+        }
+        Shape::Table => {
+            Ahead::Table(intake::read_ahead(files, &opts.limits, &table_extract(form), &table_none_found(form), reading, budget))
+        }
+    })
+}
+
+/// The sheets of a workbook in a field card's shape (取組評価シート…).
+fn field_card_extract(form: &FormDef) -> impl Fn(&crate::grid::Grid) -> Vec<card::CardSheet> + Sync + '_ {
+    move |g| card::read_sheet(g, form).into_iter().collect()
+}
+
+fn field_card_none_found(form: &FormDef) -> String {
+    format!(
+        "{}が見つかりません(「{}」のラベルがある表示中のシートがありません)。送付したシートに記入して送ってください",
+        form.name,
+        form.field_of(crate::form::Kind::Code).map(|f| f.labels[0].as_str()).unwrap_or("")
+    )
+}
+
+/// The tables of a workbook in a table form's shape (進捗管理表…).
+fn table_extract(form: &FormDef) -> impl Fn(&crate::grid::Grid) -> Vec<table::TableSheet> + Sync + '_ {
+    move |g| table::read_sheet(g, form).into_iter().collect()
+}
+
+fn table_none_found(form: &FormDef) -> String {
+    format!(
+        "{}の表が見つかりません(「{}」などの見出しのある表示中のシートがありません)。送付した表に記入して送ってください",
+        form.name,
+        form.fields.iter().take(3).map(|f| f.labels[0].as_str()).collect::<Vec<_>>().join("」「")
+    )
+}
+
 /// Reads the plan and every input, checks every sheet: the whole job but writing.
 /// `outputs` are checked against the inputs first.
 fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Result<Checked> {
@@ -200,7 +313,8 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
     guard_outputs(&opts.plan, &opts.inputs, &files, outputs)?;
     // What only a drawing prints is not read for a run that draws nothing.
     let texts = if keep == Keep::Counts { plan::Texts::ForChecking } else { plan::Texts::All };
-    let (loaded, form) = load_plan_for(&opts.plan, texts)?;
+    // The files are read while the plan is, up to a bound, and checked once it is read.
+    let (loaded, form, ahead) = with_plan(&opts.plan, texts, |form, reading| read_ahead(opts, form, &files, reading))?;
     let (list, mut extra) = match &opts.corrections {
         Some(p) => corrections::load(p)?,
         None => (Vec::new(), Vec::new()),
@@ -211,15 +325,10 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
         outcomes = o;
         extra.extend(f);
     };
-    let (mut run, layout) = match form.shape {
-        Shape::Card if form.is_field_card() => {
-            let none_found = format!(
-                "{}が見つかりません(「{}」のラベルがある表示中のシートがありません)。送付したシートに記入して送ってください",
-                form.name,
-                form.field_of(crate::form::Kind::Code).map(|f| f.labels[0].as_str()).unwrap_or("")
-            );
-            let extract = |g: &crate::grid::Grid| card::read_sheet(g, &form).into_iter().collect::<Vec<_>>();
-            let mut read = intake::read_all_as(&files, &opts.limits, &extract, &none_found);
+    let (mut run, layout) = match ahead {
+        Ahead::FieldCard(ahead) => {
+            let (extract, none_found) = (field_card_extract(&form), field_card_none_found(&form));
+            let mut read = intake::read_rest(&files, ahead, &opts.limits, &extract, &none_found);
             let (o, f) = corrections::apply(&mut read, &list, opts.period);
             correct(o, f);
             let previous = if opts.previous.is_empty() {
@@ -238,19 +347,17 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
             )?;
             (Run::FieldCard(Box::new(c)), Layout::bundled())
         }
-        Shape::Card => {
-            // A --layout file overrides the card's labels; else the form's own.
-            let layout = match &opts.layout {
-                Some(p) => Layout::load(p)?,
-                None => Layout::from_form(&form)?,
-            };
+        Ahead::Card(ahead, layout) => {
+            let layout = *layout;
+            let extract = |g: &crate::grid::Grid| crate::read::response_sheet(g, &layout).into_iter().collect::<Vec<_>>();
+            let none_found = intake::card_none_found(&layout);
             let (period, note, read) = match opts.period {
                 // The period known, each file is corrected and checked as it is read, and
                 // only what the run counts and reports is held (with `Keep::Counts`).
                 Some(period) => {
                     loaded.plan.check_period(period)?;
                     let ctx = crate::validate::Context { plan: &loaded.plan, period, hints: layout.hints() };
-                    let mut read = intake::read_all_then(&files, &layout, &opts.limits, &|mut f| {
+                    let mut read = intake::read_rest_then(&files, ahead, &opts.limits, &extract, &none_found, &|mut f| {
                         let fates = corrections::apply_to(&mut f, &list, Some(period));
                         (consolidate::check_file(f, &ctx, keep), fates)
                     });
@@ -264,7 +371,7 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                 }
                 // Else every sheet is read first, to learn the period from them.
                 None => {
-                    let mut read = intake::read_all(&files, &layout, &opts.limits);
+                    let mut read = intake::read_rest(&files, ahead, &opts.limits, &extract, &none_found);
                     let fates = read.iter_mut().map(|f| corrections::apply_to(f, &list, None)).collect();
                     let (period, note, read) = consolidate::check_files(None, read, &loaded.plan, layout.hints(), keep)?;
                     // A correction of another period than the one chosen is set aside, as
@@ -280,13 +387,8 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
             let c = consolidate::run(loaded, &opts.plan.display().to_string(), period, note, read)?;
             (Run::Card(Box::new(c)), layout)
         }
-        Shape::Table => {
-            let none_found = format!(
-                "{}の表が見つかりません(「{}」などの見出しのある表示中のシートがありません)。送付した表に記入して送ってください",
-                form.name,
-                form.fields.iter().take(3).map(|f| f.labels[0].as_str()).collect::<Vec<_>>().join("」「")
-            );
-            let extract = |g: &crate::grid::Grid| table::read_sheet(g, &form).into_iter().collect::<Vec<_>>();
+        Ahead::Table(ahead) => {
+            let (extract, none_found) = (table_extract(&form), table_none_found(&form));
             // The JSON summary of a table lists each answer's values: a check writing it keeps
             // the rows' cells.
             let keep_rows = if opts.json.is_some() { Keep::Sheets } else { keep };
@@ -295,7 +397,7 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                 Some(period) => {
                     loaded.plan.check_period(period)?;
                     let checker = table::check::Checker::new(&loaded.plan, &form, period, keep_rows);
-                    let mut checked = intake::read_all_as_then(&files, &opts.limits, &extract, &none_found, &|mut f| {
+                    let mut checked = intake::read_rest_then(&files, ahead, &opts.limits, &extract, &none_found, &|mut f| {
                         let fates = corrections::apply_to(&mut f, &list, Some(period));
                         (checker.check_file(f), fates)
                     });
@@ -307,7 +409,7 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                     (period, note, checked)
                 }
                 None => {
-                    let mut read = intake::read_all_as(&files, &opts.limits, &extract, &none_found);
+                    let mut read = intake::read_rest(&files, ahead, &opts.limits, &extract, &none_found);
                     let fates = read.iter_mut().map(|f| corrections::apply_to(f, &list, None)).collect();
                     let (period, note, checked) = table::check::check_files(None, read, &loaded.plan, &form, keep_rows)?;
                     let (o, f) = corrections::settle(&list, Some(period), fates);

@@ -557,6 +557,26 @@ pub fn load_book_for(sheets: &mut grid::Sheets, shown: &str, texts: Texts) -> Re
     Ok(LoadedPlan { plan, findings })
 }
 
+/// The form an opened plan workbook names (its 「計画」 sheet's 様式, else the default), read
+/// before the rest of the plan so that its files can be read while the plan is; `None` when
+/// the workbook has no 「計画」 sheet with 項目 and 値 (reading the plan says what is wrong).
+/// The sheet stays in `sheets` for [`load_book_for`].
+pub fn form_of(sheets: &mut grid::Sheets, file: &str) -> Result<Option<String>> {
+    let Some(meta) = sheet(sheets, "計画", file)? else { return Ok(None) };
+    let form = Table::find(&meta, "項目").map(|t| {
+        let (kc, vc) = (t.col("項目"), t.col("値"));
+        // As `from_book` reads it: the last row naming 様式 stands, an empty value is the default.
+        t.rows()
+            .filter(|&r| fold(&t.text(r, kc)) == fold("様式"))
+            .last()
+            .map(|r| t.text(r, vc))
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(default_form)
+    });
+    sheets.give_back(meta);
+    Ok(form)
+}
+
 /// A plan finding the office should look at but that does not make the plan wrong.
 fn plan_warning(rule: &'static str, file: &str, sheet: &str, cell: Option<String>, message: String) -> Finding {
     let mut f = plan_finding(rule, file, sheet, cell, message);
@@ -1000,6 +1020,8 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
     // One allocation for all the projects rather than doubling through them.
     plan.projects.reserve_exact(t.rows().count());
     let mut first_row: BTreeMap<String, u32> = BTreeMap::new();
+    // The city's own columns, kept per project under their headers: found once, not per row.
+    let extra: Vec<(u32, &String)> = t.columns.iter().filter(|(_, h)| !standard.contains(h)).map(|(c, h)| (*c, h)).collect();
     for r in t.rows() {
         let mut code = crate::normalize::tidy_code(&cc.map(|c| g.value(r, c).text()).unwrap_or_default());
         if code.is_empty() && no_codes {
@@ -1103,13 +1125,7 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
             overview: if texts == Texts::All { t.text(r, ovc) } else { String::new() },
             node: Some(node_text).filter(|n| !n.is_empty()).or_else(|| Some(theme_text.clone()).filter(|n| !n.is_empty())),
             implementing: split_departments(&t.text(r, c("実施課"))),
-            attrs: t
-                .columns
-                .iter()
-                .filter(|(_, h)| !standard.contains(h))
-                .map(|(col, h)| (h.clone(), t.text(r, Some(*col))))
-                .filter(|(_, v)| !v.is_empty())
-                .collect(),
+            attrs: extra.iter().map(|(col, h)| ((*h).clone(), t.text(r, Some(*col)))).filter(|(_, v)| !v.is_empty()).collect(),
             ..Default::default()
         });
     }

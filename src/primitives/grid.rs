@@ -290,8 +290,9 @@ pub fn sniff(bytes: &[u8]) -> Kind {
     if text_like { Kind::Text } else { Kind::Binary }
 }
 
+/// Searched with SIMD: the guard looks for a DTD in the head of every part of every file.
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+    memchr::memmem::find(hay, needle).is_some()
 }
 
 fn utf16(s: &str) -> Vec<u8> {
@@ -338,6 +339,11 @@ impl Sheets<'_> {
             Some((wb, defined)) => xlsx_sheet(wb, &sheet, defined, &self.limits),
             None => Ok(None),
         }
+    }
+
+    /// Puts a sheet [`take`](Self::take)n back, for a later `take` to find.
+    pub fn give_back(&mut self, grid: Grid) {
+        self.book.sheets.push(grid);
     }
 
     /// Reads every sheet not read yet, into `book.sheets`, in workbook order.

@@ -150,7 +150,8 @@ pub fn read_all(files: &[Found], layout: &Layout, limits: &Limits) -> Vec<ReadFi
     read_all_as(files, limits, &|g| read::response_sheet(g, layout).into_iter().collect(), &card_none_found(layout))
 }
 
-fn card_none_found(layout: &Layout) -> String {
+/// Why a workbook with no response card is refused.
+pub fn card_none_found(layout: &Layout) -> String {
     format!(
         "回答票が見つかりません(「{}」のラベルがある表示中のシートがありません)。送付した回答票に記入して送ってください",
         layout.labels.code
@@ -189,29 +190,116 @@ pub fn read_all_then<R: Send>(files: &[Found], layout: &Layout, limits: &Limits,
 /// [`read_all_as`], each file handed to `then` as soon as it is read, on the same core: a run
 /// that knows its period checks each file there and keeps only what `then` returns, never
 /// every sheet at once. Results in the order of `files`.
-pub fn read_all_as_then<S, R: Send>(
+pub fn read_all_as_then<S: Send, R: Send>(
     files: &[Found],
     limits: &Limits,
     extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
     none_found: &str,
     then: &(dyn Fn(ReadFile<S>) -> R + Sync),
 ) -> Vec<R> {
-    TO_READ.fetch_add(files.len(), std::sync::atomic::Ordering::Relaxed);
-    let names: Vec<(PathBuf, String)> =
-        files.iter().map(|f| (f.path.parent().unwrap_or(Path::new("")).to_path_buf(), file_name(&f.path))).collect();
+    read_rest_then(files, Vec::new(), limits, extract, none_found, then)
+}
+
+/// The (folder, file name) of every file of a run, for [`lock_file_warning`].
+fn folder_and_names(files: &[Found]) -> Vec<(PathBuf, String)> {
+    files.iter().map(|f| (f.path.parent().unwrap_or(Path::new("")).to_path_buf(), file_name(&f.path))).collect()
+}
+
+fn read_found<S>(
+    f: &Found,
+    names: &[(PathBuf, String)],
+    limits: &Limits,
+    extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
+    none_found: &str,
+) -> ReadFile<S> {
+    let mut r = match &f.problem {
+        None => read_file_as(&f.path, &f.shown, limits, extract, none_found),
+        Some(reason) => unreadable(&f.path, &f.shown, reason),
+    };
+    lock_file_warning(&mut r, names);
+    r
+}
+
+/// Most bytes of files [`read_ahead`] holds: what the files it reads hold once read is about
+/// as large as they are on disk, so this bounds the memory it adds, at any number of files.
+pub const READ_AHEAD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads files from `files` while `waiting` is set (the run is waiting for its plan, being
+/// read on another thread, before it can check anything) and until it holds `budget` bytes
+/// of them: the cores would otherwise wait with it. Per file, what was read, or `None`; give
+/// it to [`read_rest_then`], which reads the rest.
+pub fn read_ahead<S: Send>(
+    files: &[Found],
+    limits: &Limits,
+    extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
+    none_found: &str,
+    waiting: &std::sync::atomic::AtomicBool,
+    budget: u64,
+) -> Vec<Option<ReadFile<S>>> {
+    use std::sync::atomic::Ordering::Relaxed;
+    TO_READ.fetch_add(files.len(), Relaxed);
+    let names = folder_and_names(files);
+    let held = std::sync::atomic::AtomicU64::new(0);
     files
         .par_iter()
         .map(|f| {
-            let mut r = match &f.problem {
-                None => read_file_as(&f.path, &f.shown, limits, extract, none_found),
-                Some(reason) => unreadable(&f.path, &f.shown, reason),
-            };
-            lock_file_warning(&mut r, &names);
-            let r = then(r);
-            READ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            r
+            if !waiting.load(Relaxed) {
+                return None;
+            }
+            let size = std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
+            if held.fetch_add(size, Relaxed).saturating_add(size) > budget {
+                return None;
+            }
+            let r = read_found(f, &names, limits, extract, none_found);
+            READ.fetch_add(1, Relaxed);
+            Some(r)
         })
         .collect()
+}
+
+/// [`read_all_as_then`] for the files [`read_ahead`] left unread (`ahead`: its result, or
+/// empty when nothing was read ahead): each file read now or before is handed to `then`.
+/// Results in the order of `files`.
+pub fn read_rest_then<S: Send, R: Send>(
+    files: &[Found],
+    ahead: Vec<Option<ReadFile<S>>>,
+    limits: &Limits,
+    extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
+    none_found: &str,
+    then: &(dyn Fn(ReadFile<S>) -> R + Sync),
+) -> Vec<R> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut ahead = ahead;
+    if ahead.is_empty() {
+        TO_READ.fetch_add(files.len(), Relaxed);
+        ahead = Vec::new();
+        ahead.resize_with(files.len(), || None);
+    }
+    assert_eq!(ahead.len(), files.len(), "read ahead from another list of files");
+    let names = folder_and_names(files);
+    files
+        .par_iter()
+        .zip(ahead)
+        .map(|(f, before)| match before {
+            Some(r) => then(r),
+            None => {
+                let r = then(read_found(f, &names, limits, extract, none_found));
+                READ.fetch_add(1, Relaxed);
+                r
+            }
+        })
+        .collect()
+}
+
+/// [`read_rest_then`] keeping every file as read.
+pub fn read_rest<S: Send>(
+    files: &[Found],
+    ahead: Vec<Option<ReadFile<S>>>,
+    limits: &Limits,
+    extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
+    none_found: &str,
+) -> Vec<ReadFile<S>> {
+    read_rest_then(files, ahead, limits, extract, none_found, &|f| f)
 }
 
 /// An Excel lock file next to its workbook means someone has it open: warn that unsaved edits

@@ -473,6 +473,43 @@ fn reading_counts_the_files_for_the_progress_bar() {
     assert!(after.0 >= before.0 + files.len() && after.1 >= before.1 + files.len(), "{before:?} → {after:?}");
 }
 
+/// What a file read ahead of its plan becomes is what it becomes read after: which files are
+/// read ahead depends on how long the plan takes, and must change nothing but when.
+#[test]
+fn files_read_ahead_of_the_plan_come_out_as_files_read_after_it_within_the_bound() {
+    use std::sync::atomic::AtomicBool;
+    let dir = samples();
+    let files = kaito::intake::discover(&[dir.path().join("回答")]).unwrap();
+    let (limits, layout) = (kaito::grid::Limits::default(), Layout::bundled());
+    let extract = |g: &kaito::grid::Grid| kaito::read::response_sheet(g, &layout).into_iter().collect::<Vec<_>>();
+    let none_found = kaito::intake::card_none_found(&layout);
+    let seen = |r: &kaito::intake::ReadFile| {
+        let sheets: Vec<_> = r.sheets.iter().map(|s| format!("{s:?}")).collect();
+        let findings: Vec<_> = r.findings.iter().map(|f| (f.rule, f.cell.clone(), f.message.clone())).collect();
+        (r.record.shown.clone(), r.record.outcome, r.record.sha256, sheets, findings)
+    };
+    let all = kaito::intake::read_all(&files, &layout, &limits);
+    assert!(all.len() >= 20, "{}", all.len());
+    let sizes: Vec<u64> = files.iter().map(|f| std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0)).collect();
+    let total: u64 = sizes.iter().sum();
+    // No bound, half the bytes, none; and the plan already read: nothing ahead.
+    for (budget, waiting) in [(u64::MAX, true), (total / 2, true), (0, true), (u64::MAX, false)] {
+        let ahead = kaito::intake::read_ahead(&files, &limits, &extract, &none_found, &AtomicBool::new(waiting), budget);
+        assert_eq!(ahead.len(), files.len());
+        let held: u64 = ahead.iter().zip(&sizes).filter(|(a, _)| a.is_some()).map(|(_, s)| s).sum();
+        let count = ahead.iter().filter(|a| a.is_some()).count();
+        assert!(held <= budget, "{held} bytes read ahead beyond {budget}");
+        match (budget, waiting) {
+            (u64::MAX, true) => assert_eq!(count, files.len()),
+            (_, false) => assert_eq!(count, 0),
+            (0, _) => assert_eq!(count, files.iter().zip(&sizes).filter(|(_, s)| **s == 0).count()),
+            _ => assert!(count > 0 && count < files.len(), "{count} of {}", files.len()),
+        }
+        let rest = kaito::intake::read_rest_then(&files, ahead, &limits, &extract, &none_found, &|r| seen(&r));
+        assert_eq!(rest, all.iter().map(seen).collect::<Vec<_>>(), "budget {budget}, waiting {waiting}");
+    }
+}
+
 #[test]
 fn the_ledger_gives_each_file_its_sha256_and_none_to_a_file_never_read() {
     use sha2::{Digest, Sha256};
