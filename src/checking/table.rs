@@ -148,6 +148,9 @@ pub struct Checker<'a> {
     items: ItemIndex,
     hints: Vec<(String, String)>,
     keep: Keep,
+    /// Each field's vocabulary from the plan (by field key), looked up once rather than for
+    /// every row of every file.
+    vocabularies: Vec<(String, Vec<String>)>,
 }
 
 impl<'a> Checker<'a> {
@@ -160,11 +163,12 @@ impl<'a> Checker<'a> {
             by_name.entry(fold(&p.name)).or_default().push(i);
         }
         let hints = form.hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        Checker { plan, form, period, items: (by_code, by_name), hints, keep }
+        let vocabularies = form.fields.iter().filter_map(|f| Some((f.key.clone(), plan.list(f.vocabulary.as_deref()?)))).collect();
+        Checker { plan, form, period, items: (by_code, by_name), hints, keep, vocabularies }
     }
 
-    fn vocab_of(&self, f: &FieldDef) -> Vec<String> {
-        f.vocabulary.as_deref().map(|v| self.plan.list(v)).unwrap_or_default()
+    fn vocab_of(&self, f: &FieldDef) -> &[String] {
+        self.vocabularies.iter().find(|(k, _)| *k == f.key).map(|(_, v)| v.as_slice()).unwrap_or(&[])
     }
 
     /// Matches one file's rows to items and holds each to the form's rules.
@@ -262,7 +266,7 @@ impl<'a> Checker<'a> {
                     .fields
                     .iter()
                     .filter(|f| f.kind == Kind::Status && f.from == Source::Department)
-                    .map(|f| (f.key.clone(), read_status(row.field(&f.key), &vocab_of(f), hints)))
+                    .map(|f| (f.key.clone(), read_status(row.field(&f.key), vocab_of(f), hints)))
                     .collect();
                 let mut row = row;
                 let digest = (self.keep == Keep::Counts).then(|| signature(&row, form));
@@ -487,12 +491,12 @@ fn read_status(field: Option<&Field>, vocabulary: &[String], hints: &[(String, S
 
 /// The rules the form's fields carry, on one row.
 #[allow(clippy::too_many_arguments)]
-fn check_row(
+fn check_row<'c>(
     row: &TableRow,
     project: &Project,
     plan: &Plan,
     form: &FormDef,
-    vocab_of: &dyn Fn(&FieldDef) -> Vec<String>,
+    vocab_of: &dyn Fn(&FieldDef) -> &'c [String],
     hints: &[(String, String)],
     file: &str,
     sheet: &str,
@@ -593,7 +597,7 @@ fn check_row(
         }
         if f.kind == Kind::Status && !empty {
             let vocab = vocab_of(f);
-            match normalize::status(&text, &vocab, hints) {
+            match normalize::status(&text, vocab, hints) {
                 Status::Unknown { text, suggestion } => push(
                     &mut out,
                     Severity::Error,
@@ -624,7 +628,7 @@ fn check_row(
                 (None, Some(w)) => {
                     let other = form.field(&w.field);
                     let value = row.field(&w.field).map(|x| x.text()).unwrap_or_default();
-                    let word = other.map(|o| normalize::status(&value, &vocab_of(o), hints));
+                    let word = other.map(|o| normalize::status(&value, vocab_of(o), hints));
                     match word {
                         Some(Status::Code { code, .. }) if plan.list(&w.list).contains(&code) => {
                             Some((Severity::Error, format!("{}が「{code}」のときは", other.map(label).unwrap_or_default())))

@@ -187,11 +187,21 @@ impl FieldDef {
     /// Whether a header cell names this field: any label, after NFKC with spaces removed,
     /// and with a year in front when the field carries one. Returns the year text found.
     pub fn matches_header(&self, text: &str) -> Option<String> {
-        let t = fold(text);
-        for label in &self.labels {
-            let l = fold(label);
+        self.matches_folded_header(&fold(text), &self.folded_labels())
+    }
+
+    /// The field's labels folded, for [`matches_folded_header`](Self::matches_folded_header).
+    pub fn folded_labels(&self) -> Vec<String> {
+        self.labels.iter().map(|l| fold(l)).collect()
+    }
+
+    /// [`matches_header`](Self::matches_header) for a header text already folded, against
+    /// the field's `labels` already folded: a sheet's header row is matched against every
+    /// field, and folding each text once is what reading a small table costs most.
+    pub fn matches_folded_header(&self, t: &str, labels: &[String]) -> Option<String> {
+        for l in labels {
             if self.year_prefix {
-                if let Some(prefix) = t.strip_suffix(&l) {
+                if let Some(prefix) = t.strip_suffix(l.as_str()) {
                     return Some(prefix.to_string());
                 }
             } else if t == l {

@@ -14,7 +14,7 @@ pub mod check;
 pub mod render;
 
 use crate::finding::{Finding, a1};
-use crate::form::{FormDef, Kind, Source};
+use crate::form::{FieldDef, FormDef, Kind, Source};
 use crate::grid::Grid;
 use crate::normalize::{fold, tidy, tidy_code, tidy_owned};
 use crate::period::parse_fiscal_year;
@@ -137,15 +137,18 @@ pub fn read_sheet(grid: &Grid, form: &FormDef) -> Option<TableSheet> {
     let table = form.table.as_ref()?;
     let last = grid.last_row();
     let mut header = None;
+    // Each label and each cell's text folded once, not once for every pair.
+    let labels: Vec<Vec<String>> = form.fields.iter().map(FieldDef::folded_labels).collect();
     for r in 0..=last.min(200) {
         let mut columns: BTreeMap<String, u32> = BTreeMap::new();
         let mut year = None;
         for (c, cell) in grid.row(r) {
-            for f in &form.fields {
+            let text = fold(&cell.value.text());
+            for (f, labels) in form.fields.iter().zip(&labels) {
                 if columns.contains_key(&f.key) {
                     continue;
                 }
-                if let Some(prefix) = f.matches_header(&cell.value.text()) {
+                if let Some(prefix) = f.matches_folded_header(&text, labels) {
                     columns.insert(f.key.clone(), c);
                     if f.year_prefix && year.is_none() {
                         year = parse_fiscal_year(&prefix).map(|y| (y, Field::at(grid, r, c)));
@@ -177,9 +180,12 @@ pub fn read_sheet(grid: &Grid, form: &FormDef) -> Option<TableSheet> {
     let mut carried: BTreeMap<String, Field> = BTreeMap::new();
     let mut rows = Vec::new();
     for r in header_row + 1..=last {
-        // A header repeated for printing is not data.
-        let texts: Vec<String> = grid.row(r).map(|(_, c)| fold(&c.value.text())).collect();
-        if !texts.is_empty() && texts == header_texts {
+        // A header repeated for printing is not data. Compared cell by cell, so that a data
+        // row (most rows) is told apart by its first cell, not by folding all of them.
+        if grid.row(r).count() == header_texts.len()
+            && !header_texts.is_empty()
+            && grid.row(r).zip(&header_texts).all(|((_, c), h)| fold(&c.value.text()) == *h)
+        {
             continue;
         }
         let mut cells = BTreeMap::new();
