@@ -308,3 +308,28 @@ fn colour_only_where_asked_for_and_never_with_no_color() {
     assert!(!String::from_utf8_lossy(&off.stdout).contains('\u{1b}'));
     assert_eq!(forced.status.code(), off.status.code());
 }
+
+/// The files are read while the plan is: a plan found wrong once its form is known still
+/// stops the run with the plan's own reason, and nothing is written.
+#[test]
+fn a_plan_found_wrong_while_the_files_are_read_stops_the_run_with_its_reason() {
+    let dir = samples();
+    let d = dir.path();
+    let bytes = std::fs::read(d.join("計画.xlsx")).unwrap();
+    // 計画 sheet, B3: the 開始年度 (2020) becomes a word.
+    let patched = crate::fixtures::patch_zip(&bytes, "xl/worksheets/sheet1.xml", |xml| {
+        let at = r#"<c r="B3" t="s"><v>5</v></c>"#;
+        assert!(xml.contains(at), "{xml}");
+        xml.replace(at, r#"<c r="B3" t="inlineStr"><is><t>いつか</t></is></c>"#)
+    });
+    std::fs::write(d.join("計画.xlsx"), patched).unwrap();
+    for args in [&["check"][..], &["consolidate", "--output", "集計.xlsx"]] {
+        let command = args[0];
+        let out = kaito(&[args, &["--plan", "計画.xlsx", "--period", "2021H1", "回答"]].concat(), d);
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{command}: {stdout}\n{stderr}");
+        assert!(stderr.contains("B3 の「開始年度」(いつか)を年度として読めません"), "{command}: {stderr}");
+        assert!(!stdout.contains("0701-01"), "{command} reported files: {stdout}");
+        assert!(!d.join("集計.xlsx").exists(), "{command} wrote a packet");
+    }
+}
