@@ -275,6 +275,7 @@ fn read_ahead(opts: &CheckOptions, form: &FormDef, files: &[Found], reading: &At
             Ahead::Card(ahead, Box::new(layout))
         }
         Shape::Table => {
+            let budget = budget * intake::TABLE_READ_AHEAD_FACTOR;
             Ahead::Table(intake::read_ahead(files, &opts.limits, &table_extract(form), &table_none_found(form), reading, budget))
         }
     })
