@@ -68,39 +68,50 @@ fn main() {
                 }
                 eprintln!("made {n} {form} files in {:.1} s", started.elapsed().as_secs_f64());
             }
-            let mut time = |what: &'static str, program: &Path, args: &[&str], runs: usize| {
-                if !only.iter().any(|o| o == what) {
-                    return;
-                }
-                let mut peak = 0;
-                let secs = median(runs, || {
-                    let _ = std::fs::remove_dir_all(dir.join("送付"));
-                    let (secs, p) = run(&dir, program, args);
-                    peak = peak.max(p);
-                    secs
-                });
-                let row = Row { form, files: n, what, secs, peak_kib: peak };
-                print_row(&row, None);
-                rows.push(row);
-            };
+            // The commands of one size and form, each run `runs` times (openpyxl once). They
+            // take turns, a round of every command at a time, so that the machine's other work,
+            // which comes and goes over minutes, falls on a command and its floor alike.
             let kaito = Path::new(env!("CARGO_BIN_EXE_kaito"));
-            time("floor", &floor_exe, &["回答"], runs);
-            time("packet floor", &floor_exe, &["--packet", "floor.xlsx", "回答"], runs);
-            time("check", kaito, &["check", "--plan", "計画.xlsx", "--period", period, "回答", "--quiet"], runs);
-            time(
+            let mut jobs: Vec<(&'static str, PathBuf, Vec<String>, usize)> = Vec::new();
+            let mut add = |what: &'static str, program: &Path, args: &[&str], runs: usize| {
+                if only.iter().any(|o| o == what) {
+                    jobs.push((what, program.to_path_buf(), args.iter().map(|a| a.to_string()).collect(), runs));
+                }
+            };
+            add("floor", &floor_exe, &["回答"], runs);
+            add("packet floor", &floor_exe, &["--packet", "floor.xlsx", "回答"], runs);
+            add("check", kaito, &["check", "--plan", "計画.xlsx", "--period", period, "回答", "--quiet"], runs);
+            add(
                 "consolidate",
                 kaito,
                 &["consolidate", "--plan", "計画.xlsx", "--period", period, "回答", "--output", "集計.xlsx", "--quiet"],
                 runs,
             );
             // The sheets to send out for the next period: one workbook per item or department.
-            time("template", kaito, &["template", "--plan", "計画.xlsx", "--period", next, "--output", "送付"], runs);
+            add("template", kaito, &["template", "--plan", "計画.xlsx", "--period", next, "--output", "送付"], runs);
             if let Some(py) = &python {
                 let script = |name: &str| root.join("bench/scripts").join(name).display().to_string();
-                time("python-calamine", py, &[&script("check_calamine.py"), form, "回答"], runs);
+                add("python-calamine", py, &[&script("check_calamine.py"), form, "回答"], runs);
                 if n <= openpyxl_max {
-                    time("openpyxl", py, &[&script("consolidate_openpyxl.py"), form, "回答", "openpyxl.xlsx"], 1);
+                    add("openpyxl", py, &[&script("consolidate_openpyxl.py"), form, "回答", "openpyxl.xlsx"], 1);
                 }
+            }
+            let mut timings: Vec<(Vec<f64>, u64)> = vec![(Vec::new(), 0); jobs.len()];
+            for round in 0..runs.max(1) {
+                for ((_, program, args, job_runs), (secs, peak)) in jobs.iter().zip(&mut timings) {
+                    if round < (*job_runs).max(1) {
+                        let _ = std::fs::remove_dir_all(dir.join("送付"));
+                        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                        let (s, p) = run(&dir, program, &args);
+                        secs.push(s);
+                        *peak = (*peak).max(p);
+                    }
+                }
+            }
+            for ((what, ..), (secs, peak)) in jobs.iter().zip(timings) {
+                let row = Row { form, files: n, what, secs: median(secs), peak_kib: peak };
+                print_row(&row, None);
+                rows.push(row);
             }
         }
     }
@@ -127,9 +138,8 @@ fn build_floor(root: &Path) -> PathBuf {
     floor
 }
 
-/// The median of `runs` timings (the machine's other work makes single runs vary widely).
-fn median(runs: usize, mut time: impl FnMut() -> f64) -> f64 {
-    let mut t: Vec<f64> = (0..runs.max(1)).map(|_| time()).collect();
+/// The median of a command's timings (the machine's other work makes single runs vary widely).
+fn median(mut t: Vec<f64>) -> f64 {
     t.sort_by(|a, b| a.total_cmp(b));
     t[t.len() / 2]
 }
