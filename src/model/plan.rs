@@ -563,18 +563,21 @@ pub fn load_book_for(sheets: &mut grid::Sheets, shown: &str, texts: Texts) -> Re
 /// The sheet stays in `sheets` for [`load_book_for`].
 pub fn form_of(sheets: &mut grid::Sheets, file: &str) -> Result<Option<String>> {
     let Some(meta) = sheet(sheets, "計画", file)? else { return Ok(None) };
-    let form = Table::find(&meta, "項目").map(|t| {
-        let (kc, vc) = (t.col("項目"), t.col("値"));
-        // As `from_book` reads it: the last row naming 様式 stands, an empty value is the default.
-        t.rows()
-            .filter(|&r| fold(&t.text(r, kc)) == fold("様式"))
-            .last()
-            .map(|r| t.text(r, vc))
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(default_form)
-    });
+    let form = Table::find(&meta, "項目").map(|t| form_named(&meta_values(&t)));
     sheets.give_back(meta);
     Ok(form)
+}
+
+/// The 「計画」 sheet's values by folded 項目, with their rows: a 項目 written twice, the
+/// later row stands.
+fn meta_values(t: &Table) -> BTreeMap<String, (u32, String)> {
+    let (kc, vc) = (t.col("項目"), t.col("値"));
+    t.rows().map(|r| (fold(&t.text(r, kc)), (r, t.text(r, vc)))).collect()
+}
+
+/// The form the 「計画」 sheet's values name (様式), the default when it names none.
+fn form_named(kv: &BTreeMap<String, (u32, String)>) -> String {
+    kv.get(&fold("様式")).map(|(_, v)| v.clone()).filter(|v| !v.is_empty()).unwrap_or_else(default_form)
 }
 
 /// A plan finding the office should look at but that does not make the plan wrong.
@@ -845,13 +848,10 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
     let meta = sheet(sheets, "計画", file)?.with_context(|| {
         format!("計画ファイル {file} にシート「計画」がありません(計画名・開始年度・終了年度・進捗区分を書くシートです)")
     })?;
-    let mut kv = BTreeMap::new();
     let t =
         Table::find(&meta, "項目").with_context(|| format!("計画ファイル {file} のシート「計画」に見出し「項目」「値」がありません"))?;
-    let (kc, vc) = (t.col("項目"), t.col("値"));
-    for r in t.rows() {
-        kv.insert(fold(&t.text(r, kc)), (r, t.text(r, vc)));
-    }
+    let vc = t.col("値");
+    let kv = meta_values(&t);
     let get = |k: &str| kv.get(&fold(k)).cloned();
     let year = |k: &str| -> Result<i32> {
         let (r, v) = get(k).with_context(|| format!("計画ファイル {file} のシート「計画」に「{k}」がありません"))?;
@@ -879,7 +879,7 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
         end_year: year("終了年度")?,
         vocabulary: list("進捗区分"),
         needs_countermeasure: list("要対応区分"),
-        form: get("様式").map(|(_, v)| v).filter(|v| !v.is_empty()).unwrap_or_else(default_form),
+        form: form_named(&kv),
         cadence,
         lists,
         ..Default::default()

@@ -348,7 +348,7 @@ impl Sheets<'_> {
 
     /// Reads every sheet not read yet, into `book.sheets`, in workbook order.
     pub fn read_all(&mut self) -> Result<&[Grid], String> {
-        // Only an .xlsx has sheets left unread, and it has none read but not taken.
+        // Only an .xlsx has sheets left unread; a sheet given back comes before them.
         if let Some((wb, defined)) = &mut self.xlsx {
             for name in std::mem::take(&mut self.unread) {
                 if let Some(g) = xlsx_sheet(wb, &name, defined, &self.limits)? {

@@ -279,7 +279,6 @@ pub fn read_rest_then<S: Send, R: Send>(
     let mut ahead = ahead;
     if ahead.is_empty() {
         TO_READ.fetch_add(files.len(), Relaxed);
-        ahead = Vec::new();
         ahead.resize_with(files.len(), || None);
     }
     assert_eq!(ahead.len(), files.len(), "read ahead from another list of files");
