@@ -296,9 +296,9 @@ fn make_table(root: &Path, dir: &Path, n: usize) {
         plan.nodes.push(Node { number: group.clone(), name: text(d * 3, "group_name"), level: 2, parent: Some(middle), code_prefix: None });
         for (k, marker) in ["①", "②", "③"].iter().enumerate() {
             let i = d * 3 + k;
-            let mut attrs = BTreeMap::new();
-            attrs.insert("内容、進め方".to_string(), text(i, "content"));
-            attrs.insert("計画概要".to_string(), text(i, "plan"));
+            let mut attrs = BTreeMap::<std::sync::Arc<str>, std::sync::Arc<str>>::new();
+            attrs.insert("内容、進め方".into(), text(i, "content").into());
+            attrs.insert("計画概要".into(), text(i, "plan").into());
             plan.projects.push(Project {
                 code: format!("{group} {marker}"),
                 name: text(i, "name"),

@@ -558,7 +558,7 @@ fn next_plan() -> Result<()> {
             activities: vec![plan::Activity { name: "計画に基づく取組の推進".into(), schedule }],
             outcomes: vec![plan::Outcome { target_year: "令和9年度(2027年度)".into(), text: summary.into() }],
             node: Some(theme.into()),
-            attrs: attrs.into(),
+            attrs: attrs.into_iter().map(|(k, v): (String, String)| (k.into(), v.into())).collect(),
             ..Default::default()
         });
     }
@@ -659,7 +659,7 @@ fn table() -> Result<()> {
             name: i.name.clone(),
             departments: i.department.split('、').filter(|d| !d.is_empty()).map(str::to_string).collect(),
             node: Some(i.group.clone()),
-            attrs: attrs.into(),
+            attrs: attrs.into_iter().map(|(k, v): (String, String)| (k.into(), v.into())).collect(),
             ..Default::default()
         });
         debug_assert_eq!(format!("{} {}", i.group, i.marker), i.no);

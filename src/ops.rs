@@ -250,9 +250,9 @@ pub struct Checked {
 /// The files [`read_ahead`] read while the plan was, in the shape of the plan's form.
 enum Ahead {
     /// The response card, read with its layout.
-    Card(Vec<Option<intake::ReadFile>>, Box<Layout>),
-    Table(Vec<Option<intake::ReadFile<table::TableSheet>>>),
-    FieldCard(Vec<Option<intake::ReadFile<card::CardSheet>>>),
+    Card(intake::ReadAhead<crate::read::ResponseSheet>, Box<Layout>),
+    Table(intake::ReadAhead<table::TableSheet>),
+    FieldCard(intake::ReadAhead<card::CardSheet>),
 }
 
 /// Reads files while `reading` says the plan still is (within [`intake::READ_AHEAD_BYTES`]),

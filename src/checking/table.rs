@@ -101,7 +101,10 @@ pub struct FileChecked {
 struct Candidate {
     file: usize,
     sheet: String,
-    row: TableRow,
+    /// The row's place (zero-based) and its cells; the rest of the row (its number and names,
+    /// read to match it to its item) is let go: the run held it for every row of every file.
+    row: u32,
+    cells: BTreeMap<String, Field>,
     findings: Vec<Finding>,
     answered: bool,
     own: bool,
@@ -113,11 +116,12 @@ struct Candidate {
 }
 
 /// A digest of what the department typed in a row: the fields it fills, folded.
-fn signature(row: &TableRow, form: &FormDef) -> [u8; 32] {
+fn signature(cells: &BTreeMap<String, Field>, form: &FormDef) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut s = Sha256::new();
     for f in form.fields.iter().filter(|f| f.from == Source::Department) {
-        s.update(fold(&row.text(&f.key)).as_bytes());
+        let text = cells.get(&f.key).map(|x| normalize::tidy_owned(x.text())).unwrap_or_default();
+        s.update(fold(&text).as_bytes());
         s.update([0x1f]);
     }
     s.finalize().into()
@@ -125,7 +129,7 @@ fn signature(row: &TableRow, form: &FormDef) -> [u8; 32] {
 
 impl Candidate {
     fn signature(&self, form: &FormDef) -> [u8; 32] {
-        self.signature.unwrap_or_else(|| signature(&self.row, form))
+        self.signature.unwrap_or_else(|| signature(&self.cells, form))
     }
 }
 
@@ -268,15 +272,22 @@ impl<'a> Checker<'a> {
                     .filter(|f| f.kind == Kind::Status && f.from == Source::Department)
                     .map(|f| (f.key.clone(), read_status(row.field(&f.key), vocab_of(f), hints)))
                     .collect();
-                let mut row = row;
-                let digest = (self.keep == Keep::Counts).then(|| signature(&row, form));
-                if digest.is_some() {
-                    row.cells = BTreeMap::new();
-                }
+                let digest = (self.keep == Keep::Counts).then(|| signature(&row.cells, form));
+                let cells = if digest.is_some() { BTreeMap::new() } else { row.cells };
                 // The file's place in the run is set when the files are gathered.
                 out.candidates.push((
                     code,
-                    Candidate { file: 0, sheet: t.sheet.clone(), row, findings: rf, answered, own, statuses, signature: digest },
+                    Candidate {
+                        file: 0,
+                        sheet: t.sheet.clone(),
+                        row: row.row,
+                        cells,
+                        findings: rf,
+                        answered,
+                        own,
+                        statuses,
+                        signature: digest,
+                    },
                 ));
             }
         }
@@ -400,8 +411,8 @@ pub fn run(
             item: code,
             file: records[first.file].shown.clone(),
             sheet: first.sheet,
-            row: first.row.row,
-            cells: first.row.cells,
+            row: first.row,
+            cells: first.cells,
             statuses: first.statuses,
         });
     }
@@ -530,7 +541,7 @@ fn check_row<'c>(
                 Kind::Name => Some(project.name.clone()),
                 Kind::Department => Some(project.departments.join("、")),
                 Kind::Node => None,
-                _ => f.plan_column.as_ref().and_then(|c| project.attrs.get(c).cloned()),
+                _ => f.plan_column.as_ref().and_then(|c| project.attrs.get(c.as_str()).map(|v| v.to_string())),
             };
             let written = if f.kind == Kind::Name { row.name.clone() } else { text.clone() };
             if let Some(planned) = planned

@@ -137,9 +137,11 @@ pub struct Project {
     /// 実施課: departments that carry the project out without answering for it.
     #[serde(default)]
     pub implementing: Vec<String>,
-    /// Further plan columns a form can show, by header (`内容、進め方`, `計画概要`).
+    /// Further plan columns a form can show, by header (`内容、進め方`, `計画概要`). Shared
+    /// texts: every project holds the same few headers, and a text the plan's workbook stores
+    /// once (its shared strings) is held once, however many projects' cells show it.
     #[serde(default)]
-    pub attrs: ListMap<String, String>,
+    pub attrs: ListMap<std::sync::Arc<str>, std::sync::Arc<str>>,
     /// Years whose 効果額目標 is 調整中 (being set): shown as such, never counted as zero.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub pending_targets: BTreeSet<i32>,
@@ -710,6 +712,22 @@ pub fn finish(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result
     Ok(plan)
 }
 
+/// One copy of each text: a plan's cells repeat texts (a large plan's extra columns say the
+/// same few things for thousands of projects) that its workbook stores once.
+#[derive(Default)]
+struct Shared(std::collections::HashSet<std::sync::Arc<str>>);
+
+impl Shared {
+    fn get(&mut self, text: String) -> std::sync::Arc<str> {
+        if let Some(t) = self.0.get(text.as_str()) {
+            return t.clone();
+        }
+        let t: std::sync::Arc<str> = text.into();
+        self.0.insert(t.clone());
+        t
+    }
+}
+
 /// A header row of a plan sheet: column index by folded header name.
 struct Table<'a> {
     grid: &'a Grid,
@@ -1021,7 +1039,9 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
     plan.projects.reserve_exact(t.rows().count());
     let mut first_row: BTreeMap<String, u32> = BTreeMap::new();
     // The city's own columns, kept per project under their headers: found once, not per row.
-    let extra: Vec<(u32, &String)> = t.columns.iter().filter(|(_, h)| !standard.contains(h)).map(|(c, h)| (*c, h)).collect();
+    let extra: Vec<(u32, std::sync::Arc<str>)> =
+        t.columns.iter().filter(|(_, h)| !standard.contains(h)).map(|(c, h)| (*c, std::sync::Arc::from(h.as_str()))).collect();
+    let mut shared = Shared::default();
     for r in t.rows() {
         let mut code = crate::normalize::tidy_code(&cc.map(|c| g.value(r, c).text()).unwrap_or_default());
         if code.is_empty() && no_codes {
@@ -1125,7 +1145,12 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
             overview: if texts == Texts::All { t.text(r, ovc) } else { String::new() },
             node: Some(node_text).filter(|n| !n.is_empty()).or_else(|| Some(theme_text.clone()).filter(|n| !n.is_empty())),
             implementing: split_departments(&t.text(r, c("実施課"))),
-            attrs: extra.iter().map(|(col, h)| ((*h).clone(), t.text(r, Some(*col)))).filter(|(_, v)| !v.is_empty()).collect(),
+            attrs: extra
+                .iter()
+                .map(|(col, h)| (h.clone(), t.text(r, Some(*col))))
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(h, v)| (h, shared.get(v)))
+                .collect(),
             ..Default::default()
         });
     }
@@ -1418,7 +1443,7 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
         ws.set_column_width(1, 12)?;
         ws.set_column_width(2, 40)?;
         let ws = wb.add_worksheet().set_name("事業")?;
-        let mut extra: Vec<String> = Vec::new();
+        let mut extra: Vec<std::sync::Arc<str>> = Vec::new();
         for p in &plan.projects {
             for k in p.attrs.keys() {
                 if !extra.contains(k) {
@@ -1433,7 +1458,7 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
             headers.extend(["設定年度", "重点", "財政健全化", "該当ページ", "目的・目標", "事業の概要"].iter().map(|s| s.to_string()));
         }
         let first_extra = headers.len() as u16;
-        headers.extend(extra.iter().cloned());
+        headers.extend(extra.iter().map(|k| k.to_string()));
         ws.write_row_with_format(0, 0, &headers, &head)?;
         for (i, p) in plan.projects.iter().enumerate() {
             let r = i as u32 + 1;
@@ -1453,7 +1478,7 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
                 ws.write_string_with_format(r, 10, &p.overview, &wrap)?;
             }
             for (j, k) in extra.iter().enumerate() {
-                ws.write_string_with_format(r, first_extra + j as u16, p.attrs.get(k).map(String::as_str).unwrap_or(""), &wrap)?;
+                ws.write_string_with_format(r, first_extra + j as u16, p.attrs.get(k).map(|v| &**v).unwrap_or(""), &wrap)?;
             }
         }
         for (c, w) in [14.0, 36.0, 8.0, 20.0, 14.0].iter().enumerate() {

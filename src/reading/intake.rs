@@ -197,7 +197,7 @@ pub fn read_all_as_then<S: Send, R: Send>(
     none_found: &str,
     then: &(dyn Fn(ReadFile<S>) -> R + Sync),
 ) -> Vec<R> {
-    read_rest_then(files, Vec::new(), limits, extract, none_found, then)
+    read_rest_then(files, ReadAhead::nothing(), limits, extract, none_found, then)
 }
 
 /// The (folder, file name) of every file of a run, for [`lock_file_warning`].
@@ -231,10 +231,36 @@ pub const READ_AHEAD_BYTES: u64 = 8 * 1024 * 1024;
 /// many times [`READ_AHEAD_BYTES`] for the same memory.
 pub const TABLE_READ_AHEAD_FACTOR: u64 = 4;
 
+/// The files [`read_ahead`] read, each with its place in the run's list of files: only those
+/// (a few, within the bound), not a place for every file of the run (at 100,000 files a list
+/// with room for each held 25 MB, nearly all of it empty).
+pub struct ReadAhead<S> {
+    /// In the order of the run's files; each taken once, by whichever core reaches its place.
+    read: Vec<(usize, std::sync::Mutex<Option<ReadFile<S>>>)>,
+    /// The run's files were counted for the progress bar when read ahead.
+    counted: bool,
+}
+
+impl<S> ReadAhead<S> {
+    /// Nothing read ahead (the files not counted yet).
+    pub fn nothing() -> ReadAhead<S> {
+        ReadAhead { read: Vec::new(), counted: false }
+    }
+    /// The places, in the run's list of files, of the files read ahead.
+    pub fn places(&self) -> Vec<usize> {
+        self.read.iter().map(|(i, _)| *i).collect()
+    }
+    /// The file read ahead at place `i`, once.
+    fn take(&self, i: usize) -> Option<ReadFile<S>> {
+        let at = self.read.binary_search_by_key(&i, |(j, _)| *j).ok()?;
+        self.read[at].1.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
+    }
+}
+
 /// Reads files from `files` while `waiting` is set (the run is waiting for its plan, being
 /// read on another thread, before it can check anything) and until it holds `budget` bytes
-/// of them: the cores would otherwise wait with it. Per file, what was read, or `None`; give
-/// it to [`read_rest_then`], which reads the rest.
+/// of them: the cores would otherwise wait with it. Give what it read to [`read_rest_then`],
+/// which reads the rest.
 pub fn read_ahead<S: Send>(
     files: &[Found],
     limits: &Limits,
@@ -242,14 +268,15 @@ pub fn read_ahead<S: Send>(
     none_found: &str,
     waiting: &std::sync::atomic::AtomicBool,
     budget: u64,
-) -> Vec<Option<ReadFile<S>>> {
+) -> ReadAhead<S> {
     use std::sync::atomic::Ordering::Relaxed;
     TO_READ.fetch_add(files.len(), Relaxed);
     let names = folder_and_names(files);
     let held = std::sync::atomic::AtomicU64::new(0);
-    files
+    let read = files
         .par_iter()
-        .map(|f| {
+        .enumerate()
+        .filter_map(|(i, f)| {
             if !waiting.load(Relaxed) {
                 return None;
             }
@@ -259,34 +286,32 @@ pub fn read_ahead<S: Send>(
             }
             let r = read_found(f, &names, limits, extract, none_found);
             READ.fetch_add(1, Relaxed);
-            Some(r)
+            Some((i, std::sync::Mutex::new(Some(r))))
         })
-        .collect()
+        .collect();
+    ReadAhead { read, counted: true }
 }
 
-/// [`read_all_as_then`] for the files [`read_ahead`] left unread (`ahead`: its result, or
-/// empty when nothing was read ahead): each file read now or before is handed to `then`.
-/// Results in the order of `files`.
+/// [`read_all_as_then`] for the files [`read_ahead`] left unread: each file read now or
+/// before is handed to `then`. Results in the order of `files`.
 pub fn read_rest_then<S: Send, R: Send>(
     files: &[Found],
-    ahead: Vec<Option<ReadFile<S>>>,
+    ahead: ReadAhead<S>,
     limits: &Limits,
     extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
     none_found: &str,
     then: &(dyn Fn(ReadFile<S>) -> R + Sync),
 ) -> Vec<R> {
     use std::sync::atomic::Ordering::Relaxed;
-    let mut ahead = ahead;
-    if ahead.is_empty() {
+    if !ahead.counted {
         TO_READ.fetch_add(files.len(), Relaxed);
-        ahead.resize_with(files.len(), || None);
     }
-    assert_eq!(ahead.len(), files.len(), "read ahead from another list of files");
+    assert!(ahead.read.last().is_none_or(|(i, _)| *i < files.len()), "read ahead from another list of files");
     let names = folder_and_names(files);
     files
         .par_iter()
-        .zip(ahead)
-        .map(|(f, before)| match before {
+        .enumerate()
+        .map(|(i, f)| match ahead.take(i) {
             Some(r) => then(r),
             None => {
                 let r = then(read_found(f, &names, limits, extract, none_found));
@@ -300,7 +325,7 @@ pub fn read_rest_then<S: Send, R: Send>(
 /// [`read_rest_then`] keeping every file as read.
 pub fn read_rest<S: Send>(
     files: &[Found],
-    ahead: Vec<Option<ReadFile<S>>>,
+    ahead: ReadAhead<S>,
     limits: &Limits,
     extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
     none_found: &str,

@@ -281,8 +281,9 @@ pub fn plan_from_master(sheets: &[Grid], form: &FormDef, file: &str) -> Option<(
                 .fields
                 .iter()
                 .filter(|f| f.from == Source::Plan)
-                .filter_map(|f| Some((f.plan_column.clone()?, row.text(&f.key))))
+                .filter_map(|f| Some((f.plan_column.as_deref()?, row.text(&f.key))))
                 .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.into(), v.into()))
                 .collect();
             plan.projects.push(Project {
                 code,

@@ -495,9 +495,10 @@ fn files_read_ahead_of_the_plan_come_out_as_files_read_after_it_within_the_bound
     // No bound, half the bytes, none; and the plan already read: nothing ahead.
     for (budget, waiting) in [(u64::MAX, true), (total / 2, true), (0, true), (u64::MAX, false)] {
         let ahead = kaito::intake::read_ahead(&files, &limits, &extract, &none_found, &AtomicBool::new(waiting), budget);
-        assert_eq!(ahead.len(), files.len());
-        let held: u64 = ahead.iter().zip(&sizes).filter(|(a, _)| a.is_some()).map(|(_, s)| s).sum();
-        let count = ahead.iter().filter(|a| a.is_some()).count();
+        let places = ahead.places();
+        assert!(places.windows(2).all(|w| w[0] < w[1]), "{places:?}");
+        let held: u64 = places.iter().map(|i| sizes[*i]).sum();
+        let count = places.len();
         assert!(held <= budget, "{held} bytes read ahead beyond {budget}");
         match (budget, waiting) {
             (u64::MAX, true) => assert_eq!(count, files.len()),
