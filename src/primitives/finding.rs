@@ -44,7 +44,11 @@ impl Finding {
         severities.contains(&self.severity) || self.rule == CORRECTED
     }
     pub fn new(severity: Severity, rule: &'static str, message: impl Into<String>) -> Finding {
-        Finding { severity, rule, project: None, file: None, sheet: None, cell: None, message: message.into(), suggestion: None }
+        // A message made by `format!` keeps room for up to as much again; a run with a finding
+        // on every row of 100,000 files holds them all.
+        let mut message = message.into();
+        message.shrink_to_fit();
+        Finding { severity, rule, project: None, file: None, sheet: None, cell: None, message, suggestion: None }
     }
     pub fn error(rule: &'static str, message: impl Into<String>) -> Finding {
         Finding::new(Severity::Error, rule, message)
