@@ -100,7 +100,8 @@ pub struct FileChecked {
 
 struct Candidate {
     file: usize,
-    sheet: String,
+    /// Shared by the sheet's rows and findings.
+    sheet: std::sync::Arc<str>,
     /// The row's place (zero-based) and its cells; the rest of the row (its number and names,
     /// read to match it to its item) is let go: the run held it for every row of every file.
     row: u32,
@@ -182,7 +183,8 @@ impl<'a> Checker<'a> {
         let hints = &self.hints;
         let mut out = FileChecked { findings: f.findings, ..Default::default() };
         let findings = &mut out.findings;
-        let shown = f.record.shown.clone();
+        // One copy of the file's and each sheet's name, shared by all their findings.
+        let shown: std::sync::Arc<str> = f.record.shown.as_str().into();
         // Whose file this is: the department owning most of the rows it answers.
         let mut owners: BTreeMap<String, usize> = BTreeMap::new();
         for t in &f.sheets {
@@ -194,6 +196,7 @@ impl<'a> Checker<'a> {
         }
         let owner = owners.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(d, _)| d.clone()).unwrap_or_default();
         for t in f.sheets {
+            let sheet: std::sync::Arc<str> = t.sheet.as_str().into();
             let at = |row: u32, key: &str| t.columns.get(key).map(|c| crate::finding::a1(row, *c));
             for label in &t.missing_labels {
                 findings.push(
@@ -202,7 +205,7 @@ impl<'a> Checker<'a> {
                         format!("表の見出しに「{label}」がありません。送付した表の見出しを消さずに記入してください"),
                     )
                     .file(shown.clone())
-                    .sheet(t.sheet.clone())
+                    .sheet(sheet.clone())
                     .cell(crate::finding::a1(t.header_row, 0)),
                 );
             }
@@ -219,7 +222,7 @@ impl<'a> Checker<'a> {
                         ),
                     )
                     .file(shown.clone())
-                    .sheet(t.sheet.clone())
+                    .sheet(sheet.clone())
                     .cell(field.a1())
                     .suggest(format!("{}の表に記入してください", period.japanese())),
                 );
@@ -237,7 +240,7 @@ impl<'a> Checker<'a> {
                                 format!("{} 行目の項目「{written}」は計画にありません。この行は集計しません", row.row + 1),
                             )
                             .file(shown.clone())
-                            .sheet(t.sheet.clone())
+                            .sheet(sheet.clone())
                             .cell(at(row.row, "name").unwrap_or_default())
                             .suggest_opt(normalize::closest(&fold(&written), plan.projects.iter().map(|p| p.code.as_str()))),
                         );
@@ -251,7 +254,7 @@ impl<'a> Checker<'a> {
                 if !answered && !own {
                     continue;
                 }
-                let rf = check_row(&row, project, plan, form, &vocab_of, hints, &shown, &t.sheet, &at);
+                let rf = check_row(&row, project, plan, form, &vocab_of, hints, &shown, &sheet, &at);
                 // Said whichever row is used in the end: the office should know either way.
                 if answered && !own {
                     findings.push(
@@ -261,7 +264,7 @@ impl<'a> Checker<'a> {
                         )
                         .project(code.clone())
                         .file(shown.clone())
-                        .sheet(t.sheet.clone())
+                        .sheet(sheet.clone())
                         .cell(at(row.row, "name").unwrap_or_default())
                         .suggest(format!("{department}に確認してください")),
                     );
@@ -279,7 +282,7 @@ impl<'a> Checker<'a> {
                     code,
                     Candidate {
                         file: 0,
-                        sheet: t.sheet.clone(),
+                        sheet: sheet.clone(),
                         row: row.row,
                         cells,
                         findings: rf,
@@ -410,7 +413,7 @@ pub fn run(
         answers.push(RowAnswer {
             item: code,
             file: records[first.file].shown.clone(),
-            sheet: first.sheet,
+            sheet: first.sheet.to_string(),
             row: first.row,
             cells: first.cells,
             statuses: first.statuses,
@@ -509,13 +512,17 @@ fn check_row<'c>(
     form: &FormDef,
     vocab_of: &dyn Fn(&FieldDef) -> &'c [String],
     hints: &[(String, String)],
-    file: &str,
-    sheet: &str,
+    file: &std::sync::Arc<str>,
+    sheet: &std::sync::Arc<str>,
     at: &dyn Fn(u32, &str) -> Option<String>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let push = |out: &mut Vec<Finding>, sev: Severity, rule: String, key: &str, message: String, suggestion: Option<String>| {
-        let mut f = Finding::new(sev, intern(rule), message).project(project.code.clone()).file(file).sheet(sheet).suggest_opt(suggestion);
+        let mut f = Finding::new(sev, intern(rule), message)
+            .project(project.code.clone())
+            .file(file.clone())
+            .sheet(sheet.clone())
+            .suggest_opt(suggestion);
         if let Some(cell) = row.field(key).map(|x| x.a1()).or_else(|| at(row.row, key)) {
             f = f.cell(cell);
         }

@@ -1,6 +1,7 @@
 //! Findings (要確認): what the office must look at, as data with a stable rule id.
 
 use serde::Serialize;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -27,8 +28,8 @@ pub struct Finding {
     pub severity: Severity,
     pub rule: &'static str,
     pub project: Option<String>,
-    pub file: Option<String>,
-    pub sheet: Option<String>,
+    pub file: Option<Arc<str>>,
+    pub sheet: Option<Arc<str>>,
     pub cell: Option<String>,
     pub message: String,
     pub suggestion: Option<String>,
@@ -63,11 +64,11 @@ impl Finding {
         self.project = Some(code.into());
         self
     }
-    pub fn file(mut self, file: impl Into<String>) -> Finding {
+    pub fn file(mut self, file: impl Into<Arc<str>>) -> Finding {
         self.file = Some(file.into());
         self
     }
-    pub fn sheet(mut self, sheet: impl Into<String>) -> Finding {
+    pub fn sheet(mut self, sheet: impl Into<Arc<str>>) -> Finding {
         self.sheet = Some(sheet.into());
         self
     }

@@ -100,8 +100,8 @@ pub fn load(path: &Path) -> Result<(Vec<Correction>, Vec<Finding>)> {
                 problem.or((!row[2].is_empty() && period.is_none()).then_some((2, "期間が読めません(2021H1、令和3年度上半期 など)")));
             if let Some((i, what)) = problem {
                 let mut f = Finding::error(INVALID, format!("訂正簿の {} 行目: {what}。この行は適用していません", r + 1));
-                f.file = Some(shown.clone());
-                f.sheet = Some(g.name.clone());
+                f.file = Some(shown.as_str().into());
+                f.sheet = Some(g.name.as_str().into());
                 f.cell = Some(at(i));
                 findings.push(f);
                 continue;
@@ -264,8 +264,8 @@ fn finding(c: &Correction, fate: &Fate) -> Finding {
     };
     let mut f = Finding::new(severity, rule, message);
     f.project = Some(c.item.clone());
-    f.file = file;
-    f.sheet = sheet;
+    f.file = file.map(Into::into);
+    f.sheet = sheet.map(Into::into);
     f.cell = Some(c.cell.clone());
     f
 }

@@ -256,7 +256,7 @@ fn findings_summary(
 fn findings_by_file(s: &mut String, findings: &[Finding], files: &[crate::intake::FileRecord]) {
     let mut by_file: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
     for f in findings.iter().filter(|f| f.rule != "not-submitted") {
-        by_file.entry(f.file.clone().unwrap_or_default()).or_default().push(f);
+        by_file.entry(f.file.as_deref().unwrap_or_default().to_string()).or_default().push(f);
     }
     for (file, list) in by_file {
         let _ = writeln!(s, "\n{}", if file.is_empty() { "(ファイルなし)" } else { &file });
