@@ -546,21 +546,26 @@ fn next_plan() -> Result<()> {
         if !old.is_empty() {
             attrs.insert(kaito::template::OLD_CODE.to_string(), old.to_string());
         }
-        plan.projects.push(plan::Project {
-            code: String::new(),
-            name: name.into(),
-            theme: theme.parse()?,
-            departments: vec![dept.into(), "関係課".into()],
-            set_year: Some(2024),
-            fiscal,
-            purpose: summary.into(),
-            overview: summary.into(),
-            activities: vec![plan::Activity { name: "計画に基づく取組の推進".into(), schedule }],
-            outcomes: vec![plan::Outcome { target_year: "令和9年度(2027年度)".into(), text: summary.into() }],
-            node: Some(theme.into()),
-            attrs: attrs.into_iter().map(|(k, v): (String, String)| (k.into(), v.into())).collect(),
-            ..Default::default()
-        });
+        plan.projects.push(
+            plan::Project {
+                code: String::new(),
+                name: name.into(),
+                theme: theme.parse()?,
+                departments: vec![dept.into(), "関係課".into()],
+                set_year: Some(2024),
+                fiscal,
+                node: Some(theme.into()),
+                attrs: attrs.into_iter().map(|(k, v): (String, String)| (k.into(), v.into())).collect(),
+                ..Default::default()
+            }
+            .with_details(plan::Details {
+                purpose: summary.into(),
+                overview: summary.into(),
+                activities: vec![plan::Activity { name: "計画に基づく取組の推進".into(), schedule }],
+                outcomes: vec![plan::Outcome { target_year: "令和9年度(2027年度)".into(), text: summary.into() }],
+                ..Default::default()
+            }),
+        );
     }
     plan::write_workbook(&plan, &root.join("計画.xlsx"))?;
     // The codes departments see are the ones kaito assigns when it reads the plan.

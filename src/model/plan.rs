@@ -106,52 +106,196 @@ pub struct Theme {
     pub code_prefix: Option<String>,
 }
 
+/// An item of the plan. What a progress table's plan gives every item (its code, name,
+/// departments, place in the hierarchy, extra columns) is held here; the rest, which only a
+/// card's plan fills (its page, texts, schedule, outcomes, targets), is in [`Details`], read
+/// through `Deref` as the project's own fields (`project.activities`; changed through
+/// [`Project::details_mut`]). The details are boxed
+/// and absent when all are empty: a plan of 300,000 table items held 216 bytes of empty room
+/// in each.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "ProjectFields", into = "ProjectFields")]
 pub struct Project {
     pub code: String,
     pub name: String,
     pub theme: u32,
     pub departments: Vec<String>,
-    #[serde(default)]
     pub set_year: Option<i32>,
-    #[serde(default)]
     pub priority: bool,
-    #[serde(default)]
     pub fiscal: bool,
-    #[serde(default)]
-    pub page: Option<String>,
-    #[serde(default)]
-    pub purpose: String,
-    #[serde(default)]
-    pub overview: String,
-    #[serde(default)]
-    pub activities: Vec<Activity>,
-    #[serde(default)]
-    pub outcomes: Vec<Outcome>,
-    /// 効果額目標 per fiscal year, 千円.
-    #[serde(default)]
-    pub effect_targets: BTreeMap<i32, i64>,
     /// The node of the hierarchy the project sits in (体系), when the plan has one.
-    #[serde(default)]
     pub node: Option<String>,
-    /// 実施課: departments that carry the project out without answering for it.
-    #[serde(default)]
-    pub implementing: Vec<String>,
     /// Further plan columns a form can show, by header (`内容、進め方`, `計画概要`). Shared
     /// texts: every project holds the same few headers, and a text the plan's workbook stores
     /// once (its shared strings) is held once, however many projects' cells show it.
-    #[serde(default)]
     pub attrs: ListMap<std::sync::Arc<str>, std::sync::Arc<str>>,
-    /// Years whose 効果額目標 is 調整中 (being set): shown as such, never counted as zero.
-    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub pending_targets: BTreeSet<i32>,
     /// The project's indicator target by year (目標(指標)), when its target is not an amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Boxed: few projects have one, and a plan of many projects pays for the room in each.
     pub indicator: Option<Box<Indicator>>,
+    /// Set through [`Project::with_details`], which leaves empty details out.
+    pub details: Option<Box<Details>>,
+}
+
+/// What a card's plan says of a project beyond a table's (see [`Project`]).
+#[derive(Debug, Clone, Default)]
+pub struct Details {
+    pub page: Option<String>,
+    pub purpose: String,
+    pub overview: String,
+    pub activities: Vec<Activity>,
+    pub outcomes: Vec<Outcome>,
+    /// 効果額目標 per fiscal year, 千円.
+    pub effect_targets: BTreeMap<i32, i64>,
+    /// 実施課: departments that carry the project out without answering for it.
+    pub implementing: Vec<String>,
+    /// Years whose 効果額目標 is 調整中 (being set): shown as such, never counted as zero.
+    pub pending_targets: BTreeSet<i32>,
     /// Numbered targets judged in reports (シート 目標).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<JudgedTarget>,
+}
+
+/// The details of a project that has none.
+static NO_DETAILS: Details = Details {
+    page: None,
+    purpose: String::new(),
+    overview: String::new(),
+    activities: Vec::new(),
+    outcomes: Vec::new(),
+    effect_targets: BTreeMap::new(),
+    implementing: Vec::new(),
+    pending_targets: BTreeSet::new(),
+    targets: Vec::new(),
+};
+
+impl Details {
+    fn is_empty(&self) -> bool {
+        self.page.is_none()
+            && self.purpose.is_empty()
+            && self.overview.is_empty()
+            && self.activities.is_empty()
+            && self.outcomes.is_empty()
+            && self.effect_targets.is_empty()
+            && self.implementing.is_empty()
+            && self.pending_targets.is_empty()
+            && self.targets.is_empty()
+    }
+}
+
+impl Project {
+    /// The project with these details (held only when there is something in them).
+    pub fn with_details(mut self, details: Details) -> Project {
+        self.details = (!details.is_empty()).then(|| Box::new(details));
+        self
+    }
+}
+
+impl Project {
+    /// The project's details to change, made when it has none yet.
+    pub fn details_mut(&mut self) -> &mut Details {
+        self.details.get_or_insert_with(Default::default)
+    }
+}
+
+impl std::ops::Deref for Project {
+    type Target = Details;
+    fn deref(&self) -> &Details {
+        self.details.as_deref().unwrap_or(&NO_DETAILS)
+    }
+}
+
+/// A project as a plan written in TOML or JSON spells it: every field at one level.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ProjectFields {
+    code: String,
+    name: String,
+    theme: u32,
+    departments: Vec<String>,
+    #[serde(default)]
+    set_year: Option<i32>,
+    #[serde(default)]
+    priority: bool,
+    #[serde(default)]
+    fiscal: bool,
+    #[serde(default)]
+    page: Option<String>,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    overview: String,
+    #[serde(default)]
+    activities: Vec<Activity>,
+    #[serde(default)]
+    outcomes: Vec<Outcome>,
+    #[serde(default)]
+    effect_targets: BTreeMap<i32, i64>,
+    #[serde(default)]
+    node: Option<String>,
+    #[serde(default)]
+    implementing: Vec<String>,
+    #[serde(default)]
+    attrs: ListMap<std::sync::Arc<str>, std::sync::Arc<str>>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pending_targets: BTreeSet<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    indicator: Option<Box<Indicator>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    targets: Vec<JudgedTarget>,
+}
+
+impl From<ProjectFields> for Project {
+    fn from(f: ProjectFields) -> Project {
+        Project {
+            code: f.code,
+            name: f.name,
+            theme: f.theme,
+            departments: f.departments,
+            set_year: f.set_year,
+            priority: f.priority,
+            fiscal: f.fiscal,
+            node: f.node,
+            attrs: f.attrs,
+            indicator: f.indicator,
+            details: None,
+        }
+        .with_details(Details {
+            page: f.page,
+            purpose: f.purpose,
+            overview: f.overview,
+            activities: f.activities,
+            outcomes: f.outcomes,
+            effect_targets: f.effect_targets,
+            implementing: f.implementing,
+            pending_targets: f.pending_targets,
+            targets: f.targets,
+        })
+    }
+}
+
+impl From<Project> for ProjectFields {
+    fn from(p: Project) -> ProjectFields {
+        let d = p.details.map(|d| *d).unwrap_or_default();
+        ProjectFields {
+            code: p.code,
+            name: p.name,
+            theme: p.theme,
+            departments: p.departments,
+            set_year: p.set_year,
+            priority: p.priority,
+            fiscal: p.fiscal,
+            page: d.page,
+            purpose: d.purpose,
+            overview: d.overview,
+            activities: d.activities,
+            outcomes: d.outcomes,
+            effect_targets: d.effect_targets,
+            node: p.node,
+            implementing: d.implementing,
+            attrs: p.attrs,
+            pending_targets: d.pending_targets,
+            indicator: p.indicator,
+            targets: d.targets,
+        }
+    }
 }
 
 /// A numbered target of a project, judged (達成 / 未達成) from its 判定年度 on.
@@ -672,10 +816,12 @@ pub fn finish(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result
     // plan holds hundreds of thousands of them for the whole run.
     for p in &mut plan.projects {
         p.departments.shrink_to_fit();
-        p.implementing.shrink_to_fit();
-        p.activities.shrink_to_fit();
-        p.outcomes.shrink_to_fit();
-        p.targets.shrink_to_fit();
+        if let Some(d) = p.details.as_deref_mut() {
+            d.implementing.shrink_to_fit();
+            d.activities.shrink_to_fit();
+            d.outcomes.shrink_to_fit();
+            d.targets.shrink_to_fit();
+        }
     }
     let theme_numbers: HashSet<u32> = plan.themes.iter().map(|t| t.number).collect();
     for p in &plan.projects {
@@ -1132,27 +1278,32 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
             }
             y
         };
-        plan.projects.push(Project {
-            code,
-            name: t.text(r, namec),
-            theme,
-            departments: split_departments(&t.text(r, depc)),
-            set_year,
-            priority: yes(&t.text(r, prc)),
-            fiscal: yes(&t.text(r, fic)),
-            page: Some(t.text(r, pagec)).filter(|s| !s.is_empty()),
-            purpose: if texts == Texts::All { t.text(r, purc) } else { String::new() },
-            overview: if texts == Texts::All { t.text(r, ovc) } else { String::new() },
-            node: Some(node_text).filter(|n| !n.is_empty()).or_else(|| Some(theme_text.clone()).filter(|n| !n.is_empty())),
-            implementing: split_departments(&t.text(r, c("実施課"))),
-            attrs: extra
-                .iter()
-                .map(|(col, h)| (h.clone(), t.text(r, Some(*col))))
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(h, v)| (h, shared.get(v)))
-                .collect(),
-            ..Default::default()
-        });
+        plan.projects.push(
+            Project {
+                code,
+                name: t.text(r, namec),
+                theme,
+                departments: split_departments(&t.text(r, depc)),
+                set_year,
+                priority: yes(&t.text(r, prc)),
+                fiscal: yes(&t.text(r, fic)),
+                node: Some(node_text).filter(|n| !n.is_empty()).or_else(|| Some(theme_text.clone()).filter(|n| !n.is_empty())),
+                attrs: extra
+                    .iter()
+                    .map(|(col, h)| (h.clone(), t.text(r, Some(*col))))
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(h, v)| (h, shared.get(v)))
+                    .collect(),
+                ..Default::default()
+            }
+            .with_details(Details {
+                page: Some(t.text(r, pagec)).filter(|s| !s.is_empty()),
+                purpose: if texts == Texts::All { t.text(r, purc) } else { String::new() },
+                overview: if texts == Texts::All { t.text(r, ovc) } else { String::new() },
+                implementing: split_departments(&t.text(r, c("実施課"))),
+                ..Default::default()
+            }),
+        );
     }
 
     if !plan.assigned_codes.is_empty() {
@@ -1238,13 +1389,13 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
                         }
                     })
                     .collect();
-                plan.projects[i].activities.push(Activity { name: t.text(r, ac), schedule });
+                plan.projects[i].details_mut().activities.push(Activity { name: t.text(r, ac), schedule });
             }
         } else {
             let (yc, tc) = (t.col("目標年度"), t.col("達成すべき事項"));
             for (r, i) in t.project_rows(&plan, file, "成果", &mut row_findings) {
                 if texts == Texts::All {
-                    plan.projects[i].outcomes.push(Outcome { target_year: t.text(r, yc), text: t.text(r, tc) });
+                    plan.projects[i].details_mut().outcomes.push(Outcome { target_year: t.text(r, yc), text: t.text(r, tc) });
                 }
             }
         }
@@ -1266,13 +1417,13 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
             for (c, y) in &years {
                 let value = g.value(r, *c);
                 if fold(&value.text()) == pending_word {
-                    plan.projects[i].pending_targets.insert(*y);
+                    plan.projects[i].details_mut().pending_targets.insert(*y);
                     pending_here = true;
                     continue;
                 }
                 match value.amount().amount {
                     Amount::Value(n) => {
-                        plan.projects[i].effect_targets.insert(*y, n);
+                        plan.projects[i].details_mut().effect_targets.insert(*y, n);
                     }
                     Amount::Empty | Amount::Nil | Amount::NotApplicable => {}
                     Amount::Unreadable(raw) => findings.push(plan_finding(
@@ -1286,7 +1437,7 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
             }
             // 調整中 merged over the row reads as one cell holding it: every year of the row.
             if pending_here && plan.projects[i].effect_targets.is_empty() {
-                plan.projects[i].pending_targets.extend(years.iter().map(|(_, y)| *y));
+                plan.projects[i].details_mut().pending_targets.extend(years.iter().map(|(_, y)| *y));
             }
             if let Some(c) = total_col
                 && let Amount::Value(stated) = g.value(r, c).amount().amount
@@ -1327,7 +1478,7 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
                 ));
             }
             let number = Some(t.text(r, nc)).filter(|n| !n.is_empty()).unwrap_or_else(|| (plan.projects[i].targets.len() + 1).to_string());
-            plan.projects[i].targets.push(JudgedTarget { number, text: t.text(r, tc), due_year });
+            plan.projects[i].details_mut().targets.push(JudgedTarget { number, text: t.text(r, tc), due_year });
         }
     }
     // 指標: indicators of a node or a project. A node's target in 千円 is what its projects'

@@ -286,8 +286,8 @@ fn effect_targets_of_the_plan_appear_beside_the_results() {
     let d = dir.path();
     let mut plan = kaito::plan::load(&d.join("計画.xlsx")).unwrap().plan;
     let p = plan.projects.iter_mut().find(|p| p.code == "0701-01").unwrap();
-    p.effect_targets.insert(2020, 45000);
-    p.effect_targets.insert(2021, -2413);
+    p.details_mut().effect_targets.insert(2020, 45000);
+    p.details_mut().effect_targets.insert(2021, -2413);
     kaito::plan::write_workbook(&plan, &d.join("計画2.xlsx")).unwrap();
     let reread = kaito::plan::load(&d.join("計画2.xlsx")).unwrap().plan;
     assert_eq!(reread.project("0701-01").unwrap().effect_targets.get(&2021), Some(&-2413));

@@ -540,3 +540,18 @@ rule = "status"
     let t = wb.worksheet_range("取組状況調書").unwrap();
     assert!(t.used_cells().any(|(_, _, v)| *v == Data::String("受付を一元化した".into())));
 }
+
+/// A table's items have none of what only a card's plan fills, and hold no room for it: a
+/// plan of many items would pay for it in each. A card's plan keeps every detail it gives.
+#[test]
+fn a_table_plans_items_hold_no_card_details() {
+    let table = kaito::plan::load(&root().join("samples/進捗管理表/計画.xlsx")).unwrap().plan;
+    assert!(table.projects.len() > 50);
+    let with: Vec<&str> = table.projects.iter().filter(|p| p.details.is_some()).map(|p| p.code.as_str()).collect();
+    assert!(with.is_empty(), "items holding details: {with:?}");
+    assert!(table.projects.iter().all(|p| p.activities.is_empty() && p.purpose.is_empty()));
+    let card = kaito::plan::load(&root().join("samples/報告回答票/計画.xlsx")).unwrap().plan;
+    assert!(card.projects.iter().all(|p| p.details.is_some() && !p.activities.is_empty()), "every card item has its schedule");
+    let p = card.projects.iter().find(|p| p.code == "0701-01").unwrap();
+    assert!(!p.purpose.is_empty() && !p.outcomes.is_empty(), "{}", p.code);
+}
