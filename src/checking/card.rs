@@ -349,7 +349,7 @@ fn check_card(
                 let planned = match f.kind {
                     Kind::Name => Some(p.name.clone()),
                     Kind::Department => Some(p.departments.join("、")),
-                    _ => f.plan_column.as_ref().and_then(|c| p.attrs.get(c.as_str()).map(|v| v.to_string())),
+                    _ => f.plan_column.as_deref().and_then(|c| p.attr(c)).map(str::to_string),
                 };
                 let written = card.text(&f.key);
                 if let Some(planned) = planned

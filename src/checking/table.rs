@@ -121,8 +121,7 @@ fn signature(cells: &BTreeMap<String, Field>, form: &FormDef) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut s = Sha256::new();
     for f in form.fields.iter().filter(|f| f.from == Source::Department) {
-        let text = cells.get(&f.key).map(|x| normalize::tidy_owned(x.text())).unwrap_or_default();
-        s.update(fold(&text).as_bytes());
+        s.update(fold(&super::cell_text(cells, &f.key)).as_bytes());
         s.update([0x1f]);
     }
     s.finalize().into()
@@ -548,7 +547,7 @@ fn check_row<'c>(
                 Kind::Name => Some(project.name.clone()),
                 Kind::Department => Some(project.departments.join("、")),
                 Kind::Node => None,
-                _ => f.plan_column.as_ref().and_then(|c| project.attrs.get(c.as_str()).map(|v| v.to_string())),
+                _ => f.plan_column.as_deref().and_then(|c| project.attr(c)).map(str::to_string),
             };
             let written = if f.kind == Kind::Name { row.name.clone() } else { text.clone() };
             if let Some(planned) = planned

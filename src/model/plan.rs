@@ -110,9 +110,8 @@ pub struct Theme {
 /// departments, place in the hierarchy, extra columns) is held here; the rest, which only a
 /// card's plan fills (its page, texts, schedule, outcomes, targets), is in [`Details`], read
 /// through `Deref` as the project's own fields (`project.activities`; changed through
-/// [`Project::details_mut`]). The details are boxed
-/// and absent when all are empty: a plan of 300,000 table items held 216 bytes of empty room
-/// in each.
+/// [`Project::details_mut`]). The details are boxed and absent when all are empty: a plan of
+/// 300,000 table items held 216 bytes of empty room in each.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(from = "ProjectFields", into = "ProjectFields")]
 pub struct Project {
@@ -187,9 +186,10 @@ impl Project {
         self.details = (!details.is_empty()).then(|| Box::new(details));
         self
     }
-}
-
-impl Project {
+    /// The text of the plan's extra column `header` for this project (see `attrs`).
+    pub fn attr(&self, header: &str) -> Option<&str> {
+        self.attrs.get(header).map(|v| &**v)
+    }
     /// The project's details to change, made when it has none yet.
     pub fn details_mut(&mut self) -> &mut Details {
         self.details.get_or_insert_with(Default::default)
@@ -858,8 +858,8 @@ pub fn finish(mut plan: Plan, file: &str, findings: &mut Vec<Finding>) -> Result
     Ok(plan)
 }
 
-/// One copy of each text: a plan's cells repeat texts (a large plan's extra columns say the
-/// same few things for thousands of projects) that its workbook stores once.
+/// One copy of each text: a plan's cells repeat texts (a large plan's extra columns and
+/// schedules say the same few things for thousands of projects) that its workbook stores once.
 #[derive(Default)]
 struct Shared(std::collections::HashSet<std::sync::Arc<str>>);
 
@@ -1374,20 +1374,13 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
             let ac = t.col("活動内容");
             let years = t.year_columns(file, &mut row_findings, &["事業コード", "事業名", "活動内容"]);
             // Each schedule text once, shared by every activity that says it.
-            let mut said: HashSet<std::sync::Arc<str>> = HashSet::new();
+            let mut said = Shared::default();
             for (r, i) in t.project_rows(&plan, file, "活動", &mut row_findings) {
                 let schedule = years
                     .iter()
                     .map(|(c, y)| (*y, t.text(r, Some(*c))))
                     .filter(|(_, s)| !s.is_empty())
-                    .map(|(y, s)| match said.get(s.as_str()) {
-                        Some(shared) => (y, std::sync::Arc::clone(shared)),
-                        None => {
-                            let shared: std::sync::Arc<str> = s.into();
-                            said.insert(std::sync::Arc::clone(&shared));
-                            (y, shared)
-                        }
-                    })
+                    .map(|(y, s)| (y, said.get(s)))
                     .collect();
                 plan.projects[i].details_mut().activities.push(Activity { name: t.text(r, ac), schedule });
             }
@@ -1629,7 +1622,7 @@ pub fn write_workbook(plan: &Plan, path: &Path) -> Result<()> {
                 ws.write_string_with_format(r, 10, &p.overview, &wrap)?;
             }
             for (j, k) in extra.iter().enumerate() {
-                ws.write_string_with_format(r, first_extra + j as u16, p.attrs.get(k).map(|v| &**v).unwrap_or(""), &wrap)?;
+                ws.write_string_with_format(r, first_extra + j as u16, p.attr(k).unwrap_or(""), &wrap)?;
             }
         }
         for (c, w) in [14.0, 36.0, 8.0, 20.0, 14.0].iter().enumerate() {

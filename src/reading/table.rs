@@ -52,9 +52,14 @@ pub struct TableRow {
     pub group_name: String,
 }
 
+/// The tidied text of the cell of field `key` among a row's `cells` (empty when there is none).
+pub fn cell_text(cells: &BTreeMap<String, Field>, key: &str) -> String {
+    cells.get(key).map(|f| tidy_owned(f.text())).unwrap_or_default()
+}
+
 impl TableRow {
     pub fn text(&self, key: &str) -> String {
-        self.cells.get(key).map(|f| tidy_owned(f.text())).unwrap_or_default()
+        cell_text(&self.cells, key)
     }
     pub fn field(&self, key: &str) -> Option<&Field> {
         self.cells.get(key)

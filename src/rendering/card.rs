@@ -96,7 +96,7 @@ fn plan_text(plan: &Plan, p: &Project, f: &FieldDef) -> String {
         Kind::Name => p.name.clone(),
         Kind::Department => p.departments.join("、"),
         _ if f.plan_values == Some(crate::form::PlanValues::Implementing) => p.implementing.join("、"),
-        _ => f.plan_column.as_ref().and_then(|c| p.attrs.get(c.as_str()).map(|v| v.to_string())).unwrap_or_default(),
+        _ => f.plan_column.as_deref().and_then(|c| p.attr(c)).map(str::to_string).unwrap_or_default(),
     }
 }
 
@@ -1116,9 +1116,8 @@ fn judgement_sheets(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()>
             && run.form.blocks.iter().any(|b| matches!(b, Block::Pairs { fields } if fields.contains(&x.key)))
     }) {
         let name = col.plan_column.clone().unwrap_or_default();
-        let groups = tally_by(&judged, &|j| {
-            run.plan.project(&j.item).and_then(|p| p.attrs.get(name.as_str()).map(|v| v.to_string())).into_iter().collect()
-        });
+        let groups =
+            tally_by(&judged, &|j| run.plan.project(&j.item).and_then(|p| p.attr(&name)).map(str::to_string).into_iter().collect());
         for (g, counts) in &groups {
             write(ws, &col.labels[0], g, counts, false)?;
         }

@@ -51,7 +51,7 @@ fn plan_text(plan: &Plan, form: &FormDef, p: &Project, f: &FieldDef) -> String {
         Kind::Name => p.name.clone(),
         Kind::Department => p.departments.join("、"),
         Kind::Code => p.code.clone(),
-        _ => f.plan_column.as_ref().and_then(|c| p.attrs.get(c.as_str()).map(|v| v.to_string())).unwrap_or_default(),
+        _ => f.plan_column.as_deref().and_then(|c| p.attr(c)).map(str::to_string).unwrap_or_default(),
     }
 }
 
