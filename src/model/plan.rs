@@ -886,7 +886,7 @@ impl<'a> Table<'a> {
     fn find(grid: &'a Grid, first: &str) -> Option<Table<'a>> {
         let key = fold(first);
         for r in 0..20 {
-            let cols: Vec<(u32, String)> = grid.row(r).map(|(c, cell)| (c, fold(&cell.value.text()))).collect();
+            let cols = header_columns(grid.row(r));
             if cols.iter().any(|(_, t)| *t == key) {
                 return Some(Table { grid, header_row: r, columns: cols });
             }
@@ -1007,6 +1007,358 @@ fn plan_form_is_card(plan: &Plan, file: &str) -> bool {
     crate::form::FormDef::resolve(&plan.form, dir).map_or(true, |f| f.shape == crate::form::Shape::Card && !f.is_field_card())
 }
 
+/// The columns of the 事業 sheet, found in its header row.
+struct ProjectColumns {
+    header_row: u32,
+    code: Option<u32>,
+    name: Option<u32>,
+    theme: Option<u32>,
+    node: Option<u32>,
+    department: Option<u32>,
+    implementing: Option<u32>,
+    set_year: Option<u32>,
+    priority: Option<u32>,
+    fiscal: Option<u32>,
+    page: Option<u32>,
+    purpose: Option<u32>,
+    overview: Option<u32>,
+    /// The city's own columns, kept per project under their headers: found once, not per row.
+    extra: Vec<(u32, std::sync::Arc<str>)>,
+}
+
+/// The 事業 sheet read a row at a time (see [`grid::Sheets::stream_rows`]): each row becomes
+/// a project as it comes, and what it says wrong a finding, in row order.
+struct ProjectSheet<'a> {
+    plan: &'a Plan,
+    file: &'a str,
+    sheet: &'a str,
+    texts: Texts,
+    card: bool,
+    /// Found within the first 20 rows, or the sheet cannot be read.
+    columns: Option<ProjectColumns>,
+    projects: Vec<Project>,
+    findings: Vec<Finding>,
+    gaps: Vec<PlanGap>,
+    assigned_codes: Vec<(String, String, u32)>,
+    /// Rows without a code, held until a row with one comes: a draft plan may have no codes
+    /// at all, and then each row is given one (below); in a plan with codes they are passed
+    /// over. A plan's first item normally has its code, so nothing waits.
+    waiting: Vec<grid::OwnedRow>,
+    coded: bool,
+    assigned: BTreeMap<String, u32>,
+    first_row: std::collections::HashMap<String, u32>,
+    shared: Shared,
+    /// The rows the sheet says it has, for room made once the header is found.
+    last_row: u32,
+}
+
+impl<'a> ProjectSheet<'a> {
+    fn new(plan: &'a Plan, file: &'a str, sheet: &'a str, texts: Texts, card: bool) -> ProjectSheet<'a> {
+        ProjectSheet {
+            plan,
+            file,
+            sheet,
+            texts,
+            card,
+            columns: None,
+            projects: Vec::new(),
+            findings: Vec::new(),
+            gaps: Vec::new(),
+            assigned_codes: Vec::new(),
+            waiting: Vec::new(),
+            coded: false,
+            assigned: BTreeMap::new(),
+            first_row: Default::default(),
+            shared: Shared::default(),
+            last_row: 0,
+        }
+    }
+
+    /// Reads the header row: its columns, and the ones the form needs that it lacks.
+    fn header(&mut self, row: grid::Row<'_>) {
+        let headers = header_columns(row.filled());
+        let c = |name: &str| {
+            let key = fold(name);
+            headers.iter().find(|(_, t)| *t == key).map(|(c, _)| *c)
+        };
+        // Columns beyond these are plan fields a form may show (内容、進め方, 計画概要…).
+        let standard: Vec<String> = [
+            "事業コード",
+            "事業名",
+            "視点",
+            "体系",
+            "推進担当課",
+            "実施課",
+            "設定年度",
+            "重点",
+            "財政健全化",
+            "該当ページ",
+            "目的・目標",
+            "事業の概要",
+        ]
+        .iter()
+        .map(|h| fold(h))
+        .collect();
+        // Columns the form needs: a missing one is the plan's fault, said once here, and the
+        // checks that rest on it are not run (rather than failing every department).
+        for (header, gap, consequence) in [
+            ("事業名", Some(PlanGap::Names), "事業名の照合(name-mismatch)をしません"),
+            ("視点", None, "すべての事業を視点なしとして集計します"),
+            ("推進担当課", None, "回答課が分かりません"),
+            ("財政健全化", Some(PlanGap::Fiscal), "財政健全化事業が分からないため、効果額の記入漏れと記入不要の点検をしません"),
+            ("重点", Some(PlanGap::Priority), "重点事業の印を付けません"),
+        ] {
+            // Only the card reports effects and marks priorities; other forms need fewer columns.
+            if !self.card && gap.is_some_and(|g| matches!(g, PlanGap::Fiscal | PlanGap::Priority)) {
+                continue;
+            }
+            // A v2 plan names the hierarchy column 体系.
+            let present = c(header).is_some() || (header == "視点" && c("体系").is_some());
+            if !present {
+                self.findings.push(plan_finding(
+                    "plan-header-missing",
+                    self.file,
+                    self.sheet,
+                    Some(a1(row.number, 0)),
+                    format!("シート「事業」に見出し「{header}」がありません。{consequence}。見出しの名前を確認してください"),
+                ));
+                if let Some(gap) = gap {
+                    self.gaps.push(gap);
+                }
+            }
+        }
+        // One allocation for all the projects rather than doubling through them (room not
+        // used, when the sheet says more rows than it has, is given back at the end).
+        self.projects.reserve_exact(self.last_row.saturating_sub(row.number) as usize);
+        self.columns = Some(ProjectColumns {
+            header_row: row.number,
+            code: c("事業コード"),
+            name: c("事業名"),
+            theme: c("視点"),
+            node: c("体系"),
+            department: c("推進担当課"),
+            implementing: c("実施課"),
+            set_year: c("設定年度"),
+            priority: c("重点"),
+            fiscal: c("財政健全化"),
+            page: c("該当ページ"),
+            purpose: c("目的・目標"),
+            overview: c("事業の概要"),
+            extra: headers.iter().filter(|(_, h)| !standard.contains(h)).map(|(c, h)| (*c, std::sync::Arc::from(h.as_str()))).collect(),
+        });
+    }
+
+    /// One row of the sheet below its header, as a project (or the finding that says why not).
+    /// `no_codes`: the sheet has no codes at all, and this row is given one.
+    fn project(&mut self, row: grid::Row<'_>, no_codes: bool) {
+        let Some(cols) = &self.columns else { return };
+        let (file, sheet, plan) = (self.file, self.sheet, self.plan);
+        let text = |col: Option<u32>| col.map(|c| tidy_owned(row.value(c).text())).unwrap_or_default();
+        let r = row.number;
+        let mut code = crate::normalize::tidy_code(&cols.code.map(|c| row.value(c).text()).unwrap_or_default());
+        if code.is_empty() && no_codes {
+            let theme = text(cols.node.or(cols.theme));
+            let n = self.assigned.entry(theme.clone()).or_default();
+            *n += 1;
+            let prefix = plan
+                .nodes
+                .iter()
+                .filter(|x| fold(&x.number) == fold(&theme))
+                .max_by_key(|x| x.level)
+                .and_then(|x| x.code_prefix.clone())
+                .or_else(|| plan.themes.iter().find(|x| x.number.to_string() == theme).and_then(|x| x.code_prefix.clone()));
+            code = match prefix {
+                Some(p) => format!("{p}-{:02}", n),
+                None => format!("{}-{:02}", theme, n),
+            };
+            self.assigned_codes.push((code.clone(), text(cols.name), r));
+        }
+        if let Some(first) = self.first_row.get(&fold(&code)) {
+            self.findings.push(
+                plan_finding(
+                    "plan-duplicate-code",
+                    file,
+                    sheet,
+                    Some(a1(r, cols.code.unwrap_or(0))),
+                    format!(
+                        "事業コード {code} が {} 行目と {} 行目で重複しています(「{}」)。{} 行目の事業だけを使います。事業ごとに別のコードを付けるか、1行にまとめてください",
+                        first + 1,
+                        r + 1,
+                        text(cols.name),
+                        first + 1
+                    ),
+                )
+                .project(code.clone()),
+            );
+            return;
+        }
+        if code.is_empty() {
+            self.findings.push(plan_finding(
+                "plan-project",
+                file,
+                sheet,
+                Some(a1(r, cols.code.unwrap_or(0))),
+                format!("{} 行目の事業に事業コードがありません。この行は使いません", r + 1),
+            ));
+            return;
+        }
+        self.first_row.insert(fold(&code), r);
+        let node_text = text(cols.node);
+        let theme_text = text(cols.theme);
+        // A v2 plan places a project by 体系; its number need not be a number (`I 1 (1)`).
+        let theme = if cols.theme.is_none() && cols.node.is_some() {
+            fold(&node_text).parse::<u32>().unwrap_or(0)
+        } else {
+            fold(&theme_text).trim_matches(|c| c == '(' || c == ')').parse::<u32>().unwrap_or_else(|_| {
+                self.findings.push(
+                    plan_finding(
+                        "plan-theme-unknown",
+                        file,
+                        sheet,
+                        Some(a1(r, cols.theme.unwrap_or(0))),
+                        format!("事業 {code} の視点「{theme_text}」を番号として読めません"),
+                    )
+                    .project(code.clone()),
+                );
+                0
+            })
+        };
+        let set_text = text(cols.set_year);
+        let set_year = if set_text.is_empty() {
+            None
+        } else {
+            let y = parse_fiscal_year(&set_text);
+            if y.is_none() {
+                self.findings.push(
+                    plan_finding(
+                        "plan-year-header",
+                        file,
+                        sheet,
+                        Some(a1(r, cols.set_year.unwrap_or(0))),
+                        format!("事業 {code} の設定年度「{set_text}」を年度として読めません"),
+                    )
+                    .project(code.clone()),
+                );
+            }
+            y
+        };
+        let all = self.texts == Texts::All;
+        let shared = &mut self.shared;
+        self.projects.push(
+            Project {
+                code,
+                name: text(cols.name),
+                theme,
+                departments: split_departments(&text(cols.department)),
+                set_year,
+                priority: yes(&text(cols.priority)),
+                fiscal: yes(&text(cols.fiscal)),
+                node: Some(node_text).filter(|n| !n.is_empty()).or_else(|| Some(theme_text.clone()).filter(|n| !n.is_empty())),
+                attrs: cols
+                    .extra
+                    .iter()
+                    .map(|(col, h)| (h.clone(), text(Some(*col))))
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(h, v)| (h, shared.get(v)))
+                    .collect(),
+                ..Default::default()
+            }
+            .with_details(Details {
+                page: Some(text(cols.page)).filter(|s| !s.is_empty()),
+                purpose: if all { text(cols.purpose) } else { String::new() },
+                overview: if all { text(cols.overview) } else { String::new() },
+                implementing: split_departments(&text(cols.implementing)),
+                ..Default::default()
+            }),
+        );
+    }
+
+    /// The projects read, with what was said of them, in the order said.
+    fn finish(mut self) -> Result<ProjectsRead> {
+        let Some(cols) = &self.columns else {
+            bail!("計画ファイル {} のシート「事業」に見出し「事業コード」がありません", self.file)
+        };
+        let code_column = cols.code.map(|c| (self.sheet.to_string(), c));
+        // No row had a code: the draft's rows are numbered, in plan order.
+        for row in std::mem::take(&mut self.waiting) {
+            self.project(row.row(), true);
+        }
+        self.projects.shrink_to_fit();
+        if !self.assigned_codes.is_empty() {
+            let list: Vec<String> = self.assigned_codes.iter().map(|(c, n, _)| format!("{c} {n}")).collect();
+            self.findings.push(
+                Finding::info(
+                    "plan-codes-assigned",
+                    format!(
+                        "計画に事業コードがないため、改革テーマのコード接頭辞と計画の順から付けました({} 件): {}",
+                        list.len(),
+                        list.join("、")
+                    ),
+                )
+                .file(self.file)
+                .sheet(self.sheet)
+                .suggest("kaito plan --write-codes で計画に書き込むと、以後コードが変わりません"),
+            );
+        }
+        Ok(ProjectsRead {
+            projects: self.projects,
+            gaps: self.gaps,
+            findings: self.findings,
+            assigned_codes: self.assigned_codes,
+            code_column,
+        })
+    }
+}
+
+/// What the 事業 sheet gives the plan.
+struct ProjectsRead {
+    projects: Vec<Project>,
+    gaps: Vec<PlanGap>,
+    findings: Vec<Finding>,
+    assigned_codes: Vec<(String, String, u32)>,
+    code_column: Option<(String, u32)>,
+}
+
+impl grid::RowSink for ProjectSheet<'_> {
+    fn last_row(&mut self, row: u32) {
+        self.last_row = row;
+    }
+
+    fn row(&mut self, row: grid::Row<'_>) {
+        let Some(cols) = &self.columns else {
+            // The header is looked for in the first 20 rows only.
+            if row.number < 20 && header_columns(row.filled()).iter().any(|(_, t)| *t == fold("事業コード")) {
+                self.header(row);
+            }
+            return;
+        };
+        if row.number <= cols.header_row {
+            return;
+        }
+        // A draft plan may have no codes at all: kaito then numbers each theme's projects in
+        // plan order from the theme's コード接頭辞 (0801-01, 0801-02…), says so, and `kaito
+        // plan --write-codes` writes them into the plan so that they stay fixed.
+        let has_code = cols.code.is_some_and(|c| !row.value(c).text().trim().is_empty());
+        if !has_code && !self.coded {
+            self.waiting.push(row.to_owned());
+            return;
+        }
+        if has_code && !self.coded {
+            self.coded = true;
+            // The plan has codes: rows without one before this are passed over, said in turn.
+            for waiting in std::mem::take(&mut self.waiting) {
+                self.project(waiting.row(), false);
+            }
+        }
+        self.project(row, false);
+    }
+}
+
+/// A header row's columns: column index by folded header name.
+fn header_columns<'c>(cells: impl Iterator<Item = (u32, &'c grid::Cell)>) -> Vec<(u32, String)> {
+    cells.map(|(c, cell)| (c, fold(&cell.value.text()))).collect()
+}
+
 fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Plan, Vec<Finding>)> {
     let mut findings = Vec::new();
     let meta = sheet(sheets, "計画", file)?.with_context(|| {
@@ -1111,219 +1463,36 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
         plan.gaps.push(PlanGap::Themes);
     }
 
-    let g = sheet(sheets, "事業", file)?.with_context(|| format!("計画ファイル {file} にシート「事業」がありません"))?;
-    let t =
-        Table::find(&g, "事業コード").with_context(|| format!("計画ファイル {file} のシート「事業」に見出し「事業コード」がありません"))?;
-    let c = |n: &str| t.col(n);
-    let (cc, namec, themec, depc, setc, prc, fic, pagec, purc, ovc) = (
-        c("事業コード"),
-        c("事業名"),
-        c("視点"),
-        c("推進担当課"),
-        c("設定年度"),
-        c("重点"),
-        c("財政健全化"),
-        c("該当ページ"),
-        c("目的・目標"),
-        c("事業の概要"),
-    );
-    let node_col = c("体系");
-    // Columns beyond these are plan fields a form may show (内容、進め方, 計画概要…).
-    let standard: Vec<String> = [
-        "事業コード",
-        "事業名",
-        "視点",
-        "体系",
-        "推進担当課",
-        "実施課",
-        "設定年度",
-        "重点",
-        "財政健全化",
-        "該当ページ",
-        "目的・目標",
-        "事業の概要",
-    ]
-    .iter()
-    .map(|h| fold(h))
-    .collect();
-    // Columns the form needs: a missing one is the plan's fault, said once here, and the
-    // checks that rest on it are not run (rather than failing every department).
-    for (header, gap, consequence) in [
-        ("事業名", Some(PlanGap::Names), "事業名の照合(name-mismatch)をしません"),
-        ("視点", None, "すべての事業を視点なしとして集計します"),
-        ("推進担当課", None, "回答課が分かりません"),
-        ("財政健全化", Some(PlanGap::Fiscal), "財政健全化事業が分からないため、効果額の記入漏れと記入不要の点検をしません"),
-        ("重点", Some(PlanGap::Priority), "重点事業の印を付けません"),
-    ] {
-        // Only the card reports effects and marks priorities; other forms need fewer columns.
-        let card = plan_form_is_card(&plan, file);
-        if !card && gap.is_some_and(|g| matches!(g, PlanGap::Fiscal | PlanGap::Priority)) {
-            continue;
+    // The 事業 sheet a row at a time: a plan of a hundred thousand items is never held whole.
+    let name = sheets.names().into_iter().find(|n| fold(n) == fold("事業"));
+    let missing = || anyhow::anyhow!("計画ファイル {file} にシート「事業」がありません");
+    let name = name.ok_or_else(missing)?;
+    let card = plan_form_is_card(&plan, file);
+    let mut reading = ProjectSheet::new(&plan, file, &name, texts, card);
+    let same = |a: &str, b: &str| fold(a) == fold(b);
+    let streamed =
+        sheets.stream_rows(&name, same, &mut reading).map_err(|reason| anyhow::anyhow!("計画ファイル {file} を読めません: {reason}"))?;
+    match streamed {
+        grid::Streamed::Missing => return Err(missing()),
+        grid::Streamed::Read { name, outside } if outside > 0 => {
+            bail!("計画ファイル {file} のシート「{name}」が大きすぎて読み切れません({outside} 個のセルが範囲外)")
         }
-        // A v2 plan names the hierarchy column 体系.
-        let present = t.col(header).is_some() || (header == "視点" && t.col("体系").is_some());
-        if !present {
-            findings.push(plan_finding(
-                "plan-header-missing",
-                file,
-                &g.name,
-                Some(a1(t.header_row, 0)),
-                format!("シート「事業」に見出し「{header}」がありません。{consequence}。見出しの名前を確認してください"),
-            ));
-            if let Some(gap) = gap {
-                plan.gaps.push(gap);
-            }
+        grid::Streamed::Read { .. } => {}
+        // Rows out of order in the sheet's XML: read it whole, which puts them in order.
+        grid::Streamed::Disordered => {
+            use grid::RowSink as _;
+            let g = sheet(sheets, &name, file)?.ok_or_else(missing)?;
+            reading = ProjectSheet::new(&plan, file, &name, texts, card);
+            reading.last_row(g.last_row());
+            g.rows().filter(|r| !r.is_blank()).for_each(|r| reading.row(r));
         }
     }
-    // A draft plan may have no codes at all: kaito then numbers each theme's projects in
-    // plan order from the theme's コード接頭辞 (0801-01, 0801-02…), says so, and `kaito plan
-    // --write-codes` writes them into the plan so that they stay fixed.
-    let no_codes = t.rows().all(|r| cc.map(|c| g.value(r, c).text()).unwrap_or_default().trim().is_empty());
-    plan.code_column = cc.map(|c| (g.name.clone(), c));
-    let mut assigned: BTreeMap<String, u32> = BTreeMap::new();
-    // One allocation for all the projects rather than doubling through them.
-    plan.projects.reserve_exact(t.rows().count());
-    let mut first_row: BTreeMap<String, u32> = BTreeMap::new();
-    // The city's own columns, kept per project under their headers: found once, not per row.
-    let extra: Vec<(u32, std::sync::Arc<str>)> =
-        t.columns.iter().filter(|(_, h)| !standard.contains(h)).map(|(c, h)| (*c, std::sync::Arc::from(h.as_str()))).collect();
-    let mut shared = Shared::default();
-    for r in t.rows() {
-        let mut code = crate::normalize::tidy_code(&cc.map(|c| g.value(r, c).text()).unwrap_or_default());
-        if code.is_empty() && no_codes {
-            let theme = t.text(r, node_col.or(themec));
-            let n = assigned.entry(theme.clone()).or_default();
-            *n += 1;
-            let prefix = plan
-                .nodes
-                .iter()
-                .filter(|x| fold(&x.number) == fold(&theme))
-                .max_by_key(|x| x.level)
-                .and_then(|x| x.code_prefix.clone())
-                .or_else(|| plan.themes.iter().find(|x| x.number.to_string() == theme).and_then(|x| x.code_prefix.clone()));
-            code = match prefix {
-                Some(p) => format!("{p}-{:02}", n),
-                None => format!("{}-{:02}", theme, n),
-            };
-            plan.assigned_codes.push((code.clone(), t.text(r, namec), r));
-        }
-        if let Some(first) = first_row.get(&fold(&code)) {
-            findings.push(
-                plan_finding(
-                    "plan-duplicate-code",
-                    file,
-                    &g.name,
-                    Some(a1(r, cc.unwrap_or(0))),
-                    format!(
-                        "事業コード {code} が {} 行目と {} 行目で重複しています(「{}」)。{} 行目の事業だけを使います。事業ごとに別のコードを付けるか、1行にまとめてください",
-                        first + 1,
-                        r + 1,
-                        t.text(r, namec),
-                        first + 1
-                    ),
-                )
-                .project(code.clone()),
-            );
-            continue;
-        }
-        if !code.is_empty() {
-            first_row.insert(fold(&code), r);
-        }
-        if code.is_empty() {
-            findings.push(plan_finding(
-                "plan-project",
-                file,
-                &g.name,
-                Some(a1(r, cc.unwrap_or(0))),
-                format!("{} 行目の事業に事業コードがありません。この行は使いません", r + 1),
-            ));
-            continue;
-        }
-        let node_text = t.text(r, node_col);
-        let theme_text = t.text(r, themec);
-        // A v2 plan places a project by 体系; its number need not be a number (`I 1 (1)`).
-        let theme = if themec.is_none() && node_col.is_some() {
-            fold(&node_text).parse::<u32>().unwrap_or(0)
-        } else {
-            fold(&theme_text).trim_matches(|c| c == '(' || c == ')').parse::<u32>().unwrap_or_else(|_| {
-                findings.push(
-                    plan_finding(
-                        "plan-theme-unknown",
-                        file,
-                        &g.name,
-                        Some(a1(r, themec.unwrap_or(0))),
-                        format!("事業 {code} の視点「{theme_text}」を番号として読めません"),
-                    )
-                    .project(code.clone()),
-                );
-                0
-            })
-        };
-        let set_text = t.text(r, setc);
-        let set_year = if set_text.is_empty() {
-            None
-        } else {
-            let y = parse_fiscal_year(&set_text);
-            if y.is_none() {
-                findings.push(
-                    plan_finding(
-                        "plan-year-header",
-                        file,
-                        &g.name,
-                        Some(a1(r, setc.unwrap_or(0))),
-                        format!("事業 {code} の設定年度「{set_text}」を年度として読めません"),
-                    )
-                    .project(code.clone()),
-                );
-            }
-            y
-        };
-        plan.projects.push(
-            Project {
-                code,
-                name: t.text(r, namec),
-                theme,
-                departments: split_departments(&t.text(r, depc)),
-                set_year,
-                priority: yes(&t.text(r, prc)),
-                fiscal: yes(&t.text(r, fic)),
-                node: Some(node_text).filter(|n| !n.is_empty()).or_else(|| Some(theme_text.clone()).filter(|n| !n.is_empty())),
-                attrs: extra
-                    .iter()
-                    .map(|(col, h)| (h.clone(), t.text(r, Some(*col))))
-                    .filter(|(_, v)| !v.is_empty())
-                    .map(|(h, v)| (h, shared.get(v)))
-                    .collect(),
-                ..Default::default()
-            }
-            .with_details(Details {
-                page: Some(t.text(r, pagec)).filter(|s| !s.is_empty()),
-                purpose: if texts == Texts::All { t.text(r, purc) } else { String::new() },
-                overview: if texts == Texts::All { t.text(r, ovc) } else { String::new() },
-                implementing: split_departments(&t.text(r, c("実施課"))),
-                ..Default::default()
-            }),
-        );
-    }
-
-    if !plan.assigned_codes.is_empty() {
-        let list: Vec<String> = plan.assigned_codes.iter().map(|(c, n, _)| format!("{c} {n}")).collect();
-        findings.push(
-            Finding::info(
-                "plan-codes-assigned",
-                format!(
-                    "計画に事業コードがないため、改革テーマのコード接頭辞と計画の順から付けました({} 件): {}",
-                    list.len(),
-                    list.join("、")
-                ),
-            )
-            .file(file)
-            .sheet(g.name.clone())
-            .suggest("kaito plan --write-codes で計画に書き込むと、以後コードが変わりません"),
-        );
-    }
-    // Done with the 事業 sheet before the next is read.
-    drop(g);
+    let read = reading.finish()?;
+    plan.projects = read.projects;
+    plan.gaps.extend(read.gaps);
+    findings.extend(read.findings);
+    plan.assigned_codes = read.assigned_codes;
+    plan.code_column = read.code_column;
     if plan.themes.is_empty() {
         // Without the 視点 sheet the themes are the numbers the projects name, unnamed.
         let mut numbers: Vec<u32> = plan.projects.iter().map(|p| p.theme).collect();

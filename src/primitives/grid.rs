@@ -72,6 +72,69 @@ pub struct Cell {
     pub shown: Option<Shown>,
 }
 
+/// One row of a sheet: its number (zero-based) and its cells, left to right.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    pub number: u32,
+    cells: &'a [((u32, u32), Cell)],
+}
+
+impl<'a> Row<'a> {
+    pub fn get(&self, col: u32) -> Option<&'a Cell> {
+        self.cells.binary_search_by_key(&col, |(p, _)| p.1).ok().map(|i| &self.cells[i].1)
+    }
+
+    pub fn value(&self, col: u32) -> &'a Value {
+        static EMPTY: Value = Value::Empty;
+        self.get(col).map(|c| &c.value).unwrap_or(&EMPTY)
+    }
+
+    /// The cells that hold something (a value, or a formula), left to right, as
+    /// [`Grid::row`] gives them.
+    pub fn filled(&self) -> impl Iterator<Item = (u32, &'a Cell)> + use<'a> {
+        self.cells.iter().filter(|(_, c)| !c.value.is_empty() || c.formula).map(|((_, col), c)| (*col, c))
+    }
+
+    pub fn is_blank(&self) -> bool {
+        self.filled().next().is_none()
+    }
+
+    /// The row's cells as its own, to be kept past the reading.
+    pub fn to_owned(&self) -> OwnedRow {
+        OwnedRow(self.cells.to_vec())
+    }
+}
+
+/// A [`Row`] kept: its cells, with their places.
+#[derive(Debug, Clone)]
+pub struct OwnedRow(Vec<((u32, u32), Cell)>);
+
+impl OwnedRow {
+    pub fn row(&self) -> Row<'_> {
+        Row { number: self.0.first().map_or(0, |c| c.0.0), cells: &self.0 }
+    }
+}
+
+/// What takes a sheet's rows from [`Sheets::stream_rows`].
+pub trait RowSink {
+    /// The last row the sheet says it has (its `dimension`), before any row: room to make
+    /// ready. Only a hint: a file may say anything there.
+    fn last_row(&mut self, _row: u32) {}
+    fn row(&mut self, row: Row<'_>);
+}
+
+/// What [`Sheets::stream_rows`] found.
+#[derive(Debug, PartialEq)]
+pub enum Streamed {
+    /// No sheet of that name, or one without cells.
+    Missing,
+    /// Every row was given, in order. `outside`: cells beyond the limits, not given.
+    Read { name: String, outside: usize },
+    /// The sheet's XML does not list its cells in order, so the rows given so far are not
+    /// the sheet: forget them and [`Sheets::take`] the sheet whole, which puts them in order.
+    Disordered,
+}
+
 /// A number format that makes Excel show a stored number as something else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shown {
@@ -157,6 +220,11 @@ impl Grid {
 
     pub fn last_row(&self) -> u32 {
         self.cells.last().map(|(p, _)| p.0).unwrap_or(0)
+    }
+
+    /// Every row that has a cell, top to bottom: the same view [`Sheets::stream_rows`] gives.
+    pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
+        self.cells.chunk_by(|a, b| a.0.0 == b.0.0).map(|cells| Row { number: cells[0].0.0, cells })
     }
 
     /// Puts cells that arrived out of order in their place; of two at one position the later
@@ -339,6 +407,71 @@ impl Sheets<'_> {
             Some((wb, defined)) => xlsx_sheet(wb, &sheet, defined, &self.limits),
             None => Ok(None),
         }
+    }
+
+    /// Gives the sheet named `name` to `each` a row at a time, in order, skipping rows that
+    /// hold nothing, without holding the whole sheet: a plan's sheet of a hundred thousand
+    /// items then costs one row's cells rather than all of them. Rows carry no percent mark
+    /// (see [`Cell::shown`]); a sheet read already is given from its grid. Taken, as with
+    /// [`take`](Self::take), unless the answer is [`Streamed::Disordered`].
+    pub fn stream_rows(&mut self, name: &str, same: impl Fn(&str, &str) -> bool, each: &mut dyn RowSink) -> Result<Streamed, String> {
+        if let Some(i) = self.book.sheets.iter().position(|g| same(&g.name, name)) {
+            let grid = self.book.sheets.remove(i);
+            each.last_row(grid.last_row());
+            grid.rows().filter(|r| !r.is_blank()).for_each(|r| each.row(r));
+            return Ok(Streamed::Read { name: grid.name, outside: grid.outside });
+        }
+        let Some(i) = self.unread.iter().position(|n| same(n, name)) else { return Ok(Streamed::Missing) };
+        let Some((wb, _)) = &mut self.xlsx else { return Ok(Streamed::Missing) };
+        let sheet = self.unread[i].clone();
+        let Ok(mut reader) = wb.worksheet_cells_reader(&sheet) else {
+            self.unread.remove(i);
+            return Ok(Streamed::Missing);
+        };
+        let limits = &self.limits;
+        each.last_row(reader.dimensions().end.0.min(limits.max_rows));
+        let (mut seen, mut outside) = (0usize, 0usize);
+        let mut row: Vec<((u32, u32), Cell)> = Vec::new();
+        // The place of the last cell kept, which the next must come after.
+        let mut last: Option<(u32, u32)> = None;
+        let mut give = |row: &mut Vec<((u32, u32), Cell)>| {
+            let r = Row { number: row.first().map_or(0, |c| c.0.0), cells: row };
+            if !r.is_blank() {
+                each.row(r);
+            }
+            row.clear();
+        };
+        loop {
+            let next = reader.next_cell_with_formula().map_err(|_| format!("シート「{sheet}」が壊れています(セルを読み取れません)"))?;
+            let Some(c) = next else { break };
+            seen += 1;
+            if seen > limits.max_cells {
+                return Err(format!(
+                    "シート「{sheet}」のセルが多すぎます(上限 {} 個)。回答票だけを残して保存し直してください",
+                    limits.max_cells
+                ));
+            }
+            let formula = c.formula.as_deref().is_some_and(|f| !f.is_empty());
+            let (value, shown) = from_ref(&c.value);
+            if value == Value::Empty && !formula {
+                continue;
+            }
+            if c.pos.0 >= limits.max_rows || c.pos.1 >= limits.max_columns {
+                outside += 1;
+                continue;
+            }
+            match last {
+                // The sheet's cells are out of order: the sheet stays to be read whole.
+                Some(l) if l >= c.pos => return Ok(Streamed::Disordered),
+                Some(l) if l.0 < c.pos.0 => give(&mut row),
+                _ => {}
+            }
+            last = Some(c.pos);
+            row.push((c.pos, Cell { value, formula, shown }));
+        }
+        give(&mut row);
+        self.unread.remove(i);
+        Ok(Streamed::Read { name: sheet, outside })
     }
 
     /// Puts a sheet [`take`](Self::take)n back, for a later `take` to find.
@@ -850,5 +983,80 @@ mod names_tests {
         let m = super::names_on_sheet(&names, "0701-01");
         assert_eq!(m.get("kaito_code"), Some(&(4, 1)));
         assert_eq!(m.len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A workbook of one sheet 事業 with the texts given, by (row, column).
+    fn book(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet().set_name("事業").unwrap();
+        for (r, c, t) in cells {
+            ws.write_string(*r, *c, *t).unwrap();
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    /// The workbook with the sheet's XML changed by `f`.
+    fn patched(bytes: &[u8], f: impl Fn(String) -> String) -> Vec<u8> {
+        let mut src = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut out = Cursor::new(Vec::new());
+        let mut z = zip::ZipWriter::new(&mut out);
+        for i in 0..src.len() {
+            let mut e = src.by_index(i).unwrap();
+            let name = e.name().unwrap().to_string();
+            let mut data = Vec::new();
+            e.read_to_end(&mut data).unwrap();
+            if name == "xl/worksheets/sheet1.xml" {
+                data = f(String::from_utf8(data).unwrap()).into_bytes();
+            }
+            z.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+            z.write_all(&data).unwrap();
+        }
+        z.finish().unwrap();
+        out.into_inner()
+    }
+
+    struct Rows(Vec<(u32, Vec<(u32, String)>)>);
+    impl RowSink for Rows {
+        fn row(&mut self, row: Row<'_>) {
+            self.0.push((row.number, row.filled().map(|(c, cell)| (c, cell.value.text())).collect()));
+        }
+    }
+
+    #[test]
+    fn rows_are_given_in_order_and_blank_ones_passed_over() {
+        let bytes = book(&[(0, 0, "事業コード"), (0, 1, "事業名"), (1, 0, "A-1"), (2, 1, " "), (3, 1, "二")]);
+        let mut sheets = open_sheets(&bytes, &Limits::default()).unwrap();
+        let mut rows = Rows(vec![]);
+        let streamed = sheets.stream_rows("事業", |a, b| a == b, &mut rows).unwrap();
+        assert_eq!(streamed, Streamed::Read { name: "事業".into(), outside: 0 });
+        let text = |r: &[(u32, &str)]| r.iter().map(|(c, t)| (*c, t.to_string())).collect::<Vec<_>>();
+        assert_eq!(rows.0, vec![(0, text(&[(0, "事業コード"), (1, "事業名")])), (1, text(&[(0, "A-1")])), (3, text(&[(1, "二")]))]);
+        // Taken: the sheet is not there to read again.
+        assert_eq!(sheets.stream_rows("事業", |a, b| a == b, &mut Rows(vec![])).unwrap(), Streamed::Missing);
+    }
+
+    #[test]
+    fn a_sheet_whose_rows_are_out_of_order_is_left_to_read_whole() {
+        let bytes = book(&[(0, 0, "事業コード"), (1, 0, "A-1"), (2, 0, "A-2")]);
+        // Row 3 written before row 2, as no spreadsheet program does but a file may.
+        let bytes = patched(&bytes, |xml| {
+            let (start, end) = (xml.find("<row r=\"2\"").unwrap(), xml.find("<row r=\"3\"").unwrap());
+            let close = end + xml[end..].find("</row>").unwrap() + "</row>".len();
+            format!("{}{}{}{}", &xml[..start], &xml[end..close], &xml[start..end], &xml[close..])
+        });
+        let mut sheets = open_sheets(&bytes, &Limits::default()).unwrap();
+        let streamed = sheets.stream_rows("事業", |a, b| a == b, &mut Rows(vec![])).unwrap();
+        assert_eq!(streamed, Streamed::Disordered);
+        let grid = sheets.take("事業", |a, b| a == b).unwrap().expect("still there to read whole");
+        let mut rows = Rows(vec![]);
+        grid.rows().for_each(|r| rows.row(r));
+        let firsts: Vec<(u32, String)> = rows.0.iter().map(|(r, cells)| (*r, cells[0].1.clone())).collect();
+        assert_eq!(firsts, vec![(0, "事業コード".into()), (1, "A-1".into()), (2, "A-2".into())]);
     }
 }

@@ -555,3 +555,28 @@ fn a_table_plans_items_hold_no_card_details() {
     let p = card.projects.iter().find(|p| p.code == "0701-01").unwrap();
     assert!(!p.purpose.is_empty() && !p.outcomes.is_empty(), "{}", p.code);
 }
+
+/// The 事業 sheet is read a row at a time. One whose XML lists a row out of order (Excel
+/// never writes one; other programs may) is read whole instead, to the same plan.
+#[test]
+fn a_plan_whose_item_rows_are_out_of_order_reads_the_same() {
+    let src = root().join("samples/進捗管理表/計画.xlsx");
+    let bytes = std::fs::read(&src).unwrap();
+    // The sheet's last row written first, before row 2.
+    let moved = crate::fixtures::patch_zip(&bytes, "xl/worksheets/sheet3.xml", |xml| {
+        let last = xml.rfind("<row ").unwrap();
+        let end = last + xml[last..].find("</row>").unwrap() + "</row>".len();
+        let second = xml.find("<row r=\"2\"").unwrap();
+        format!("{}{}{}{}", &xml[..second], &xml[last..end], &xml[second..last], &xml[end..])
+    });
+    assert_ne!(moved, bytes);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("計画.xlsx"), &moved).unwrap();
+    let (a, b) = (kaito::plan::load(&src).unwrap(), kaito::plan::load(&dir.path().join("計画.xlsx")).unwrap());
+    let items =
+        |p: &kaito::plan::Plan| p.projects.iter().map(|x| (x.code.clone(), x.name.clone(), x.departments.clone())).collect::<Vec<_>>();
+    assert_eq!(items(&a.plan).len(), 57);
+    assert_eq!(items(&a.plan), items(&b.plan));
+    let said = |f: &[kaito::finding::Finding]| f.iter().map(|x| (x.rule, x.cell.clone())).collect::<Vec<_>>();
+    assert_eq!(said(&a.findings), said(&b.findings));
+}
