@@ -18,7 +18,8 @@ use std::collections::BTreeMap;
 /// What a status cell of an accepted row says.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatusRead {
-    Word(String),
+    /// A word of the vocabulary, shared by every row that says it.
+    Word(std::sync::Arc<str>),
     Unanswered,
     Unreadable(String),
 }
@@ -27,12 +28,15 @@ pub enum StatusRead {
 #[derive(Debug, Clone)]
 pub struct RowAnswer {
     pub item: String,
-    pub file: String,
-    pub sheet: String,
+    /// Shared by the answers from one file, and by one sheet's.
+    pub file: std::sync::Arc<str>,
+    pub sheet: std::sync::Arc<str>,
     pub row: u32,
     pub cells: BTreeMap<String, Field>,
     /// Each status field's reading, by key.
-    pub statuses: crate::plan::ListMap<String, StatusRead>,
+    pub statuses: crate::plan::ListMap<std::sync::Arc<str>, StatusRead>,
+    /// The item's place in the plan, which the answers are in the order of.
+    place: u32,
 }
 
 impl RowAnswer {
@@ -44,7 +48,9 @@ impl RowAnswer {
 /// Counts of one status field per word, with 未記入 and 要確認 apart; by node number.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
-    pub words: BTreeMap<String, u64>,
+    /// In word order: a short list, as a node's items say a few words (a tree would keep room
+    /// for eleven for each of the plan's nodes).
+    pub words: crate::plan::ListMap<String, u64>,
     pub unanswered: u64,
     pub unreadable: u64,
     /// Items of the node with no answer at all.
@@ -93,13 +99,17 @@ impl TableRun {
 #[derive(Default)]
 pub struct FileChecked {
     findings: Vec<Finding>,
-    candidates: Vec<(String, Candidate)>,
+    /// By the item's place in the plan.
+    candidates: Vec<(u32, Candidate)>,
+    /// The file's name as shown, shared by its findings and answers.
+    shown: Option<std::sync::Arc<str>>,
     reasons: Vec<String>,
     record: Option<FileRecord>,
 }
 
 struct Candidate {
-    file: usize,
+    /// The file's place in the run.
+    file: u32,
     /// Shared by the sheet's rows and findings.
     sheet: std::sync::Arc<str>,
     /// The row's place (zero-based) and its cells; the rest of the row (its number and names,
@@ -109,8 +119,10 @@ struct Candidate {
     findings: Vec<Finding>,
     answered: bool,
     own: bool,
+    /// The row is its item's answer (set when the run settles the rows).
+    chosen: bool,
     /// Each status field's reading, by key (read once, where the row is checked).
-    statuses: crate::plan::ListMap<String, StatusRead>,
+    statuses: crate::plan::ListMap<std::sync::Arc<str>, StatusRead>,
     /// What the department typed in the row, as a digest, when the row's cells were let go
     /// (`Keep::Counts`): two rows with the same one say the same.
     signature: Option<[u8; 32]>,
@@ -155,6 +167,16 @@ pub struct Checker<'a> {
     /// Each field's vocabulary from the plan (by field key), looked up once rather than for
     /// every row of every file.
     vocabularies: Vec<(String, Vec<String>)>,
+    /// The status fields the department fills: each with its key and its vocabulary's words,
+    /// one copy of each shared by every row's reading.
+    statuses: Vec<StatusField<'a>>,
+}
+
+/// A status field a department fills, with its key and its vocabulary's words shared.
+struct StatusField<'a> {
+    field: &'a FieldDef,
+    key: std::sync::Arc<str>,
+    words: Vec<std::sync::Arc<str>>,
 }
 
 impl<'a> Checker<'a> {
@@ -168,7 +190,18 @@ impl<'a> Checker<'a> {
         }
         let hints = form.hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let vocabularies = form.fields.iter().filter_map(|f| Some((f.key.clone(), plan.list(f.vocabulary.as_deref()?)))).collect();
-        Checker { plan, form, period, items: (by_code, by_name), hints, keep, vocabularies }
+        let vocabulary = |f: &FieldDef| f.vocabulary.as_deref().map(|v| plan.list(v)).unwrap_or_default();
+        let statuses = form
+            .fields
+            .iter()
+            .filter(|f| f.kind == Kind::Status && f.from == Source::Department)
+            .map(|f| StatusField {
+                field: f,
+                key: f.key.as_str().into(),
+                words: vocabulary(f).into_iter().map(std::sync::Arc::from).collect(),
+            })
+            .collect();
+        Checker { plan, form, period, items: (by_code, by_name), hints, keep, vocabularies, statuses }
     }
 
     fn vocab_of(&self, f: &FieldDef) -> &[String] {
@@ -188,7 +221,7 @@ impl<'a> Checker<'a> {
         let mut owners: BTreeMap<String, usize> = BTreeMap::new();
         for t in &f.sheets {
             for row in t.rows.iter().filter(|r| has_answers(r, form)) {
-                if let Some(p) = match_item(plan, items, row) {
+                if let Some(p) = match_item(plan, items, row).map(|i| &plan.projects[i]) {
                     *owners.entry(p.responding_department().to_string()).or_default() += 1;
                 }
             }
@@ -230,7 +263,7 @@ impl<'a> Checker<'a> {
             }
             for row in t.rows {
                 let answered = has_answers(&row, form);
-                let Some(project) = match_item(plan, items, &row) else {
+                let Some(item) = match_item(plan, items, &row) else {
                     if answered {
                         let written = row.number.clone().unwrap_or_else(|| row.name.clone());
                         findings.push(
@@ -246,7 +279,8 @@ impl<'a> Checker<'a> {
                     }
                     continue;
                 };
-                let code = project.code.clone();
+                let project = &plan.projects[item];
+                let code = &project.code;
                 let department = project.responding_department().to_string();
                 let own = department.is_empty() || department == owner;
                 // Other departments' rows left blank in a whole table sent back are not answers.
@@ -268,17 +302,16 @@ impl<'a> Checker<'a> {
                         .suggest(format!("{department}に確認してください")),
                     );
                 }
-                let statuses = form
-                    .fields
+                let statuses = self
+                    .statuses
                     .iter()
-                    .filter(|f| f.kind == Kind::Status && f.from == Source::Department)
-                    .map(|f| (f.key.clone(), read_status(row.field(&f.key), vocab_of(f), hints)))
+                    .map(|s| (s.key.clone(), read_status(row.field(&s.field.key), vocab_of(s.field), hints, &s.words)))
                     .collect();
                 let digest = (self.keep == Keep::Counts).then(|| signature(&row.cells, form));
                 let cells = if digest.is_some() { BTreeMap::new() } else { row.cells };
                 // The file's place in the run is set when the files are gathered.
                 out.candidates.push((
-                    code,
+                    item as u32,
                     Candidate {
                         file: 0,
                         sheet: sheet.clone(),
@@ -287,6 +320,7 @@ impl<'a> Checker<'a> {
                         findings: rf,
                         answered,
                         own,
+                        chosen: false,
                         statuses,
                         signature: digest,
                     },
@@ -297,6 +331,7 @@ impl<'a> Checker<'a> {
         out.candidates.shrink_to_fit();
         out.findings.shrink_to_fit();
         out.record = Some(f.record);
+        out.shown = Some(shown);
         out
     }
 }
@@ -335,15 +370,18 @@ pub fn run(
     // one list made to size: a list per item would keep room for several rows for each of
     // them, when most have one (at 300,000 items that room was some 200 MB).
     // Each row with its place in the run, so an in-place sort keeps the files' order.
-    let mut candidates: Vec<(String, usize, Candidate)> = Vec::with_capacity(per_file.iter().map(|f| f.candidates.len()).sum());
+    let mut candidates: Vec<(u32, u32, Candidate)> = Vec::with_capacity(per_file.iter().map(|f| f.candidates.len()).sum());
     findings.reserve(per_file.iter().map(|f| f.findings.len() + f.candidates.iter().map(|(_, c)| c.findings.len()).sum::<usize>()).sum());
     let mut file_reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    // Each file's name as shown, one copy shared by its answers.
+    let mut names: Vec<std::sync::Arc<str>> = Vec::with_capacity(per_file.len());
     for (fi, out) in per_file.into_iter().enumerate() {
         findings.extend(out.findings);
-        for (code, mut c) in out.candidates {
-            c.file = fi;
-            candidates.push((code, candidates.len(), c));
+        for (item, mut c) in out.candidates {
+            c.file = fi as u32;
+            candidates.push((item, candidates.len() as u32, c));
         }
+        names.push(out.shown.unwrap_or_else(|| out.record.as_ref().map(|r| r.shown.as_str()).unwrap_or_default().into()));
         if !out.reasons.is_empty() {
             file_reasons.entry(fi).or_default().extend(out.reasons);
         }
@@ -353,32 +391,36 @@ pub fn run(
     // One row per item: answered over blank, the department's own file over another's, then
     // the time the workbook records as saved, then the file time. Different answers that
     // still tie are an error and neither is used.
-    let mut answers = Vec::new();
     let mut used: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut unused: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    candidates.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    let mut candidates = candidates.into_iter().peekable();
-    while let Some((code, _, first)) = candidates.next() {
-        let mut list = vec![first];
-        while let Some((_, _, c)) = candidates.next_if(|c| c.0 == code) {
-            list.push(c);
-        }
+    // In the order of the items' codes, each item's rows in the order of the files.
+    candidates.sort_unstable_by(|a, b| plan.projects[a.0 as usize].code.cmp(&plan.projects[b.0 as usize].code).then(a.1.cmp(&b.1)));
+    // Each item's rows chosen among where they lie; the answers are then made from the rows
+    // chosen in the same list's room rather than in a second list beside it.
+    for group in candidates.chunk_by_mut(|a, b| a.0 == b.0) {
+        let code = &plan.projects[group[0].0 as usize].code;
         let rank = |c: &Candidate| {
             (
                 std::cmp::Reverse(c.answered),
                 std::cmp::Reverse(c.own),
-                std::cmp::Reverse(records[c.file].saved),
-                std::cmp::Reverse(records[c.file].modified),
+                std::cmp::Reverse(records[c.file as usize].saved),
+                std::cmp::Reverse(records[c.file as usize].modified),
             )
         };
-        list.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| records[a.file].shown.cmp(&records[b.file].shown)));
+        group.sort_by(|(_, _, a), (_, _, b)| {
+            rank(a).cmp(&rank(b)).then_with(|| records[a.file as usize].shown.cmp(&records[b.file as usize].shown))
+        });
+        let first = &group[0].2;
         // Most items have one row; their signature is never needed.
-        let first_sig = if list.len() > 1 { list[0].signature(&form) } else { [0; 32] };
-        let differing: Vec<&Candidate> = list[1..].iter().filter(|c| c.answered && c.signature(&form) != first_sig).collect();
-        let tie = differing.iter().any(|c| rank(c) == rank(&list[0]));
+        let first_sig = if group.len() > 1 { first.signature(&form) } else { [0; 32] };
+        let differing: Vec<&Candidate> =
+            group[1..].iter().map(|(_, _, c)| c).filter(|c| c.answered && c.signature(&form) != first_sig).collect();
+        let tie = differing.iter().any(|c| rank(c) == rank(first));
         if !differing.is_empty() {
-            let names: Vec<String> =
-                std::iter::once(&list[0]).chain(differing.iter().copied()).map(|c| format!("「{}」", records[c.file].shown)).collect();
+            let names: Vec<String> = std::iter::once(first)
+                .chain(differing.iter().copied())
+                .map(|c| format!("「{}」", records[c.file as usize].shown))
+                .collect();
             let (message, suggestion) = if tie {
                 (
                     format!("項目 {code} の記入が {} で違い、どれを使うか判断できません。どれも集計していません", names.join("と")),
@@ -386,39 +428,47 @@ pub fn run(
                 )
             } else {
                 (
-                    format!("項目 {code} の記入が {} で違います。「{}」の行を使いました", names.join("と"), records[list[0].file].shown),
+                    format!(
+                        "項目 {code} の記入が {} で違います。「{}」の行を使いました",
+                        names.join("と"),
+                        records[first.file as usize].shown
+                    ),
                     "どちらが正しいか担当課に確認してください".to_string(),
                 )
             };
             findings.push(
                 Finding::error("duplicate", message)
                     .project(code.clone())
-                    .file(records[list[0].file].shown.clone())
-                    .sheet(list[0].sheet.clone())
+                    .file(records[first.file as usize].shown.clone())
+                    .sheet(first.sheet.clone())
                     .suggest(suggestion),
             );
         }
-        let mut it = list.into_iter();
-        let Some(first) = it.next() else { continue };
-        for other in it {
-            unused.entry(other.file).or_default().push(code.clone());
+        for (_, _, other) in &group[1..] {
+            unused.entry(other.file as usize).or_default().push(code.clone());
         }
+        let first = &mut group[0].2;
         if tie {
-            unused.entry(first.file).or_default().push(code.clone());
+            unused.entry(first.file as usize).or_default().push(code.clone());
             continue;
         }
-        findings.extend(first.findings);
-        used.entry(first.file).or_default().push(code.clone());
-        answers.push(RowAnswer {
-            item: code,
-            file: records[first.file].shown.clone(),
-            sheet: first.sheet.to_string(),
-            row: first.row,
-            cells: first.cells,
-            statuses: first.statuses,
-        });
+        findings.append(&mut first.findings);
+        used.entry(first.file as usize).or_default().push(code.clone());
+        first.chosen = true;
     }
-    drop(candidates);
+    let mut answers: Vec<RowAnswer> = candidates
+        .into_iter()
+        .filter(|(_, _, c)| c.chosen)
+        .map(|(item, _, c)| RowAnswer {
+            item: plan.projects[item as usize].code.clone(),
+            file: names[c.file as usize].clone(),
+            sheet: c.sheet,
+            row: c.row,
+            cells: c.cells,
+            statuses: c.statuses,
+            place: item,
+        })
+        .collect();
     crate::consolidate::settle_ledger(
         &mut records,
         &used,
@@ -427,10 +477,8 @@ pub fn run(
         "同じ項目のほかの行を使いました",
         "集計できる行がありません(記入のある行がないか、計画にない項目です)",
     );
-    {
-        let order: std::collections::HashMap<&str, usize> = plan.projects.iter().enumerate().map(|(i, p)| (p.code.as_str(), i)).collect();
-        answers.sort_by_key(|a| order.get(a.item.as_str()).copied().unwrap_or(usize::MAX));
-    }
+    // Each item once: the quicker sort puts them as the stable one would.
+    answers.sort_unstable_by_key(|a| a.place);
     let mut missing = Vec::new();
     let answered: std::collections::HashSet<&str> = answers.iter().map(|a| a.item.as_str()).collect();
     findings.reserve(plan.projects.len().saturating_sub(answered.len()));
@@ -477,27 +525,28 @@ pub fn run(
 /// Plan items by folded code and by folded name (positions in `plan.projects`).
 type ItemIndex = (BTreeMap<String, usize>, BTreeMap<String, Vec<usize>>);
 
-/// The plan item a row answers: by its number, else by its name (within its group first).
-fn match_item<'a>(plan: &'a Plan, (by_code, by_name): &ItemIndex, row: &TableRow) -> Option<&'a Project> {
+/// The plan item a row answers, by its place in the plan: by its number, else by its name
+/// (within its group first).
+fn match_item(plan: &Plan, (by_code, by_name): &ItemIndex, row: &TableRow) -> Option<usize> {
     if let Some(n) = &row.number
         && let Some(&i) = by_code.get(&fold(n))
     {
-        return Some(&plan.projects[i]);
+        return Some(i);
     }
     if row.name.is_empty() {
         return None;
     }
-    let same: Vec<&Project> = by_name.get(&fold(&row.name)).into_iter().flatten().map(|&i| &plan.projects[i]).collect();
-    match same.as_slice() {
-        [one] => Some(one),
-        many => many.iter().copied().find(|p| p.node.as_deref().is_some_and(|n| fold(n) == fold(&row.group))),
+    match by_name.get(&fold(&row.name)).map(Vec::as_slice).unwrap_or_default() {
+        [one] => Some(*one),
+        many => many.iter().copied().find(|&i| plan.projects[i].node.as_deref().is_some_and(|n| fold(n) == fold(&row.group))),
     }
 }
 
-fn read_status(field: Option<&Field>, vocabulary: &[String], hints: &[(String, String)]) -> StatusRead {
+/// `words`: the vocabulary's words, shared.
+fn read_status(field: Option<&Field>, vocabulary: &[String], hints: &[(String, String)], words: &[std::sync::Arc<str>]) -> StatusRead {
     match field.map(|f| normalize::status(&f.text(), vocabulary, hints)) {
         None | Some(Status::Empty) => StatusRead::Unanswered,
-        Some(Status::Code { code, .. }) => StatusRead::Word(code),
+        Some(Status::Code { code, .. }) => StatusRead::Word(words.iter().find(|w| ***w == *code).cloned().unwrap_or_else(|| code.into())),
         Some(Status::Unknown { text, .. }) => StatusRead::Unreadable(text),
     }
 }
@@ -712,18 +761,24 @@ fn short(t: &str) -> String {
 fn tally(plan: &Plan, form: &FormDef, answers: &[RowAnswer]) -> BTreeMap<String, Tally> {
     let mut out: BTreeMap<String, Tally> = BTreeMap::new();
     let key = form.fields.iter().find(|f| f.kind == Kind::Status && f.from == Source::Department).map(|f| f.key.clone());
-    let by_item: std::collections::HashMap<&str, &RowAnswer> = answers.iter().map(|a| (a.item.as_str(), a)).collect();
-    for p in &plan.projects {
-        let mut nodes: Vec<String> =
-            p.node.as_deref().map(|n| plan.node_path(n).iter().map(|x| x.number.clone()).collect()).unwrap_or_default();
-        nodes.push(String::new());
-        let read =
-            by_item.get(p.code.as_str()).map(|a| key.as_ref().and_then(|k| a.statuses.get(k)).cloned().unwrap_or(StatusRead::Unanswered));
-        for n in nodes {
-            let t = out.entry(n).or_default();
+    // The answers are in plan order, one an item: walked beside the items, not looked up.
+    let mut answers = answers.iter().peekable();
+    for (i, p) in plan.projects.iter().enumerate() {
+        let path = p.node.as_deref().map(|n| plan.node_path(n)).unwrap_or_default();
+        let read = answers
+            .next_if(|a| a.place as usize == i)
+            .map(|a| key.as_ref().and_then(|k| a.statuses.get(k.as_str())).cloned().unwrap_or(StatusRead::Unanswered));
+        for number in path.iter().map(|n| n.number.as_str()).chain([""]) {
+            let t = match out.get_mut(number) {
+                Some(t) => t,
+                None => out.entry(number.to_string()).or_default(),
+            };
             match &read {
                 None => t.missing += 1,
-                Some(StatusRead::Word(w)) => *t.words.entry(w.clone()).or_default() += 1,
+                Some(StatusRead::Word(w)) => match t.words.get_mut(&**w) {
+                    Some(n) => *n += 1,
+                    None => t.words.insert(w.to_string(), 1),
+                },
                 Some(StatusRead::Unanswered) => t.unanswered += 1,
                 Some(StatusRead::Unreadable(_)) => t.unreadable += 1,
             }

@@ -319,7 +319,7 @@ fn finding_keys(run: &TableRun) -> FieldAt<'_> {
     let mut m = HashMap::with_capacity(run.answers.iter().map(|a| a.cells.len()).sum());
     for a in &run.answers {
         for (key, field) in &a.cells {
-            m.insert((a.item.as_str(), a.file.as_str(), (field.row, field.col)), key.as_str());
+            m.insert((a.item.as_str(), &*a.file, (field.row, field.col)), key.as_str());
         }
     }
     m
@@ -594,14 +594,14 @@ fn detail_sheet(wb: &mut Workbook, run: &TableRun, f: &Formats) -> Result<()> {
         for x in &dept_fields {
             put(ws, &a.map(|a| a.text(&x.key)).unwrap_or_default())?;
         }
-        let status = a.and_then(|a| run.status_field().and_then(|s| a.statuses.get(&s.key))).map(|s| match s {
-            StatusRead::Word(w) => w.clone(),
+        let status = a.and_then(|a| run.status_field().and_then(|s| a.statuses.get(s.key.as_str()))).map(|s| match s {
+            StatusRead::Word(w) => w.to_string(),
             StatusRead::Unanswered => write::UNANSWERED.to_string(),
             StatusRead::Unreadable(_) => write::UNREADABLE.to_string(),
         });
         put(ws, &status.unwrap_or_else(|| "未提出".into()))?;
-        put(ws, a.map(|a| a.file.as_str()).unwrap_or(""))?;
-        put(ws, a.map(|a| a.sheet.as_str()).unwrap_or(""))?;
+        put(ws, a.map(|a| &*a.file).unwrap_or(""))?;
+        put(ws, a.map(|a| &*a.sheet).unwrap_or(""))?;
         if let Some(a) = a {
             ws.write_number(r, c, (a.row + 1) as f64)?;
         }
