@@ -441,33 +441,22 @@ impl Sheets<'_> {
             }
             row.clear();
         };
-        loop {
-            let next = reader.next_cell_with_formula().map_err(|_| format!("シート「{sheet}」が壊れています(セルを読み取れません)"))?;
-            let Some(c) = next else { break };
-            seen += 1;
-            if seen > limits.max_cells {
-                return Err(format!(
-                    "シート「{sheet}」のセルが多すぎます(上限 {} 個)。回答票だけを残して保存し直してください",
-                    limits.max_cells
-                ));
-            }
-            let formula = c.formula.as_deref().is_some_and(|f| !f.is_empty());
-            let (value, shown) = from_ref(&c.value);
-            if value == Value::Empty && !formula {
+        while let Some((pos, cell)) = next_cell(&mut reader, &sheet, &mut seen, limits)? {
+            if cell.value == Value::Empty && !cell.formula {
                 continue;
             }
-            if c.pos.0 >= limits.max_rows || c.pos.1 >= limits.max_columns {
+            if pos.0 >= limits.max_rows || pos.1 >= limits.max_columns {
                 outside += 1;
                 continue;
             }
             match last {
                 // The sheet's cells are out of order: the sheet stays to be read whole.
-                Some(l) if l >= c.pos => return Ok(Streamed::Disordered),
-                Some(l) if l.0 < c.pos.0 => give(&mut row),
+                Some(l) if l >= pos => return Ok(Streamed::Disordered),
+                Some(l) if l.0 < pos.0 => give(&mut row),
                 _ => {}
             }
-            last = Some(c.pos);
-            row.push((c.pos, Cell { value, formula, shown }));
+            last = Some(pos);
+            row.push((pos, cell));
         }
         give(&mut row);
         self.unread.remove(i);
@@ -650,19 +639,8 @@ fn xlsx_sheet(wb: &mut Xlsx<Cursor<&[u8]>>, name: &str, defined: &[(String, Stri
         .map(|(i, _)| i)
         .collect();
     let mut seen = 0usize;
-    loop {
-        let next = reader.next_cell_with_formula().map_err(|_| format!("シート「{name}」が壊れています(セルを読み取れません)"))?;
-        let Some(c) = next else { break };
-        seen += 1;
-        if seen > limits.max_cells {
-            return Err(format!(
-                "シート「{name}」のセルが多すぎます(上限 {} 個)。回答票だけを残して保存し直してください",
-                limits.max_cells
-            ));
-        }
-        let formula = c.formula.as_deref().is_some_and(|f| !f.is_empty());
-        let (value, shown) = from_ref(&c.value);
-        grid.put(c.pos, Cell { value, formula, shown }, limits);
+    while let Some((pos, cell)) = next_cell(&mut reader, name, &mut seen, limits)? {
+        grid.put(pos, cell, limits);
     }
     drop(reader);
     grid.settle();
@@ -681,6 +659,25 @@ fn xlsx_sheet(wb: &mut Xlsx<Cursor<&[u8]>>, name: &str, defined: &[(String, Stri
     }
     grid.names = names_on_sheet(defined, name);
     Ok(Some(grid))
+}
+
+/// The sheet's next cell as read (its place, value and whether it holds a formula), `None` at
+/// its end; counted in `seen` against the most cells a sheet may have.
+fn next_cell(
+    reader: &mut calamine::XlsxCellReader<'_, Cursor<&[u8]>>,
+    sheet: &str,
+    seen: &mut usize,
+    limits: &Limits,
+) -> Result<Option<((u32, u32), Cell)>, String> {
+    let next = reader.next_cell_with_formula().map_err(|_| format!("シート「{sheet}」が壊れています(セルを読み取れません)"))?;
+    let Some(c) = next else { return Ok(None) };
+    *seen += 1;
+    if *seen > limits.max_cells {
+        return Err(format!("シート「{sheet}」のセルが多すぎます(上限 {} 個)。回答票だけを残して保存し直してください", limits.max_cells));
+    }
+    let formula = c.formula.as_deref().is_some_and(|f| !f.is_empty());
+    let (value, shown) = from_ref(&c.value);
+    Ok(Some((c.pos, Cell { value, formula, shown })))
 }
 
 /// kaito's mark on a workbook file (its `kaito` custom document property), read without
