@@ -374,14 +374,14 @@ pub fn run(
     findings.reserve(per_file.iter().map(|f| f.findings.len() + f.candidates.iter().map(|(_, c)| c.findings.len()).sum::<usize>()).sum());
     let mut file_reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     // Each file's name as shown, one copy shared by its answers.
-    let mut names: Vec<std::sync::Arc<str>> = Vec::with_capacity(per_file.len());
+    let mut file_names: Vec<std::sync::Arc<str>> = Vec::with_capacity(per_file.len());
     for (fi, out) in per_file.into_iter().enumerate() {
         findings.extend(out.findings);
         for (item, mut c) in out.candidates {
             c.file = fi as u32;
             candidates.push((item, candidates.len() as u32, c));
         }
-        names.push(out.shown.unwrap_or_else(|| out.record.as_ref().map(|r| r.shown.as_str()).unwrap_or_default().into()));
+        file_names.push(out.shown.unwrap_or_else(|| out.record.as_ref().map(|r| r.shown.as_str()).unwrap_or_default().into()));
         if !out.reasons.is_empty() {
             file_reasons.entry(fi).or_default().extend(out.reasons);
         }
@@ -461,7 +461,7 @@ pub fn run(
         .filter(|(_, _, c)| c.chosen)
         .map(|(item, _, c)| RowAnswer {
             item: plan.projects[item as usize].code.clone(),
-            file: names[c.file as usize].clone(),
+            file: file_names[c.file as usize].clone(),
             sheet: c.sheet,
             row: c.row,
             cells: c.cells,
