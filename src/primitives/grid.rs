@@ -661,6 +661,9 @@ fn xlsx_sheet(wb: &mut Xlsx<Cursor<&[u8]>>, name: &str, defined: &[(String, Stri
     Ok(Some(grid))
 }
 
+/// A cell with its place, (row, column), zero-based.
+type PlacedCell = ((u32, u32), Cell);
+
 /// The sheet's next cell as read (its place, value and whether it holds a formula), `None` at
 /// its end; counted in `seen` against the most cells a sheet may have.
 fn next_cell(
@@ -668,7 +671,7 @@ fn next_cell(
     sheet: &str,
     seen: &mut usize,
     limits: &Limits,
-) -> Result<Option<((u32, u32), Cell)>, String> {
+) -> Result<Option<PlacedCell>, String> {
     let next = reader.next_cell_with_formula().map_err(|_| format!("シート「{sheet}」が壊れています(セルを読み取れません)"))?;
     let Some(c) = next else { return Ok(None) };
     *seen += 1;
