@@ -102,7 +102,7 @@ pub struct FileChecked {
     /// By the item's place in the plan.
     candidates: Vec<(u32, Candidate)>,
     /// The file's name as shown, shared by its findings and answers.
-    shown: Option<std::sync::Arc<str>>,
+    shown: std::sync::Arc<str>,
     reasons: Vec<String>,
     record: Option<FileRecord>,
 }
@@ -331,7 +331,7 @@ impl<'a> Checker<'a> {
         out.candidates.shrink_to_fit();
         out.findings.shrink_to_fit();
         out.record = Some(f.record);
-        out.shown = Some(shown);
+        out.shown = shown;
         out
     }
 }
@@ -381,7 +381,7 @@ pub fn run(
             c.file = fi as u32;
             candidates.push((item, candidates.len() as u32, c));
         }
-        file_names.push(out.shown.unwrap_or_else(|| out.record.as_ref().map(|r| r.shown.as_str()).unwrap_or_default().into()));
+        file_names.push(out.shown);
         if !out.reasons.is_empty() {
             file_reasons.entry(fi).or_default().extend(out.reasons);
         }

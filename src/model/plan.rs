@@ -1359,7 +1359,7 @@ impl grid::RowSink for ProjectSheet<'_> {
         // plan --write-codes` writes them into the plan so that they stay fixed.
         let has_code = cols.code.is_some_and(|c| !row.value(c).text().trim().is_empty());
         if !has_code && !self.coded {
-            self.waiting.push(row.to_owned());
+            self.waiting.push(row.keep());
             return;
         }
         if has_code && !self.coded {
@@ -1487,25 +1487,26 @@ fn from_book(sheets: &mut grid::Sheets, file: &str, texts: Texts) -> Result<(Pla
     let missing = || anyhow::anyhow!("計画ファイル {file} にシート「事業」がありません");
     let name = name.ok_or_else(missing)?;
     let card = plan_form_is_card(&plan, file);
-    let mut reading = ProjectSheet::new(&plan, file, &name, texts, card);
     let same = |a: &str, b: &str| fold(a) == fold(b);
-    let streamed =
-        sheets.stream_rows(&name, same, &mut reading).map_err(|reason| anyhow::anyhow!("計画ファイル {file} を読めません: {reason}"))?;
-    match streamed {
-        grid::Streamed::Missing => return Err(missing()),
-        grid::Streamed::Read { name, outside } if outside > 0 => {
-            bail!("計画ファイル {file} のシート「{name}」が大きすぎて読み切れません({outside} 個のセルが範囲外)")
+    let reading = loop {
+        let mut reading = ProjectSheet::new(&plan, file, &name, texts, card);
+        let streamed = sheets
+            .stream_rows(&name, same, &mut reading)
+            .map_err(|reason| anyhow::anyhow!("計画ファイル {file} を読めません: {reason}"))?;
+        match streamed {
+            grid::Streamed::Missing => return Err(missing()),
+            grid::Streamed::Read { name, outside } if outside > 0 => {
+                bail!("計画ファイル {file} のシート「{name}」が大きすぎて読み切れません({outside} 個のセルが範囲外)")
+            }
+            grid::Streamed::Read { .. } => break reading,
+            // Rows out of order in the sheet's XML: the sheet read whole puts them in order,
+            // and its rows are then given again from it, to a fresh reading.
+            grid::Streamed::Disordered => {
+                let g = sheet(sheets, &name, file)?.ok_or_else(missing)?;
+                sheets.give_back(g);
+            }
         }
-        grid::Streamed::Read { .. } => {}
-        // Rows out of order in the sheet's XML: read it whole, which puts them in order.
-        grid::Streamed::Disordered => {
-            use grid::RowSink as _;
-            let g = sheet(sheets, &name, file)?.ok_or_else(missing)?;
-            reading = ProjectSheet::new(&plan, file, &name, texts, card);
-            reading.last_row(g.last_row());
-            g.rows().filter(|r| !r.is_blank()).for_each(|r| reading.row(r));
-        }
-    }
+    };
     let read = reading.finish()?;
     plan.projects = read.projects;
     plan.gaps.extend(read.gaps);

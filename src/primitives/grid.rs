@@ -72,6 +72,13 @@ pub struct Cell {
     pub shown: Option<Shown>,
 }
 
+impl Cell {
+    /// Neither a value nor a formula: a styled blank, which a grid does not keep.
+    fn is_nothing(&self) -> bool {
+        self.value == Value::Empty && !self.formula
+    }
+}
+
 /// One row of a sheet: its number (zero-based) and its cells, left to right.
 #[derive(Debug, Clone, Copy)]
 pub struct Row<'a> {
@@ -100,7 +107,7 @@ impl<'a> Row<'a> {
     }
 
     /// The row's cells as its own, to be kept past the reading.
-    pub fn to_owned(&self) -> OwnedRow {
+    pub fn keep(&self) -> OwnedRow {
         OwnedRow(self.cells.to_vec())
     }
 }
@@ -211,11 +218,8 @@ impl Grid {
     /// Non-empty cells of one row, left to right.
     pub fn row(&self, row: u32) -> impl Iterator<Item = (u32, &Cell)> {
         let start = self.cells.partition_point(|(p, _)| p.0 < row);
-        self.cells[start..]
-            .iter()
-            .take_while(move |(p, _)| p.0 == row)
-            .filter(|(_, c)| !c.value.is_empty() || c.formula)
-            .map(|&((_, col), ref c)| (col, c))
+        let end = start + self.cells[start..].partition_point(|(p, _)| p.0 == row);
+        Row { number: row, cells: &self.cells[start..end] }.filled()
     }
 
     pub fn last_row(&self) -> u32 {
@@ -246,10 +250,10 @@ impl Grid {
     }
 
     fn put(&mut self, pos: (u32, u32), cell: Cell, limits: &Limits) {
-        if cell.value == Value::Empty && !cell.formula {
+        if cell.is_nothing() {
             return;
         }
-        if pos.0 >= limits.max_rows || pos.1 >= limits.max_columns {
+        if !limits.holds(pos) {
             self.outside += 1;
             if self.farthest_outside.is_none_or(|f| pos > f) {
                 self.farthest_outside = Some(pos);
@@ -295,6 +299,13 @@ pub struct Limits {
     pub max_inflated_bytes: u64,
     /// Most cells read from one sheet, in or out of bounds.
     pub max_cells: usize,
+}
+
+impl Limits {
+    /// Whether a cell at `pos` lies within the rows and columns read.
+    fn holds(&self, pos: (u32, u32)) -> bool {
+        pos.0 < self.max_rows && pos.1 < self.max_columns
+    }
 }
 
 impl Default for Limits {
@@ -442,10 +453,10 @@ impl Sheets<'_> {
             row.clear();
         };
         while let Some((pos, cell)) = next_cell(&mut reader, &sheet, &mut seen, limits)? {
-            if cell.value == Value::Empty && !cell.formula {
+            if cell.is_nothing() {
                 continue;
             }
-            if pos.0 >= limits.max_rows || pos.1 >= limits.max_columns {
+            if !limits.holds(pos) {
                 outside += 1;
                 continue;
             }
