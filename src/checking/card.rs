@@ -262,8 +262,8 @@ pub fn run(
     }
     crate::consolidate::settle_ledger(
         &mut records,
-        &used,
-        &unused,
+        used,
+        unused,
         &reasons,
         "同じ取組のほかのシートを使いました",
         "集計できるシートがありません",

@@ -27,7 +27,9 @@ pub enum StatusRead {
 /// The row accepted as an item's answer for the period.
 #[derive(Debug, Clone)]
 pub struct RowAnswer {
-    pub item: String,
+    /// The item's code as the plan writes it; without room to grow, so that an answer takes no
+    /// more room than the row it is made from, and the answers are made in the rows' room.
+    pub item: Box<str>,
     /// Shared by the answers from one file, and by one sheet's.
     pub file: std::sync::Arc<str>,
     pub sheet: std::sync::Arc<str>,
@@ -85,7 +87,7 @@ impl TableRun {
         crate::finding::count(&self.findings, Severity::Error)
     }
     pub fn answer(&self, code: &str) -> Option<&RowAnswer> {
-        self.answer_index.find(&self.answers, |a| a.item.as_str(), code)
+        self.answer_index.find(&self.answers, |a| &*a.item, code)
     }
     /// The status field the counts are of.
     pub fn status_field(&self) -> Option<&FieldDef> {
@@ -112,11 +114,13 @@ struct Candidate {
     file: u32,
     /// Shared by the sheet's rows and findings.
     sheet: std::sync::Arc<str>,
-    /// The row's place (zero-based) and its cells; the rest of the row (its number and names,
-    /// read to match it to its item) is let go: the run held it for every row of every file.
+    /// The row's place (zero-based) and its cells (none when they are let go: `Keep::Counts`);
+    /// the rest of the row (its number and names, read to match it to its item) is let go: the
+    /// run held it for every row of every file.
     row: u32,
-    cells: BTreeMap<String, Field>,
-    findings: Vec<Finding>,
+    cells: Option<Box<BTreeMap<String, Field>>>,
+    /// Made to size: most rows have one or none.
+    findings: Box<[Finding]>,
     answered: bool,
     own: bool,
     /// The row is its item's answer (set when the run settles the rows).
@@ -125,23 +129,29 @@ struct Candidate {
     statuses: crate::plan::ListMap<std::sync::Arc<str>, StatusRead>,
     /// What the department typed in the row, as a digest, when the row's cells were let go
     /// (`Keep::Counts`): two rows with the same one say the same.
-    signature: Option<[u8; 32]>,
+    signature: Option<Signature>,
 }
 
+/// Half a SHA-256 (128 bits): only rows for the same item are compared, a handful at most.
+type Signature = [u8; 16];
+
 /// A digest of what the department typed in a row: the fields it fills, folded.
-fn signature(cells: &BTreeMap<String, Field>, form: &FormDef) -> [u8; 32] {
+fn signature(cells: &BTreeMap<String, Field>, form: &FormDef) -> Signature {
     use sha2::{Digest, Sha256};
     let mut s = Sha256::new();
     for f in form.fields.iter().filter(|f| f.from == Source::Department) {
         s.update(fold(&super::cell_text(cells, &f.key)).as_bytes());
         s.update([0x1f]);
     }
-    s.finalize().into()
+    let digest: [u8; 32] = s.finalize().into();
+    let mut half = [0; 16];
+    half.copy_from_slice(&digest[..16]);
+    half
 }
 
 impl Candidate {
-    fn signature(&self, form: &FormDef) -> [u8; 32] {
-        self.signature.unwrap_or_else(|| signature(&self.cells, form))
+    fn signature(&self, form: &FormDef) -> Signature {
+        self.signature.unwrap_or_else(|| signature(self.cells.as_deref().unwrap_or(&BTreeMap::new()), form))
     }
 }
 
@@ -183,11 +193,8 @@ impl<'a> Checker<'a> {
     /// With `Keep::Counts` a row's cells are let go once checked: the run then counts and
     /// reports, but lists no answer's values.
     pub fn new(plan: &'a Plan, form: &'a FormDef, period: Period, keep: Keep) -> Checker<'a> {
-        let by_code: BTreeMap<String, usize> = plan.projects.iter().enumerate().map(|(i, p)| (fold(&p.code), i)).collect();
-        let mut by_name: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for (i, p) in plan.projects.iter().enumerate() {
-            by_name.entry(fold(&p.name)).or_default().push(i);
-        }
+        let by_code = normalize::FoldedIndex::new(plan.projects.iter().map(|p| p.code.as_str()));
+        let by_name = normalize::FoldedIndex::new(plan.projects.iter().map(|p| p.name.as_str()));
         let hints = form.hints.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         let vocabularies = form.fields.iter().filter_map(|f| Some((f.key.clone(), plan.list(f.vocabulary.as_deref()?)))).collect();
         let vocabulary = |f: &FieldDef| f.vocabulary.as_deref().map(|v| plan.list(v)).unwrap_or_default();
@@ -308,7 +315,7 @@ impl<'a> Checker<'a> {
                     .map(|s| (s.key.clone(), read_status(row.field(&s.field.key), vocab_of(s.field), hints, &s.words)))
                     .collect();
                 let digest = (self.keep == Keep::Counts).then(|| signature(&row.cells, form));
-                let cells = if digest.is_some() { BTreeMap::new() } else { row.cells };
+                let cells = if digest.is_some() { None } else { Some(Box::new(row.cells)) };
                 // The file's place in the run is set when the files are gathered.
                 out.candidates.push((
                     item as u32,
@@ -317,7 +324,7 @@ impl<'a> Checker<'a> {
                         sheet: sheet.clone(),
                         row: row.row,
                         cells,
-                        findings: rf,
+                        findings: rf.into_boxed_slice(),
                         answered,
                         own,
                         chosen: false,
@@ -412,7 +419,7 @@ pub fn run(
         });
         let first = &group[0].2;
         // Most items have one row; their signature is never needed.
-        let first_sig = if group.len() > 1 { first.signature(&form) } else { [0; 32] };
+        let first_sig = if group.len() > 1 { first.signature(&form) } else { [0; 16] };
         let differing: Vec<&Candidate> =
             group[1..].iter().map(|(_, _, c)| c).filter(|c| c.answered && c.signature(&form) != first_sig).collect();
         let tie = differing.iter().any(|c| rank(c) == rank(first));
@@ -452,7 +459,7 @@ pub fn run(
             unused.entry(first.file as usize).or_default().push(code.clone());
             continue;
         }
-        findings.append(&mut first.findings);
+        findings.extend(std::mem::take(&mut first.findings));
         used.entry(first.file as usize).or_default().push(code.clone());
         first.chosen = true;
     }
@@ -460,19 +467,19 @@ pub fn run(
         .into_iter()
         .filter(|(_, _, c)| c.chosen)
         .map(|(item, _, c)| RowAnswer {
-            item: plan.projects[item as usize].code.clone(),
+            item: plan.projects[item as usize].code.as_str().into(),
             file: file_names[c.file as usize].clone(),
             sheet: c.sheet,
             row: c.row,
-            cells: c.cells,
+            cells: c.cells.map(|c| *c).unwrap_or_default(),
             statuses: c.statuses,
             place: item,
         })
         .collect();
     crate::consolidate::settle_ledger(
         &mut records,
-        &used,
-        &unused,
+        used,
+        unused,
         &file_reasons,
         "同じ項目のほかの行を使いました",
         "集計できる行がありません(記入のある行がないか、計画にない項目です)",
@@ -480,7 +487,8 @@ pub fn run(
     // Each item once: the quicker sort puts them as the stable one would.
     answers.sort_unstable_by_key(|a| a.place);
     let mut missing = Vec::new();
-    let answered: std::collections::HashSet<&str> = answers.iter().map(|a| a.item.as_str()).collect();
+    // Let go before the counts are made, which is when the run holds the most.
+    let answered: std::collections::HashSet<&str> = answers.iter().map(|a| &*a.item).collect();
     findings.reserve(plan.projects.len().saturating_sub(answered.len()));
     for p in &plan.projects {
         if answered.contains(p.code.as_str()) {
@@ -506,6 +514,7 @@ pub fn run(
             }),
         );
     }
+    drop(answered);
     let tallies = tally(&plan, &form, &answers);
     Ok(TableRun {
         plan,
@@ -523,20 +532,22 @@ pub fn run(
 }
 
 /// Plan items by folded code and by folded name (positions in `plan.projects`).
-type ItemIndex = (BTreeMap<String, usize>, BTreeMap<String, Vec<usize>>);
+type ItemIndex = (normalize::FoldedIndex, normalize::FoldedIndex);
 
 /// The plan item a row answers, by its place in the plan: by its number, else by its name
 /// (within its group first).
 fn match_item(plan: &Plan, (by_code, by_name): &ItemIndex, row: &TableRow) -> Option<usize> {
+    let project = |i: usize| plan.projects.get(i);
+    // The last item of a code the plan repeats, as a map of codes kept it.
     if let Some(n) = &row.number
-        && let Some(&i) = by_code.get(&fold(n))
+        && let Some(&i) = by_code.find(&fold(n), |i| project(i).map(|p| p.code.as_str())).last()
     {
         return Some(i);
     }
     if row.name.is_empty() {
         return None;
     }
-    match by_name.get(&fold(&row.name)).map(Vec::as_slice).unwrap_or_default() {
+    match by_name.find(&fold(&row.name), |i| project(i).map(|p| p.name.as_str())).as_slice() {
         [one] => Some(*one),
         many => many.iter().copied().find(|&i| plan.projects[i].node.as_deref().is_some_and(|n| fold(n) == fold(&row.group))),
     }

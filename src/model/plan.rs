@@ -61,7 +61,7 @@ pub struct Plan {
 /// changed after the index was built (projects added, codes assigned) still answers right.
 #[derive(Debug, Clone, Default)]
 pub struct PlanIndex {
-    codes: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
+    codes: std::sync::OnceLock<crate::normalize::FoldedIndex>,
     /// With the number of nodes indexed: nodes pushed later are found by the scan.
     nodes: std::sync::OnceLock<(usize, std::collections::HashMap<String, Vec<usize>>)>,
 }
@@ -611,14 +611,8 @@ impl Plan {
     /// Where the project `code` names (codes compared folded) is in `projects`.
     pub fn position(&self, code: &str) -> Option<usize> {
         let code = fold(code);
-        let index = self.index.codes.get_or_init(|| {
-            let mut m = std::collections::HashMap::new();
-            for (i, p) in self.projects.iter().enumerate() {
-                m.entry(fold(&p.code)).or_insert(i);
-            }
-            m
-        });
-        if let Some(&i) = index.get(&code).filter(|&&i| self.projects.get(i).is_some_and(|p| fold(&p.code) == code)) {
+        let index = self.index.codes.get_or_init(|| crate::normalize::FoldedIndex::new(self.projects.iter().map(|p| p.code.as_str())));
+        if let Some(i) = index.first(&code, |i| self.projects.get(i).map(|p| p.code.as_str())) {
             return Some(i);
         }
         self.projects.iter().position(|p| fold(&p.code) == code)

@@ -271,8 +271,87 @@ pub fn closest<'a>(text: &str, vocabulary: impl IntoIterator<Item = &'a str>) ->
     best.map(|(_, v)| v.to_string())
 }
 
+/// Places in a list found by a folded key (see [`fold`]) that each item gives: only the places
+/// are held (4 bytes each), the keys being made again from the items when compared. A tree of
+/// folded keys held a copy of every plan code and name, some 60 bytes an item.
+#[derive(Debug, Clone, Default)]
+pub struct FoldedIndex {
+    table: hashbrown::HashTable<u32>,
+}
+
+/// A fixed hasher: the same places come back in the same order in every run.
+type Hasher = std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>;
+
+fn hash_of(folded: &str) -> u64 {
+    use std::hash::BuildHasher;
+    Hasher::default().hash_one(folded)
+}
+
+/// Whether the item's key folds to `folded`: compared as it is first, as most keys (codes,
+/// names the plan's reader tidied) are folded already.
+fn folds_to(key: &str, folded: &str) -> bool {
+    key == folded || fold(key) == folded
+}
+
+impl FoldedIndex {
+    /// The index of `keys`, by their places in that order.
+    pub fn new<'a>(keys: impl IntoIterator<Item = &'a str>) -> FoldedIndex {
+        let keys = keys.into_iter();
+        let mut table = hashbrown::HashTable::with_capacity(keys.size_hint().0);
+        let mut hashes = Vec::with_capacity(keys.size_hint().0);
+        for (i, key) in keys.enumerate() {
+            hashes.push(hash_of(&fold(key)));
+            table.insert_unique(hashes[i], i as u32, |&j| hashes[j as usize]);
+        }
+        FoldedIndex { table }
+    }
+
+    /// The places whose key folds to `folded` (already folded), in list order; `key_of` gives
+    /// the key at a place, from the same list the index was made of.
+    pub fn find<'a>(&self, folded: &str, key_of: impl Fn(usize) -> Option<&'a str>) -> Vec<usize> {
+        let mut hits: Vec<usize> = self
+            .table
+            .iter_hash(hash_of(folded))
+            .map(|&i| i as usize)
+            .filter(|&i| key_of(i).is_some_and(|k| folds_to(k, folded)))
+            .collect();
+        hits.sort_unstable();
+        hits
+    }
+
+    /// The first place whose key folds to `folded`.
+    pub fn first<'a>(&self, folded: &str, key_of: impl Fn(usize) -> Option<&'a str>) -> Option<usize> {
+        self.table.iter_hash(hash_of(folded)).map(|&i| i as usize).filter(|&i| key_of(i).is_some_and(|k| folds_to(k, folded))).min()
+    }
+
+    /// How many places it holds.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_folded_index_finds_every_place_whose_key_folds_alike_in_list_order() {
+        let keys = ["Ｉ １ (1) ①", "事業Ａ", "I 1 (2) ①", "事業A", "事業 Ａ", "別の事業"];
+        let index = super::FoldedIndex::new(keys);
+        let key_of = |i: usize| keys.get(i).copied();
+        assert_eq!(index.len(), 6);
+        assert_eq!(index.find(&super::fold("事業A"), key_of), vec![1, 3, 4]);
+        assert_eq!(index.first(&super::fold("事業A"), key_of), Some(1));
+        assert_eq!(index.first(&super::fold("I 1 (1) ①"), key_of), Some(0));
+        assert_eq!(index.first(&super::fold("I1(2)①"), key_of), Some(2));
+        assert_eq!(index.first("事業B", key_of), None);
+        assert!(index.find("", key_of).is_empty());
+        // A place past the list the index was made of is not given back.
+        assert_eq!(index.first(&super::fold("別の事業"), |i| keys[..5].get(i).copied()), None);
+    }
+
     #[test]
     fn an_owned_text_is_tidied_as_a_borrowed_one() {
         for text in ["民間活力の導入", "  前後に空白 ", "ＡＢＣ１２３", "ｶﾀｶﾅ", "", "　全角空白　"] {

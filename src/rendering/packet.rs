@@ -61,7 +61,7 @@ pub fn redraw(
     let by_cell: BTreeMap<String, String> = sheet.keyed_cells().into_iter().map(|(k, cell)| (cell, k)).collect();
     let mut notes: BTreeMap<String, String> = BTreeMap::new();
     for f in findings.iter().filter(|f| f.marked_with(marked)) {
-        if let Some(key) = f.cell.as_ref().and_then(|cell| by_cell.get(cell)) {
+        if let Some(key) = f.cell.as_deref().and_then(|cell| by_cell.get(cell)) {
             let text = note_text(f);
             notes.entry(key.clone()).and_modify(|n| *n = format!("{n}\n{text}")).or_insert(text);
         }
@@ -105,7 +105,7 @@ pub fn project_sheets(c: &Consolidation, ctx: &Context, layout: &Layout, taken: 
 pub fn link(sheets: &std::collections::HashMap<&str, &ProjectSheet>, f: &Finding) -> Option<(String, String)> {
     let code = f.project.as_deref()?;
     let s = sheets.get(code)?;
-    let (r, c) = f.cell.as_ref().and_then(|cell| s.cell_map.get(cell)).copied().unwrap_or((0, 0));
+    let (r, c) = f.cell.as_deref().and_then(|cell| s.cell_map.get(cell)).copied().unwrap_or((0, 0));
     let target = a1(r, c as u32);
     Some((format!("internal:'{}'!{target}", s.sheet_name.replace('\'', "''")), target))
 }

@@ -319,7 +319,7 @@ fn finding_keys(run: &TableRun) -> FieldAt<'_> {
     let mut m = HashMap::with_capacity(run.answers.iter().map(|a| a.cells.len()).sum());
     for a in &run.answers {
         for (key, field) in &a.cells {
-            m.insert((a.item.as_str(), &*a.file, (field.row, field.col)), key.as_str());
+            m.insert((&*a.item, &*a.file, (field.row, field.col)), key.as_str());
         }
     }
     m

@@ -841,11 +841,10 @@ pub fn findings_list(
         put_text(ws, r, 5, x.cell.as_deref().unwrap_or(""), &f.text)?;
         put_text(ws, r, 6, &x.message, &f.wrap)?;
         put_text(ws, r, 7, x.suggestion.as_deref().unwrap_or(""), &f.wrap)?;
-        let lines =
-            [(x.file.as_deref().unwrap_or(""), 3), (x.message.as_str(), 6), (x.suggestion.as_deref().unwrap_or(""), 7), (x.rule, 1)]
-                .iter()
-                .map(|(t, c)| crate::xlsx::text_lines(t, widths[*c]))
-                .fold(1.0, f64::max);
+        let lines = [(x.file.as_deref().unwrap_or(""), 3), (&*x.message, 6), (x.suggestion.as_deref().unwrap_or(""), 7), (x.rule, 1)]
+            .iter()
+            .map(|(t, c)| crate::xlsx::text_lines(t, widths[*c]))
+            .fold(1.0, f64::max);
         ws.set_row_height(r, (lines * 15.0 + 3.0).min(409.0))?;
         match link(x) {
             Some((url, text)) => {

@@ -38,8 +38,12 @@ pub fn check_file(path: &Path, plan: &Plan, period: Period) -> (Vec<(String, Str
     for s in &read.sheets {
         findings.extend(validate::check_sheet(s, "f", &ctx));
     }
-    let tuples =
-        findings.iter().map(|f| (f.rule.to_string(), f.project.clone().unwrap_or_default(), f.cell.clone().unwrap_or_default())).collect();
+    let tuples = findings
+        .iter()
+        .map(|f| {
+            (f.rule.to_string(), f.project.as_deref().unwrap_or_default().to_string(), f.cell.as_deref().unwrap_or_default().to_string())
+        })
+        .collect();
     (tuples, findings, read)
 }
 
@@ -48,7 +52,7 @@ pub fn problems(findings: &[Finding]) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = findings
         .iter()
         .filter(|f| f.severity != kaito::finding::Severity::Info)
-        .map(|f| (f.rule.to_string(), f.cell.clone().unwrap_or_default()))
+        .map(|f| (f.rule.to_string(), f.cell.as_deref().unwrap_or_default().to_string()))
         .collect();
     v.sort();
     v

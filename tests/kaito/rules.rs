@@ -155,7 +155,7 @@ fn statuses_with_spaces_are_read_and_recorded() {
     a.statuses[1].insert("2021H1".into(), t("概ね順調　"));
     let (probs, findings, _) = run(&plan, "0701-01", &a, &DrawOptions::default(), p2021h1());
     assert!(probs.is_empty(), "{probs:?}");
-    let cells: Vec<_> = findings.iter().filter(|f| f.rule == "normalized").map(|f| f.cell.clone().unwrap()).collect();
+    let cells: Vec<_> = findings.iter().filter(|f| f.rule == "normalized").map(|f| f.cell.as_deref().unwrap()).collect();
     assert_eq!(cells, vec!["F12", "F14"]);
 }
 

@@ -510,7 +510,10 @@ fn a_plan_read_for_checking_lacks_only_the_texts_a_drawing_prints() {
     let load = |texts| kaito::ops::load_plan_for(&d.join("計画2.xlsx"), texts).unwrap().0;
     let (all, checking) = (load(kaito::plan::Texts::All), load(kaito::plan::Texts::ForChecking));
     let said = |l: &kaito::plan::LoadedPlan| -> Vec<(&str, Option<String>, Option<String>, String)> {
-        l.findings.iter().map(|f| (f.rule, f.sheet.as_deref().map(str::to_string), f.cell.clone(), f.message.clone())).collect()
+        l.findings
+            .iter()
+            .map(|f| (f.rule, f.sheet.as_deref().map(str::to_string), f.cell.as_deref().map(str::to_string), f.message.to_string()))
+            .collect()
     };
     assert_eq!(said(&checking), said(&all));
     assert!(said(&all).iter().any(|f| f.0 == "plan-unknown-project" && f.1.as_deref() == Some("成果") && f.2.as_deref() == Some("A2")));
