@@ -315,7 +315,7 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
     // What only a drawing prints is not read for a run that draws nothing.
     let texts = if keep == Keep::Counts { plan::Texts::ForChecking } else { plan::Texts::All };
     // The files are read while the plan is, up to a bound, and checked once it is read.
-    let (loaded, form, ahead) = with_plan(&opts.plan, texts, |form, reading| read_ahead(opts, form, &files, reading))?;
+    let (mut loaded, form, ahead) = with_plan(&opts.plan, texts, |form, reading| read_ahead(opts, form, &files, reading))?;
     let (list, mut extra) = match &opts.corrections {
         Some(p) => corrections::load(p)?,
         None => (Vec::new(), Vec::new()),
@@ -393,33 +393,41 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
             // The JSON summary of a table lists each answer's values: a check writing it keeps
             // the rows' cells.
             let keep_rows = if opts.json.is_some() { Keep::Sheets } else { keep };
-            let (period, note, checked) = match opts.period {
+            let (period, note, gathered) = match opts.period {
                 // As the response card's: each file corrected and checked as it is read.
                 Some(period) => {
                     loaded.plan.check_period(period)?;
                     let checker = table::check::Checker::new(&loaded.plan, &form, period, keep_rows);
-                    let mut checked = intake::read_rest_then(&files, ahead, &opts.limits, &extract, &none_found, &|mut f| {
+                    let mut fates = Vec::with_capacity(files.len());
+                    // Each file's rows and findings go into the run's lists as it is checked.
+                    let mut gathered = table::check::Gathered::new(std::mem::take(&mut loaded.findings));
+                    let check = |mut f| {
                         let fates = corrections::apply_to(&mut f, &list, Some(period));
                         (checker.check_file(f), fates)
+                    };
+                    intake::read_rest_each(&files, ahead, &opts.limits, &extract, &none_found, &check, &mut |(checked, f)| {
+                        gathered.push(checked);
+                        fates.push(f);
                     });
-                    let fates: Vec<_> = checked.iter_mut().map(|(_, fates)| std::mem::take(fates)).collect();
-                    let checked: Vec<_> = checked.into_iter().map(|(f, _)| f).collect();
+                    drop(checker);
                     let (o, f) = corrections::settle(&list, Some(period), fates);
                     correct(o, f);
                     let (period, note) = consolidate::vote_period(Some(period), [], "表", "2020")?;
-                    (period, note, checked)
+                    (period, note, gathered)
                 }
                 None => {
                     let mut read = intake::read_rest(&files, ahead, &opts.limits, &extract, &none_found);
                     let fates = read.iter_mut().map(|f| corrections::apply_to(f, &list, None)).collect();
                     let (period, note, checked) = table::check::check_files(None, read, &loaded.plan, &form, keep_rows)?;
+                    let mut gathered = table::check::Gathered::new(std::mem::take(&mut loaded.findings));
+                    checked.into_iter().for_each(|c| gathered.push(c));
                     let (o, f) = corrections::settle(&list, Some(period), fates);
                     correct(o, f);
-                    (period, note, checked)
+                    (period, note, gathered)
                 }
             };
             drop(files);
-            let t = table::check::run(loaded.plan, form.clone(), &opts.plan.display().to_string(), period, note, checked, loaded.findings)?;
+            let t = table::check::run(loaded.plan, form.clone(), &opts.plan.display().to_string(), period, note, gathered)?;
             (Run::Table(Box::new(t)), Layout::bundled())
         }
     };

@@ -50,9 +50,10 @@ impl RowAnswer {
 /// Counts of one status field per word, with 未記入 and 要確認 apart; by node number.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
-    /// In word order: a short list, as a node's items say a few words (a tree would keep room
-    /// for eleven for each of the plan's nodes).
-    pub words: crate::plan::ListMap<String, u64>,
+    /// In word order: a short list made to size, as a node's items say a few words (a tree
+    /// would keep room for eleven for each of the plan's nodes); each word shared with the
+    /// vocabulary's.
+    pub words: crate::plan::ListMap<std::sync::Arc<str>, u64>,
     pub unanswered: u64,
     pub unreadable: u64,
     /// Items of the node with no answer at all.
@@ -361,39 +362,48 @@ pub fn check_files(
     Ok((period, note, checked))
 }
 
-/// Chooses one row per item among the files checked, settles the ledger, and counts.
-pub fn run(
-    plan: Plan,
-    form: FormDef,
-    plan_file: &str,
-    period: Period,
-    period_note: String,
-    per_file: Vec<FileChecked>,
-    mut findings: Vec<Finding>,
-) -> Result<TableRun> {
-    plan.check_period(period)?;
-    let mut records = Vec::with_capacity(per_file.len());
-    // By the item's code as the plan writes it (the checker matched each row to its item), in
-    // one list made to size: a list per item would keep room for several rows for each of
-    // them, when most have one (at 300,000 items that room was some 200 MB).
-    // Each row with its place in the run, so an in-place sort keeps the files' order.
-    let mut candidates: Vec<(u32, u32, Candidate)> = Vec::with_capacity(per_file.iter().map(|f| f.candidates.len()).sum());
-    findings.reserve(per_file.iter().map(|f| f.findings.len() + f.candidates.iter().map(|(_, c)| c.findings.len()).sum::<usize>()).sum());
-    let mut file_reasons: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    // Each file's name as shown, one copy shared by its answers.
-    let mut file_names: Vec<std::sync::Arc<str>> = Vec::with_capacity(per_file.len());
-    for (fi, out) in per_file.into_iter().enumerate() {
-        findings.extend(out.findings);
+/// What the files of a run gave, gathered in file order as each is checked: its findings,
+/// its rows and its ledger entry moved into the run's lists, so that no file's own lists
+/// are held once it is checked.
+pub struct Gathered {
+    findings: Vec<Finding>,
+    /// Each row by the item's place in the plan (the checker matched each row to its item),
+    /// with its place in the run, so an in-place sort keeps the files' order; in one list: a
+    /// list per item would keep room for several rows for each of them, when most have one
+    /// (at 300,000 items that room was some 200 MB).
+    candidates: Vec<(u32, u32, Candidate)>,
+    records: Vec<FileRecord>,
+    /// Each file's name as shown, one copy shared by its answers.
+    file_names: Vec<std::sync::Arc<str>>,
+    file_reasons: BTreeMap<usize, Vec<String>>,
+}
+
+impl Gathered {
+    /// `findings`: the run's findings so far (the plan's), which come first.
+    pub fn new(findings: Vec<Finding>) -> Gathered {
+        Gathered { findings, candidates: Vec::new(), records: Vec::new(), file_names: Vec::new(), file_reasons: BTreeMap::new() }
+    }
+
+    /// The next file of the run, in file order.
+    pub fn push(&mut self, out: FileChecked) {
+        let fi = self.file_names.len();
+        self.findings.extend(out.findings);
         for (item, mut c) in out.candidates {
             c.file = fi as u32;
-            candidates.push((item, candidates.len() as u32, c));
+            self.candidates.push((item, self.candidates.len() as u32, c));
         }
-        file_names.push(out.shown);
+        self.file_names.push(out.shown);
         if !out.reasons.is_empty() {
-            file_reasons.entry(fi).or_default().extend(out.reasons);
+            self.file_reasons.entry(fi).or_default().extend(out.reasons);
         }
-        records.extend(out.record);
+        self.records.extend(out.record);
     }
+}
+
+/// Chooses one row per item among the files checked, settles the ledger, and counts.
+pub fn run(plan: Plan, form: FormDef, plan_file: &str, period: Period, period_note: String, gathered: Gathered) -> Result<TableRun> {
+    plan.check_period(period)?;
+    let Gathered { mut findings, mut candidates, mut records, file_names, file_reasons } = gathered;
 
     // One row per item: answered over blank, the department's own file over another's, then
     // the time the workbook records as saved, then the file time. Different answers that
@@ -788,12 +798,13 @@ fn tally(plan: &Plan, form: &FormDef, answers: &[RowAnswer]) -> BTreeMap<String,
                 None => t.missing += 1,
                 Some(StatusRead::Word(w)) => match t.words.get_mut(&**w) {
                     Some(n) => *n += 1,
-                    None => t.words.insert(w.to_string(), 1),
+                    None => t.words.insert(w.clone(), 1),
                 },
                 Some(StatusRead::Unanswered) => t.unanswered += 1,
                 Some(StatusRead::Unreadable(_)) => t.unreadable += 1,
             }
         }
     }
+    out.values_mut().for_each(|t| t.words.shrink_to_fit());
     out
 }

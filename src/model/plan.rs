@@ -401,6 +401,11 @@ impl<K: Ord, V> ListMap<K, V> {
     pub fn keys(&self) -> impl Iterator<Item = &K> {
         self.0.iter().map(|(k, _)| k)
     }
+
+    /// Lets go of the room kept for more entries.
+    pub fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
 }
 
 /// In key order; of two values for one key the later stands, as a map's insert would have it.

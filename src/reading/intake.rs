@@ -310,24 +310,48 @@ pub fn read_rest_then<S: Send, R: Send>(
     none_found: &str,
     then: &(dyn Fn(ReadFile<S>) -> R + Sync),
 ) -> Vec<R> {
+    let mut out = Vec::with_capacity(files.len());
+    read_rest_each(files, ahead, limits, extract, none_found, then, &mut |r| out.push(r));
+    out
+}
+
+/// How many files are read in parallel before their results are handed on, in order.
+const BATCH: usize = 256;
+
+/// [`read_rest_then`] handing each result to `sink` in the order of `files`, a batch of
+/// files at a time, rather than holding them all: a run can move what each file gives into
+/// its own lists as the files are read. What the files gave stays in few large lists
+/// instead of small ones scattered among the pages the reading used (at 100,000 tables the
+/// scattered ones held some 45 MB more of memory than the same values gathered).
+pub fn read_rest_each<S: Send, R: Send>(
+    files: &[Found],
+    ahead: ReadAhead<S>,
+    limits: &Limits,
+    extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
+    none_found: &str,
+    then: &(dyn Fn(ReadFile<S>) -> R + Sync),
+    sink: &mut dyn FnMut(R),
+) {
     use std::sync::atomic::Ordering::Relaxed;
     if !ahead.counted {
         TO_READ.fetch_add(files.len(), Relaxed);
     }
     assert!(ahead.read.last().is_none_or(|(i, _)| *i < files.len()), "read ahead from another list of files");
     let names = folder_and_names(files);
-    files
-        .par_iter()
-        .enumerate()
-        .map(|(i, f)| match ahead.take(i) {
-            Some(r) => then(r),
-            None => {
-                let r = then(read_found(f, &names, limits, extract, none_found));
-                READ.fetch_add(1, Relaxed);
-                r
-            }
-        })
-        .collect()
+    for start in (0..files.len()).step_by(BATCH) {
+        let batch: Vec<R> = (start..files.len().min(start + BATCH))
+            .into_par_iter()
+            .map(|i| match ahead.take(i) {
+                Some(r) => then(r),
+                None => {
+                    let r = then(read_found(&files[i], &names, limits, extract, none_found));
+                    READ.fetch_add(1, Relaxed);
+                    r
+                }
+            })
+            .collect();
+        batch.into_iter().for_each(&mut *sink);
+    }
 }
 
 /// [`read_rest_then`] keeping every file as read.
@@ -511,5 +535,35 @@ impl FileRecord {
             let _ = write!(s, "{b:02x}");
             s
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Files read a batch at a time still reach the run once each and in their order, across
+    /// the batches' bounds, with the ones read ahead in their places.
+    #[test]
+    fn every_file_is_handed_on_once_in_order_across_batches() {
+        let n = BATCH * 2 + 3;
+        let files: Vec<Found> = (0..n)
+            .map(|i| Found {
+                path: PathBuf::from(format!("/nonexistent/{i:04}.xlsx")),
+                shown: format!("{i:04}.xlsx"),
+                problem: Some("読めません".into()),
+            })
+            .collect();
+        let extract = |_: &grid::Grid| Vec::<()>::new();
+        let early = [1, BATCH - 1, BATCH, n - 1];
+        let ahead = ReadAhead {
+            read: early.iter().map(|&i| (i, std::sync::Mutex::new(Some(unreadable::<()>(&files[i].path, "先に読んだ", ""))))).collect(),
+            counted: false,
+        };
+        let mut seen = Vec::new();
+        read_rest_each(&files, ahead, &Limits::default(), &extract, "", &|f| f.record.shown, &mut |s| seen.push(s));
+        let expected: Vec<String> =
+            (0..n).map(|i| if early.contains(&i) { "先に読んだ".to_string() } else { format!("{i:04}.xlsx") }).collect();
+        assert_eq!(seen, expected);
     }
 }

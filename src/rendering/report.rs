@@ -383,7 +383,8 @@ pub fn console_table(t: &crate::table::check::TableRun, opts: &ConsoleOptions) -
         let _ = writeln!(s, "項目: 計画 {} 件、回答 {} 件、未提出 {} 件", t.plan.projects.len(), t.answers.len(), t.missing.len());
         if let Some(total) = t.tallies.get("") {
             let vocab = t.status_field().and_then(|f| f.vocabulary.as_deref()).map(|v| t.plan.list(v)).unwrap_or_default();
-            let mut parts: Vec<String> = vocab.iter().map(|w| format!("{w} {}", total.words.get(w).copied().unwrap_or(0))).collect();
+            let mut parts: Vec<String> =
+                vocab.iter().map(|w| format!("{w} {}", total.words.get(w.as_str()).copied().unwrap_or(0))).collect();
             parts.push(format!("{} {}", crate::write::UNANSWERED, total.unanswered));
             parts.push(format!("{} {}", crate::write::UNREADABLE, total.unreadable));
             let _ = writeln!(s, "進捗区分({}): {}", t.period.japanese(), parts.join(" / "));

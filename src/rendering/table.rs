@@ -438,7 +438,7 @@ fn tally_values(run: &TableRun, t: &Tally) -> Vec<u64> {
         .map(|v| run.plan.list(v))
         .unwrap_or_default()
         .iter()
-        .map(|w| t.words.get(w).copied().unwrap_or(0))
+        .map(|w| t.words.get(w.as_str()).copied().unwrap_or(0))
         .collect();
     v.extend([t.unanswered, t.unreadable, t.missing]);
     v
