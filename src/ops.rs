@@ -400,7 +400,7 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                     let checker = table::check::Checker::new(&loaded.plan, &form, period, keep_rows);
                     let mut fates = Vec::with_capacity(files.len());
                     // Each file's rows and findings go into the run's lists as it is checked.
-                    let mut gathered = table::check::Gathered::new(std::mem::take(&mut loaded.findings));
+                    let mut gathered = table::check::Gathered::new(std::mem::take(&mut loaded.findings), files.len(), &loaded.plan);
                     let check = |mut f| {
                         let fates = corrections::apply_to(&mut f, &list, Some(period));
                         (checker.check_file(f), fates)
@@ -419,7 +419,7 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                     let mut read = intake::read_rest(&files, ahead, &opts.limits, &extract, &none_found);
                     let fates = read.iter_mut().map(|f| corrections::apply_to(f, &list, None)).collect();
                     let (period, note, checked) = table::check::check_files(None, read, &loaded.plan, &form, keep_rows)?;
-                    let mut gathered = table::check::Gathered::new(std::mem::take(&mut loaded.findings));
+                    let mut gathered = table::check::Gathered::new(std::mem::take(&mut loaded.findings), files.len(), &loaded.plan);
                     checked.into_iter().for_each(|c| gathered.push(c));
                     let (o, f) = corrections::settle(&list, Some(period), fates);
                     correct(o, f);

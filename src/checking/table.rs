@@ -226,16 +226,17 @@ impl<'a> Checker<'a> {
         // One copy of the file's and each sheet's name, shared by all their findings.
         let shown: std::sync::Arc<str> = f.record.shown.as_str().into();
         // Whose file this is: the department owning most of the rows it answers.
-        let mut owners: BTreeMap<String, usize> = BTreeMap::new();
-        for t in &f.sheets {
-            for row in t.rows.iter().filter(|r| has_answers(r, form)) {
-                if let Some(p) = match_item(plan, items, row).map(|i| &plan.projects[i]) {
-                    *owners.entry(p.responding_department().to_string()).or_default() += 1;
-                }
+        // Each row's item and whether it is answered, found once for both passes.
+        let matched: Vec<Vec<(Option<usize>, bool)>> =
+            f.sheets.iter().map(|t| t.rows.iter().map(|r| (match_item(plan, items, r), has_answers(r, form))).collect()).collect();
+        let mut owners: BTreeMap<&str, usize> = BTreeMap::new();
+        for (item, _) in matched.iter().flatten().filter(|(_, answered)| *answered) {
+            if let Some(p) = item.map(|i| &plan.projects[i]) {
+                *owners.entry(p.responding_department()).or_default() += 1;
             }
         }
-        let owner = owners.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(d, _)| d.clone()).unwrap_or_default();
-        for t in f.sheets {
+        let owner = owners.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(d, _)| d.to_string()).unwrap_or_default();
+        for (t, matched) in f.sheets.into_iter().zip(matched) {
             let sheet: std::sync::Arc<str> = t.sheet.as_str().into();
             let at = |row: u32, key: &str| t.columns.get(key).map(|c| crate::finding::a1(row, *c));
             for label in &t.missing_labels {
@@ -269,9 +270,8 @@ impl<'a> Checker<'a> {
                 out.reasons.push(format!("シート「{}」: {}の表です", t.sheet, Period::year(*y).japanese()));
                 continue;
             }
-            for row in t.rows {
-                let answered = has_answers(&row, form);
-                let Some(item) = match_item(plan, items, &row) else {
+            for (row, (item, answered)) in t.rows.into_iter().zip(matched) {
+                let Some(item) = item else {
                     if answered {
                         let written = row.number.clone().unwrap_or_else(|| row.name.clone());
                         findings.push(
@@ -379,9 +379,18 @@ pub struct Gathered {
 }
 
 impl Gathered {
-    /// `findings`: the run's findings so far (the plan's), which come first.
-    pub fn new(findings: Vec<Finding>) -> Gathered {
-        Gathered { findings, candidates: Vec::new(), records: Vec::new(), file_names: Vec::new(), file_reasons: BTreeMap::new() }
+    /// `findings`: the run's findings so far (the plan's), which come first. Room is made for
+    /// `files` files and a row for each of the plan's items, as most runs have about one row
+    /// an item: lists grown as they fill hold the old and the new room at once while their
+    /// values are moved (at 300,000 rows, 27 MB and 54 MB).
+    pub fn new(findings: Vec<Finding>, files: usize, plan: &Plan) -> Gathered {
+        Gathered {
+            findings,
+            candidates: Vec::with_capacity(plan.projects.len()),
+            records: Vec::with_capacity(files),
+            file_names: Vec::with_capacity(files),
+            file_reasons: BTreeMap::new(),
+        }
     }
 
     /// The next file of the run, in file order.
