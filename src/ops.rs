@@ -435,13 +435,14 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
     Ok(Checked { run, layout, corrections: outcomes })
 }
 
-fn json_bytes(run: &Run) -> Result<Vec<u8>> {
-    let value = match run {
+/// Writes the run's JSON summary to `out` as it is made, never whole in memory.
+fn write_json(run: &Run, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let summary = match run {
         Run::Card(c) => crate::report::json_summary(c),
         Run::Table(t) => crate::report::json_table(t),
         Run::FieldCard(c) => crate::report::json_card(c),
     };
-    Ok(serde_json::to_vec_pretty(&value)?)
+    serde_json::to_writer_pretty(out, &summary).map_err(std::io::Error::from)
 }
 
 /// `kaito check`: findings only, and the JSON summary when asked for.
@@ -449,7 +450,8 @@ pub fn check(opts: &CheckOptions) -> Result<Run> {
     let json = opts.json.as_deref().map(|p| ("--json", p));
     let Checked { run, .. } = run_check(opts, json.as_slice(), Keep::Counts)?;
     if let Some(path) = &opts.json {
-        fsutil::write_outputs(&[(path, &json_bytes(&run)?)])?;
+        let write = |out: &mut dyn std::io::Write| write_json(&run, out);
+        fsutil::write_outputs_with(&[(path, fsutil::Content::Written(&write))])?;
     }
     Ok(run)
 }
@@ -594,24 +596,22 @@ fn write_packet(
     let office_bytes = if has_office { made.next() } else { None };
     let packet = made.next().unwrap_or_default();
     let volume_files: Vec<(PathBuf, Vec<u8>)> = volume_names.iter().map(|name| output.with_file_name(name.as_str())).zip(made).collect();
-    let json = match &opts.json {
-        Some(p) if with_json => Some((p.as_path(), json_bytes(run)?)),
-        _ => None,
-    };
+    let write = |out: &mut dyn std::io::Write| write_json(run, out);
+    let json = opts.json.as_deref().filter(|_| with_json);
     if !volume_files.is_empty() {
         let found = intake::discover(&opts.inputs)?;
         let targets: Vec<(&str, &Path)> = volume_files.iter().map(|(p, _)| ("--output", p.as_path())).collect();
         guard_outputs(&opts.plan, &opts.inputs, &found, &targets)?;
     }
-    let mut writes: Vec<(&Path, &[u8])> = vec![(output, &packet)];
-    writes.extend(volume_files.iter().map(|(p, b)| (p.as_path(), b.as_slice())));
+    let mut writes: Vec<(&Path, fsutil::Content)> = vec![(output, fsutil::Content::Bytes(&packet))];
+    writes.extend(volume_files.iter().map(|(p, b)| (p.as_path(), fsutil::Content::Bytes(b))));
     if let (Some(p), Some(b)) = (&office_path, &office_bytes) {
-        writes.push((p.as_path(), b));
+        writes.push((p.as_path(), fsutil::Content::Bytes(b)));
     }
-    if let Some((p, b)) = &json {
-        writes.push((p, b));
+    if let Some(p) = json {
+        writes.push((p, fsutil::Content::Written(&write)));
     }
-    fsutil::write_outputs(&writes)?;
+    fsutil::write_outputs_with(&writes)?;
     Ok(Written { office: office_path, volumes: volume_files.into_iter().map(|(p, _)| p).collect() })
 }
 
@@ -655,16 +655,14 @@ fn write_feedback(
     let mut targets: Vec<(&str, &Path)> = files.iter().map(|(p, _, _)| ("--output", p.as_path())).collect();
     targets.extend(files.iter().map(|(_, _, s)| ("--output", s.text_path.as_path())));
     guard_outputs(&opts.plan, &opts.inputs, &found, &targets)?;
-    let mut writes: Vec<(&Path, &[u8])> = files.iter().map(|(p, bytes, _)| (p.as_path(), bytes.as_slice())).collect();
-    writes.extend(files.iter().map(|(_, _, s)| (s.text_path.as_path(), s.text.as_bytes())));
-    let json = match &opts.json {
-        Some(path) if with_json => Some((path.as_path(), json_bytes(run)?)),
-        _ => None,
-    };
-    if let Some((path, bytes)) = &json {
-        writes.push((path, bytes));
+    let mut writes: Vec<(&Path, fsutil::Content)> =
+        files.iter().map(|(p, bytes, _)| (p.as_path(), fsutil::Content::Bytes(bytes))).collect();
+    writes.extend(files.iter().map(|(_, _, s)| (s.text_path.as_path(), fsutil::Content::Bytes(s.text.as_bytes()))));
+    let write = |out: &mut dyn std::io::Write| write_json(run, out);
+    if let Some(path) = opts.json.as_deref().filter(|_| with_json) {
+        writes.push((path, fsutil::Content::Written(&write)));
     }
-    fsutil::write_outputs(&writes)?;
+    fsutil::write_outputs_with(&writes)?;
     Ok(files.into_iter().map(|(_, _, sent)| sent).collect())
 }
 

@@ -59,13 +59,41 @@ pub fn temp_beside(path: &Path) -> PathBuf {
 /// them are written are they renamed into place, one after the other. The outputs of one
 /// run therefore go out together. On failure the temporary files are removed.
 pub fn write_all_atomic(outputs: &[(&Path, &[u8])]) -> Result<(), (PathBuf, String)> {
+    let outputs: Vec<(&Path, Content)> = outputs.iter().map(|(p, b)| (*p, Content::Bytes(b))).collect();
+    write_all_atomic_with(&outputs)
+}
+
+/// What an output file holds: bytes made before, or bytes written straight to the file as
+/// they are made (a JSON summary of 100,000 files is some 500 MB: held whole first, it
+/// doubled what the run held).
+pub enum Content<'a> {
+    Bytes(&'a [u8]),
+    Written(&'a dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>),
+}
+
+impl Content<'_> {
+    fn write_to(&self, path: &Path) -> std::io::Result<()> {
+        match self {
+            Content::Bytes(b) => std::fs::write(path, b),
+            Content::Written(write) => {
+                use std::io::Write;
+                let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+                write(&mut file)?;
+                file.flush()
+            }
+        }
+    }
+}
+
+/// [`write_all_atomic`] for outputs of either kind.
+pub fn write_all_atomic_with(outputs: &[(&Path, Content)]) -> Result<(), (PathBuf, String)> {
     let mut temps: Vec<PathBuf> = Vec::new();
     let cleanup = |temps: &[PathBuf]| {
         for t in temps {
             let _ = std::fs::remove_file(t);
         }
     };
-    for (path, bytes) in outputs {
+    for (path, content) in outputs {
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if !dir.exists()
             && let Err(e) = std::fs::create_dir_all(dir)
@@ -78,7 +106,7 @@ pub fn write_all_atomic(outputs: &[(&Path, &[u8])]) -> Result<(), (PathBuf, Stri
             return Err((path.to_path_buf(), "同じ名前のフォルダがあります".into()));
         }
         let tmp = temp_beside(path);
-        if let Err(e) = std::fs::write(&tmp, bytes) {
+        if let Err(e) = content.write_to(&tmp) {
             let _ = std::fs::remove_file(&tmp);
             cleanup(&temps);
             return Err((path.to_path_buf(), io_reason(&e)));
@@ -107,10 +135,16 @@ pub fn refuse_open_in_excel(path: &Path) -> anyhow::Result<()> {
 /// Writes the outputs of one run together (see `write_all_atomic`), after making sure none
 /// of them is open in Excel.
 pub fn write_outputs(outputs: &[(&Path, &[u8])]) -> anyhow::Result<()> {
+    let outputs: Vec<(&Path, Content)> = outputs.iter().map(|(p, b)| (*p, Content::Bytes(b))).collect();
+    write_outputs_with(&outputs)
+}
+
+/// [`write_outputs`] for outputs of either kind.
+pub fn write_outputs_with(outputs: &[(&Path, Content)]) -> anyhow::Result<()> {
     for (path, _) in outputs {
         refuse_open_in_excel(path)?;
     }
-    write_all_atomic(outputs).map_err(|(path, why)| {
+    write_all_atomic_with(outputs).map_err(|(path, why)| {
         anyhow::anyhow!(
             "出力ファイル {} に書き込めません({why})。ファイルが開かれていないか、書き込み権限があるか確認してください",
             path.display()
@@ -159,6 +193,26 @@ mod tests {
         let dotted = dir.path().join(".").join("a.xlsx");
         assert_eq!(identity(&f), identity(&dotted));
         assert_eq!(identity(&dir.path().join("new.xlsx")), identity(&dir.path().join("./new.xlsx")));
+    }
+
+    #[test]
+    fn an_output_written_as_it_is_made_goes_out_with_the_others_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.xlsx"), dir.path().join("b.json"));
+        let write = |out: &mut dyn std::io::Write| out.write_all("{\"件数\": 1}".as_bytes());
+        write_all_atomic_with(&[(&a, Content::Bytes(b"book")), (&b, Content::Written(&write))]).unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), b"book");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "{\"件数\": 1}");
+        // A writing that fails leaves both as they were, and no temporary file behind.
+        let fail = |out: &mut dyn std::io::Write| {
+            out.write_all(b"{")?;
+            Err(std::io::Error::other("途中で失敗"))
+        };
+        let err = write_all_atomic_with(&[(&a, Content::Bytes(b"new")), (&b, Content::Written(&fail))]).unwrap_err();
+        assert!(err.0.ends_with("b.json"), "{err:?}");
+        assert_eq!(std::fs::read(&a).unwrap(), b"book");
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "{\"件数\": 1}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
     #[test]
