@@ -459,6 +459,11 @@ fn missing_json(m: &crate::consolidate::Missing) -> Value {
     json!({"project": m.project, "name": m.name, "department": m.department})
 }
 
+/// A file's ledger entry.
+fn file_json(f: &crate::intake::FileRecord) -> Value {
+    json!({"path": f.shown, "outcome": f.outcome, "projects": f.projects, "reason": f.reason, "size": f.size, "sha256": f.sha256_hex()})
+}
+
 fn finding_json(f: &Finding) -> Value {
     serde_json::to_value(f).unwrap_or(Value::Null)
 }
@@ -483,17 +488,7 @@ pub fn json_table(t: &crate::table::check::TableRun) -> JsonSummary<'_> {
         },
     }))
     .list("missing", t.missing.len(), |i| missing_json(&t.missing[i]))
-    .list("files", t.files.len(), |i| {
-        let f = &t.files[i];
-        json!({
-            "path": f.shown,
-            "outcome": f.outcome,
-            "projects": f.projects,
-            "reason": f.reason,
-            "size": f.size,
-            "sha256": f.sha256_hex(),
-        })
-    })
+    .list("files", t.files.len(), |i| file_json(&t.files[i]))
     .list("findings", t.findings.len(), |i| finding_json(&t.findings[i]))
     .list("answers", t.answers.len(), |i| {
         let a = &t.answers[i];
@@ -534,16 +529,11 @@ pub fn json_summary(c: &Consolidation) -> JsonSummary<'_> {
     }))
     .list("missing", c.missing.len(), |i| missing_json(&c.missing[i]))
     .list("files", c.files.len(), |i| {
+        // The response card's ledger also names each file's first item, as it always has.
         let f = &c.files[i];
-        json!({
-            "path": f.shown,
-            "outcome": f.outcome,
-            "project": f.projects.first(),
-            "projects": f.projects,
-            "reason": f.reason,
-            "size": f.size,
-            "sha256": f.sha256_hex(),
-        })
+        let mut entry = file_json(f);
+        entry["project"] = json!(f.projects.first());
+        entry
     })
     .list("findings", c.findings.len(), |i| finding_json(&c.findings[i]))
 }
@@ -607,10 +597,7 @@ pub fn json_card(c: &crate::card::check::CardRun) -> JsonSummary<'_> {
         "judgements": judgements_json(c),
     }))
     .list("missing", c.missing.len(), |i| missing_json(&c.missing[i]))
-    .list("files", c.files.len(), |i| {
-        let f = &c.files[i];
-        json!({"path": f.shown, "outcome": f.outcome, "projects": f.projects, "reason": f.reason, "size": f.size, "sha256": f.sha256_hex()})
-    })
+    .list("files", c.files.len(), |i| file_json(&c.files[i]))
     .list("findings", c.findings.len(), |i| finding_json(&c.findings[i]))
 }
 
