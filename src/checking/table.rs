@@ -378,6 +378,8 @@ pub struct Gathered {
     /// Each file's name as shown, one copy shared by its answers.
     file_names: Vec<std::sync::Arc<str>>,
     file_reasons: BTreeMap<usize, Vec<String>>,
+    /// How many findings the rows hold, for the room the chosen rows' findings take.
+    row_findings: usize,
 }
 
 impl Gathered {
@@ -392,6 +394,7 @@ impl Gathered {
             records: Vec::with_capacity(files),
             file_names: Vec::with_capacity(files),
             file_reasons: BTreeMap::new(),
+            row_findings: 0,
         }
     }
 
@@ -401,6 +404,7 @@ impl Gathered {
         self.findings.extend(out.findings);
         for (item, mut c) in out.candidates {
             c.file = fi as u32;
+            self.row_findings += c.findings.len();
             self.candidates.push((item, self.candidates.len() as u32, c));
         }
         self.file_names.push(out.shown);
@@ -414,7 +418,10 @@ impl Gathered {
 /// Chooses one row per item among the files checked, settles the ledger, and counts.
 pub fn run(plan: Plan, form: FormDef, plan_file: &str, period: Period, period_note: String, gathered: Gathered) -> Result<TableRun> {
     plan.check_period(period)?;
-    let Gathered { mut findings, mut candidates, mut records, file_names, file_reasons } = gathered;
+    let Gathered { mut findings, mut candidates, mut records, file_names, file_reasons, row_findings } = gathered;
+    // Room for the chosen rows' findings at once: grown as they came, the list (300,000
+    // findings at 100,000 tables) held its old and new room together while moved.
+    findings.reserve(row_findings);
 
     // One row per item: answered over blank, the department's own file over another's, then
     // the time the workbook records as saved, then the file time. Different answers that
@@ -795,8 +802,14 @@ fn tally(plan: &Plan, form: &FormDef, answers: &[RowAnswer]) -> BTreeMap<String,
     let key = form.fields.iter().find(|f| f.kind == Kind::Status && f.from == Source::Department).map(|f| f.key.clone());
     // The answers are in plan order, one an item: walked beside the items, not looked up.
     let mut answers = answers.iter().peekable();
+    // A node's items are mostly one after another: its path is found once for them, not
+    // made again for each (a list an item, let go among the counts being made).
+    let mut path: (Option<&str>, Vec<&crate::plan::Node>) = (None, Vec::new());
     for (i, p) in plan.projects.iter().enumerate() {
-        let path = p.node.as_deref().map(|n| plan.node_path(n)).unwrap_or_default();
+        if path.0 != p.node.as_deref() {
+            path = (p.node.as_deref(), p.node.as_deref().map(|n| plan.node_path(n)).unwrap_or_default());
+        }
+        let path = &path.1;
         let read = answers
             .next_if(|a| a.place as usize == i)
             .map(|a| key.as_ref().and_then(|k| a.statuses.get(k.as_str())).cloned().unwrap_or(StatusRead::Unanswered));

@@ -207,7 +207,12 @@ pub fn read_all_as_then<S: Send, R: Send>(
 }
 
 /// The (folder, file name) of every file of a run, for [`lock_file_warning`].
+/// Empty when no file of the run is a lock file: the list is only looked at for those, and
+/// for 100,000 files it held 15 MB while they were read.
 fn folder_and_names(files: &[Found]) -> Vec<(PathBuf, String)> {
+    if !files.iter().any(|f| file_name(&f.path).starts_with("~$")) {
+        return Vec::new();
+    }
     files.iter().map(|f| (f.path.parent().unwrap_or(Path::new("")).to_path_buf(), file_name(&f.path))).collect()
 }
 
