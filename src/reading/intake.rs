@@ -327,7 +327,7 @@ const BATCH: usize = 256;
 /// files at a time, rather than holding them all: a run can move what each file gives into
 /// its own lists as the files are read. What the files gave stays in few large lists
 /// instead of small ones scattered among the pages the reading used (at 100,000 tables the
-/// scattered ones held some 45 MB more of memory than the same values gathered).
+/// resident size when the last file was checked went from 420 to 398 MB).
 pub fn read_rest_each<S: Send, R: Send>(
     files: &[Found],
     ahead: ReadAhead<S>,
