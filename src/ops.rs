@@ -358,13 +358,15 @@ fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Resu
                 Some(period) => {
                     loaded.plan.check_period(period)?;
                     let ctx = crate::validate::Context { plan: &loaded.plan, period, hints: layout.hints() };
-                    let mut read = intake::read_rest_then(&files, ahead, &opts.limits, &extract, &none_found, &|mut f| {
+                    let (mut read, mut fates) = (Vec::with_capacity(files.len()), Vec::with_capacity(files.len()));
+                    let check = |mut f| {
                         let fates = corrections::apply_to(&mut f, &list, Some(period));
                         (consolidate::check_file(f, &ctx, keep), fates)
+                    };
+                    intake::read_rest_each(&files, ahead, &opts.limits, &extract, &none_found, &check, &mut |(checked, f)| {
+                        read.push(checked);
+                        fates.push(f);
                     });
-                    // Split in place: unzipping into two new lists would hold every file twice.
-                    let fates: Vec<_> = read.iter_mut().map(|(_, fates)| std::mem::take(fates)).collect();
-                    let read: Vec<_> = read.into_iter().map(|(f, _)| f).collect();
                     let (o, f) = corrections::settle(&list, Some(period), fates);
                     correct(o, f);
                     let (period, note) = consolidate::vote_period(Some(period), [], "回答票", "2021H1")?;

@@ -568,7 +568,7 @@ fn match_item(plan: &Plan, (by_code, by_name): &ItemIndex, row: &TableRow) -> Op
     let project = |i: usize| plan.projects.get(i);
     // The last item of a code the plan repeats, as a map of codes kept it.
     if let Some(n) = &row.number
-        && let Some(&i) = by_code.find(&fold(n), |i| project(i).map(|p| p.code.as_str())).last()
+        && let Some(i) = by_code.last(&fold(n), |i| project(i).map(|p| p.code.as_str()))
     {
         return Some(i);
     }

@@ -1223,21 +1223,17 @@ impl<'a> ProjectSheet<'a> {
         self.first_row.insert(fold(&code), r);
         let node_text = text(cols.node);
         let theme_text = text(cols.theme);
+        // A cell of the project's row that cannot be read as what its column holds.
+        let findings = &mut self.findings;
+        let mut unreadable = |rule: &'static str, col: Option<u32>, message: String| {
+            findings.push(plan_finding(rule, file, sheet, Some(a1(r, col.unwrap_or(0))), message).project(code.clone()));
+        };
         // A v2 plan places a project by 体系; its number need not be a number (`I 1 (1)`).
         let theme = if cols.theme.is_none() && cols.node.is_some() {
             fold(&node_text).parse::<u32>().unwrap_or(0)
         } else {
             fold(&theme_text).trim_matches(|c| c == '(' || c == ')').parse::<u32>().unwrap_or_else(|_| {
-                self.findings.push(
-                    plan_finding(
-                        "plan-theme-unknown",
-                        file,
-                        sheet,
-                        Some(a1(r, cols.theme.unwrap_or(0))),
-                        format!("事業 {code} の視点「{theme_text}」を番号として読めません"),
-                    )
-                    .project(code.clone()),
-                );
+                unreadable("plan-theme-unknown", cols.theme, format!("事業 {code} の視点「{theme_text}」を番号として読めません"));
                 0
             })
         };
@@ -1247,16 +1243,7 @@ impl<'a> ProjectSheet<'a> {
         } else {
             let y = parse_fiscal_year(&set_text);
             if y.is_none() {
-                self.findings.push(
-                    plan_finding(
-                        "plan-year-header",
-                        file,
-                        sheet,
-                        Some(a1(r, cols.set_year.unwrap_or(0))),
-                        format!("事業 {code} の設定年度「{set_text}」を年度として読めません"),
-                    )
-                    .project(code.clone()),
-                );
+                unreadable("plan-year-header", cols.set_year, format!("事業 {code} の設定年度「{set_text}」を年度として読めません"));
             }
             y
         };

@@ -309,19 +309,25 @@ impl FoldedIndex {
     /// The places whose key folds to `folded` (already folded), in list order; `key_of` gives
     /// the key at a place, from the same list the index was made of.
     pub fn find<'a>(&self, folded: &str, key_of: impl Fn(usize) -> Option<&'a str>) -> Vec<usize> {
-        let mut hits: Vec<usize> = self
-            .table
-            .iter_hash(hash_of(folded))
-            .map(|&i| i as usize)
-            .filter(|&i| key_of(i).is_some_and(|k| folds_to(k, folded)))
-            .collect();
+        let mut hits: Vec<usize> = self.places(folded, key_of).collect();
         hits.sort_unstable();
         hits
     }
 
     /// The first place whose key folds to `folded`.
     pub fn first<'a>(&self, folded: &str, key_of: impl Fn(usize) -> Option<&'a str>) -> Option<usize> {
-        self.table.iter_hash(hash_of(folded)).map(|&i| i as usize).filter(|&i| key_of(i).is_some_and(|k| folds_to(k, folded))).min()
+        self.places(folded, key_of).min()
+    }
+
+    /// The last place whose key folds to `folded` (as a map of the keys would keep); no list
+    /// is made, as for every row of every file.
+    pub fn last<'a>(&self, folded: &str, key_of: impl Fn(usize) -> Option<&'a str>) -> Option<usize> {
+        self.places(folded, key_of).max()
+    }
+
+    /// The places whose key folds to `folded`, in the table's order.
+    fn places<'a>(&self, folded: &str, key_of: impl Fn(usize) -> Option<&'a str>) -> impl Iterator<Item = usize> {
+        self.table.iter_hash(hash_of(folded)).map(|&i| i as usize).filter(move |&i| key_of(i).is_some_and(|k| folds_to(k, folded)))
     }
 
     /// How many places it holds.

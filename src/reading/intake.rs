@@ -203,7 +203,9 @@ pub fn read_all_as_then<S: Send, R: Send>(
     none_found: &str,
     then: &(dyn Fn(ReadFile<S>) -> R + Sync),
 ) -> Vec<R> {
-    read_rest_then(files, ReadAhead::nothing(), limits, extract, none_found, then)
+    let mut out = Vec::with_capacity(files.len());
+    read_rest_each(files, ReadAhead::nothing(), limits, extract, none_found, then, &mut |r| out.push(r));
+    out
 }
 
 /// The (folder, file name) of every file of a run, for [`lock_file_warning`].
@@ -272,7 +274,7 @@ impl<S> ReadAhead<S> {
 
 /// Reads files from `files` while `waiting` is set (the run is waiting for its plan, being
 /// read on another thread, before it can check anything) and until it holds `budget` bytes
-/// of them: the cores would otherwise wait with it. Give what it read to [`read_rest_then`],
+/// of them: the cores would otherwise wait with it. Give what it read to [`read_rest_each`],
 /// which reads the rest.
 pub fn read_ahead<S: Send>(
     files: &[Found],
@@ -305,26 +307,12 @@ pub fn read_ahead<S: Send>(
     ReadAhead { read, counted: true }
 }
 
-/// [`read_all_as_then`] for the files [`read_ahead`] left unread: each file read now or
-/// before is handed to `then`. Results in the order of `files`.
-pub fn read_rest_then<S: Send, R: Send>(
-    files: &[Found],
-    ahead: ReadAhead<S>,
-    limits: &Limits,
-    extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
-    none_found: &str,
-    then: &(dyn Fn(ReadFile<S>) -> R + Sync),
-) -> Vec<R> {
-    let mut out = Vec::with_capacity(files.len());
-    read_rest_each(files, ahead, limits, extract, none_found, then, &mut |r| out.push(r));
-    out
-}
-
 /// How many files are read in parallel before their results are handed on, in order.
 const BATCH: usize = 256;
 
-/// [`read_rest_then`] handing each result to `sink` in the order of `files`, a batch of
-/// files at a time, rather than holding them all: a run can move what each file gives into
+/// [`read_all_as_then`] for the files [`read_ahead`] left unread: each file read now or
+/// before is handed to `then`, and what it gives to `sink`, in the order of `files`, a batch
+/// of files at a time, rather than holding them all: a run can move what each file gives into
 /// its own lists as the files are read. What the files gave stays in few large lists
 /// instead of small ones scattered among the pages the reading used (at 100,000 tables the
 /// resident size when the last file was checked went from 420 to 398 MB).
@@ -359,7 +347,7 @@ pub fn read_rest_each<S: Send, R: Send>(
     }
 }
 
-/// [`read_rest_then`] keeping every file as read.
+/// [`read_rest_each`] keeping every file as read.
 pub fn read_rest<S: Send>(
     files: &[Found],
     ahead: ReadAhead<S>,
@@ -367,7 +355,9 @@ pub fn read_rest<S: Send>(
     extract: &(dyn Fn(&grid::Grid) -> Vec<S> + Sync),
     none_found: &str,
 ) -> Vec<ReadFile<S>> {
-    read_rest_then(files, ahead, limits, extract, none_found, &|f| f)
+    let mut out = Vec::with_capacity(files.len());
+    read_rest_each(files, ahead, limits, extract, none_found, &|f| f, &mut |f| out.push(f));
+    out
 }
 
 /// An Excel lock file next to its workbook means someone has it open: warn that unsaved edits

@@ -506,7 +506,8 @@ fn files_read_ahead_of_the_plan_come_out_as_files_read_after_it_within_the_bound
             (0, _) => assert_eq!(count, files.iter().zip(&sizes).filter(|(_, s)| **s == 0).count()),
             _ => assert!(count > 0 && count < files.len(), "{count} of {}", files.len()),
         }
-        let rest = kaito::intake::read_rest_then(&files, ahead, &limits, &extract, &none_found, &|r| seen(&r));
+        let mut rest = Vec::new();
+        kaito::intake::read_rest_each(&files, ahead, &limits, &extract, &none_found, &|r| seen(&r), &mut |r| rest.push(r));
         assert_eq!(rest, all.iter().map(seen).collect::<Vec<_>>(), "budget {budget}, waiting {waiting}");
     }
 }
