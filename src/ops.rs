@@ -163,7 +163,8 @@ fn with_plan<R>(
         let r = meanwhile(&form, &reading);
         (plan_thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), r)
     });
-    let loaded = loaded?;
+    let mut loaded = loaded?;
+    loaded.plan.reallocate();
     debug_assert_eq!(loaded.plan.form, name, "the form read ahead is the plan's");
     Ok((loaded, form, r?))
 }

@@ -79,6 +79,21 @@ impl Finding {
         self.suggestion = Some(suggestion.into().into_boxed_str());
         self
     }
+    /// The same finding, its texts in new room made by the calling thread (see
+    /// `table::check::Gathered::push`); its file and sheet, which it shares with others, as
+    /// `shared` gives them.
+    pub fn reallocated(self, shared: &mut dyn FnMut(&Arc<str>) -> Arc<str>) -> Finding {
+        let again = |s: Box<str>| Box::<str>::from(&*s);
+        Finding {
+            project: self.project.map(again),
+            file: self.file.as_ref().map(&mut *shared),
+            sheet: self.sheet.as_ref().map(&mut *shared),
+            cell: self.cell.map(again),
+            message: again(self.message),
+            suggestion: self.suggestion.map(again),
+            ..self
+        }
+    }
     pub fn suggest_opt(mut self, suggestion: Option<String>) -> Finding {
         self.suggestion = suggestion.map(String::into_boxed_str);
         self

@@ -37,7 +37,6 @@ impl Outcome {
 /// One input file as the ledger records it.
 #[derive(Debug, Clone)]
 pub struct FileRecord {
-    pub path: PathBuf,
     /// The path as shown to users (relative to the input it was found under).
     pub shown: String,
     pub size: u64,
@@ -227,9 +226,9 @@ fn read_found<S>(
 ) -> ReadFile<S> {
     let mut r = match &f.problem {
         None => read_file_as(&f.path, &f.shown, limits, extract, none_found),
-        Some(reason) => unreadable(&f.path, &f.shown, reason),
+        Some(reason) => unreadable(&f.shown, reason),
     };
-    lock_file_warning(&mut r, names);
+    lock_file_warning(&mut r, &f.path, names);
     r
 }
 
@@ -362,10 +361,10 @@ pub fn read_rest<S: Send>(
 
 /// An Excel lock file next to its workbook means someone has it open: warn that unsaved edits
 /// are not in what was read. `names` are (folder, file name) of every file of the run.
-fn lock_file_warning<S>(r: &mut ReadFile<S>, names: &[(PathBuf, String)]) {
-    let name = file_name(&r.record.path);
+fn lock_file_warning<S>(r: &mut ReadFile<S>, path: &Path, names: &[(PathBuf, String)]) {
+    let name = file_name(path);
     if let Some(twin) = name.strip_prefix("~$") {
-        let dir = r.record.path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
         if let Some((_, twin_name)) =
             names.iter().find(|(d, n)| *d == dir && n != &name && (n == twin || (twin.len() > 2 && n.ends_with(twin))))
         {
@@ -379,9 +378,8 @@ fn lock_file_warning<S>(r: &mut ReadFile<S>, names: &[(PathBuf, String)]) {
 }
 
 /// The ledger entry of a place that could not be read at all.
-fn unreadable<S>(path: &Path, shown: &str, reason: &str) -> ReadFile<S> {
+fn unreadable<S>(shown: &str, reason: &str) -> ReadFile<S> {
     let record = FileRecord {
-        path: path.to_path_buf(),
         shown: shown.to_string(),
         size: 0,
         sha256: None,
@@ -414,7 +412,6 @@ pub fn read_file_as<S>(
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
     let meta = std::fs::metadata(path).ok();
     let mut record = FileRecord {
-        path: path.to_path_buf(),
         shown: shown.to_string(),
         size: meta.as_ref().map(|m| m.len()).unwrap_or(0),
         sha256: None,
@@ -552,7 +549,7 @@ mod tests {
         let extract = |_: &grid::Grid| Vec::<()>::new();
         let early = [1, BATCH - 1, BATCH, n - 1];
         let ahead = ReadAhead {
-            read: early.iter().map(|&i| (i, std::sync::Mutex::new(Some(unreadable::<()>(&files[i].path, "先に読んだ", ""))))).collect(),
+            read: early.iter().map(|&i| (i, std::sync::Mutex::new(Some(unreadable::<()>("先に読んだ", ""))))).collect(),
             counted: false,
         };
         let mut seen = Vec::new();
