@@ -244,7 +244,7 @@ fn describe(ws: &Workspace, run: &Run) -> Value {
         .findings()
         .iter()
         .map(|f| {
-            let department = department_of(f.project.as_deref());
+            let department = department_of(f.item());
             if let Some(d) = departments.get_mut(&department) {
                 match f.severity {
                     Severity::Error => d.2 += 1,
@@ -257,12 +257,12 @@ fn describe(ws: &Workspace, run: &Run) -> Value {
                 "severity_jp": f.severity.japanese(),
                 "rule": f.rule,
                 "department": department,
-                "item": f.project,
+                "item": f.item(),
                 "file": f.file,
                 "sheet": f.sheet,
-                "cell": f.cell,
-                "message": f.message,
-                "suggestion": f.suggestion,
+                "cell": f.cell_ref(),
+                "message": f.message(),
+                "suggestion": f.suggestion(),
             })
         })
         .collect();

@@ -200,7 +200,7 @@ impl Consolidation {
     pub fn findings_by_project(&self) -> std::collections::HashMap<&str, Vec<&Finding>> {
         let mut m: std::collections::HashMap<&str, Vec<&Finding>> = std::collections::HashMap::new();
         for f in self.findings.iter().filter(|f| f.rule != "not-submitted") {
-            if let Some(p) = f.project.as_deref() {
+            if let Some(p) = f.item() {
                 m.entry(p).or_default().push(f);
             }
         }

@@ -102,7 +102,7 @@ pub fn load(path: &Path) -> Result<(Vec<Correction>, Vec<Finding>)> {
                 let mut f = Finding::error(INVALID, format!("訂正簿の {} 行目: {what}。この行は適用していません", r + 1));
                 f.file = Some(shown.as_str().into());
                 f.sheet = Some(g.name.as_str().into());
-                f.cell = Some(at(i).into());
+                f.set_cell(Some(&at(i)));
                 findings.push(f);
                 continue;
             }
@@ -263,10 +263,10 @@ fn finding(c: &Correction, fate: &Fate) -> Finding {
         ),
     };
     let mut f = Finding::new(severity, rule, message);
-    f.project = Some(c.item.as_str().into());
+    f.set_item(Some(&c.item));
     f.file = file.map(Into::into);
     f.sheet = sheet.map(Into::into);
-    f.cell = Some(c.cell.as_str().into());
+    f.set_cell(Some(&c.cell));
     f
 }
 

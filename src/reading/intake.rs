@@ -238,12 +238,13 @@ fn read_found<S>(
 /// to 274.)
 pub const READ_AHEAD_BYTES: u64 = 8 * 1024 * 1024;
 
-/// A table read holds its rows' few cells, a quarter to a half of its file's size (at 100,000
-/// tables, 128 MiB of files read ahead held 48 MB), and a table's plan has several items for
-/// each file, so it takes longer to read: its read-ahead may read this many times
-/// [`READ_AHEAD_BYTES`]. With 4 times, the second core waited for most of the 3.5 s a plan of
-/// 300,000 items takes; the run's peak, when its last files are checked, stayed the same.
-pub const TABLE_READ_AHEAD_FACTOR: u64 = 16;
+/// A table read holds its rows' few cells, a quarter to a half of its file's size, and a
+/// table's plan has several items for each file, so it takes longer to read: its read-ahead
+/// may read this many times [`READ_AHEAD_BYTES`]. With 4 times, the second core waited for
+/// most of the 3.5 s a plan of 300,000 items takes. With 16, the files read ahead held some
+/// 130 MB beside the plan being read, and that became the run's peak (100,000 tables, 388 MB
+/// resident); with 8, 311 MB, below the peak at the run's end, in the same time.
+pub const TABLE_READ_AHEAD_FACTOR: u64 = 8;
 
 /// The files [`read_ahead`] read, each with its place in the run's list of files: only those
 /// (a few, within the bound), not a place for every file of the run (at 100,000 files a list

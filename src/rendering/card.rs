@@ -464,12 +464,8 @@ fn notes(run: &CardRun, a: &super::check::CardAnswer, severities: &[Severity]) -
         }
     }
     let mut out: BTreeMap<(String, Option<i32>), String> = BTreeMap::new();
-    for f in run
-        .findings
-        .iter()
-        .filter(|f| f.marked_with(severities) && f.project.as_deref() == Some(&a.item) && f.file.as_deref() == Some(&a.file))
-    {
-        if let Some(key) = f.cell.as_deref().and_then(|c| cells.get(c)) {
+    for f in run.findings.iter().filter(|f| f.marked_with(severities) && f.item() == Some(&a.item) && f.file.as_deref() == Some(&a.file)) {
+        if let Some(key) = f.cell_ref().and_then(|c| cells.get(c)) {
             let text = crate::packet::note_text(f);
             out.entry(key.clone()).and_modify(|n| *n = format!("{n}\n{text}")).or_insert(text);
         }
@@ -654,7 +650,7 @@ pub fn packet(run: &CardRun, links: &crate::write::Links, volumes: &crate::write
         sheets.push((volume, ws));
     }
     let link = |x: &Finding| {
-        let (sheet, (r, c)) = places.get(&(x.project.as_deref()?.to_string(), x.cell.as_deref()?.to_string()))?;
+        let (sheet, (r, c)) = places.get(&(x.item()?.to_string(), x.cell_ref()?.to_string()))?;
         let target = a1(*r, *c as u32);
         let within = format!("'{}'!{target}", sheet.replace('\'', "''"));
         let url = match volume_by_sheet.get(sheet) {

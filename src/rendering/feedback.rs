@@ -83,7 +83,7 @@ impl Addressee<'_> {
     }
     /// Whether this item of the department's has something to fix (its sheet goes back).
     pub fn to_fix(&self, item: &str) -> bool {
-        self.findings.iter().any(|f| f.project.as_deref() == Some(item))
+        self.findings.iter().any(|f| f.item() == Some(item))
     }
 }
 
@@ -140,7 +140,7 @@ pub fn by_department<'a>(
     for f in findings.iter().filter(|f| {
         matches!(f.severity, Severity::Error | Severity::Warning) && f.rule != "not-submitted" && !OFFICE_SIDE.contains(&f.rule)
     }) {
-        if let Some(p) = f.project.as_deref().and_then(|p| plan.project(p)) {
+        if let Some(p) = f.item().and_then(|p| plan.project(p)) {
             out.entry(p.responding_department().to_string()).or_default().push(f);
         }
     }
@@ -253,14 +253,14 @@ pub fn list_sheet(wb: &mut Workbook, a: &Addressee) -> Result<()> {
         r += 1;
     }
     let mut sorted = findings.to_vec();
-    sorted.sort_by(|a, b| a.project.cmp(&b.project).then(a.severity.cmp(&b.severity)));
+    sorted.sort_by(|a, b| a.item().cmp(&b.item()).then(a.severity.cmp(&b.severity)));
     for x in sorted {
-        let project = x.project.as_deref().and_then(|p| plan.project(p)).map(|p| format!("{} {}", p.code, p.name)).unwrap_or_default();
+        let project = x.item().and_then(|p| plan.project(p)).map(|p| format!("{} {}", p.code, p.name)).unwrap_or_default();
         put_text(ws, r, 0, x.severity.japanese(), &f.text)?;
         put_text(ws, r, 1, &project, &f.wrap)?;
-        put_text(ws, r, 2, x.cell.as_deref().unwrap_or(""), &f.text)?;
-        put_text(ws, r, 3, &x.message, &f.wrap)?;
-        put_text(ws, r, 4, x.suggestion.as_deref().unwrap_or(""), &f.wrap)?;
+        put_text(ws, r, 2, x.cell_ref().unwrap_or(""), &f.text)?;
+        put_text(ws, r, 3, x.message(), &f.wrap)?;
+        put_text(ws, r, 4, x.suggestion().unwrap_or(""), &f.wrap)?;
         r += 1;
     }
     if !missing.is_empty() {

@@ -28,9 +28,9 @@ pub struct ProjectSheet {
 
 /// The note on a highlighted cell: what is wrong and what to do.
 pub fn note_text(f: &Finding) -> String {
-    match &f.suggestion {
-        Some(s) => format!("[{}] {}\n候補: {s}", f.rule, f.message),
-        None => format!("[{}] {}", f.rule, f.message),
+    match f.suggestion() {
+        Some(s) => format!("[{}] {}\n候補: {s}", f.rule, f.message()),
+        None => format!("[{}] {}", f.rule, f.message()),
     }
 }
 
@@ -38,7 +38,7 @@ pub fn note_text(f: &Finding) -> String {
 pub fn findings_by_sheet(c: &Consolidation) -> std::collections::HashMap<(&str, &str), Vec<&Finding>> {
     let mut m: std::collections::HashMap<(&str, &str), Vec<&Finding>> = std::collections::HashMap::new();
     for f in &c.findings {
-        if let (Some(p), Some(file)) = (f.project.as_deref(), f.file.as_deref()) {
+        if let (Some(p), Some(file)) = (f.item(), f.file.as_deref()) {
             m.entry((p, file)).or_default().push(f);
         }
     }
@@ -61,7 +61,7 @@ pub fn redraw(
     let by_cell: BTreeMap<String, String> = sheet.keyed_cells().into_iter().map(|(k, cell)| (cell, k)).collect();
     let mut notes: BTreeMap<String, String> = BTreeMap::new();
     for f in findings.iter().filter(|f| f.marked_with(marked)) {
-        if let Some(key) = f.cell.as_deref().and_then(|cell| by_cell.get(cell)) {
+        if let Some(key) = f.cell_ref().and_then(|cell| by_cell.get(cell)) {
             let text = note_text(f);
             notes.entry(key.clone()).and_modify(|n| *n = format!("{n}\n{text}")).or_insert(text);
         }
@@ -103,9 +103,9 @@ pub fn project_sheets(c: &Consolidation, ctx: &Context, layout: &Layout, taken: 
 
 /// `internal:'0701-01'!F12`: where a finding's cell is on the packet (`sheets` by code).
 pub fn link(sheets: &std::collections::HashMap<&str, &ProjectSheet>, f: &Finding) -> Option<(String, String)> {
-    let code = f.project.as_deref()?;
+    let code = f.item()?;
     let s = sheets.get(code)?;
-    let (r, c) = f.cell.as_deref().and_then(|cell| s.cell_map.get(cell)).copied().unwrap_or((0, 0));
+    let (r, c) = f.cell_ref().and_then(|cell| s.cell_map.get(cell)).copied().unwrap_or((0, 0));
     let target = a1(r, c as u32);
     Some((format!("internal:'{}'!{target}", s.sheet_name.replace('\'', "''")), target))
 }

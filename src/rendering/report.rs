@@ -17,14 +17,14 @@ pub fn finding_line(f: &Finding) -> String {
         s.push_str(file);
         if let Some(sheet) = &f.sheet {
             let _ = write!(s, " › {sheet}");
-            if let Some(cell) = &f.cell {
+            if let Some(cell) = f.cell_ref() {
                 let _ = write!(s, "!{cell}");
             }
         }
         s.push_str(": ");
     }
-    let _ = write!(s, "{}[{}] {}", f.severity.japanese(), f.rule, f.message);
-    if let Some(sug) = &f.suggestion {
+    let _ = write!(s, "{}[{}] {}", f.severity.japanese(), f.rule, f.message());
+    if let Some(sug) = f.suggestion() {
         let _ = write!(s, " (候補: {sug})");
     }
     s
@@ -203,8 +203,7 @@ fn findings_summary(
         for f in &list {
             by_rule.entry(f.rule).or_insert((f.severity, 0)).1 += 1;
             let dept = f
-                .project
-                .as_deref()
+                .item()
                 .and_then(|p| plan.project(p))
                 .map(|p| p.responding_department().to_string())
                 .filter(|d| !d.is_empty())
@@ -264,7 +263,7 @@ fn findings_by_file(s: &mut String, findings: &[Finding], files: &[crate::intake
             // The file is the heading: the line gives the sheet and cell only.
             let mut g = (*f).clone();
             g.file = None;
-            let place = match (&f.sheet, &f.cell) {
+            let place = match (&f.sheet, f.cell_ref()) {
                 (Some(sh), Some(c)) => format!("{sh}!{c}: "),
                 (Some(sh), None) => format!("{sh}: "),
                 _ => String::new(),

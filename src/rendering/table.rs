@@ -327,7 +327,7 @@ fn finding_keys(run: &TableRun) -> FieldAt<'_> {
 
 /// The (item, key) of the field a finding is about, when it sits on a cell of an accepted row.
 fn finding_key<'a>(keys: &FieldAt<'a>, f: &'a Finding) -> Option<(&'a str, &'a str)> {
-    let (p, file, cell) = (f.project.as_deref()?, f.file.as_deref()?, f.cell.as_deref()?);
+    let (p, file, cell) = (f.item()?, f.file.as_deref()?, f.cell_ref()?);
     keys.get(&(p, file, crate::grid::parse_a1(cell)?)).map(|key| (p, *key))
 }
 

@@ -802,14 +802,14 @@ fn findings_sheet(
     // Only findings about an accepted sheet have a place in the packet to jump to; a sheet
     // in a further volume is reached in that file.
     let link = |x: &crate::finding::Finding| {
-        let accepted_file = x.project.as_deref().and_then(|p| c.accepted_for(p)).is_some_and(|a| x.file.as_deref() == Some(&a.file));
-        let volume = x.project.as_deref().and_then(|p| by_code.get(p)).and_then(|s| s.volume.as_deref());
+        let accepted_file = x.item().and_then(|p| c.accepted_for(p)).is_some_and(|a| x.file.as_deref() == Some(&a.file));
+        let volume = x.item().and_then(|p| by_code.get(p)).and_then(|s| s.volume.as_deref());
         crate::packet::link(&by_code, x).filter(|_| accepted_file).map(|(url, target)| {
             let url = match volume {
                 Some(v) => url.replacen("internal:", &format!("file:///{volume_dir}{v}#"), 1),
                 None => url,
             };
-            (url, format!("{}!{target}", x.project.as_deref().unwrap_or("")))
+            (url, format!("{}!{target}", x.item().unwrap_or("")))
         })
     };
     findings_list(wb, &c.findings, f, links, &link)
@@ -835,13 +835,13 @@ pub fn findings_list(
     for x in sorted {
         put_text(ws, r, 0, x.severity.japanese(), &f.text)?;
         put_text(ws, r, 1, x.rule, &f.text)?;
-        put_text(ws, r, 2, x.project.as_deref().unwrap_or(""), &f.text)?;
+        put_text(ws, r, 2, x.item().unwrap_or(""), &f.text)?;
         put_text(ws, r, 3, x.file.as_deref().unwrap_or(""), &f.text)?;
         put_text(ws, r, 4, x.sheet.as_deref().unwrap_or(""), &f.text)?;
-        put_text(ws, r, 5, x.cell.as_deref().unwrap_or(""), &f.text)?;
-        put_text(ws, r, 6, &x.message, &f.wrap)?;
-        put_text(ws, r, 7, x.suggestion.as_deref().unwrap_or(""), &f.wrap)?;
-        let lines = [(x.file.as_deref().unwrap_or(""), 3), (&*x.message, 6), (x.suggestion.as_deref().unwrap_or(""), 7), (x.rule, 1)]
+        put_text(ws, r, 5, x.cell_ref().unwrap_or(""), &f.text)?;
+        put_text(ws, r, 6, x.message(), &f.wrap)?;
+        put_text(ws, r, 7, x.suggestion().unwrap_or(""), &f.wrap)?;
+        let lines = [(x.file.as_deref().unwrap_or(""), 3), (x.message(), 6), (x.suggestion().unwrap_or(""), 7), (x.rule, 1)]
             .iter()
             .map(|(t, c)| crate::xlsx::text_lines(t, widths[*c]))
             .fold(1.0, f64::max);

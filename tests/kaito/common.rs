@@ -40,9 +40,7 @@ pub fn check_file(path: &Path, plan: &Plan, period: Period) -> (Vec<(String, Str
     }
     let tuples = findings
         .iter()
-        .map(|f| {
-            (f.rule.to_string(), f.project.as_deref().unwrap_or_default().to_string(), f.cell.as_deref().unwrap_or_default().to_string())
-        })
+        .map(|f| (f.rule.to_string(), f.item().unwrap_or_default().to_string(), f.cell_ref().unwrap_or_default().to_string()))
         .collect();
     (tuples, findings, read)
 }
@@ -52,7 +50,7 @@ pub fn problems(findings: &[Finding]) -> Vec<(String, String)> {
     let mut v: Vec<(String, String)> = findings
         .iter()
         .filter(|f| f.severity != kaito::finding::Severity::Info)
-        .map(|f| (f.rule.to_string(), f.cell.as_deref().unwrap_or_default().to_string()))
+        .map(|f| (f.rule.to_string(), f.cell_ref().unwrap_or_default().to_string()))
         .collect();
     v.sort();
     v

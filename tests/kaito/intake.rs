@@ -64,7 +64,7 @@ fn lock_files_and_non_excel_files_are_ignored() {
     assert_eq!(lock.record.outcome, Outcome::Ignored);
     let warn = &lock.findings[0];
     assert_eq!(warn.rule, "file-open-in-excel");
-    assert!(warn.message.contains("0701-01.xlsx") && warn.message.contains("保存されていない変更"));
+    assert!(warn.message().contains("0701-01.xlsx") && warn.message().contains("保存されていない変更"));
     assert_eq!(all.iter().find(|r| r.record.shown.ends_with("readme.txt")).unwrap().record.outcome, Outcome::Ignored);
 }
 
@@ -179,7 +179,7 @@ fn a_value_in_xfd1048576_costs_nothing() {
     assert!(std::fs::metadata(&p).unwrap().len() < 10_000);
     let r = read(&p);
     let f = r.findings.iter().find(|f| f.rule == "cells-outside-layout").expect("reported");
-    assert_eq!(f.cell.as_deref(), Some("XFD1048576"));
+    assert_eq!(f.cell_ref(), Some("XFD1048576"));
     assert_eq!(r.sheets.len(), 1);
 }
 
@@ -203,7 +203,7 @@ fn formulas_and_error_values_in_input_cells() {
     };
     let (_, findings, r) = draw("cached.xlsx", &|x| x);
     assert!(problems(&findings).is_empty(), "{findings:?}");
-    assert!(findings.iter().any(|f| f.rule == "formula" && f.cell.as_deref() == Some("D20")));
+    assert!(findings.iter().any(|f| f.rule == "formula" && f.cell_ref() == Some("D20")));
     assert_eq!(kaito::validate::amount_of(&r.sheets[0].effect[&2020].amount).amount, kaito::normalize::Amount::Value(14235));
 
     let (_, findings, _) = draw("nocache.xlsx", &|x| x.replace("<v>14235</v>", ""));
@@ -215,7 +215,7 @@ fn formulas_and_error_values_in_input_cells() {
         format!("{}<c r=\"D20\" t=\"e\"><f>14000+235</f><v>#N/A</v></c>{}", &x[..c], &x[x[i..].find("</c>").unwrap() + i + 4..])
     });
     assert_eq!(problems(&findings), vec![("cell-error".to_string(), "D20".to_string())]);
-    assert!(findings.iter().any(|f| f.rule == "cell-error" && f.message.contains("#N/A")));
+    assert!(findings.iter().any(|f| f.rule == "cell-error" && f.message().contains("#N/A")));
 }
 
 fn hash_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -485,7 +485,7 @@ fn files_read_ahead_of_the_plan_come_out_as_files_read_after_it_within_the_bound
     let none_found = kaito::intake::card_none_found(&layout);
     let seen = |r: &kaito::intake::ReadFile| {
         let sheets: Vec<_> = r.sheets.iter().map(|s| format!("{s:?}")).collect();
-        let findings: Vec<_> = r.findings.iter().map(|f| (f.rule, f.cell.clone(), f.message.clone())).collect();
+        let findings: Vec<_> = r.findings.iter().map(|f| (f.rule, f.cell_ref().map(str::to_string), f.message().to_string())).collect();
         (r.record.shown.clone(), r.record.outcome, r.record.sha256, sheets, findings)
     };
     let all = kaito::intake::read_all(&files, &layout, &limits);

@@ -45,8 +45,8 @@ fn status_outside_the_vocabulary_suggests_the_closest_code() {
         let (probs, findings, _) = run(&plan, "0701-01", &a, &DrawOptions::default(), p2021h1());
         assert_eq!(probs, one("status-code", "F12"), "{typed}");
         let f = findings.iter().find(|f| f.rule == "status-code").unwrap();
-        assert_eq!(f.suggestion.as_deref(), Some(suggestion));
-        assert!(f.message.contains(typed));
+        assert_eq!(f.suggestion(), Some(suggestion));
+        assert!(f.message().contains(typed));
     }
 }
 
@@ -111,7 +111,7 @@ fn effect_rules() {
     a.effect.insert(2020, t("約1万"));
     let (probs, findings, _) = run(&plan, "0701-01", &a, &DrawOptions::default(), p2021h1());
     assert_eq!(probs, one("effect-unreadable", "D20"));
-    assert!(findings.iter().any(|f| f.rule == "effect-unreadable" && f.message.contains("約1万")));
+    assert!(findings.iter().any(|f| f.rule == "effect-unreadable" && f.message().contains("約1万")));
 
     a.effect.insert(2020, Input::Number(500.0));
     a.basis.clear();
@@ -142,8 +142,8 @@ fn amounts_typed_as_text_are_read_and_recorded() {
         assert!(probs.is_empty(), "{typed}: {probs:?}");
         assert_eq!(amount_of(&read.sheets[0].effect[&2020].amount).amount, Amount::Value(want));
         let info = findings.iter().find(|f| f.rule == "normalized").expect("normalisation recorded");
-        assert_eq!(info.cell.as_deref(), Some("D20"));
-        assert!(info.message.contains(typed.trim()) || info.message.contains(typed));
+        assert_eq!(info.cell_ref(), Some("D20"));
+        assert!(info.message().contains(typed.trim()) || info.message().contains(typed));
     }
 }
 
@@ -155,7 +155,7 @@ fn statuses_with_spaces_are_read_and_recorded() {
     a.statuses[1].insert("2021H1".into(), t("概ね順調　"));
     let (probs, findings, _) = run(&plan, "0701-01", &a, &DrawOptions::default(), p2021h1());
     assert!(probs.is_empty(), "{probs:?}");
-    let cells: Vec<_> = findings.iter().filter(|f| f.rule == "normalized").map(|f| f.cell.as_deref().unwrap()).collect();
+    let cells: Vec<_> = findings.iter().filter(|f| f.rule == "normalized").map(|f| f.cell_ref().unwrap()).collect();
     assert_eq!(cells, vec!["F12", "F14"]);
 }
 

@@ -318,8 +318,8 @@ fn numbers_shown_as_dates_or_percents_read_as_stored_with_a_word() {
         assert_eq!(kaito::validate::amount_of(&read.sheets[0].effect[&2020].amount).amount, kaito::normalize::Amount::Value(14235));
         assert!(!tuples.iter().any(|t| t.0 == "effect-unreadable"), "{tuples:?}");
         let f = findings.iter().find(|f| f.rule == "number-format").unwrap_or_else(|| panic!("{name}: {tuples:?}"));
-        assert_eq!(f.cell.as_deref(), Some("D20"));
-        assert!(f.message.contains(shown) && f.message.contains("14235"), "{}", f.message);
+        assert_eq!(f.cell_ref(), Some("D20"));
+        assert!(f.message().contains(shown) && f.message().contains("14235"), "{}", f.message());
     }
 }
 
@@ -512,7 +512,7 @@ fn a_plan_read_for_checking_lacks_only_the_texts_a_drawing_prints() {
     let said = |l: &kaito::plan::LoadedPlan| -> Vec<(&str, Option<String>, Option<String>, String)> {
         l.findings
             .iter()
-            .map(|f| (f.rule, f.sheet.as_deref().map(str::to_string), f.cell.as_deref().map(str::to_string), f.message.to_string()))
+            .map(|f| (f.rule, f.sheet.as_deref().map(str::to_string), f.cell_ref().map(str::to_string), f.message().to_string()))
             .collect()
     };
     assert_eq!(said(&checking), said(&all));
