@@ -63,7 +63,7 @@ pub struct Plan {
 pub struct PlanIndex {
     codes: std::sync::OnceLock<crate::normalize::FoldedIndex>,
     /// With the number of nodes indexed: nodes pushed later are found by the scan.
-    nodes: std::sync::OnceLock<(usize, std::collections::HashMap<String, Vec<usize>>)>,
+    nodes: std::sync::OnceLock<(usize, crate::normalize::FoldedIndex)>,
 }
 
 fn default_form() -> String {
@@ -509,15 +509,12 @@ impl Plan {
 
     /// The nodes whose folded number is `folded`, through the index (see [`PlanIndex`]).
     fn nodes_numbered(&self, folded: &str) -> Vec<&Node> {
-        let (indexed, index) = self.index.nodes.get_or_init(|| {
-            let mut m: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
-            for (i, x) in self.nodes.iter().enumerate() {
-                m.entry(fold(&x.number)).or_default().push(i);
-            }
-            (self.nodes.len(), m)
-        });
+        let (indexed, index) = self
+            .index
+            .nodes
+            .get_or_init(|| (self.nodes.len(), crate::normalize::FoldedIndex::new(self.nodes.iter().map(|x| x.number.as_str()))));
         let hits: Vec<&Node> =
-            index.get(folded).into_iter().flatten().filter_map(|&i| self.nodes.get(i)).filter(|x| fold(&x.number) == folded).collect();
+            index.find(folded, |i| self.nodes.get(i).map(|x| x.number.as_str())).into_iter().filter_map(|i| self.nodes.get(i)).collect();
         if hits.is_empty() || self.nodes.len() != *indexed {
             return self.nodes.iter().filter(|x| fold(&x.number) == folded).collect();
         }
