@@ -406,6 +406,12 @@ impl<K: Ord, V> ListMap<K, V> {
     pub fn shrink_to_fit(&mut self) {
         self.0.shrink_to_fit();
     }
+
+    /// A list already in key order, each key once, taken as it is (no second list made).
+    pub fn from_sorted(list: Vec<(K, V)>) -> Self {
+        debug_assert!(list.windows(2).all(|w| w[0].0 < w[1].0), "keys in order, each once");
+        ListMap(list)
+    }
 }
 
 /// In key order; of two values for one key the later stands, as a map's insert would have it.
@@ -497,38 +503,55 @@ impl Plan {
     /// The node a project names: numbers are unique within a level (目標1 and テーマ1 may both
     /// be `1`), and projects sit in the lowest level, so the deepest match wins.
     pub fn node(&self, number: &str) -> Option<&Node> {
-        let n = fold(number);
-        self.nodes_numbered(&n).into_iter().max_by_key(|x| x.level)
+        self.node_place(number).map(|i| &self.nodes[i])
     }
 
     /// A node by level and number.
     pub fn node_at(&self, level: usize, number: &str) -> Option<&Node> {
-        let n = fold(number);
-        self.nodes_numbered(&n).into_iter().find(|x| x.level == level)
+        self.node_place_at(level, number).map(|i| &self.nodes[i])
     }
 
-    /// The nodes whose folded number is `folded`, through the index (see [`PlanIndex`]).
-    fn nodes_numbered(&self, folded: &str) -> Vec<&Node> {
+    /// The place in `nodes` of [`node`](Self::node)'s answer.
+    fn node_place(&self, number: &str) -> Option<usize> {
+        let n = fold(number);
+        // The deepest; of two at one level, the last.
+        self.node_places_numbered(&n).into_iter().max_by_key(|&i| self.nodes[i].level)
+    }
+
+    /// The place in `nodes` of [`node_at`](Self::node_at)'s answer.
+    fn node_place_at(&self, level: usize, number: &str) -> Option<usize> {
+        let n = fold(number);
+        self.node_places_numbered(&n).into_iter().find(|&i| self.nodes[i].level == level)
+    }
+
+    /// The places in `nodes`, in order, of the nodes whose folded number is `folded`, through
+    /// the index (see [`PlanIndex`]).
+    fn node_places_numbered(&self, folded: &str) -> Vec<usize> {
         let (indexed, index) = self
             .index
             .nodes
             .get_or_init(|| (self.nodes.len(), crate::normalize::FoldedIndex::new(self.nodes.iter().map(|x| x.number.as_str()))));
-        let hits: Vec<&Node> =
-            index.find(folded, |i| self.nodes.get(i).map(|x| x.number.as_str())).into_iter().filter_map(|i| self.nodes.get(i)).collect();
+        let hits = index.find(folded, |i| self.nodes.get(i).map(|x| x.number.as_str()));
         if hits.is_empty() || self.nodes.len() != *indexed {
-            return self.nodes.iter().filter(|x| fold(&x.number) == folded).collect();
+            return self.nodes.iter().enumerate().filter(|(_, x)| fold(&x.number) == folded).map(|(i, _)| i).collect();
         }
         hits
     }
 
     /// The node and its ancestors, top first.
     pub fn node_path(&self, number: &str) -> Vec<&Node> {
+        self.node_path_places(number).into_iter().map(|i| &self.nodes[i]).collect()
+    }
+
+    /// [`node_path`](Self::node_path) as places in `nodes`.
+    pub fn node_path_places(&self, number: &str) -> Vec<usize> {
         let mut path = Vec::new();
-        let mut at = self.node(number);
-        while let Some(n) = at {
-            path.push(n);
+        let mut at = self.node_place(number);
+        while let Some(i) = at {
+            path.push(i);
+            let n = &self.nodes[i];
             at = match (&n.parent, n.level) {
-                (Some(p), l) if l > 0 => self.node_at(l - 1, p),
+                (Some(p), l) if l > 0 => self.node_place_at(l - 1, p),
                 _ => None,
             };
         }
