@@ -61,6 +61,19 @@ impl Finding {
 
     /// Sets text `i` (0 the message … 3 the suggestion), in one new piece made to size.
     fn set(&mut self, i: usize, text: Option<&str>) {
+        // Set in order (item, then cell, then suggestion), as a finding is made, the text
+        // goes on the end of the piece, which can often grow where it is.
+        if i > 0 && (i + 1..4).all(|j| self.part(j).is_none()) {
+            let mut all = String::from(std::mem::take(&mut self.texts));
+            all.truncate(self.ends[i - 1] as usize);
+            all.push_str(text.unwrap_or(""));
+            let end = u32::try_from(all.len()).expect("a finding's texts are under 4 GB");
+            self.ends[i..].iter_mut().for_each(|e| *e = end);
+            let bit = 1 << (i - 1);
+            self.given = if text.is_some() { self.given | bit } else { self.given & !bit };
+            self.texts = all.into_boxed_str();
+            return;
+        }
         let parts: [Option<&str>; 4] = std::array::from_fn(|j| if j == i { text } else { self.part(j) });
         let mut all = String::with_capacity(parts.iter().flatten().map(|p| p.len()).sum());
         let (mut ends, mut given) = ([0; 3], 0);
