@@ -61,6 +61,13 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Counts `n` more of the word `w`.
+    fn add_word(&mut self, w: &std::sync::Arc<str>, n: u64) {
+        match self.words.get_mut(&**w) {
+            Some(m) => *m += n,
+            None => self.words.insert(w.clone(), n),
+        }
+    }
     pub fn total(&self) -> u64 {
         self.words.values().sum::<u64>() + self.unanswered + self.unreadable + self.missing
     }
@@ -840,10 +847,7 @@ fn tally(plan: &Plan, form: &FormDef, answers: &[RowAnswer]) -> ListMap<String, 
             let t = &mut counts[place];
             match &read {
                 None => t.missing += 1,
-                Some(StatusRead::Word(w)) => match t.words.get_mut(&**w) {
-                    Some(n) => *n += 1,
-                    None => t.words.insert(w.clone(), 1),
-                },
+                Some(StatusRead::Word(w)) => t.add_word(w, 1),
                 Some(StatusRead::Unanswered) => t.unanswered += 1,
                 Some(StatusRead::Unreadable(_)) => t.unreadable += 1,
             }
@@ -866,12 +870,7 @@ fn tally(plan: &Plan, form: &FormDef, answers: &[RowAnswer]) -> ListMap<String, 
             return false;
         }
         let t = std::mem::take(&mut later.1);
-        for (w, n) in t.words.iter() {
-            match kept.1.words.get_mut(&**w) {
-                Some(m) => *m += n,
-                None => kept.1.words.insert(w.clone(), *n),
-            }
-        }
+        t.words.iter().for_each(|(w, n)| kept.1.add_word(w, *n));
         kept.1.unanswered += t.unanswered;
         kept.1.unreadable += t.unreadable;
         kept.1.missing += t.missing;

@@ -44,6 +44,11 @@ pub struct Finding {
     given: u8,
 }
 
+/// Where a text ends, as a finding keeps it.
+fn end_of(text: &str) -> u32 {
+    u32::try_from(text.len()).expect("a finding's texts are under 4 GB")
+}
+
 /// Rule id of an office correction applied (see `corrections`): always shown on the cell it
 /// changed, wherever findings of the chosen severities are.
 pub const CORRECTED: &str = "correction-applied";
@@ -67,7 +72,7 @@ impl Finding {
             let mut all = String::from(std::mem::take(&mut self.texts));
             all.truncate(self.ends[i - 1] as usize);
             all.push_str(text.unwrap_or(""));
-            let end = u32::try_from(all.len()).expect("a finding's texts are under 4 GB");
+            let end = end_of(&all);
             self.ends[i..].iter_mut().for_each(|e| *e = end);
             let bit = 1 << (i - 1);
             self.given = if text.is_some() { self.given | bit } else { self.given & !bit };
@@ -83,7 +88,7 @@ impl Finding {
                 given |= 1 << (j - 1);
             }
             if j < 3 {
-                ends[j] = u32::try_from(all.len()).expect("a finding's texts are under 4 GB");
+                ends[j] = end_of(&all);
             }
         }
         (self.texts, self.ends, self.given) = (all.into_boxed_str(), ends, given);
@@ -95,7 +100,7 @@ impl Finding {
     }
     pub fn new(severity: Severity, rule: &'static str, message: impl Into<String>) -> Finding {
         let message: String = message.into();
-        let end = u32::try_from(message.len()).expect("a finding's texts are under 4 GB");
+        let end = end_of(&message);
         Finding { severity, rule, file: None, sheet: None, texts: message.into_boxed_str(), ends: [end; 3], given: 0 }
     }
     pub fn error(rule: &'static str, message: impl Into<String>) -> Finding {
