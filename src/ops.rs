@@ -164,6 +164,10 @@ fn with_plan<R>(
         (plan_thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), r)
     });
     let mut loaded = loaded?;
+    // The workbook (its bytes, and the texts it shares among cells) is let go before the
+    // plan's values are made again, not held with both copies of them.
+    drop(book);
+    drop(bytes);
     loaded.plan.reallocate();
     debug_assert_eq!(loaded.plan.form, name, "the form read ahead is the plan's");
     Ok((loaded, form, r?))

@@ -258,7 +258,7 @@ pub fn run(
         }
         findings.extend(cf);
         used.entry(wi).or_default().push(code.clone());
-        answers.push(CardAnswer { item: code, file: records[wi].shown.clone(), card });
+        answers.push(CardAnswer { item: code, file: records[wi].shown.to_string(), card });
     }
     crate::consolidate::settle_ledger(
         &mut records,

@@ -521,7 +521,7 @@ pub fn run(
             }
         }
         winners.push((wi, code.clone()));
-        accepted.push(Accepted { project: code, file: wshown, sheet: wsheet.full.take() });
+        accepted.push(Accepted { project: code, file: wshown.to_string(), sheet: wsheet.full.take() });
     }
     // The list's room goes now, before the ledger and the missing list are made.
     drop(candidates);

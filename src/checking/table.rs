@@ -34,16 +34,26 @@ pub struct RowAnswer {
     pub file: std::sync::Arc<str>,
     pub sheet: std::sync::Arc<str>,
     pub row: u32,
-    pub cells: BTreeMap<String, Field>,
+    /// Its cells, by field key (see [`cells`](Self::cells)); none kept when the run lets them
+    /// go (`Keep::Counts`), so boxed: 8 bytes in each of the run's answers, against 24.
+    #[allow(clippy::box_collection)]
+    cells: Option<Box<BTreeMap<String, Field>>>,
     /// Each status field's reading, by key.
     pub statuses: crate::plan::ListMap<std::sync::Arc<str>, StatusRead>,
     /// The item's place in the plan, which the answers are in the order of.
     place: u32,
 }
 
+/// The cells of an answer whose cells were let go.
+static NO_CELLS: BTreeMap<String, Field> = BTreeMap::new();
+
 impl RowAnswer {
     pub fn text(&self, key: &str) -> String {
-        self.cells.get(key).map(|f| f.text()).unwrap_or_default()
+        self.cells().get(key).map(|f| f.text()).unwrap_or_default()
+    }
+    /// The row's cells by field key; none when the run let them go (`Keep::Counts`).
+    pub fn cells(&self) -> &BTreeMap<String, Field> {
+        self.cells.as_deref().unwrap_or(&NO_CELLS)
     }
 }
 
@@ -233,7 +243,7 @@ impl<'a> Checker<'a> {
         let mut out = FileChecked { findings: f.findings, ..Default::default() };
         let findings = &mut out.findings;
         // One copy of the file's and each sheet's name, shared by all their findings.
-        let shown: std::sync::Arc<str> = f.record.shown.as_str().into();
+        let shown = f.record.shown.clone();
         // Whose file this is: the department owning most of the rows it answers.
         // Each row's item and whether it is answered, found once for both passes.
         let matched: Vec<Vec<(Option<usize>, bool)>> =
@@ -436,8 +446,9 @@ impl Gathered {
         if !out.reasons.is_empty() {
             self.file_reasons.entry(fi).or_default().extend(out.reasons);
         }
-        // A copy, made here (see above); the one read goes with `out`.
-        self.records.extend(out.record.clone());
+        // A copy, made here (see above); the one read goes with `out`. Its name is the one
+        // the file's findings and answers share.
+        self.records.extend(out.record.as_ref().map(|r| FileRecord { shown: shared(&r.shown), ..r.clone() }));
     }
 }
 
@@ -525,7 +536,7 @@ pub fn run(plan: Plan, form: FormDef, plan_file: &str, period: Period, period_no
             file: file_names[c.file as usize].clone(),
             sheet: c.sheet,
             row: c.row,
-            cells: c.cells.map(|c| *c).unwrap_or_default(),
+            cells: c.cells,
             statuses: c.statuses,
             place: item,
         })
@@ -630,16 +641,15 @@ fn check_row<'c>(
     at: &dyn Fn(u32, &str) -> Option<String>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
-    let push = |out: &mut Vec<Finding>, sev: Severity, rule: String, key: &str, message: String, suggestion: Option<String>| {
-        let mut f = Finding::new(sev, intern(rule), message)
-            .project(project.code.clone())
-            .file(file.clone())
-            .sheet(sheet.clone())
-            .suggest_opt(suggestion);
+    // `f` made with its item: the cell, then the suggestion, go on the end of its texts.
+    let add = |out: &mut Vec<Finding>, key: &str, mut f: Finding, suggestion: Option<String>| {
         if let Some(cell) = row.field(key).map(|x| x.a1()).or_else(|| at(row.row, key)) {
             f = f.cell(cell);
         }
-        out.push(f);
+        out.push(f.file(file.clone()).sheet(sheet.clone()).suggest_opt(suggestion));
+    };
+    let push = |out: &mut Vec<Finding>, sev: Severity, rule: String, key: &str, message: String, suggestion: Option<String>| {
+        add(out, key, Finding::new(sev, intern(rule), message).project(&project.code), suggestion)
     };
     if row.number.is_none() {
         push(
@@ -770,14 +780,11 @@ fn check_row<'c>(
                 _ => None,
             };
             if let Some((sev, when)) = needed {
-                push(
-                    &mut out,
-                    sev,
-                    format!("{}-missing", f.stem()),
-                    &f.key,
-                    format!("項目 {}「{}」の{}が空です。{when}記入してください", project.code, project.name, label(f)),
-                    None,
-                );
+                // Found on every row that leaves the field empty: its wording is held once.
+                use crate::finding::Piece::{Item, Own, Shared};
+                let rest = format!("」の{}が空です。{when}記入してください", label(f));
+                let pieces = [Shared("項目 "), Item, Shared("「"), Own(&project.name), Shared(&rest)];
+                add(&mut out, &f.key, Finding::composed(sev, intern(format!("{}-missing", f.stem())), &project.code, &pieces), None);
             }
         }
     }
@@ -858,10 +865,7 @@ fn tally(plan: &Plan, form: &FormDef, answers: &[RowAnswer]) -> ListMap<String, 
         .into_iter()
         .enumerate()
         .filter(|(_, t)| t.total() > 0)
-        .map(|(i, mut t)| {
-            t.words.shrink_to_fit();
-            (plan.nodes.get(i).map_or("", |n| n.number.as_str()).to_string(), t)
-        })
+        .map(|(i, t)| (plan.nodes.get(i).map_or("", |n| n.number.as_str()).to_string(), t))
         .collect();
     list.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     // Nodes of different levels that share a number are counted under it together.
@@ -876,7 +880,6 @@ fn tally(plan: &Plan, form: &FormDef, answers: &[RowAnswer]) -> ListMap<String, 
         kept.1.missing += t.missing;
         true
     });
-    list.shrink_to_fit();
     ListMap::from_sorted(list)
 }
 
@@ -915,7 +918,7 @@ mod tests {
             file: "a.xlsx".into(),
             sheet: "表".into(),
             row: place,
-            cells: BTreeMap::new(),
+            cells: None,
             statuses: [(key.clone(), status)].into_iter().collect(),
             place,
         };

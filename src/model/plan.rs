@@ -352,18 +352,19 @@ pub type Schedule = ListMap<i32, std::sync::Arc<str>>;
 /// A small map kept as a sorted list. A plan of a hundred thousand projects holds a few
 /// hundred thousand schedules (mostly of one to five years) and as many rows of extra columns
 /// (two or three each), where a B-tree's node alone is several times the size of its entries;
-/// written and read as a map.
+/// written and read as a map. Held made to size, with no room to grow: a run's hundreds of
+/// thousands of them are mostly made once and only read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(
     from = "BTreeMap<K, V>",
     into = "BTreeMap<K, V>",
     bound(serialize = "K: Ord + Clone + Serialize, V: Clone + Serialize", deserialize = "K: Ord + Deserialize<'de>, V: Deserialize<'de>")
 )]
-pub struct ListMap<K: Ord, V>(Vec<(K, V)>);
+pub struct ListMap<K: Ord, V>(Box<[(K, V)]>);
 
 impl<K: Ord, V> Default for ListMap<K, V> {
     fn default() -> Self {
-        ListMap(Vec::new())
+        ListMap(Box::new([]))
     }
 }
 
@@ -386,7 +387,11 @@ impl<K: Ord, V> ListMap<K, V> {
     pub fn insert(&mut self, key: K, value: V) {
         match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(i) => self.0[i].1 = value,
-            Err(i) => self.0.insert(i, (key, value)),
+            Err(i) => {
+                let mut list = std::mem::take(&mut self.0).into_vec();
+                list.insert(i, (key, value));
+                self.0 = list.into_boxed_slice();
+            }
         }
     }
 
@@ -402,15 +407,10 @@ impl<K: Ord, V> ListMap<K, V> {
         self.0.iter().map(|(k, _)| k)
     }
 
-    /// Lets go of the room kept for more entries.
-    pub fn shrink_to_fit(&mut self) {
-        self.0.shrink_to_fit();
-    }
-
     /// A list already in key order, each key once, taken as it is (no second list made).
     pub fn from_sorted(list: Vec<(K, V)>) -> Self {
         debug_assert!(list.windows(2).all(|w| w[0].0 < w[1].0), "keys in order, each once");
-        ListMap(list)
+        ListMap(list.into_boxed_slice())
     }
 }
 
@@ -424,8 +424,7 @@ impl<K: Ord, V> FromIterator<(K, V)> for ListMap<K, V> {
                 Err(i) => list.insert(i, (key, value)),
             }
         }
-        list.shrink_to_fit();
-        ListMap(list)
+        ListMap(list.into_boxed_slice())
     }
 }
 
@@ -437,7 +436,7 @@ impl<K: Ord, V> From<BTreeMap<K, V>> for ListMap<K, V> {
 
 impl<K: Ord, V> From<ListMap<K, V>> for BTreeMap<K, V> {
     fn from(s: ListMap<K, V>) -> Self {
-        s.0.into_iter().collect()
+        s.0.into_vec().into_iter().collect()
     }
 }
 

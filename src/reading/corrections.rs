@@ -169,7 +169,7 @@ pub fn apply_to<S: Corrigible>(f: &mut ReadFile<S>, list: &[Correction], run_per
                     continue;
                 }
                 let found = field.text();
-                let file = f.record.shown.clone();
+                let file = f.record.shown.to_string();
                 if found.trim() == c.original.trim() {
                     field.value = value_of(&c.corrected);
                     field.shown = None;

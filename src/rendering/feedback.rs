@@ -259,7 +259,7 @@ pub fn list_sheet(wb: &mut Workbook, a: &Addressee) -> Result<()> {
         put_text(ws, r, 0, x.severity.japanese(), &f.text)?;
         put_text(ws, r, 1, &project, &f.wrap)?;
         put_text(ws, r, 2, x.cell_ref().unwrap_or(""), &f.text)?;
-        put_text(ws, r, 3, x.message(), &f.wrap)?;
+        put_text(ws, r, 3, &x.message(), &f.wrap)?;
         put_text(ws, r, 4, x.suggestion().unwrap_or(""), &f.wrap)?;
         r += 1;
     }

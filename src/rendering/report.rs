@@ -496,7 +496,7 @@ pub fn json_table(t: &crate::table::check::TableRun) -> JsonSummary<'_> {
             "file": a.file,
             "sheet": a.sheet,
             "row": a.row + 1,
-            "values": a.cells.iter().map(|(k, v)| (k.clone(), v.text())).collect::<BTreeMap<_, _>>(),
+            "values": a.cells().iter().map(|(k, v)| (k.clone(), v.text())).collect::<BTreeMap<_, _>>(),
         })
     })
 }

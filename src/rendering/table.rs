@@ -316,9 +316,9 @@ fn answer_text(run: &TableRun) -> impl Fn(&Project, &FieldDef) -> String + '_ {
 type FieldAt<'a> = HashMap<(&'a str, &'a str, (u32, u32)), &'a str>;
 
 fn finding_keys(run: &TableRun) -> FieldAt<'_> {
-    let mut m = HashMap::with_capacity(run.answers.iter().map(|a| a.cells.len()).sum());
+    let mut m = HashMap::with_capacity(run.answers.iter().map(|a| a.cells().len()).sum());
     for a in &run.answers {
-        for (key, field) in &a.cells {
+        for (key, field) in a.cells() {
             m.insert((&*a.item, &*a.file, (field.row, field.col)), key.as_str());
         }
     }

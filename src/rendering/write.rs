@@ -839,9 +839,10 @@ pub fn findings_list(
         put_text(ws, r, 3, x.file.as_deref().unwrap_or(""), &f.text)?;
         put_text(ws, r, 4, x.sheet.as_deref().unwrap_or(""), &f.text)?;
         put_text(ws, r, 5, x.cell_ref().unwrap_or(""), &f.text)?;
-        put_text(ws, r, 6, x.message(), &f.wrap)?;
+        let message = x.message();
+        put_text(ws, r, 6, &message, &f.wrap)?;
         put_text(ws, r, 7, x.suggestion().unwrap_or(""), &f.wrap)?;
-        let lines = [(x.file.as_deref().unwrap_or(""), 3), (x.message(), 6), (x.suggestion().unwrap_or(""), 7), (x.rule, 1)]
+        let lines = [(x.file.as_deref().unwrap_or(""), 3), (&*message, 6), (x.suggestion().unwrap_or(""), 7), (x.rule, 1)]
             .iter()
             .map(|(t, c)| crate::xlsx::text_lines(t, widths[*c]))
             .fold(1.0, f64::max);
