@@ -197,8 +197,8 @@ pub fn run(
     }
 
     let mut answers = Vec::new();
-    let mut used: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    let mut unused: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut used: BTreeMap<usize, Vec<Box<str>>> = BTreeMap::new();
+    let mut unused: BTreeMap<usize, Vec<Box<str>>> = BTreeMap::new();
     for (code, mut list) in candidates {
         let rank = |(i, c, _): &(usize, CardSheet, Vec<Finding>)| {
             (
@@ -250,14 +250,14 @@ pub fn run(
         let mut it = list.into_iter();
         let Some((wi, card, cf)) = it.next() else { continue };
         for (li, _, _) in it {
-            unused.entry(li).or_default().push(code.clone());
+            unused.entry(li).or_default().push(code.as_str().into());
         }
         if tie {
-            unused.entry(wi).or_default().push(code.clone());
+            unused.entry(wi).or_default().push(code.as_str().into());
             continue;
         }
         findings.extend(cf);
-        used.entry(wi).or_default().push(code.clone());
+        used.entry(wi).or_default().push(code.as_str().into());
         answers.push(CardAnswer { item: code, file: records[wi].shown.to_string(), card });
     }
     crate::consolidate::settle_ledger(

@@ -270,8 +270,8 @@ pub fn settle_ledger(
     records: &mut [FileRecord],
     // Taken, not borrowed: each file's codes move into its record rather than being copied
     // there (a code an item, 300,000 of them for a large plan).
-    mut used: BTreeMap<usize, Vec<String>>,
-    mut unused: BTreeMap<usize, Vec<String>>,
+    mut used: BTreeMap<usize, Vec<Box<str>>>,
+    mut unused: BTreeMap<usize, Vec<Box<str>>>,
     reasons: &BTreeMap<usize, Vec<String>>,
     lost: &str,
     nothing: &str,
@@ -282,17 +282,17 @@ pub fn settle_ledger(
         }
         if let Some(codes) = used.remove(&i) {
             r.outcome = Outcome::Accepted;
-            r.projects = codes;
+            r.projects = codes.into_boxed_slice();
             if let Some(extra) = unused.remove(&i) {
-                r.reason = Some(format!("一部はほかのファイルを使いました({})", extra.join("、")));
+                r.reason = Some(format!("一部はほかのファイルを使いました({})", extra.join("、")).into());
             }
         } else if let Some(codes) = unused.remove(&i) {
             r.outcome = Outcome::Duplicate;
-            r.reason = Some(format!("{lost}({})", codes.join("、")));
-            r.projects = codes;
+            r.reason = Some(format!("{lost}({})", codes.join("、")).into());
+            r.projects = codes.into_boxed_slice();
         } else {
             r.outcome = Outcome::Rejected;
-            r.reason = Some(reasons.get(&i).map(|v| v.join("。")).unwrap_or_else(|| nothing.to_string()));
+            r.reason = Some(reasons.get(&i).map(|v| v.join("。")).unwrap_or_else(|| nothing.to_string()).into());
         }
     }
 }
@@ -538,17 +538,17 @@ pub fn run(
         let codes = won(i);
         if !codes.is_empty() {
             r.outcome = Outcome::Accepted;
-            r.projects = codes.iter().map(|(_, code)| code.clone()).collect();
+            r.projects = codes.iter().map(|(_, code)| code.as_str().into()).collect();
         } else if let Some((codes, why)) = losers.get(&i) {
             r.outcome = Outcome::Duplicate;
-            r.projects = codes.clone();
-            r.reason = Some(format!("{why}({})", codes.join("、")));
+            r.projects = codes.iter().map(|c| c.as_str().into()).collect();
+            r.reason = Some(format!("{why}({})", codes.join("、")).into());
         } else {
             r.outcome = Outcome::Rejected;
-            r.reason = Some(rejected_reasons.get(&i).map(|v| v.join("。")).unwrap_or_else(|| "集計できる回答票がありません".into()));
+            r.reason = Some(rejected_reasons.get(&i).map(|v| v.join("。")).unwrap_or_else(|| "集計できる回答票がありません".into()).into());
         }
         if let Some((extra, _)) = losers.get(&i).filter(|_| !codes.is_empty()) {
-            r.reason = Some(format!("一部の事業はほかの回答票を使いました({})", extra.join("、")));
+            r.reason = Some(format!("一部の事業はほかの回答票を使いました({})", extra.join("、")).into());
         }
     }
 

@@ -463,8 +463,8 @@ pub fn run(plan: Plan, form: FormDef, plan_file: &str, period: Period, period_no
     // One row per item: answered over blank, the department's own file over another's, then
     // the time the workbook records as saved, then the file time. Different answers that
     // still tie are an error and neither is used.
-    let mut used: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    let mut unused: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut used: BTreeMap<usize, Vec<Box<str>>> = BTreeMap::new();
+    let mut unused: BTreeMap<usize, Vec<Box<str>>> = BTreeMap::new();
     // In the order of the items' codes, each item's rows in the order of the files.
     candidates.sort_unstable_by(|a, b| plan.projects[a.0 as usize].code.cmp(&plan.projects[b.0 as usize].code).then(a.1.cmp(&b.1)));
     // Each item's rows chosen among where they lie; the answers are then made from the rows
@@ -517,15 +517,15 @@ pub fn run(plan: Plan, form: FormDef, plan_file: &str, period: Period, period_no
             );
         }
         for (_, _, other) in &group[1..] {
-            unused.entry(other.file as usize).or_default().push(code.clone());
+            unused.entry(other.file as usize).or_default().push(code.as_str().into());
         }
         let first = &mut group[0].2;
         if tie {
-            unused.entry(first.file as usize).or_default().push(code.clone());
+            unused.entry(first.file as usize).or_default().push(code.as_str().into());
             continue;
         }
         findings.extend(std::mem::take(&mut first.findings));
-        used.entry(first.file as usize).or_default().push(code.clone());
+        used.entry(first.file as usize).or_default().push(code.as_str().into());
         first.chosen = true;
     }
     let mut answers: Vec<RowAnswer> = candidates

@@ -48,10 +48,13 @@ pub struct FileRecord {
     /// When the workbook itself says it was last saved (see `grid::Book::saved`).
     pub saved: Option<chrono::DateTime<chrono::Utc>>,
     /// kaito's mark on its own outputs (`packet`, `dispatch-list`, `feedback`, `template`).
-    pub made_by: Option<String>,
+    pub made_by: Option<Box<str>>,
     pub outcome: Outcome,
-    pub reason: Option<String>,
-    pub projects: Vec<String>,
+    pub reason: Option<Box<str>>,
+    /// The codes of the items the file answers (or would have); its texts and this list made
+    /// to size, as the ledger holds one for each file of the run (300,000 codes at 100,000
+    /// tables: 13 MB as growable texts in a growable list).
+    pub projects: Box<[Box<str>]>,
     pub format: &'static str,
 }
 
@@ -241,12 +244,12 @@ pub const READ_AHEAD_BYTES: u64 = 8 * 1024 * 1024;
 
 /// A table read holds its rows' few cells, a quarter to a half of its file's size, and a
 /// table's plan has several items for each file, so it takes longer to read: its read-ahead
-/// may read this many times [`READ_AHEAD_BYTES`]. With 4 times, the second core waited for
-/// most of the 3.5 s a plan of 300,000 items takes. With 16, the files read ahead held some
+/// may read this many times [`READ_AHEAD_BYTES`]. With 16, the files read ahead held some
 /// 130 MB beside the plan being read, and that became the run's peak (100,000 tables, 388 MB
-/// resident). With 8 (8,000 files, taken in order), 300 MB once the rest of the run held
-/// less; with 6, 287 MB, in the same time.
-pub const TABLE_READ_AHEAD_FACTOR: u64 = 6;
+/// resident). Once the rest of the run held less, 8 (8,000 files) still made the peak (300
+/// MB), 6 made 287 MB and 4 (4,000 files) 281 MiB; the run took the same time with each, as the
+/// files read ahead are taken in order and checked first.
+pub const TABLE_READ_AHEAD_FACTOR: u64 = 4;
 
 /// The files [`read_ahead`] read, each with its place in the run's list of files: only those
 /// (a few, within the bound), not a place for every file of the run (at 100,000 files a list
@@ -400,8 +403,8 @@ fn unreadable<S>(shown: &str, reason: &str) -> ReadFile<S> {
         saved: None,
         made_by: None,
         outcome: Outcome::Rejected,
-        reason: Some(reason.to_string()),
-        projects: vec![],
+        reason: Some(reason.into()),
+        projects: Box::new([]),
         format: "",
     };
     ReadFile { record, sheets: vec![], findings: vec![] }
@@ -433,11 +436,11 @@ pub fn read_file_as<S>(
         made_by: None,
         outcome: Outcome::Ignored,
         reason: None,
-        projects: vec![],
+        projects: Box::new([]),
         format: "",
     };
     let ignored = |mut record: FileRecord, reason: &str| {
-        record.reason = Some(reason.to_string());
+        record.reason = Some(reason.into());
         ReadFile { record, sheets: vec![], findings: vec![] }
     };
     if name.starts_with("~$") {
@@ -453,7 +456,7 @@ pub fn read_file_as<S>(
         Ok(b) => b,
         Err(e) => {
             record.outcome = Outcome::Rejected;
-            record.reason = Some(format!("ファイルを開けません({})", crate::fsutil::io_reason(&e)));
+            record.reason = Some(format!("ファイルを開けません({})", crate::fsutil::io_reason(&e)).into());
             return ReadFile { record, sheets: vec![], findings: vec![] };
         }
     };
@@ -463,7 +466,7 @@ pub fn read_file_as<S>(
         Ok(Ok(book)) => book,
         Ok(Err(reason)) => {
             record.outcome = Outcome::Rejected;
-            record.reason = Some(reason);
+            record.reason = Some(reason.into());
             return ReadFile { record, sheets: vec![], findings: vec![] };
         }
         Err(_) => {
@@ -475,7 +478,7 @@ pub fn read_file_as<S>(
     };
     record.format = book.format;
     record.saved = book.saved;
-    record.made_by = book.made_by.clone();
+    record.made_by = book.made_by.as_deref().map(Box::from);
     // kaito's own summaries found among the inputs (a packet saved into the folder of returned
     // sheets) hold re-drawn sheets: read as answers they would pass for the departments' own.
     // Feedback files and sheets sent out are answers and are read.
@@ -512,7 +515,7 @@ pub fn read_file_as<S>(
     record.outcome = Outcome::Accepted;
     if sheets.is_empty() {
         record.outcome = Outcome::Rejected;
-        record.reason = Some(none_found.to_string());
+        record.reason = Some(none_found.into());
     }
     ReadFile { record, sheets, findings }
 }
