@@ -7,7 +7,7 @@
 use crate::finding::a1;
 use calamine::{Data, DataRef, Reader, SheetVisible, Xls, Xlsb, Xlsx, open_workbook_from_rs};
 use std::collections::{BTreeMap, HashSet};
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Write};
 
 /// A cell value as the department left it.
 #[derive(Debug, Clone, PartialEq)]
@@ -299,6 +299,12 @@ pub struct Limits {
     pub max_inflated_bytes: u64,
     /// Most cells read from one sheet, in or out of bounds.
     pub max_cells: usize,
+    /// Largest `.xlsx` (its parts' total once inflated) whose parts are inflated once, checked
+    /// and kept inflated for calamine: a response sheet is a few dozen kilobytes, and opening
+    /// each part a second time was a fifth of `check` on small files. A larger workbook (a
+    /// plan of many items) is checked part by part as it streams and inflated again by
+    /// calamine, never held whole.
+    pub max_kept_inflated_bytes: u64,
 }
 
 impl Limits {
@@ -316,6 +322,7 @@ impl Default for Limits {
             max_file_bytes: 64 * 1024 * 1024,
             max_inflated_bytes: 256 * 1024 * 1024,
             max_cells: 200_000,
+            max_kept_inflated_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -330,6 +337,8 @@ impl Limits {
             max_file_bytes: 512 * 1024 * 1024,
             max_inflated_bytes: 2048 * 1024 * 1024,
             max_cells: 50_000_000,
+            // A plan's rows are streamed: its sheet's XML is never held whole.
+            max_kept_inflated_bytes: 0,
         }
     }
 }
@@ -398,7 +407,11 @@ pub struct Sheets<'a> {
 }
 
 /// An opened `.xlsx` and its defined names (name, formula), for sheets read later.
-type LazyXlsx<'a> = (Xlsx<Cursor<&'a [u8]>>, Vec<(String, String)>);
+type LazyXlsx<'a> = (Xlsx<Package<'a>>, Vec<(String, String)>);
+
+/// What calamine reads an `.xlsx` from: the file's own bytes, or the same package with the
+/// parts it parses kept inflated (see [`Limits::max_kept_inflated_bytes`]).
+type Package<'a> = Cursor<std::borrow::Cow<'a, [u8]>>;
 
 impl Sheets<'_> {
     /// The visible sheets' names, in workbook order (those read and those not yet).
@@ -551,54 +564,61 @@ fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> 
     {
         return open_xlsb(bytes, limits, has_macros).map(whole);
     }
-    // Entities could expand far beyond the inflated size: refuse any DTD before parsing. The
-    // sheets are looked at in the pass over their cell references below; drawings, charts and
-    // the document properties are never given to an XML parser (kaito reads the properties as
-    // text), nor is the package's list of content types, so only the rest is opened here, the
-    // theme included (calamine reads its colours): each opening costs an inflater, and there
-    // are a dozen parts in every file.
-    let parsed = |n: &str| {
-        !(n.starts_with("xl/worksheets/sheet")
-            || n.starts_with("xl/drawings/")
-            || n.starts_with("xl/charts/")
-            || n.starts_with("docProps/")
-            || n == "[Content_Types].xml")
-    };
-    for name in names.iter().filter(|n| n.ends_with(".xml") && parsed(n)) {
-        let mut entry = archive.by_name(name).map_err(|_| format!("ファイルが壊れています(部品 {name} を取り出せません)"))?;
-        let size = entry.size();
-        // The shared strings' head also declares how many there are: one opening serves both.
-        let shared = name == "xl/sharedStrings.xml";
-        let mut head = vec![0u8; if shared { 2048 } else { 1024 }];
-        let n = read_up_to(&mut entry, &mut head);
-        if contains(&head[..n], b"<!DOCTYPE") || contains(&head[..n], b"<!ENTITY") {
-            return Err(format!(
-                "ファイル内のXML({name})に文書型宣言(DOCTYPE/ENTITY)があります。Excelが作るファイルにはないものなので読みません"
-            ));
-        }
-        if shared {
-            shared_strings_count(&head[..n], size)?;
-        }
-    }
-    // calamine multiplies its way through a cell reference: `AAAAAAAA1` overflows it. No real
-    // reference is longer than XFD1048576, so the sheets are scanned for one first.
-    for name in names.iter().filter(|n| n.starts_with("xl/worksheets/") && n.ends_with(".xml")) {
-        let entry = archive.by_name(name).map_err(|_| format!("ファイルが壊れています(部品 {name} を取り出せません)"))?;
-        check_cell_refs(entry).map_err(|why| {
-            if why.contains("DOCTYPE") {
-                format!("ファイル内のXML({name})に文書型宣言(DOCTYPE/ENTITY)があります。Excelが作るファイルにはないものなので読みません")
-            } else {
-                format!("ファイルが壊れています({name}: {why})。Excelで開いて保存し直してください")
+    // A small package (a response sheet) has the parts calamine parses inflated once here,
+    // checked, and kept inflated in a package of its own that calamine reads without
+    // inflating again; a large one (a plan) is checked as each part streams by.
+    let keep = inflated <= limits.max_kept_inflated_bytes;
+    let mut kept = keep.then(|| zip::ZipWriter::new(Cursor::new(Vec::with_capacity(inflated as usize + bytes.len()))));
+    let taken_out = |name: &str| format!("ファイルが壊れています(部品 {name} を取り出せません)");
+    for (i, name) in names.iter().enumerate() {
+        let part = Part::of(name);
+        match (&mut kept, part) {
+            (Some(out), Part::Head | Part::Sheet | Part::Parsed) => {
+                let mut entry = archive.by_index(i).map_err(|_| taken_out(name))?;
+                let declared = entry.size();
+                let mut data = Vec::with_capacity(declared as usize);
+                // A part that inflates beyond the size its entry declares is not what it says
+                // (the zip reader's own check of its checksum catches most such parts first).
+                (&mut entry)
+                    .take(declared + 1)
+                    .read_to_end(&mut data)
+                    .map_err(|_| format!("ファイルが壊れています({name}: 展開できません)。Excelで開いて保存し直してください"))?;
+                if data.len() as u64 > declared {
+                    return Err(format!(
+                        "ファイルが壊れています({name}: 展開後の大きさが記録と違います)。Excelで開いて保存し直してください"
+                    ));
+                }
+                check_part(name, part, &data[..], declared)?;
+                let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+                out.start_file(name.as_str(), stored)
+                    .and_then(|_| out.write_all(&data).map_err(zip::result::ZipError::from))
+                    .map_err(|_| taken_out(name))?;
             }
-        })?;
+            (Some(out), Part::Other) => {
+                let entry = archive.by_index_raw(i).map_err(|_| taken_out(name))?;
+                out.raw_copy_file(entry).map_err(|_| taken_out(name))?;
+            }
+            (None, Part::Head | Part::Sheet) => {
+                let entry = archive.by_name(name).map_err(|_| taken_out(name))?;
+                let size = entry.size();
+                check_part(name, part, entry, size)?;
+            }
+            (None, Part::Parsed | Part::Other) => {}
+        }
     }
     if !names.iter().any(|n| n == "xl/workbook.xml") {
         return Err("ZIP形式ですがExcelのブックではありません。Excelで開いて .xlsx で保存し直してください".into());
     }
     let saved = small_part(&mut archive, "docProps/core.xml").and_then(|xml| core_modified(&xml));
     let made_by = small_part(&mut archive, "docProps/custom.xml").and_then(|xml| custom_property(&xml, MADE_BY_PROPERTY));
+    let package = match kept {
+        Some(out) => {
+            std::borrow::Cow::Owned(out.finish().map_err(|_| "ファイルが壊れています(ZIPとして読めません)".to_string())?.into_inner())
+        }
+        None => std::borrow::Cow::Borrowed(bytes),
+    };
     let wb: Xlsx<_> =
-        open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| "ファイルが壊れています(Excelのブックとして読めません)".to_string())?;
+        open_workbook_from_rs(Cursor::new(package)).map_err(|_| "ファイルが壊れています(Excelのブックとして読めません)".to_string())?;
     let mut book = Book { has_macros, format: "xlsx", saved, made_by, ..Default::default() };
     let defined = wb.defined_names().to_vec();
     let mut unread = Vec::new();
@@ -610,6 +630,69 @@ fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> 
         }
     }
     Ok(Sheets { book, unread, xlsx: Some((wb, defined)), limits: limits.clone() })
+}
+
+/// What the guard does with a part of an `.xlsx` before calamine sees it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// A part an XML parser reads: its head is looked at for a DTD (entities could expand
+    /// far beyond the inflated size), and the shared strings' head for their declared count.
+    Head,
+    /// A worksheet: every cell reference in it is looked at.
+    Sheet,
+    /// A relationships part: calamine reads it, nothing in it is looked at.
+    Parsed,
+    /// Drawings, charts, the document properties (kaito reads them as text), the list of
+    /// content types and any binary part: never given to an XML parser.
+    Other,
+}
+
+impl Part {
+    fn of(name: &str) -> Part {
+        if name.starts_with("xl/worksheets/") && name.ends_with(".xml") {
+            Part::Sheet
+        } else if name.starts_with("xl/drawings/") || name.starts_with("xl/charts/") || name.starts_with("docProps/") {
+            Part::Other
+        } else if name.ends_with(".xml") && name != "[Content_Types].xml" {
+            Part::Head
+        } else if name.ends_with(".rels") {
+            Part::Parsed
+        } else {
+            Part::Other
+        }
+    }
+}
+
+/// Refuses a part of an `.xlsx` that would make calamine misread or run away (see [`Part`]);
+/// `size` is the part's size once inflated.
+fn check_part(name: &str, part: Part, mut r: impl Read, size: u64) -> Result<(), String> {
+    let dtd = || format!("ファイル内のXML({name})に文書型宣言(DOCTYPE/ENTITY)があります。Excelが作るファイルにはないものなので読みません");
+    match part {
+        Part::Head => {
+            // The shared strings' head also declares how many there are: one look serves both.
+            let shared = name == "xl/sharedStrings.xml";
+            let mut head = [0u8; 2048];
+            let head = &mut head[..if shared { 2048 } else { 1024 }];
+            let n = read_up_to(&mut r, head);
+            if contains(&head[..n], b"<!DOCTYPE") || contains(&head[..n], b"<!ENTITY") {
+                return Err(dtd());
+            }
+            if shared {
+                shared_strings_count(&head[..n], size)?;
+            }
+            Ok(())
+        }
+        // calamine multiplies its way through a cell reference: `AAAAAAAA1` overflows it. No
+        // real reference is longer than XFD1048576, so the sheets are scanned for one first.
+        Part::Sheet => check_cell_refs(r).map_err(|why| {
+            if why.contains("DOCTYPE") {
+                dtd()
+            } else {
+                format!("ファイルが壊れています({name}: {why})。Excelで開いて保存し直してください")
+            }
+        }),
+        Part::Parsed | Part::Other => Ok(()),
+    }
 }
 
 /// calamine reserves room for the declared number of shared strings before reading them: a
@@ -635,7 +718,7 @@ fn shared_strings_count(head: &[u8], size: u64) -> Result<(), String> {
 
 /// One sheet of an opened `.xlsx`, its cells streamed into a grid; `None` for a sheet without
 /// cells (chart and dialog sheets).
-fn xlsx_sheet(wb: &mut Xlsx<Cursor<&[u8]>>, name: &str, defined: &[(String, String)], limits: &Limits) -> Result<Option<Grid>, String> {
+fn xlsx_sheet(wb: &mut Xlsx<Package<'_>>, name: &str, defined: &[(String, String)], limits: &Limits) -> Result<Option<Grid>, String> {
     let mut grid = Grid { name: name.to_string(), ..Default::default() };
     let Ok(mut reader) = wb.worksheet_cells_reader(name) else {
         return Ok(None);
@@ -678,7 +761,7 @@ type PlacedCell = ((u32, u32), Cell);
 /// The sheet's next cell as read (its place, value and whether it holds a formula), `None` at
 /// its end; counted in `seen` against the most cells a sheet may have.
 fn next_cell(
-    reader: &mut calamine::XlsxCellReader<'_, Cursor<&[u8]>>,
+    reader: &mut calamine::XlsxCellReader<'_, Package<'_>>,
     sheet: &str,
     seen: &mut usize,
     limits: &Limits,
@@ -1014,6 +1097,11 @@ mod stream_tests {
 
     /// The workbook with the sheet's XML changed by `f`.
     fn patched(bytes: &[u8], f: impl Fn(String) -> String) -> Vec<u8> {
+        patched_part(bytes, "xl/worksheets/sheet1.xml", f)
+    }
+
+    /// The workbook with the XML of `part` changed by `f`.
+    fn patched_part(bytes: &[u8], part: &str, f: impl Fn(String) -> String) -> Vec<u8> {
         let mut src = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
         let mut out = Cursor::new(Vec::new());
         let mut z = zip::ZipWriter::new(&mut out);
@@ -1022,7 +1110,7 @@ mod stream_tests {
             let name = e.name().unwrap().to_string();
             let mut data = Vec::new();
             e.read_to_end(&mut data).unwrap();
-            if name == "xl/worksheets/sheet1.xml" {
+            if name == part {
                 data = f(String::from_utf8(data).unwrap()).into_bytes();
             }
             z.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
@@ -1037,6 +1125,52 @@ mod stream_tests {
         fn row(&mut self, row: Row<'_>) {
             self.0.push((row.number, row.filled().map(|(c, cell)| (c, cell.value.text())).collect()));
         }
+    }
+
+    /// What a workbook reads as: each sheet's cells as text, or the reason it is refused.
+    fn read_as(bytes: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<((u32, u32), String)>)>, String> {
+        let book = open(bytes, limits)?;
+        Ok(book.sheets.iter().map(|g| (g.name.clone(), g.cells().map(|(p, c)| (*p, c.value.text())).collect())).collect())
+    }
+
+    #[test]
+    fn a_small_package_kept_inflated_reads_and_is_refused_as_one_checked_streaming() {
+        let kept = Limits::default();
+        let streamed = Limits { max_kept_inflated_bytes: 0, ..Limits::default() };
+        let bytes = book(&[(0, 0, "事業コード"), (1, 0, "A-1"), (1, 1, "一"), (40, 9, "遠く")]);
+        let read = read_as(&bytes, &kept).unwrap();
+        assert_eq!(read, read_as(&bytes, &streamed).unwrap());
+        assert_eq!(read[0].1.len(), 4);
+        let dtd = |x: String| x.replacen("?>", "?><!DOCTYPE lol [<!ENTITY a \"aaaaaaaaaa\">]>", 1);
+        let refused = [
+            patched(&bytes, |x| x.replacen("r=\"B2\"", "r=\"AAAAAAAA2\"", 1)),
+            patched(&bytes, dtd),
+            patched_part(&bytes, "xl/workbook.xml", dtd),
+            patched_part(&bytes, "xl/styles.xml", dtd),
+            patched_part(&bytes, "xl/sharedStrings.xml", |x| x.replacen("uniqueCount=\"", "uniqueCount=\"9999999", 1)),
+        ];
+        for (i, bytes) in refused.iter().enumerate() {
+            let why = read_as(bytes, &kept).unwrap_err();
+            assert_eq!(why, read_as(bytes, &streamed).unwrap_err(), "{i}");
+            assert!(["AAAAAAAA2", "DOCTYPE", "共有文字列"].iter().any(|w| why.contains(w)), "{i}: {why}");
+        }
+    }
+
+    #[test]
+    fn a_part_that_inflates_past_its_declared_size_is_refused() {
+        let bytes = book(&[(0, 0, "事業コード"), (1, 0, "A-1")]);
+        // The sheet's entry says it is 10 bytes, in its local and central headers alike.
+        let mut forged = bytes.clone();
+        let name = b"xl/worksheets/sheet1.xml";
+        for (sig, size_at, name_at) in [(b"PK\x03\x04", 22, 30), (b"PK\x01\x02", 24, 46)] {
+            let at = (0..forged.len() - name_at - name.len())
+                .find(|&i| &forged[i..i + 4] == sig && &forged[i + name_at..i + name_at + name.len()] == name)
+                .unwrap();
+            forged[at + size_at..at + size_at + 4].copy_from_slice(&10u32.to_le_bytes());
+        }
+        let why = read_as(&forged, &Limits::default()).unwrap_err();
+        assert!(why.contains("sheet1.xml") && why.contains("壊れています"), "{why}");
+        assert_eq!(why, read_as(&forged, &Limits { max_kept_inflated_bytes: 0, ..Limits::default() }).unwrap_err());
     }
 
     #[test]
