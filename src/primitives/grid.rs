@@ -588,7 +588,7 @@ fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> 
                         "ファイルが壊れています({name}: 展開後の大きさが記録と違います)。Excelで開いて保存し直してください"
                     ));
                 }
-                check_part(name, part, &data[..], declared)?;
+                check_part(name, part, Inflated::<&[u8]>::Kept(&data), declared)?;
                 let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
                 out.start_file(name.as_str(), stored)
                     .and_then(|_| out.write_all(&data).map_err(zip::result::ZipError::from))
@@ -601,7 +601,7 @@ fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> 
             (None, Part::Head | Part::Sheet) => {
                 let entry = archive.by_name(name).map_err(|_| taken_out(name))?;
                 let size = entry.size();
-                check_part(name, part, entry, size)?;
+                check_part(name, part, Inflated::Streaming(entry), size)?;
             }
             (None, Part::Parsed | Part::Other) => {}
         }
@@ -663,33 +663,45 @@ impl Part {
     }
 }
 
+/// A part's XML as the guard gets it: held whole, or read as it inflates.
+enum Inflated<'a, R> {
+    Kept(&'a [u8]),
+    Streaming(R),
+}
+
 /// Refuses a part of an `.xlsx` that would make calamine misread or run away (see [`Part`]);
 /// `size` is the part's size once inflated.
-fn check_part(name: &str, part: Part, mut r: impl Read, size: u64) -> Result<(), String> {
+fn check_part<R: Read>(name: &str, part: Part, xml: Inflated<'_, R>, size: u64) -> Result<(), String> {
     let dtd = || format!("ファイル内のXML({name})に文書型宣言(DOCTYPE/ENTITY)があります。Excelが作るファイルにはないものなので読みません");
     match part {
         Part::Head => {
             // The shared strings' head also declares how many there are: one look serves both.
             let shared = name == "xl/sharedStrings.xml";
-            let mut head = [0u8; 2048];
-            let head = &mut head[..if shared { 2048 } else { 1024 }];
-            let n = read_up_to(&mut r, head);
-            if contains(&head[..n], b"<!DOCTYPE") || contains(&head[..n], b"<!ENTITY") {
+            let want = if shared { 2048 } else { 1024 };
+            let mut buf = [0u8; 2048];
+            let head = match xml {
+                Inflated::Kept(data) => &data[..data.len().min(want)],
+                Inflated::Streaming(mut r) => {
+                    let n = read_up_to(&mut r, &mut buf[..want]);
+                    &buf[..n]
+                }
+            };
+            if contains(head, b"<!DOCTYPE") || contains(head, b"<!ENTITY") {
                 return Err(dtd());
             }
             if shared {
-                shared_strings_count(&head[..n], size)?;
+                shared_strings_count(head, size)?;
             }
             Ok(())
         }
         // calamine multiplies its way through a cell reference: `AAAAAAAA1` overflows it. No
         // real reference is longer than XFD1048576, so the sheets are scanned for one first.
-        Part::Sheet => check_cell_refs(r).map_err(|why| {
-            if why.contains("DOCTYPE") {
-                dtd()
-            } else {
-                format!("ファイルが壊れています({name}: {why})。Excelで開いて保存し直してください")
-            }
+        Part::Sheet => match xml {
+            Inflated::Kept(data) => check_cell_refs_in(data),
+            Inflated::Streaming(r) => check_cell_refs(r),
+        }
+        .map_err(|why| {
+            if why.contains("DOCTYPE") { dtd() } else { format!("ファイルが壊れています({name}: {why})。Excelで開いて保存し直してください") }
         }),
         Part::Parsed | Part::Other => Ok(()),
     }
@@ -858,9 +870,6 @@ pub fn parse_a1(cell: &str) -> Option<(u32, u32)> {
 /// Reads a sheet's XML once and refuses cell or row references Excel cannot have
 /// (over three column letters or seven row digits), and XML that does not inflate.
 fn check_cell_refs(mut r: impl Read) -> Result<(), String> {
-    const NEEDLE: &[u8] = b" r=\"";
-    // Searched with SIMD: this pass reads every byte of every sheet a second time.
-    let finder = memchr::memmem::Finder::new(NEEDLE);
     // Each chunk is read after what the previous one left: a reference cut by the boundary
     // (at most 64 bytes and the needle, or the start of a needle).
     const CHUNK: usize = 64 * 1024;
@@ -873,35 +882,55 @@ fn check_cell_refs(mut r: impl Read) -> Result<(), String> {
             return Ok(());
         }
         let end = carried + n;
-        if std::mem::take(&mut first) && (contains(&buf[..end.min(1024)], b"<!DOCTYPE") || contains(&buf[..end.min(1024)], b"<!ENTITY")) {
-            return Err("文書型宣言(DOCTYPE/ENTITY)があります".into());
+        if std::mem::take(&mut first) {
+            refuse_dtd(&buf[..end])?;
         }
-        let chunk = &buf[..end];
-        let mut i = 0;
-        // Where the next chunk starts from: the last bytes, which may begin a needle.
-        let mut keep_from = None;
-        while let Some(pos) = finder.find(&chunk[i..]) {
-            let start = i + pos + NEEDLE.len();
-            let Some(len) = memchr::memchr(b'"', &chunk[start..]) else {
-                // The value runs past this chunk: keep it for the next one, unless absurd.
-                if end - start > 64 {
-                    return Err("セル番地が長すぎます".into());
-                }
-                keep_from = Some(i + pos);
-                break;
-            };
-            let value = &chunk[start..start + len];
-            let letters = value.iter().take_while(|b| b.is_ascii_alphabetic()).count();
-            let digits = value.len() - letters;
-            if letters > 3 || digits > 7 {
-                return Err(format!("Excel にないセル番地「{}」があります", String::from_utf8_lossy(&value[..value.len().min(40)])));
-            }
-            i = start + len;
-        }
-        let keep_from = keep_from.unwrap_or_else(|| end.saturating_sub(NEEDLE.len() - 1).max(i.min(end)));
+        let keep_from = scan_cell_refs(&buf[..end])?;
         buf.copy_within(keep_from..end, 0);
         carried = end - keep_from;
     }
+}
+
+/// [`check_cell_refs`] on a sheet's XML held whole.
+fn check_cell_refs_in(xml: &[u8]) -> Result<(), String> {
+    refuse_dtd(xml)?;
+    scan_cell_refs(xml).map(|_| ())
+}
+
+fn refuse_dtd(head: &[u8]) -> Result<(), String> {
+    let head = &head[..head.len().min(1024)];
+    if contains(head, b"<!DOCTYPE") || contains(head, b"<!ENTITY") {
+        return Err("文書型宣言(DOCTYPE/ENTITY)があります".into());
+    }
+    Ok(())
+}
+
+/// Refuses an absurd cell reference in `chunk`; gives where the next chunk must start: the
+/// last bytes, which may begin a reference cut by the chunk's end.
+fn scan_cell_refs(chunk: &[u8]) -> Result<usize, String> {
+    const NEEDLE: &[u8] = b" r=\"";
+    // Searched with SIMD: this pass reads every byte of every sheet.
+    let finder = memchr::memmem::Finder::new(NEEDLE);
+    let end = chunk.len();
+    let mut i = 0;
+    while let Some(pos) = finder.find(&chunk[i..]) {
+        let start = i + pos + NEEDLE.len();
+        let Some(len) = memchr::memchr(b'"', &chunk[start..]) else {
+            // The value runs past this chunk: keep it for the next one, unless absurd.
+            if end - start > 64 {
+                return Err("セル番地が長すぎます".into());
+            }
+            return Ok(i + pos);
+        };
+        let value = &chunk[start..start + len];
+        let letters = value.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+        let digits = value.len() - letters;
+        if letters > 3 || digits > 7 {
+            return Err(format!("Excel にないセル番地「{}」があります", String::from_utf8_lossy(&value[..value.len().min(40)])));
+        }
+        i = start + len;
+    }
+    Ok(end.saturating_sub(NEEDLE.len() - 1).max(i.min(end)))
 }
 
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> usize {
@@ -1016,6 +1045,11 @@ mod tests {
 
     #[test]
     fn cell_references_excel_cannot_have_are_refused() {
+        let check_cell_refs = |xml: &[u8]| {
+            let streamed = super::check_cell_refs(xml);
+            assert_eq!(streamed, check_cell_refs_in(xml));
+            streamed
+        };
         assert!(check_cell_refs(&b"<row r=\"1\"><c r=\"XFD1048576\"/></row>"[..]).is_ok());
         assert!(check_cell_refs(&b"<c r=\"AAAAAAAA1\"/>"[..]).unwrap_err().contains("AAAAAAAA1"));
         assert!(check_cell_refs(&b"<row r=\"99999999999\">"[..]).is_err());
