@@ -573,7 +573,7 @@ fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> 
     for (i, name) in names.iter().enumerate() {
         let part = Part::of(name);
         match (&mut kept, part) {
-            (Some(out), Part::Head | Part::Sheet | Part::Parsed) => {
+            (Some(out), Part::Opened | Part::Sheet | Part::Parsed) => {
                 let mut entry = archive.by_index(i).map_err(|_| taken_out(name))?;
                 let declared = entry.size();
                 let mut data = Vec::with_capacity(declared as usize);
@@ -594,12 +594,18 @@ fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> 
                     .and_then(|_| out.write_all(&data).map_err(zip::result::ZipError::from))
                     .map_err(|_| taken_out(name))?;
             }
-            (Some(out), Part::Other) => {
+            (Some(_), Part::Theme) => {}
+            (Some(out), Part::Head | Part::Other) => {
+                if part == Part::Head {
+                    let entry = archive.by_index(i).map_err(|_| taken_out(name))?;
+                    let size = entry.size();
+                    check_part(name, part, Inflated::Streaming(entry), size)?;
+                }
                 let entry = archive.by_index_raw(i).map_err(|_| taken_out(name))?;
                 out.raw_copy_file(entry).map_err(|_| taken_out(name))?;
             }
-            (None, Part::Head | Part::Sheet) => {
-                let entry = archive.by_name(name).map_err(|_| taken_out(name))?;
+            (None, Part::Opened | Part::Theme | Part::Head | Part::Sheet) => {
+                let entry = archive.by_index(i).map_err(|_| taken_out(name))?;
                 let size = entry.size();
                 check_part(name, part, Inflated::Streaming(entry), size)?;
             }
@@ -635,11 +641,18 @@ fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> 
 /// What the guard does with a part of an `.xlsx` before calamine sees it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Part {
-    /// A part an XML parser reads: its head is looked at for a DTD (entities could expand
-    /// far beyond the inflated size), and the shared strings' head for their declared count.
-    Head,
     /// A worksheet: every cell reference in it is looked at.
     Sheet,
+    /// The workbook, its styles and shared strings, which calamine parses on opening: their
+    /// heads are looked at for a DTD (entities could expand far beyond the inflated size), and
+    /// the shared strings' head for their declared count.
+    Opened,
+    /// The theme: calamine parses it for colours kaito never reads. A package kept inflated
+    /// leaves it out (calamine then takes the standard colours); otherwise its head is looked
+    /// at as an opened part's.
+    Theme,
+    /// Any other XML part: its head is looked at for a DTD, as an opened part's.
+    Head,
     /// A relationships part: calamine reads it, nothing in it is looked at.
     Parsed,
     /// Drawings, charts, the document properties (kaito reads them as text), the list of
@@ -651,6 +664,10 @@ impl Part {
     fn of(name: &str) -> Part {
         if name.starts_with("xl/worksheets/") && name.ends_with(".xml") {
             Part::Sheet
+        } else if matches!(name, "xl/workbook.xml" | "xl/styles.xml" | "xl/sharedStrings.xml") {
+            Part::Opened
+        } else if name.starts_with("xl/theme/") {
+            Part::Theme
         } else if name.starts_with("xl/drawings/") || name.starts_with("xl/charts/") || name.starts_with("docProps/") {
             Part::Other
         } else if name.ends_with(".xml") && name != "[Content_Types].xml" {
@@ -674,7 +691,7 @@ enum Inflated<'a, R> {
 fn check_part<R: Read>(name: &str, part: Part, xml: Inflated<'_, R>, size: u64) -> Result<(), String> {
     let dtd = || format!("ファイル内のXML({name})に文書型宣言(DOCTYPE/ENTITY)があります。Excelが作るファイルにはないものなので読みません");
     match part {
-        Part::Head => {
+        Part::Opened | Part::Theme | Part::Head => {
             // The shared strings' head also declares how many there are: one look serves both.
             let shared = name == "xl/sharedStrings.xml";
             let want = if shared { 2048 } else { 1024 };
@@ -701,7 +718,11 @@ fn check_part<R: Read>(name: &str, part: Part, xml: Inflated<'_, R>, size: u64) 
             Inflated::Streaming(r) => check_cell_refs(r),
         }
         .map_err(|why| {
-            if why.contains("DOCTYPE") { dtd() } else { format!("ファイルが壊れています({name}: {why})。Excelで開いて保存し直してください") }
+            if why.contains("DOCTYPE") {
+                dtd()
+            } else {
+                format!("ファイルが壊れています({name}: {why})。Excelで開いて保存し直してください")
+            }
         }),
         Part::Parsed | Part::Other => Ok(()),
     }
