@@ -160,7 +160,7 @@ fn signature(cells: &BTreeMap<String, Field>, form: &FormDef) -> Signature {
     use sha2::{Digest, Sha256};
     let mut s = Sha256::new();
     for f in form.fields.iter().filter(|f| f.from == Source::Department) {
-        s.update(fold(&super::cell_text(cells, &f.key)).as_bytes());
+        normalize::fold_each(&super::cell_text(cells, &f.key), &mut |part| s.update(part.as_bytes()));
         s.update([0x1f]);
     }
     let digest: [u8; 32] = s.finalize().into();
@@ -664,7 +664,7 @@ fn check_row<'c>(
     let label = |f: &FieldDef| f.labels[0].clone();
     for f in &form.fields {
         let field = row.field(&f.key);
-        let text = field.map(|x| tidy_text(&x.text())).unwrap_or_default();
+        let text = field.map(|x| normalize::tidy_owned(x.text())).unwrap_or_default();
         if f.from == Source::Plan {
             // Plan text a department changed is shown, never taken.
             let planned = match f.kind {
@@ -676,7 +676,7 @@ fn check_row<'c>(
             let written = if f.kind == Kind::Name { row.name.clone() } else { text.clone() };
             if let Some(planned) = planned
                 && !written.is_empty()
-                && squeeze(&written) != squeeze(&planned)
+                && !normalize::same_folded(&written, &planned)
                 && !(f.kind == Kind::Department && same_departments(&written, &project.departments))
             {
                 push(
@@ -807,15 +807,6 @@ pub fn intern(id: String) -> &'static str {
     let s: &'static str = Box::leak(id.into_boxed_str());
     ids.push(s);
     s
-}
-
-fn tidy_text(t: &str) -> String {
-    crate::normalize::tidy(t)
-}
-
-/// Text compared for "changed": NFKC with every space and line break removed.
-fn squeeze(t: &str) -> String {
-    fold(t)
 }
 
 fn same_departments(written: &str, planned: &[String]) -> bool {

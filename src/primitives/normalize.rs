@@ -17,6 +17,22 @@ pub fn fold(text: &str) -> String {
     text.nfkc().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// [`fold`] given to `each` in pieces that make it up in order, without making it whole
+/// (a text hashed as folded, as every answer's is, needs no copy of its own).
+pub fn fold_each(text: &str, each: &mut dyn FnMut(&str)) {
+    if already_nfkc(text) {
+        text.split(char::is_whitespace).filter(|s| !s.is_empty()).for_each(each);
+    } else {
+        each(&fold(text));
+    }
+}
+
+/// Whether `a` and `b` [`fold`] alike: texts compared for "changed" (a plan's text as a
+/// department left it), which are mostly the very same and then not folded at all.
+pub fn same_folded(a: &str, b: &str) -> bool {
+    a == b || fold(a) == fold(b)
+}
+
 /// Whether NFKC would leave `text` as it is, by the quick check (no decomposition): most cell
 /// texts (kana, kanji, ASCII) are, and normalising every label and cell was a large part of
 /// reading time.
@@ -364,6 +380,18 @@ mod tests {
             assert_eq!(super::tidy_owned(text.to_string()), super::tidy(text), "{text:?}");
         }
         assert_eq!(super::tidy_owned(" ＡＢＣ ".to_string()), "ABC");
+    }
+
+    #[test]
+    fn folded_in_pieces_and_compared_as_folded_alike() {
+        for t in ["", " ", "A-1 事業", "ＡＢＣ　１２３", "①改善\n 計画", "か\u{3099}", " 前 後 "] {
+            let mut pieces = String::new();
+            super::fold_each(t, &mut |p| pieces.push_str(p));
+            assert_eq!(pieces, super::fold(t), "{t:?}");
+            for u in ["", "ABC123", "A-1事業", "①改善計画", "が", "前後"] {
+                assert_eq!(super::same_folded(t, u), super::fold(t) == super::fold(u), "{t:?} {u:?}");
+            }
+        }
     }
 
     #[test]
