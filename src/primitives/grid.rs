@@ -732,14 +732,14 @@ fn check_part<R: Read>(name: &str, part: Part, xml: Inflated<'_, R>, size: u64) 
 /// forged count would make it ask for gigabytes. Each string takes at least a dozen bytes of
 /// XML, so a count beyond the part's own (inflated) `size` is a lie. `head` is the part's start.
 fn shared_strings_count(head: &[u8], size: u64) -> Result<(), String> {
-    let head = String::from_utf8_lossy(head);
     // Only the number of distinct strings bounds the part's size: `count` is the number of
     // cells that use them, which a workbook repeating its words (a plan of a thousand
     // projects) rightly has far more of.
-    const ATTR: &str = "uniqueCount=\"";
-    if let Some(i) = head.find(ATTR) {
-        let digits: String = head[i + ATTR.len()..].chars().take_while(|c| c.is_ascii_digit()).collect();
-        let declared: u64 = digits.parse().unwrap_or(u64::MAX);
+    const ATTR: &[u8] = b"uniqueCount=\"";
+    if let Some(i) = memchr::memmem::find(head, ATTR) {
+        let digits = &head[i + ATTR.len()..];
+        let digits = &digits[..digits.iter().take_while(|b| b.is_ascii_digit()).count()];
+        let declared: u64 = std::str::from_utf8(digits).ok().and_then(|d| d.parse().ok()).unwrap_or(u64::MAX);
         if declared > size / 8 + 16 {
             return Err(format!(
                 "共有文字列の数の宣言({declared} 個)が中身の大きさと合いません。壊れているか、細工されたファイルのため読みません"
