@@ -665,7 +665,9 @@ fn check_row<'c>(
     let label = |f: &FieldDef| f.labels[0].clone();
     for f in &form.fields {
         let field = row.field(&f.key);
-        let text = field.map(|x| normalize::tidy_owned(x.text())).unwrap_or_default();
+        // Tidied only for the fields that compare it (plan text, a status word): a row's long
+        // narratives are not copied for nothing.
+        let tidied = || field.map(|x| normalize::tidy_owned(x.text())).unwrap_or_default();
         if f.from == Source::Plan {
             // Plan text a department changed is shown, never taken.
             let planned = match f.kind {
@@ -674,7 +676,7 @@ fn check_row<'c>(
                 Kind::Node => None,
                 _ => f.plan_column.as_deref().and_then(|c| project.attr(c)).map(str::to_string),
             };
-            let written = if f.kind == Kind::Name { row.name.clone() } else { text.clone() };
+            let written = if f.kind == Kind::Name { row.name.clone() } else { tidied() };
             if let Some(planned) = planned
                 && !written.is_empty()
                 && !normalize::same_folded(&written, &planned)
@@ -699,14 +701,18 @@ fn check_row<'c>(
         let empty = field.is_none_or(|x| x.is_empty());
         if let Some(x) = field
             && let Some(limit) = f.max_chars
-            && x.text().chars().count() > limit as usize
+            && let chars = match &x.value {
+                crate::grid::Value::Text(t) => t.chars().count(),
+                other => other.text().chars().count(),
+            }
+            && chars > limit as usize
         {
             push(
                 &mut out,
                 Severity::Warning,
                 "text-too-long".into(),
                 &f.key,
-                format!("{}が {} 文字あり、上限の {limit} 文字を超えています", label(f), x.text().chars().count()),
+                format!("{}が {chars} 文字あり、上限の {limit} 文字を超えています", label(f)),
                 Some("要点を絞るか、別紙にしてください".into()),
             );
         }
@@ -739,6 +745,7 @@ fn check_row<'c>(
         }
         if f.kind == Kind::Status && !empty {
             let vocab = vocab_of(f);
+            let text = tidied();
             match normalize::status(&text, vocab, hints) {
                 Status::Unknown { text, suggestion } => push(
                     &mut out,
