@@ -580,3 +580,19 @@ fn a_plan_whose_item_rows_are_out_of_order_reads_the_same() {
     let said = |f: &[kaito::finding::Finding]| f.iter().map(|x| (x.rule, x.cell_ref().map(str::to_string))).collect::<Vec<_>>();
     assert_eq!(said(&a.findings), said(&b.findings));
 }
+
+#[test]
+fn a_text_over_its_limit_is_counted_in_characters() {
+    let dir = table_samples();
+    let d = dir.path();
+    let mut cells = laid_out(2, &[0, 1, 2, 3, 4, 5, 6, 7, 8], true, &[]);
+    // The first row's 実施内容 (at most 2,000 characters): 2,001, each three bytes long.
+    let at = cells.iter().position(|(r, c, _)| *r == 3 && *c == 5).unwrap();
+    cells[at].2 = "あ".repeat(2001);
+    book(&d.join("回答/進捗管理表_R2_財政課.xlsx"), &[("Sheet1", cells)], &[]);
+    let (_, json, _) = run_json(d, &["check", "--plan", "計画.xlsx", "回答"]);
+    let long: Vec<&Value> = json["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "text-too-long").collect();
+    assert_eq!(long.len(), 1, "{long:?}");
+    assert_eq!(long[0]["cell"], "F4");
+    assert!(long[0]["message"].as_str().unwrap().contains("2001 文字"), "{}", long[0]);
+}
