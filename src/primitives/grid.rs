@@ -1182,8 +1182,11 @@ mod stream_tests {
         }
     }
 
+    /// A sheet's name and its cells as text, by place.
+    type SheetText = (String, Vec<((u32, u32), String)>);
+
     /// What a workbook reads as: each sheet's cells as text, or the reason it is refused.
-    fn read_as(bytes: &[u8], limits: &Limits) -> Result<Vec<(String, Vec<((u32, u32), String)>)>, String> {
+    fn read_as(bytes: &[u8], limits: &Limits) -> Result<Vec<SheetText>, String> {
         let book = open(bytes, limits)?;
         Ok(book.sheets.iter().map(|g| (g.name.clone(), g.cells().map(|(p, c)| (*p, c.value.text())).collect())).collect())
     }
