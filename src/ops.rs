@@ -89,28 +89,41 @@ pub fn load_plan(path: &Path) -> Result<(LoadedPlan, FormDef)> {
 /// [`load_plan`] keeping the item texts `texts` says (a plan workbook's; a master table's or
 /// a TOML or JSON plan's are kept whole).
 pub fn load_plan_for(path: &Path, texts: plan::Texts) -> Result<(LoadedPlan, FormDef)> {
-    with_plan(path, texts, |_, _| Ok(())).map(|(loaded, form, ())| (loaded, form))
+    with_plan(path, texts, || Ok(()), |_, _, ()| Ok(())).map(|(loaded, form, (), ())| (loaded, form))
 }
 
 /// [`load_plan_for`], the plan workbook's items read on a thread of their own while
 /// `meanwhile` runs here, given the form the plan names and a flag that stays set while the
 /// plan is being read: the files can be read then (see [`intake::read_ahead`]), where they
 /// would otherwise wait for the plan. A master table or a TOML or JSON plan is read first,
-/// and `meanwhile` run after with the flag down.
-fn with_plan<R>(
+/// and `meanwhile` run after with the flag down. `find` (the run's files) runs on a thread of
+/// its own while the plan workbook is opened, and what it gives goes to `meanwhile`; its
+/// error is said before any about the plan, as when the files were found first.
+fn with_plan<F: Send, R>(
     path: &Path,
     texts: plan::Texts,
-    meanwhile: impl FnOnce(&FormDef, &AtomicBool) -> Result<R>,
-) -> Result<(LoadedPlan, FormDef, R)> {
+    find: impl FnOnce() -> Result<F> + Send,
+    meanwhile: impl FnOnce(&FormDef, &AtomicBool, &F) -> Result<R>,
+) -> Result<(LoadedPlan, FormDef, F, R)> {
     let shown = path.display().to_string();
     let dir = path.parent().unwrap_or(Path::new("."));
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
-    let bytes = if path.is_file() && !matches!(ext.as_str(), "toml" | "json") {
-        Some(std::fs::read(path).map_err(|e| anyhow::anyhow!("計画ファイル {shown} を開けません({})", fsutil::io_reason(&e)))?)
-    } else {
-        None
-    };
-    let mut book = bytes.as_deref().map(|b| plan::open_book(b, &shown)).transpose()?;
+    let bytes = if path.is_file() && !matches!(ext.as_str(), "toml" | "json") { Some(std::fs::read(path)) } else { None };
+    // Finding 100,000 files and opening a plan of 300,000 items (its guard inflates every
+    // sheet) took a third and a quarter of a second, one after the other on one core.
+    let mut opened = None;
+    let found = std::thread::scope(|s| {
+        let finding = s.spawn(find);
+        if let Some(Ok(b)) = &bytes {
+            opened = Some(plan::open_book(b, &shown));
+        }
+        finding.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    });
+    let found = found?;
+    if let Some(Err(e)) = &bytes {
+        bail!("計画ファイル {shown} を開けません({})", fsutil::io_reason(e));
+    }
+    let mut book = opened.transpose()?;
     // Either the plan is read whole first, or only the form it names is.
     enum First {
         Read(Box<(LoadedPlan, FormDef)>),
@@ -146,8 +159,8 @@ fn with_plan<R>(
     let name = match first {
         First::Read(read) => {
             let (loaded, form) = *read;
-            let r = meanwhile(&form, &AtomicBool::new(false))?;
-            return Ok((loaded, form, r));
+            let r = meanwhile(&form, &AtomicBool::new(false), &found)?;
+            return Ok((loaded, form, found, r));
         }
         First::Named(name) => name,
     };
@@ -160,7 +173,7 @@ fn with_plan<R>(
             reading.store(false, Ordering::Relaxed);
             loaded
         });
-        let r = meanwhile(&form, &reading);
+        let r = meanwhile(&form, &reading, &found);
         (plan_thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), r)
     });
     let mut loaded = loaded?;
@@ -170,7 +183,7 @@ fn with_plan<R>(
     drop(bytes);
     loaded.plan.reallocate();
     debug_assert_eq!(loaded.plan.form, name, "the form read ahead is the plan's");
-    Ok((loaded, form, r?))
+    Ok((loaded, form, found, r?))
 }
 
 /// The result of a run, in the shape of the plan's form.
@@ -315,12 +328,17 @@ fn table_none_found(form: &FormDef) -> String {
 /// Reads the plan and every input, checks every sheet: the whole job but writing.
 /// `outputs` are checked against the inputs first.
 fn run_check(opts: &CheckOptions, outputs: &[(&str, &Path)], keep: Keep) -> Result<Checked> {
-    let files = intake::discover(&opts.inputs)?;
-    guard_outputs(&opts.plan, &opts.inputs, &files, outputs)?;
     // What only a drawing prints is not read for a run that draws nothing.
     let texts = if keep == Keep::Counts { plan::Texts::ForChecking } else { plan::Texts::All };
-    // The files are read while the plan is, up to a bound, and checked once it is read.
-    let (mut loaded, form, ahead) = with_plan(&opts.plan, texts, |form, reading| read_ahead(opts, form, &files, reading))?;
+    // The files are found while the plan is opened, read while it is read, up to a bound, and
+    // checked once it is read. No file is read before the outputs are known not to be inputs.
+    let find = || {
+        let files = intake::discover(&opts.inputs)?;
+        guard_outputs(&opts.plan, &opts.inputs, &files, outputs)?;
+        Ok(files)
+    };
+    let (mut loaded, form, files, ahead) =
+        with_plan(&opts.plan, texts, find, |form, reading, files| read_ahead(opts, form, files, reading))?;
     let (list, mut extra) = match &opts.corrections {
         Some(p) => corrections::load(p)?,
         None => (Vec::new(), Vec::new()),
