@@ -415,13 +415,14 @@ fn check_card(
                         );
                     }
                     if let (Some(v), Some(limit)) = (value, f.max_chars)
-                        && v.text().chars().count() > limit as usize
+                        && let chars = v.value.char_count()
+                        && chars > limit as usize
                     {
                         out.push(
                             base(
                                 Severity::Warning,
                                 "text-too-long".into(),
-                                format!("{}が {} 文字あり、上限の {limit} 文字を超えています", label(f), v.text().chars().count()),
+                                format!("{}が {chars} 文字あり、上限の {limit} 文字を超えています", label(f)),
                             )
                             .cell(v.a1()),
                         );

@@ -701,10 +701,7 @@ fn check_row<'c>(
         let empty = field.is_none_or(|x| x.is_empty());
         if let Some(x) = field
             && let Some(limit) = f.max_chars
-            && let chars = match &x.value {
-                crate::grid::Value::Text(t) => t.chars().count(),
-                other => other.text().chars().count(),
-            }
+            && let chars = x.value.char_count()
             && chars > limit as usize
         {
             push(

@@ -95,14 +95,14 @@ impl Out<'_> {
                 Some("セルの表示形式を「標準」か「数値」にして、表示と値が同じか確かめてください".into()),
             );
         }
-        if field.text().chars().count() > crate::xlsx::MAX_CELL_CHARS {
+        let chars = field.value.char_count();
+        if chars > crate::xlsx::MAX_CELL_CHARS {
             self.push(
                 Severity::Warning,
                 "text-too-long",
                 Some(field),
                 format!(
-                    "{what}が {} 文字あり、Excel の1セルの上限({} 文字)を超えています。集計ブックには先頭の {} 文字だけが入ります",
-                    field.text().chars().count(),
+                    "{what}が {chars} 文字あり、Excel の1セルの上限({} 文字)を超えています。集計ブックには先頭の {} 文字だけが入ります",
                     crate::xlsx::MAX_CELL_CHARS,
                     crate::xlsx::MAX_CELL_CHARS
                 ),

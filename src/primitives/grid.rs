@@ -43,6 +43,14 @@ impl Value {
         }
     }
 
+    /// How many characters [`text`](Self::text) has, without copying a text to count it.
+    pub fn char_count(&self) -> usize {
+        match self {
+            Value::Text(t) => t.chars().count(),
+            other => other.text().chars().count(),
+        }
+    }
+
     /// The value as text, numbers without a trailing `.0`.
     pub fn text(&self) -> String {
         match self {
@@ -595,21 +603,18 @@ fn open_zip<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Sheets<'a>, String> 
                     .map_err(|_| taken_out(name))?;
             }
             (Some(_), Part::Theme) => {}
-            (Some(out), Part::Head | Part::Other) => {
-                if part == Part::Head {
+            // Looked at as it streams by; in a kept package, copied as it is.
+            (kept, part) => {
+                if !matches!(part, Part::Parsed | Part::Other) {
                     let entry = archive.by_index(i).map_err(|_| taken_out(name))?;
                     let size = entry.size();
                     check_part(name, part, Inflated::Streaming(entry), size)?;
                 }
-                let entry = archive.by_index_raw(i).map_err(|_| taken_out(name))?;
-                out.raw_copy_file(entry).map_err(|_| taken_out(name))?;
+                if let Some(out) = kept {
+                    let entry = archive.by_index_raw(i).map_err(|_| taken_out(name))?;
+                    out.raw_copy_file(entry).map_err(|_| taken_out(name))?;
+                }
             }
-            (None, Part::Opened | Part::Theme | Part::Head | Part::Sheet) => {
-                let entry = archive.by_index(i).map_err(|_| taken_out(name))?;
-                let size = entry.size();
-                check_part(name, part, Inflated::Streaming(entry), size)?;
-            }
-            (None, Part::Parsed | Part::Other) => {}
         }
     }
     if !names.iter().any(|n| n == "xl/workbook.xml") {
