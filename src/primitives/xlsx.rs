@@ -358,40 +358,70 @@ pub fn footnotes(ws: &mut Worksheet, row: u32, col_widths: &[f64], notes: &[Stri
 
 /// An .xlsx package with some of its XML parts rewritten: `change` gets each part's name and
 /// text and returns the new text, or `None` to keep it. Every other entry is copied as is.
-pub fn rewrite_parts(bytes: &[u8], change: &dyn Fn(&str, &str) -> Option<String>) -> Result<Vec<u8>> {
+pub fn rewrite_parts(bytes: &[u8], change: &(dyn Fn(&str, &str) -> Option<String> + Sync)) -> Result<Vec<u8>> {
     rewrite_parts_named(bytes, &|_| true, change)
 }
 
 /// [`rewrite_parts`] looking only at the parts `wanted` names. The others, and every part
 /// left unchanged, are copied still compressed: compressing a packet's thousands of sheets a
-/// second time took a seventh of `consolidate`.
-pub fn rewrite_parts_named(bytes: &[u8], wanted: &dyn Fn(&str) -> bool, change: &dyn Fn(&str, &str) -> Option<String>) -> Result<Vec<u8>> {
+/// second time took a seventh of `consolidate`. The parts that change are read, changed and
+/// compressed on all cores, each into a package of one part that is then copied into place
+/// still compressed: one after another, a packet's sheets kept one core busy while the other
+/// had nothing left to do.
+pub fn rewrite_parts_named(
+    bytes: &[u8],
+    wanted: &(dyn Fn(&str) -> bool + Sync),
+    change: &(dyn Fn(&str, &str) -> Option<String> + Sync),
+) -> Result<Vec<u8>> {
+    use rayon::prelude::*;
     use std::io::{Read, Write};
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
+    let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
+    let names: Vec<String> = zip.file_names().map(|n| n.map(|n| n.to_string()).unwrap_or_default()).collect();
+    let redone: Vec<Option<Vec<u8>>> = names
+        .par_iter()
+        .enumerate()
+        .map_init(
+            || zip.clone(),
+            |zip, (i, name)| -> Result<Option<Vec<u8>>> {
+                if !(name.ends_with(".xml") && wanted(name)) {
+                    return Ok(None);
+                }
+                let mut data = Vec::new();
+                zip.by_index(i)?.read_to_end(&mut data)?;
+                let Some(text) = std::str::from_utf8(&data).ok().and_then(|text| change(name, text)) else {
+                    return Ok(None);
+                };
+                let mut one = zip::ZipWriter::new(std::io::Cursor::new(Vec::with_capacity(text.len() / 4)));
+                one.start_file(name.as_str(), part_options())?;
+                one.write_all(text.as_bytes())?;
+                Ok(Some(one.finish()?.into_inner()))
+            },
+        )
+        .collect::<Result<_>>()?;
+    let mut zip = zip;
     let mut out = std::io::Cursor::new(Vec::with_capacity(bytes.len() + 4096));
     {
         let mut w = zip::ZipWriter::new(&mut out);
-        for i in 0..zip.len() {
-            let name = zip.by_index_raw(i)?.name().map(|n| n.to_string()).unwrap_or_default();
-            let mut new = None;
-            if name.ends_with(".xml") && wanted(&name) {
-                let mut data = Vec::new();
-                zip.by_index(i)?.read_to_end(&mut data)?;
-                if let Ok(text) = std::str::from_utf8(&data) {
-                    new = change(&name, text);
-                }
-            }
-            match new {
-                Some(text) => {
-                    w.start_file(name, zip::write::SimpleFileOptions::default())?;
-                    w.write_all(text.as_bytes())?;
-                }
+        for (i, one) in redone.into_iter().enumerate() {
+            match one {
+                Some(one) => w.raw_copy_file(zip::ZipArchive::new(std::io::Cursor::new(one))?.by_index_raw(0)?)?,
                 None => w.raw_copy_file(zip.by_index_raw(i)?)?,
             }
         }
         w.finish()?;
     }
     Ok(out.into_inner())
+}
+
+/// The compression of every part kaito writes itself, and of the workbooks the writer makes:
+/// level 5 makes files as small as the writer's default level 6 (smaller, for the office
+/// workbook of 1,000 cards: 908 against 911 KB) in three fifths of the time.
+pub const COMPRESSION_LEVEL: u8 = 5;
+
+fn part_options() -> zip::write::SimpleFileOptions {
+    zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(COMPRESSION_LEVEL as i64))
 }
 
 /// `useFirstPageNumber="7"` as the writer puts it becomes `firstPageNumber="7"
@@ -417,8 +447,8 @@ fn first_page_numbers(xml: &str) -> Option<String> {
 
 /// The bytes of a finished workbook, with the corrections above.
 pub fn workbook_bytes(wb: &mut Workbook) -> Result<Vec<u8>> {
-    let raw = wb.save_to_buffer().map_err(|e| anyhow::anyhow!("{}", xlsx_reason(&e)))?;
-    rewrite_parts_named(&raw, &|name| name.starts_with("xl/worksheets/sheet"), &|_, xml| first_page_numbers(xml))
+    wb.set_zip_compression_level(COMPRESSION_LEVEL);
+    finished_bytes(wb)
 }
 
 /// [`workbook_bytes`] for a workbook whose sheets number their pages (a packet and its
@@ -429,7 +459,12 @@ pub fn workbook_bytes(wb: &mut Workbook) -> Result<Vec<u8>> {
 /// hundredth or two.
 pub fn paged_workbook_bytes(wb: &mut Workbook) -> Result<Vec<u8>> {
     wb.set_zip_compression_level(1);
-    workbook_bytes(wb)
+    finished_bytes(wb)
+}
+
+fn finished_bytes(wb: &mut Workbook) -> Result<Vec<u8>> {
+    let raw = wb.save_to_buffer().map_err(|e| anyhow::anyhow!("{}", xlsx_reason(&e)))?;
+    rewrite_parts_named(&raw, &|name| name.starts_with("xl/worksheets/sheet"), &|_, xml| first_page_numbers(xml))
 }
 
 /// Saves a workbook without ever leaving a half-written file where the old one was: write
@@ -540,6 +575,41 @@ mod tests {
             r#"<pageSetup paperSize="9" firstPageNumber="12" useFirstPageNumber="1" orientation="landscape"/>"#
         );
         assert_eq!(super::first_page_numbers("<pageSetup/>"), None);
+    }
+
+    /// Parts changed on all cores land where they were; the others are copied still
+    /// compressed, byte for byte.
+    #[test]
+    fn rewritten_parts_keep_their_places() {
+        use std::io::{Read, Write};
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let names: Vec<String> =
+            (0..40).map(|i| if i % 3 == 0 { format!("keep/{i}.xml") } else { format!("xl/worksheets/sheet{i}.xml") }).collect();
+        for (i, n) in names.iter().enumerate() {
+            z.start_file(n.as_str(), zip::write::SimpleFileOptions::default()).unwrap();
+            write!(z, "<pageSetup useFirstPageNumber=\"{i}\"/>{}", "x".repeat(i * 100)).unwrap();
+        }
+        let before = z.finish().unwrap().into_inner();
+        let after = super::rewrite_parts_named(&before, &|n| n.starts_with("xl/"), &|_, xml| super::first_page_numbers(xml)).unwrap();
+        let (mut old, mut new) =
+            (zip::ZipArchive::new(std::io::Cursor::new(&before)).unwrap(), zip::ZipArchive::new(std::io::Cursor::new(&after)).unwrap());
+        assert_eq!(new.file_names().map(|n| n.unwrap().to_string()).collect::<Vec<_>>(), names);
+        for (i, n) in names.iter().enumerate() {
+            let mut text = String::new();
+            new.by_index(i).unwrap().read_to_string(&mut text).unwrap();
+            let tail = "x".repeat(i * 100);
+            if n.starts_with("keep/") {
+                assert_eq!(text, format!("<pageSetup useFirstPageNumber=\"{i}\"/>{tail}"));
+                let raw = |z: &mut zip::ZipArchive<std::io::Cursor<&Vec<u8>>>| {
+                    let mut v = Vec::new();
+                    z.by_index_raw(i).unwrap().read_to_end(&mut v).unwrap();
+                    v
+                };
+                assert_eq!(raw(&mut new), raw(&mut old), "{n} copied as it was");
+            } else {
+                assert_eq!(text, format!("<pageSetup firstPageNumber=\"{i}\" useFirstPageNumber=\"1\"/>{tail}"));
+            }
+        }
     }
 
     #[test]
