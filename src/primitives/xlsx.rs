@@ -365,9 +365,8 @@ pub fn rewrite_parts(bytes: &[u8], change: &(dyn Fn(&str, &str) -> Option<String
 /// [`rewrite_parts`] looking only at the parts `wanted` names. The others, and every part
 /// left unchanged, are copied still compressed: compressing a packet's thousands of sheets a
 /// second time took a seventh of `consolidate`. The parts that change are read, changed and
-/// compressed on all cores, each into a package of one part that is then copied into place
-/// still compressed: one after another, a packet's sheets kept one core busy while the other
-/// had nothing left to do.
+/// compressed on all cores and then put in place in order: one after another, a packet's
+/// sheets kept one core busy while the other had nothing left to do.
 pub fn rewrite_parts_named(
     bytes: &[u8],
     wanted: &(dyn Fn(&str) -> bool + Sync),
@@ -377,12 +376,12 @@ pub fn rewrite_parts_named(
     use std::io::{Read, Write};
     let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
     let names: Vec<String> = zip.file_names().map(|n| n.map(|n| n.to_string()).unwrap_or_default()).collect();
-    let redone: Vec<Option<Vec<u8>>> = names
+    let redone: Vec<Option<zip::PreparedZipFile>> = names
         .par_iter()
         .enumerate()
         .map_init(
             || zip.clone(),
-            |zip, (i, name)| -> Result<Option<Vec<u8>>> {
+            |zip, (i, name)| -> Result<Option<zip::PreparedZipFile>> {
                 if !(name.ends_with(".xml") && wanted(name)) {
                     return Ok(None);
                 }
@@ -391,10 +390,9 @@ pub fn rewrite_parts_named(
                 let Some(text) = std::str::from_utf8(&data).ok().and_then(|text| change(name, text)) else {
                     return Ok(None);
                 };
-                let mut one = zip::ZipWriter::new(std::io::Cursor::new(Vec::with_capacity(text.len() / 4)));
-                one.start_file(name.as_str(), part_options())?;
-                one.write_all(text.as_bytes())?;
-                Ok(Some(one.finish()?.into_inner()))
+                let mut part = zip::write::ZipFileBuilder::new(name, part_options())?;
+                part.write_all(text.as_bytes())?;
+                Ok(Some(part.finish()?))
             },
         )
         .collect::<Result<_>>()?;
@@ -402,9 +400,9 @@ pub fn rewrite_parts_named(
     let mut out = std::io::Cursor::new(Vec::with_capacity(bytes.len() + 4096));
     {
         let mut w = zip::ZipWriter::new(&mut out);
-        for (i, one) in redone.into_iter().enumerate() {
-            match one {
-                Some(one) => w.raw_copy_file(zip::ZipArchive::new(std::io::Cursor::new(one))?.by_index_raw(0)?)?,
+        for (i, part) in redone.into_iter().enumerate() {
+            match part {
+                Some(part) => w.add_prepared_file(part)?,
                 None => w.raw_copy_file(zip.by_index_raw(i)?)?,
             }
         }
