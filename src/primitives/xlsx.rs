@@ -74,13 +74,16 @@ pub fn draw_apart(jobs: Vec<SheetJob<'_>>) -> Result<Vec<Worksheet>> {
 /// Writes text as text, never as a formula (`=`, `+`, `-`, `@` stay literal). Text over
 /// Excel's cell limit is cut at the limit; callers record a finding for that beforehand.
 pub fn put_text(ws: &mut Worksheet, row: u32, col: u16, text: &str, format: &Format) -> Result<()> {
-    if text.chars().count() > MAX_CELL_CHARS {
-        let cut: String = text.chars().take(MAX_CELL_CHARS).collect();
-        ws.write_string_with_format(row, col, cut, format)?;
-    } else {
-        ws.write_string_with_format(row, col, text, format)?;
-    }
+    ws.write_string_with_format(row, col, cell_text(text), format)?;
     Ok(())
+}
+
+/// `text` as a cell can hold it: cut at Excel's cell limit.
+pub fn cell_text(text: &str) -> &str {
+    match text.char_indices().nth(MAX_CELL_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
 }
 
 pub fn header_row(ws: &mut Worksheet, row: u32, headers: &[&str], widths: &[f64], f: &Formats) -> Result<()> {

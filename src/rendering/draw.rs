@@ -228,19 +228,24 @@ fn amount_rule() -> Result<DataValidation> {
 }
 
 /// Writes `text` over rows r1..=r2, columns c1..=c2: merged when asked (and when it is more
-/// than one cell), else into the top-left cell with the others left blank but formatted.
+/// than one cell), else into the top-left cell with the others left blank but formatted. The
+/// text goes in with the merge: written after it, every merged field of every packet sheet
+/// looked its format up twice.
 fn span(ws: &mut Worksheet, opts: &DrawOptions, (r1, c1, r2, c2): (u32, u16, u32, u16), text: &str, f: &Format) -> Result<()> {
+    let text = crate::xlsx::cell_text(text);
     if opts.merge && (r1 != r2 || c1 != c2) {
-        ws.merge_range(r1, c1, r2, c2, "", f)?;
-    } else {
-        for r in r1..=r2 {
-            for c in c1..=c2 {
+        ws.merge_range(r1, c1, r2, c2, text, f)?;
+        return Ok(());
+    }
+    for r in r1..=r2 {
+        for c in c1..=c2 {
+            if (r, c) != (r1, c1) || text.is_empty() {
                 ws.write_blank(r, c, f)?;
             }
         }
     }
     if !text.is_empty() {
-        put_text(ws, r1, c1, text, f)?;
+        ws.write_string_with_format(r1, c1, text, f)?;
     }
     Ok(())
 }
@@ -327,13 +332,13 @@ impl Pen<'_> {
             Some(_) => f.clone().set_background_color(alert),
             None => f.clone(),
         };
-        span(ws, self.opts, area, "", &f)?;
         match value {
             Some(Input::Number(n)) => {
+                span(ws, self.opts, area, "", &f)?;
                 ws.write_number_with_format(area.0, area.1, *n, &f)?;
             }
-            Some(Input::Text(t)) if !t.is_empty() => put_text(ws, area.0, area.1, t, &f)?,
-            _ => {}
+            Some(Input::Text(t)) => span(ws, self.opts, area, t, &f)?,
+            None => span(ws, self.opts, area, "", &f)?,
         }
         if let Some(text) = note
             && self.opts.council
