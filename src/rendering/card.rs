@@ -661,8 +661,8 @@ pub fn packet(run: &CardRun, links: &crate::write::Links, volumes: &crate::write
     };
     crate::write::findings_list(&mut wb, &run.findings, &f, links, &link)?;
     missing_sheet(&mut wb, run, &f)?;
-    crate::write::ledger_sheet(&mut wb, &run.files, &f)?;
-    Ok(crate::write::bind(wb, sheets, &props, links, &office_props))
+    crate::write::ledger_sheet(&mut wb, Worksheet::new(), &run.files, &f)?;
+    Ok(crate::write::bind(wb, None, sheets, &props, links, &office_props))
 }
 
 fn summary_sheet(wb: &mut Workbook, run: &CardRun, f: &Formats) -> Result<()> {

@@ -386,12 +386,12 @@ pub fn packet(run: &TableRun, links: &write::Links) -> Result<write::Books> {
         }),
         Box::new(|wb: &mut Workbook| missing_sheet(wb, run, f)),
         Box::new(|wb: &mut Workbook| detail_sheet(wb, run, f)),
-        Box::new(|wb: &mut Workbook| write::ledger_sheet(wb, &run.files, f)),
+        Box::new(|wb: &mut Workbook| write::ledger_sheet(wb, Worksheet::new(), &run.files, f)),
     ];
     for ws in xlsx::draw_apart(jobs)? {
         wb.push_worksheet(ws);
     }
-    Ok(write::split(wb, links, &office_props))
+    Ok(write::split(wb, None, links, &office_props))
 }
 
 fn summary_sheet(wb: &mut Workbook, run: &TableRun, f: &Formats) -> Result<()> {

@@ -98,6 +98,7 @@ impl Volumes {
 /// named beside it (given in order), split from the office sheets.
 pub fn bind(
     mut wb: Workbook,
+    office: Option<Workbook>,
     sheets: impl IntoIterator<Item = (Option<String>, Worksheet)>,
     props: &DocProperties,
     links: &Links,
@@ -121,14 +122,15 @@ pub fn bind(
             }
         }
     }
-    let mut books = split(wb, links, office_props);
+    let mut books = split(wb, office, links, office_props);
     books.volumes = more;
     books
 }
 
-/// Splits a run's workbook: the office sheets ([`OFFICE_SHEETS`]) go to a workbook of their own,
-/// or, with [`Links::Same`], after the packet's sheets in the same one.
-pub fn split(mut wb: Workbook, links: &Links, office_props: &DocProperties) -> Books {
+/// Splits a run's workbook: the office sheets ([`OFFICE_SHEETS`]) go to a workbook of their own
+/// (`office`, the one [`workbooks`] made, or a new one), or, with [`Links::Same`], after the
+/// packet's sheets in the same one.
+pub fn split(mut wb: Workbook, office_book: Option<Workbook>, links: &Links, office_props: &DocProperties) -> Books {
     let sheets = std::mem::take(wb.worksheets_mut());
     let (mut office, mut order): (Vec<Worksheet>, Vec<Worksheet>) =
         sheets.into_iter().partition(|ws| OFFICE_SHEETS.contains(&ws.name().as_str()));
@@ -141,7 +143,7 @@ pub fn split(mut wb: Workbook, links: &Links, office_props: &DocProperties) -> B
         }
         Links::Packet(_) => {
             *wb.worksheets_mut() = order;
-            let mut ob = Workbook::new();
+            let mut ob = office_book.unwrap_or_default();
             ob.set_properties(office_props);
             for ws in office {
                 ob.push_worksheet(ws);
@@ -149,6 +151,23 @@ pub fn split(mut wb: Workbook, links: &Links, office_props: &DocProperties) -> B
             Books { packet: wb, office: Some(ob), volumes: Vec::new() }
         }
     }
+}
+
+/// The packet's workbook and, when the office sheets go apart ([`Links::Packet`]), the office's,
+/// made before any sheet is drawn: a sheet written row by row ([`row_by_row`]) belongs to the
+/// workbook that made it.
+pub fn workbooks(links: &Links) -> (Workbook, Option<Workbook>) {
+    (Workbook::new(), matches!(links, Links::Packet(_)).then(Workbook::new))
+}
+
+/// A sheet of `home` whose cells become the file's XML row by row as they are written, on the
+/// core that draws it, held in a temporary file until the workbook is saved. A sheet of every
+/// value of the run (明細) was otherwise turned into XML when the office workbook was saved, on
+/// one core, after everything else was drawn: at 10,000 cards a second with the other core
+/// idle. Its rows must be written in order. Where no temporary file can be made, an ordinary
+/// sheet, held in memory.
+pub fn row_by_row(home: &mut Workbook) -> Worksheet {
+    home.new_worksheet_with_low_memory().unwrap_or_default()
 }
 
 /// Document properties of a run's workbooks, marked as kaito's so that a later run that finds
@@ -217,14 +236,22 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, 
     // The sheets that do not depend on the project sheets are drawn while those are: drawn
     // after them, on one core, they took a tenth of a card `consolidate` at 10,000 files.
     let (ctx, f) = (&ctx, &f);
+    let (mut wb, mut office) = workbooks(links);
+    let home = office.as_mut().unwrap_or(&mut wb);
+    let (list, detail, ledger) = (row_by_row(home), row_by_row(home), row_by_row(home));
     let apart: Vec<crate::xlsx::SheetJob> = vec![
         Box::new(|wb: &mut Workbook| status_sheet(wb, c, f)),
         Box::new(|wb: &mut Workbook| effect_sheet(wb, c, f)),
         Box::new(|wb: &mut Workbook| summary_sheet(wb, c, f)),
         Box::new(|wb: &mut Workbook| missing_sheet(wb, c, f)),
-        Box::new(|wb: &mut Workbook| project_list_sheet(wb, c, ctx, f)),
-        Box::new(|wb: &mut Workbook| detail_sheet(wb, c, ctx, f)),
-        Box::new(|wb: &mut Workbook| ledger_sheet(wb, &c.files, f)),
+        // One after another, in one job: sheets written row by row number their formats and
+        // strings in their workbook as they go, so drawn at once they would number them in
+        // whatever order the cores happened to take, and the file would differ from run to run.
+        Box::new(move |wb: &mut Workbook| {
+            project_list_sheet(wb, list, c, ctx, f)?;
+            detail_sheet(wb, detail, c, ctx, f)?;
+            ledger_sheet(wb, ledger, &c.files, f)
+        }),
     ];
     let (projects, apart) = rayon::join(|| crate::packet::project_sheets(c, ctx, layout, &taken), || crate::xlsx::draw_apart(apart));
     let (mut projects, apart) = (projects?, apart?);
@@ -233,7 +260,6 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, 
     for (i, p) in projects.iter_mut().enumerate() {
         p.volume = volumes.of(i);
     }
-    let mut wb = Workbook::new();
     let (props, office_props) = run_properties(&c.plan.name, &c.period, "集計");
     wb.set_properties(&props);
     let mut contents = vec![
@@ -259,7 +285,7 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, 
         wb.push_worksheet(ws);
     }
     findings_sheet(&mut wb, c, f, links, &projects, &volumes.link_dir)?;
-    Ok(bind(wb, projects.into_iter().map(|p| (p.volume, p.worksheet)), &props, links, &office_props))
+    Ok(bind(wb, office, projects.into_iter().map(|p| (p.volume, p.worksheet)), &props, links, &office_props))
 }
 
 /// `14`, `14, 15`, `14～16`: the pages a project's sheet takes, as the published list
@@ -436,9 +462,11 @@ fn status_text(field: Option<&crate::read::Field>, ctx: &Context) -> String {
     }
 }
 
-fn project_list_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
+/// 事業一覧, drawn into `ws` (rows in order: see [`row_by_row`]) and added to `wb`.
+fn project_list_sheet(wb: &mut Workbook, mut ws: Worksheet, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
     let by_project = c.findings_by_project();
-    let ws = wb.add_worksheet().set_name("事業一覧")?;
+    let ws = &mut ws;
+    ws.set_name("事業一覧")?;
     // As many columns as the plan or any sheet has.
     let most = |in_plan: &dyn Fn(&crate::plan::Project) -> usize, on_sheet: &dyn Fn(&crate::read::ResponseSheet) -> usize| {
         c.plan.projects.iter().map(in_plan).chain(c.accepted.iter().filter_map(|a| a.sheet.as_deref()).map(on_sheet)).max().unwrap_or(0)
@@ -526,6 +554,7 @@ fn project_list_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &F
     }
     ws.autofilter(0, 0, r.saturating_sub(1).max(1), hs.len() as u16 - 1)?;
     table_print(ws, 0, true, (r.saturating_sub(1).max(1), hs.len() as u16 - 1))?;
+    wb.push_worksheet(std::mem::take(ws));
     Ok(())
 }
 
@@ -863,8 +892,9 @@ pub fn findings_list(
     Ok(())
 }
 
-fn detail_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
-    let ws = wb.add_worksheet().set_name("明細")?;
+/// 明細, drawn into `ws` (made by [`row_by_row`]: rows in order) and added to `wb`.
+fn detail_sheet(wb: &mut Workbook, mut ws: Worksheet, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
+    ws.set_name("明細")?;
     let headers = [
         "事業コード",
         "視点",
@@ -880,7 +910,7 @@ fn detail_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats
         "シート",
         "セル",
     ];
-    header_row(ws, 0, &headers, &[11.0, 6.0, 30.0, 8.0, 40.0, 8.0, 6.0, 8.0, 12.0, 10.0, 30.0, 10.0, 8.0], f)?;
+    header_row(&mut ws, 0, &headers, &[11.0, 6.0, 30.0, 8.0, 40.0, 8.0, 6.0, 8.0, 12.0, 10.0, 30.0, 10.0, 8.0], f)?;
     let mut r = 1;
     for a in &c.accepted {
         let Some(p) = c.plan.project(&a.project) else {
@@ -918,13 +948,17 @@ fn detail_sheet(wb: &mut Workbook, c: &Consolidation, ctx: &Context, f: &Formats
         }
     }
     ws.autofilter(0, 0, r.saturating_sub(1).max(1), headers.len() as u16 - 1)?;
-    table_print(ws, 0, true, (r.saturating_sub(1).max(1), headers.len() as u16 - 1))?;
+    table_print(&mut ws, 0, true, (r.saturating_sub(1).max(1), headers.len() as u16 - 1))?;
+    wb.push_worksheet(ws);
     Ok(())
 }
 
 /// 受付記録: every file found under the inputs and what became of it.
-pub fn ledger_sheet(wb: &mut Workbook, files: &[crate::intake::FileRecord], f: &Formats) -> Result<()> {
-    let ws = wb.add_worksheet().set_name("受付記録")?;
+/// 受付記録: every input file and what became of it, drawn into `ws` (a new sheet, or one made
+/// by [`row_by_row`]: rows in order) and added to `wb`.
+pub fn ledger_sheet(wb: &mut Workbook, mut ws: Worksheet, files: &[crate::intake::FileRecord], f: &Formats) -> Result<()> {
+    let ws = &mut ws;
+    ws.set_name("受付記録")?;
     let headers = ["パス", "サイズ(バイト)", "SHA-256", "更新日時", "結果", "理由", "事業コード"];
     header_row(ws, 0, &headers, &[40.0, 12.0, 30.0, 20.0, 8.0, 60.0, 16.0], f)?;
     for (i, rec) in files.iter().enumerate() {
@@ -941,6 +975,7 @@ pub fn ledger_sheet(wb: &mut Workbook, files: &[crate::intake::FileRecord], f: &
     }
     ws.autofilter(0, 0, (files.len() as u32).max(1), headers.len() as u16 - 1)?;
     table_print(ws, 0, true, ((files.len() as u32).max(1), headers.len() as u16 - 1))?;
+    wb.push_worksheet(std::mem::take(ws));
     Ok(())
 }
 

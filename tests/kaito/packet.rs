@@ -318,3 +318,26 @@ fn the_letter_comes_from_the_plan_unless_given() {
     let l = kaito::feedback::Letter::new(&plan, Some("財政課"), None, Some("明日"));
     assert_eq!((l.sender.as_str(), l.contact.as_str(), l.deadline.as_str()), ("財政課", "", "明日"));
 }
+
+/// The office sheets written row by row as they are drawn (事業一覧, 明細, 受付記録) hold the
+/// same cells when no temporary file can be made for them and they are held in memory instead.
+#[test]
+fn office_sheets_are_the_same_without_a_temporary_folder() {
+    let dir = samples();
+    let run = |out: &str, env: &[(&str, &str)]| {
+        let o = kaito_env(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", out], dir.path(), env);
+        assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let missing = dir.path().join("no-such-folder");
+    let missing = missing.to_str().unwrap();
+    run("a.xlsx", &[]);
+    run("b.xlsx", &[("TMPDIR", missing), ("TMP", missing), ("TEMP", missing)]);
+    assert!(!Path::new(missing).exists());
+    let mut a = calamine::open_workbook_auto(dir.path().join("a_事務用.xlsx")).unwrap();
+    let mut b = calamine::open_workbook_auto(dir.path().join("b_事務用.xlsx")).unwrap();
+    for name in ["事業一覧", "明細", "受付記録"] {
+        let (x, y) = (a.worksheet_range(name).unwrap(), b.worksheet_range(name).unwrap());
+        assert!(x.height() > 20, "{name}: {} rows", x.height());
+        assert_eq!(x, y, "{name}");
+    }
+}
