@@ -19,6 +19,11 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// The stack of every thread kaito starts itself (the cores' pool, the plan's and the files'
+/// threads): the size a thread gets unless told otherwise. The command line gives the threads
+/// libraries start on their own a smaller one (see `main.rs`), so this is said outright.
+pub const WORK_STACK: usize = 2 << 20;
+
 /// What `check`, `consolidate` and `feedback` share.
 #[derive(Debug, Clone)]
 pub struct CheckOptions {
@@ -113,7 +118,7 @@ fn with_plan<F: Send, R>(
     // sheet) took a third and a quarter of a second, one after the other on one core.
     let mut opened = None;
     let found = std::thread::scope(|s| {
-        let finding = s.spawn(find);
+        let finding = std::thread::Builder::new().stack_size(WORK_STACK).spawn_scoped(s, find).expect("start a thread");
         if let Some(Ok(b)) = &bytes {
             opened = Some(plan::open_book(b, &shown));
         }
@@ -168,11 +173,14 @@ fn with_plan<F: Send, R>(
     let form = FormDef::resolve(&name, dir)?;
     let reading = AtomicBool::new(true);
     let (loaded, r) = std::thread::scope(|s| {
-        let plan_thread = s.spawn(|| {
-            let loaded = plan::load_book_for(&mut book, &shown, texts);
-            reading.store(false, Ordering::Relaxed);
-            loaded
-        });
+        let plan_thread = std::thread::Builder::new()
+            .stack_size(WORK_STACK)
+            .spawn_scoped(s, || {
+                let loaded = plan::load_book_for(&mut book, &shown, texts);
+                reading.store(false, Ordering::Relaxed);
+                loaded
+            })
+            .expect("start a thread");
         let r = meanwhile(&form, &reading, &found);
         (plan_thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), r)
     });
@@ -616,7 +624,7 @@ fn write_packet(
     // twelfth of `consolidate`, on one core after everything else. It is done on a thread of
     // its own while the files are written and the run reported (a process ending first
     // leaves it to the system).
-    std::thread::spawn(move || drop(books));
+    let _ = std::thread::Builder::new().stack_size(WORK_STACK).spawn(move || drop(books));
     let mut made = made.into_iter();
     let office_bytes = if has_office { made.next() } else { None };
     let packet = made.next().unwrap_or_default();

@@ -318,5 +318,6 @@ pub fn open_browser(url: &str) {
         c.arg(url);
         c
     };
-    let _ = c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn();
+    // The small stack kaito gives library threads (main.rs) is not the browser's business.
+    let _ = c.env_remove("RUST_MIN_STACK").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn();
 }
