@@ -657,6 +657,11 @@ fn small_stacks_for_library_threads() {
         // SAFETY: the first thing the program does, before any other thread is started.
         unsafe { std::env::set_var("RUST_MIN_STACK", (256 << 10).to_string()) };
     }
+}
+
+/// Starts the pool of threads that work on all cores, with kaito's stack size. Called once
+/// the allocator's options are set, which must be before any thread runs.
+fn start_the_cores() {
     let _ = rayon::ThreadPoolBuilder::new().stack_size(ops::WORK_STACK).build_global();
 }
 
@@ -672,9 +677,14 @@ fn parse_and_run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if matches!(cli.command, Some(Command::Check { .. }) | Some(Command::Plan { .. })) {
-        return_freed_memory_at_once();
+    match cli.command {
+        Some(Command::Check { .. }) | Some(Command::Plan { .. }) => give_freed_memory_back_after(0),
+        Some(Command::Consolidate { .. }) | Some(Command::Feedback { .. }) | Some(Command::Template { .. }) | None => {
+            give_freed_memory_back_after(-1)
+        }
+        _ => {}
     }
+    start_the_cores();
     finish(run(cli))
 }
 
@@ -704,6 +714,8 @@ fn dropped(args: &[std::ffi::OsString]) -> Option<Vec<PathBuf>> {
 
 /// Checks and consolidates dropped files with the working folder beside or above them.
 fn drop_run(paths: Vec<PathBuf>) -> ExitCode {
+    give_freed_memory_back_after(-1);
+    start_the_cores();
     let _ = START.set(paths[0].clone());
     finish((|| match working_folder()? {
         Some(ws) => whole_job(&ws, Some(paths.clone())),
@@ -761,15 +773,18 @@ const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 /// mimalloc gives pages that fell empty back to the system after a delay (10 ms), by which
 /// time the next sheet's reading has often taken them again, scattered: reading the plan and
 /// then every file, `check` held a fifth more than with the pages given back at once
-/// (10,000 cards 76 → 56 MB, 100,000 cards 419 → 400 MB, in the same time). Only the
-/// commands that write no workbook do so: a packet's writing frees and takes large blocks
-/// again and again, and given back at once they cost `consolidate` a fifth of its time (the
-/// kernel clearing the pages taken again). A `MIMALLOC_PURGE_DELAY` set in the environment
-/// still decides.
-fn return_freed_memory_at_once() {
+/// (10,000 cards 76 → 56 MB, 100,000 cards 419 → 400 MB, in the same time), so the commands
+/// that write no workbook give them back at once (`0`). The commands that write workbooks
+/// free and take large blocks again and again, and every page given back is cleared again
+/// by the kernel when taken, each giving back halting the other cores: given back at once,
+/// they cost `consolidate` a fifth of its time, and after 10 ms still 2 % at 10,000 cards
+/// (5.96 → 5.85 s, a fifth less system time; peak 1.29 → 1.34 GB). They keep them for the
+/// run (`-1`). `kaito serve`, which runs for hours, keeps mimalloc's own delay. A
+/// `MIMALLOC_PURGE_DELAY` set in the environment still decides.
+fn give_freed_memory_back_after(ms: std::ffi::c_long) {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: a plain setter of an integer option, called before any thread is started.
-        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+        unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, ms) };
     }
 }
 
