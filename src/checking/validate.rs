@@ -95,7 +95,7 @@ impl Out<'_> {
                 Some("セルの表示形式を「標準」か「数値」にして、表示と値が同じか確かめてください".into()),
             );
         }
-        let chars = field.value.char_count();
+        let chars = field.value.excel_len();
         if chars > crate::xlsx::MAX_CELL_CHARS {
             self.push(
                 Severity::Warning,

@@ -51,6 +51,15 @@ impl Value {
         }
     }
 
+    /// How long [`text`](Self::text) is as Excel counts a cell's characters (UTF-16 units: an
+    /// emoji counts two), without copying a text to count it.
+    pub fn excel_len(&self) -> usize {
+        match self {
+            Value::Text(t) => t.encode_utf16().count(),
+            other => other.text().encode_utf16().count(),
+        }
+    }
+
     /// The value as text, numbers without a trailing `.0`.
     pub fn text(&self) -> String {
         match self {

@@ -6,7 +6,8 @@ use anyhow::Result;
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 use std::path::Path;
 
-/// Excel's limit on the characters of one cell.
+/// Excel's limit on the characters of one cell, counted as Excel counts them (UTF-16 units:
+/// a character outside the Basic Multilingual Plane, such as an emoji, counts two).
 pub const MAX_CELL_CHARS: usize = 32_767;
 
 /// `#,##0` with negatives as `△1,200`.
@@ -78,12 +79,21 @@ pub fn put_text(ws: &mut Worksheet, row: u32, col: u16, text: &str, format: &For
     Ok(())
 }
 
-/// `text` as a cell can hold it: cut at Excel's cell limit.
+/// `text` as a cell can hold it: cut at Excel's cell limit (the writer refuses a longer one).
 pub fn cell_text(text: &str) -> &str {
-    match text.char_indices().nth(MAX_CELL_CHARS) {
-        Some((end, _)) => &text[..end],
-        None => text,
+    // No character takes more UTF-16 units than UTF-8 bytes: a text no longer in bytes than
+    // the limit is within it.
+    if text.len() <= MAX_CELL_CHARS {
+        return text;
     }
+    let mut units = 0;
+    for (at, c) in text.char_indices() {
+        units += c.len_utf16();
+        if units > MAX_CELL_CHARS {
+            return &text[..at];
+        }
+    }
+    text
 }
 
 pub fn header_row(ws: &mut Worksheet, row: u32, headers: &[&str], widths: &[f64], f: &Formats) -> Result<()> {
@@ -576,6 +586,23 @@ mod tests {
             r#"<pageSetup paperSize="9" firstPageNumber="12" useFirstPageNumber="1" orientation="landscape"/>"#
         );
         assert_eq!(super::first_page_numbers("<pageSetup/>"), None);
+    }
+
+    /// A text is cut where Excel's count reaches its limit, an emoji counting two, and the
+    /// writer takes what is left.
+    #[test]
+    fn cell_texts_fit_excels_count() {
+        let limit = super::MAX_CELL_CHARS;
+        let short = "あ".repeat(limit);
+        assert_eq!(super::cell_text(&short), short);
+        let long = format!("{}😀x", "あ".repeat(limit - 1));
+        let cut = super::cell_text(&long);
+        assert_eq!(cut, "あ".repeat(limit - 1));
+        let ascii = "a".repeat(limit + 5);
+        assert_eq!(super::cell_text(&ascii).len(), limit);
+        let mut ws = rust_xlsxwriter::Worksheet::new();
+        assert!(ws.write_string(0, 0, super::cell_text(&format!("{}😀😀", "あ".repeat(limit - 2)))).is_ok());
+        assert!(ws.write_string(0, 0, format!("{}😀", "あ".repeat(limit - 1))).is_err(), "the writer's own limit");
     }
 
     /// Parts changed on all cores land where they were; the others are copied still

@@ -288,6 +288,34 @@ fn long_texts_and_formula_like_texts_reach_the_output_as_text() {
     assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formula written");
 }
 
+/// Excel counts a cell's characters in UTF-16 units (an emoji counts two): a text over the
+/// limit only by that count is reported and cut where Excel would cut it, and the run still
+/// writes its workbooks.
+#[test]
+fn a_text_over_the_cell_limit_by_excels_count_is_cut_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let plan = sample_plan();
+    let mut a = good_answers(&plan, "0701-01");
+    a.progress = Some("LONGTEXT".into());
+    std::fs::create_dir(d.join("回答")).unwrap();
+    let p = draw_file(&d.join("回答"), "x.xlsx", &plan, "0701-01", p2021h1(), &a, &DrawOptions::default(), "0701-01");
+    // 32,766 characters and an emoji: 32,767 characters, 32,768 UTF-16 units.
+    let long = format!("{}😀", "あ".repeat(32_766));
+    let bytes = fixtures::patch_zip(&std::fs::read(&p).unwrap(), "xl/sharedStrings.xml", |x| x.replace("LONGTEXT", &long));
+    std::fs::write(&p, bytes).unwrap();
+    std::fs::copy(root().join("samples/報告回答票/計画.xlsx"), d.join("計画.xlsx")).unwrap();
+    let out = kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "o.xlsx", "--json", "s.json"], d);
+    assert!(out.status.code() == Some(0) || out.status.code() == Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = read_json(&d.join("s.json"));
+    let found = json["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "text-too-long" && f["cell"] == "L9");
+    assert!(found.is_some_and(|f| f["message"].as_str().unwrap().contains("32768 文字")), "{found:?}");
+    use calamine::Reader;
+    let mut wb = calamine::open_workbook_auto(d.join("o_事務用.xlsx")).unwrap();
+    let list = wb.worksheet_range("事業一覧").unwrap();
+    assert!(list.used_cells().any(|(_, _, v)| *v == calamine::Data::String("あ".repeat(32_766))));
+}
+
 #[test]
 fn running_twice_gives_the_same_workbook_and_leaves_inputs_untouched() {
     let dir = tempfile::tempdir().unwrap();
