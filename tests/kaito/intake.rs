@@ -254,25 +254,33 @@ fn all_cells(path: &Path) -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn long_texts_and_formula_like_texts_reach_the_output_as_text() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+/// Consolidates, in `d`, one 0701-01 sheet whose 取組状況 is `long` (put into the file
+/// directly: the writer would refuse a text over Excel's limit), the answers otherwise good
+/// and changed by `more`; gives the JSON summary.
+fn consolidated_with_progress(d: &Path, long: &str, more: impl FnOnce(&mut kaito::draw::Answers)) -> serde_json::Value {
     let plan = sample_plan();
     let mut a = good_answers(&plan, "0701-01");
     a.progress = Some("LONGTEXT".into());
-    a.countermeasures = Some("=SUM(A1:A3)".into());
-    a.results = vec![Some("+0.47ポイント".into())];
-    a.contact = Some("@内線2000".into());
+    more(&mut a);
     std::fs::create_dir(d.join("回答")).unwrap();
     let p = draw_file(&d.join("回答"), "x.xlsx", &plan, "0701-01", p2021h1(), &a, &DrawOptions::default(), "0701-01");
-    let long: String = "あ".repeat(40_000);
-    let bytes = fixtures::patch_zip(&std::fs::read(&p).unwrap(), "xl/sharedStrings.xml", |x| x.replace("LONGTEXT", &long));
+    let bytes = fixtures::patch_zip(&std::fs::read(&p).unwrap(), "xl/sharedStrings.xml", |x| x.replace("LONGTEXT", long));
     std::fs::write(&p, bytes).unwrap();
     std::fs::copy(root().join("samples/報告回答票/計画.xlsx"), d.join("計画.xlsx")).unwrap();
     let out = kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "o.xlsx", "--json", "s.json"], d);
     assert!(out.status.code() == Some(0) || out.status.code() == Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    let json: serde_json::Value = read_json(&d.join("s.json"));
+    read_json(&d.join("s.json"))
+}
+
+#[test]
+fn long_texts_and_formula_like_texts_reach_the_output_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let json = consolidated_with_progress(d, &"あ".repeat(40_000), |a| {
+        a.countermeasures = Some("=SUM(A1:A3)".into());
+        a.results = vec![Some("+0.47ポイント".into())];
+        a.contact = Some("@内線2000".into());
+    });
     assert!(json["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "text-too-long" && f["cell"] == "L9"));
     use calamine::Reader;
     let mut wb = calamine::open_workbook_auto(d.join("o_事務用.xlsx")).unwrap();
@@ -295,19 +303,8 @@ fn long_texts_and_formula_like_texts_reach_the_output_as_text() {
 fn a_text_over_the_cell_limit_by_excels_count_is_cut_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let plan = sample_plan();
-    let mut a = good_answers(&plan, "0701-01");
-    a.progress = Some("LONGTEXT".into());
-    std::fs::create_dir(d.join("回答")).unwrap();
-    let p = draw_file(&d.join("回答"), "x.xlsx", &plan, "0701-01", p2021h1(), &a, &DrawOptions::default(), "0701-01");
     // 32,766 characters and an emoji: 32,767 characters, 32,768 UTF-16 units.
-    let long = format!("{}😀", "あ".repeat(32_766));
-    let bytes = fixtures::patch_zip(&std::fs::read(&p).unwrap(), "xl/sharedStrings.xml", |x| x.replace("LONGTEXT", &long));
-    std::fs::write(&p, bytes).unwrap();
-    std::fs::copy(root().join("samples/報告回答票/計画.xlsx"), d.join("計画.xlsx")).unwrap();
-    let out = kaito(&["consolidate", "--plan", "計画.xlsx", "--period", "2021H1", "回答", "--output", "o.xlsx", "--json", "s.json"], d);
-    assert!(out.status.code() == Some(0) || out.status.code() == Some(1), "{}", String::from_utf8_lossy(&out.stderr));
-    let json: serde_json::Value = read_json(&d.join("s.json"));
+    let json = consolidated_with_progress(d, &format!("{}😀", "あ".repeat(32_766)), |_| {});
     let found = json["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "text-too-long" && f["cell"] == "L9");
     assert!(found.is_some_and(|f| f["message"].as_str().unwrap().contains("32768 文字")), "{found:?}");
     use calamine::Reader;
