@@ -661,7 +661,7 @@ pub fn packet(run: &CardRun, links: &crate::write::Links, volumes: &crate::write
     };
     crate::write::findings_list(&mut wb, &run.findings, &f, links, &link)?;
     missing_sheet(&mut wb, run, &f)?;
-    crate::write::ledger_sheet(&mut wb, Worksheet::new(), &run.files, &f)?;
+    crate::write::ledger_sheet(wb.add_worksheet(), &run.files, &f)?;
     Ok(crate::write::bind(wb, None, sheets, &props, links, &office_props))
 }
 

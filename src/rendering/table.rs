@@ -386,7 +386,7 @@ pub fn packet(run: &TableRun, links: &write::Links) -> Result<write::Books> {
         }),
         Box::new(|wb: &mut Workbook| missing_sheet(wb, run, f)),
         Box::new(|wb: &mut Workbook| detail_sheet(wb, run, f)),
-        Box::new(|wb: &mut Workbook| write::ledger_sheet(wb, Worksheet::new(), &run.files, f)),
+        Box::new(|wb: &mut Workbook| write::ledger_sheet(wb.add_worksheet(), &run.files, f)),
     ];
     for ws in xlsx::draw_apart(jobs)? {
         wb.push_worksheet(ws);

@@ -238,7 +238,7 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, 
     let (ctx, f) = (&ctx, &f);
     let (mut wb, mut office) = workbooks(links);
     let home = office.as_mut().unwrap_or(&mut wb);
-    let (list, detail, ledger) = (row_by_row(home), row_by_row(home), row_by_row(home));
+    let (mut list, mut detail, mut ledger) = (row_by_row(home), row_by_row(home), row_by_row(home));
     let apart: Vec<crate::xlsx::SheetJob> = vec![
         Box::new(|wb: &mut Workbook| status_sheet(wb, c, f)),
         Box::new(|wb: &mut Workbook| effect_sheet(wb, c, f)),
@@ -248,9 +248,13 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, 
         // strings in their workbook as they go, so drawn at once they would number them in
         // whatever order the cores happened to take, and the file would differ from run to run.
         Box::new(move |wb: &mut Workbook| {
-            project_list_sheet(wb, list, c, ctx, f)?;
-            detail_sheet(wb, detail, c, ctx, f)?;
-            ledger_sheet(wb, ledger, &c.files, f)
+            project_list_sheet(&mut list, c, ctx, f)?;
+            detail_sheet(&mut detail, c, ctx, f)?;
+            ledger_sheet(&mut ledger, &c.files, f)?;
+            for ws in [list, detail, ledger] {
+                wb.push_worksheet(ws);
+            }
+            Ok(())
         }),
     ];
     let (projects, apart) = rayon::join(|| crate::packet::project_sheets(c, ctx, layout, &taken), || crate::xlsx::draw_apart(apart));
@@ -462,10 +466,9 @@ fn status_text(field: Option<&crate::read::Field>, ctx: &Context) -> String {
     }
 }
 
-/// 事業一覧, drawn into `ws` (rows in order: see [`row_by_row`]) and added to `wb`.
-fn project_list_sheet(wb: &mut Workbook, mut ws: Worksheet, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
+/// 事業一覧, drawn into `ws` row after row (so it may be made by [`row_by_row`]).
+fn project_list_sheet(ws: &mut Worksheet, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
     let by_project = c.findings_by_project();
-    let ws = &mut ws;
     ws.set_name("事業一覧")?;
     // As many columns as the plan or any sheet has.
     let most = |in_plan: &dyn Fn(&crate::plan::Project) -> usize, on_sheet: &dyn Fn(&crate::read::ResponseSheet) -> usize| {
@@ -554,7 +557,6 @@ fn project_list_sheet(wb: &mut Workbook, mut ws: Worksheet, c: &Consolidation, c
     }
     ws.autofilter(0, 0, r.saturating_sub(1).max(1), hs.len() as u16 - 1)?;
     table_print(ws, 0, true, (r.saturating_sub(1).max(1), hs.len() as u16 - 1))?;
-    wb.push_worksheet(std::mem::take(ws));
     Ok(())
 }
 
@@ -892,8 +894,8 @@ pub fn findings_list(
     Ok(())
 }
 
-/// 明細, drawn into `ws` (made by [`row_by_row`]: rows in order) and added to `wb`.
-fn detail_sheet(wb: &mut Workbook, mut ws: Worksheet, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
+/// 明細, drawn into `ws` row after row (so it may be made by [`row_by_row`]).
+fn detail_sheet(ws: &mut Worksheet, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
     ws.set_name("明細")?;
     let headers = [
         "事業コード",
@@ -910,7 +912,7 @@ fn detail_sheet(wb: &mut Workbook, mut ws: Worksheet, c: &Consolidation, ctx: &C
         "シート",
         "セル",
     ];
-    header_row(&mut ws, 0, &headers, &[11.0, 6.0, 30.0, 8.0, 40.0, 8.0, 6.0, 8.0, 12.0, 10.0, 30.0, 10.0, 8.0], f)?;
+    header_row(ws, 0, &headers, &[11.0, 6.0, 30.0, 8.0, 40.0, 8.0, 6.0, 8.0, 12.0, 10.0, 30.0, 10.0, 8.0], f)?;
     let mut r = 1;
     for a in &c.accepted {
         let Some(p) = c.plan.project(&a.project) else {
@@ -948,16 +950,13 @@ fn detail_sheet(wb: &mut Workbook, mut ws: Worksheet, c: &Consolidation, ctx: &C
         }
     }
     ws.autofilter(0, 0, r.saturating_sub(1).max(1), headers.len() as u16 - 1)?;
-    table_print(&mut ws, 0, true, (r.saturating_sub(1).max(1), headers.len() as u16 - 1))?;
-    wb.push_worksheet(ws);
+    table_print(ws, 0, true, (r.saturating_sub(1).max(1), headers.len() as u16 - 1))?;
     Ok(())
 }
 
-/// 受付記録: every file found under the inputs and what became of it.
-/// 受付記録: every input file and what became of it, drawn into `ws` (a new sheet, or one made
-/// by [`row_by_row`]: rows in order) and added to `wb`.
-pub fn ledger_sheet(wb: &mut Workbook, mut ws: Worksheet, files: &[crate::intake::FileRecord], f: &Formats) -> Result<()> {
-    let ws = &mut ws;
+/// 受付記録: every file found under the inputs and what became of it, drawn into `ws` row
+/// after row (so it may be made by [`row_by_row`]).
+pub fn ledger_sheet(ws: &mut Worksheet, files: &[crate::intake::FileRecord], f: &Formats) -> Result<()> {
     ws.set_name("受付記録")?;
     let headers = ["パス", "サイズ(バイト)", "SHA-256", "更新日時", "結果", "理由", "事業コード"];
     header_row(ws, 0, &headers, &[40.0, 12.0, 30.0, 20.0, 8.0, 60.0, 16.0], f)?;
@@ -975,7 +974,6 @@ pub fn ledger_sheet(wb: &mut Workbook, mut ws: Worksheet, files: &[crate::intake
     }
     ws.autofilter(0, 0, (files.len() as u32).max(1), headers.len() as u16 - 1)?;
     table_print(ws, 0, true, ((files.len() as u32).max(1), headers.len() as u16 - 1))?;
-    wb.push_worksheet(std::mem::take(ws));
     Ok(())
 }
 
