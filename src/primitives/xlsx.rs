@@ -514,6 +514,88 @@ pub fn safe_sheet_name(name: &str, taken: &[String]) -> String {
     SheetNames::new(taken).free(name)
 }
 
+/// The rows one worksheet holds, its header row included (Excel's limit).
+pub const SHEET_ROWS: u32 = 1_048_576;
+
+/// The name of the `n`th sheet of a list that goes on past one sheet: `明細`, `明細 (2)`,
+/// `明細 (3)`…, numbered the way Excel numbers a copied sheet.
+pub fn continued_name(name: &str, n: usize) -> String {
+    if n <= 1 { name.to_string() } else { format!("{name} ({n})") }
+}
+
+/// The list a sheet named by [`continued_name`] belongs to: `明細 (2)` → `明細`.
+pub fn list_name(sheet: &str) -> &str {
+    sheet
+        .strip_suffix(')')
+        .and_then(|s| s.rsplit_once(" ("))
+        .filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(sheet, |(base, _)| base)
+}
+
+/// A list under one header row that goes on in further sheets ([`continued_name`]), each
+/// with the header again, when it has more rows than a sheet holds. 明細 has a row for every
+/// half of every activity of every card, about 17 a card: past some 63,000 cards one sheet
+/// cannot hold it, and the writer would refuse the row after the last instead of saving.
+pub struct LongList<'a> {
+    name: String,
+    rows_per_sheet: u32,
+    new_sheet: Box<dyn FnMut() -> Worksheet + 'a>,
+    header: Box<dyn Fn(&mut Worksheet) -> Result<()> + 'a>,
+    close: Box<dyn Fn(&mut Worksheet, u32) -> Result<()> + 'a>,
+    full: Vec<Worksheet>,
+    sheet: Worksheet,
+    next: u32,
+}
+
+impl<'a> LongList<'a> {
+    /// A list named `name` whose sheets come from `new_sheet` and hold `rows_per_sheet` rows
+    /// (at most [`SHEET_ROWS`]). `header` draws row 0 of each; `close` finishes each given
+    /// its last row (filters, print area), which is 0 when the list is empty.
+    pub fn new(
+        name: &str,
+        rows_per_sheet: u32,
+        mut new_sheet: impl FnMut() -> Worksheet + 'a,
+        header: impl Fn(&mut Worksheet) -> Result<()> + 'a,
+        close: impl Fn(&mut Worksheet, u32) -> Result<()> + 'a,
+    ) -> Result<LongList<'a>> {
+        let mut sheet = new_sheet();
+        sheet.set_name(name)?;
+        header(&mut sheet)?;
+        Ok(LongList {
+            name: name.to_string(),
+            rows_per_sheet: rows_per_sheet.clamp(2, SHEET_ROWS),
+            new_sheet: Box::new(new_sheet),
+            header: Box::new(header),
+            close: Box::new(close),
+            full: Vec::new(),
+            sheet,
+            next: 1,
+        })
+    }
+
+    /// The sheet and row the next row of the list goes to, starting the next sheet when this
+    /// one is full.
+    pub fn row(&mut self) -> Result<(&mut Worksheet, u32)> {
+        if self.next == self.rows_per_sheet {
+            (self.close)(&mut self.sheet, self.next - 1)?;
+            let mut sheet = (self.new_sheet)();
+            sheet.set_name(continued_name(&self.name, self.full.len() + 2))?;
+            (self.header)(&mut sheet)?;
+            self.full.push(std::mem::replace(&mut self.sheet, sheet));
+            self.next = 1;
+        }
+        self.next += 1;
+        Ok((&mut self.sheet, self.next - 1))
+    }
+
+    /// The list's sheets, in order.
+    pub fn finish(mut self) -> Result<Vec<Worksheet>> {
+        (self.close)(&mut self.sheet, self.next - 1)?;
+        self.full.push(self.sheet);
+        Ok(self.full)
+    }
+}
+
 /// The sheet names a workbook already has, compared as Excel compares them (ignoring case),
 /// in constant time: a packet of ten thousand project sheets names each in one look-up.
 #[derive(Debug, Default, Clone)]
@@ -603,6 +685,57 @@ mod tests {
         let mut ws = rust_xlsxwriter::Worksheet::new();
         assert!(ws.write_string(0, 0, super::cell_text(&format!("{}😀😀", "あ".repeat(limit - 2)))).is_ok());
         assert!(ws.write_string(0, 0, format!("{}😀", "あ".repeat(limit - 1))).is_err(), "the writer's own limit");
+    }
+
+    /// A list longer than a sheet goes on in numbered sheets, each with its header, every row
+    /// once and in order; each sheet is closed with its own last row.
+    #[test]
+    fn a_long_list_goes_on_in_numbered_sheets() {
+        use calamine::Reader;
+        let closed = std::sync::Mutex::new(Vec::new());
+        let header = |ws: &mut rust_xlsxwriter::Worksheet| -> anyhow::Result<()> {
+            ws.write_string(0, 0, "番号")?;
+            Ok(())
+        };
+        let close = |ws: &mut rust_xlsxwriter::Worksheet, last: u32| -> anyhow::Result<()> {
+            closed.lock().unwrap().push((ws.name(), last));
+            Ok(())
+        };
+        let mut list = super::LongList::new("明細", 3, rust_xlsxwriter::Worksheet::new, header, close).unwrap();
+        for i in 1..=5 {
+            let (ws, r) = list.row().unwrap();
+            ws.write_number(r, 0, i).unwrap();
+        }
+        let sheets = list.finish().unwrap();
+        assert_eq!(*closed.lock().unwrap(), [("明細".to_string(), 2), ("明細 (2)".to_string(), 2), ("明細 (3)".to_string(), 1)]);
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        for ws in sheets {
+            wb.push_worksheet(ws);
+        }
+        let bytes = wb.save_to_buffer().unwrap();
+        let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let mut seen = Vec::new();
+        for name in book.sheet_names() {
+            let range = book.worksheet_range(&name).unwrap();
+            assert_eq!(range.get_value((0, 0)).unwrap().to_string(), "番号", "{name}");
+            seen.extend(range.rows().skip(1).map(|r| (name.clone(), r[0].to_string())));
+            assert_eq!(super::list_name(&name), "明細");
+        }
+        let want: Vec<(String, String)> = [("明細", 1), ("明細", 2), ("明細 (2)", 3), ("明細 (2)", 4), ("明細 (3)", 5)]
+            .iter()
+            .map(|(n, i)| (n.to_string(), i.to_string()))
+            .collect();
+        assert_eq!(seen, want);
+        // An empty list is one sheet with its header, closed at row 0.
+        closed.lock().unwrap().clear();
+        let empty = super::LongList::new("要確認", super::SHEET_ROWS, rust_xlsxwriter::Worksheet::new, header, close).unwrap();
+        assert_eq!(empty.finish().unwrap().len(), 1);
+        assert_eq!(*closed.lock().unwrap(), [("要確認".to_string(), 0)]);
+        // Only a space and a number in brackets continue a list.
+        assert_eq!(super::list_name("要確認 (12)"), "要確認");
+        for own in ["明細(2)", "明細 ()", "明細 (2a)", "0701-01"] {
+            assert_eq!(super::list_name(own), own);
+        }
     }
 
     /// Parts changed on all cores land where they were; the others are copied still

@@ -212,36 +212,46 @@ fn load_previous(inputs: &[PathBuf], plan: &Plan, period: Period, layout: &Layou
 
 /// Reads earlier answers back from a consolidated workbook (its 明細 and 事業一覧 sheets).
 fn from_consolidated(sheets: &[Grid], plan: &Plan, period: Period) -> Result<BTreeMap<String, Answers>> {
-    let detail = sheets.iter().find(|g| g.name == "明細").context("明細")?;
+    // 明細 of a long run goes on in `明細 (2)`…; each has the header row.
+    let details: Vec<&Grid> = sheets.iter().filter(|g| crate::xlsx::list_name(&g.name) == "明細").collect();
+    anyhow::ensure!(!details.is_empty(), "明細");
     let list = sheets.iter().find(|g| g.name == "事業一覧").context("事業一覧")?;
     let headers = |g: &Grid| -> BTreeMap<String, u32> { g.row(0).map(|(c, cell)| (fold(&cell.value.text()), c)).collect() };
     let mut out: BTreeMap<String, Answers> = BTreeMap::new();
-    let dh = headers(detail);
     let col = |h: &BTreeMap<String, u32>, name: &str| {
         h.get(&fold(name)).copied().with_context(|| format!("集計ブックに列「{name}」がありません"))
     };
-    let (cc, ac, yc, hc, sc, vc) =
-        (col(&dh, "事業コード")?, col(&dh, "活動番号")?, col(&dh, "年度")?, col(&dh, "半期")?, col(&dh, "進捗区分")?, col(&dh, "入力値")?);
-    for r in 1..=detail.last_row() {
-        let code = detail.value(r, cc).text();
-        if plan.project(&code).is_none() {
-            continue;
+    for detail in details {
+        let dh = headers(detail);
+        let (cc, ac, yc, hc, sc, vc) = (
+            col(&dh, "事業コード")?,
+            col(&dh, "活動番号")?,
+            col(&dh, "年度")?,
+            col(&dh, "半期")?,
+            col(&dh, "進捗区分")?,
+            col(&dh, "入力値")?,
+        );
+        for r in 1..=detail.last_row() {
+            let code = detail.value(r, cc).text();
+            if plan.project(&code).is_none() {
+                continue;
+            }
+            let n = |c: u32| detail.value(r, c).text().parse::<i64>().ok();
+            let (Some(act), Some(year), Some(half)) = (n(ac), n(yc), n(hc)) else { continue };
+            let p = Period::new(year as i32, if half == 1 { Half::First } else { Half::Second });
+            if p >= period {
+                continue;
+            }
+            let status = Some(detail.value(r, sc).text()).filter(|t| !t.is_empty()).unwrap_or_else(|| detail.value(r, vc).text());
+            if status.is_empty() {
+                continue;
+            }
+            let a = out.entry(code).or_default();
+            while a.statuses.len() < act as usize {
+                a.statuses.push(BTreeMap::new());
+            }
+            a.statuses[act as usize - 1].insert(p.code(), Input::Text(status));
         }
-        let n = |c: u32| detail.value(r, c).text().parse::<i64>().ok();
-        let (Some(act), Some(year), Some(half)) = (n(ac), n(yc), n(hc)) else { continue };
-        let p = Period::new(year as i32, if half == 1 { Half::First } else { Half::Second });
-        if p >= period {
-            continue;
-        }
-        let status = Some(detail.value(r, sc).text()).filter(|t| !t.is_empty()).unwrap_or_else(|| detail.value(r, vc).text());
-        if status.is_empty() {
-            continue;
-        }
-        let a = out.entry(code).or_default();
-        while a.statuses.len() < act as usize {
-            a.statuses.push(BTreeMap::new());
-        }
-        a.statuses[act as usize - 1].insert(p.code(), Input::Text(status));
     }
     let lh = headers(list);
     let code_col = col(&lh, "事業コード")?;

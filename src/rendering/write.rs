@@ -133,8 +133,9 @@ pub fn bind(
 pub fn split(mut wb: Workbook, office_book: Option<Workbook>, links: &Links, office_props: &DocProperties) -> Books {
     let sheets = std::mem::take(wb.worksheets_mut());
     let (mut office, mut order): (Vec<Worksheet>, Vec<Worksheet>) =
-        sheets.into_iter().partition(|ws| OFFICE_SHEETS.contains(&ws.name().as_str()));
-    office.sort_by_key(|ws| OFFICE_SHEETS.iter().position(|n| *n == ws.name()));
+        sheets.into_iter().partition(|ws| OFFICE_SHEETS.contains(&crate::xlsx::list_name(&ws.name())));
+    // Stable: a list's further sheets (`明細 (2)`…) stay after its first.
+    office.sort_by_key(|ws| OFFICE_SHEETS.iter().position(|n| *n == crate::xlsx::list_name(&ws.name())));
     match links {
         Links::Same => {
             order.extend(office);
@@ -238,7 +239,6 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, 
     let (ctx, f) = (&ctx, &f);
     let (mut wb, mut office) = workbooks(links);
     let home = office.as_mut().unwrap_or(&mut wb);
-    let (mut list, mut detail, mut ledger) = (row_by_row(home), row_by_row(home), row_by_row(home));
     let apart: Vec<crate::xlsx::SheetJob> = vec![
         Box::new(|wb: &mut Workbook| status_sheet(wb, c, f)),
         Box::new(|wb: &mut Workbook| effect_sheet(wb, c, f)),
@@ -248,12 +248,15 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, 
         // strings in their workbook as they go, so drawn at once they would number them in
         // whatever order the cores happened to take, and the file would differ from run to run.
         Box::new(move |wb: &mut Workbook| {
+            let mut list = row_by_row(home);
             project_list_sheet(&mut list, c, ctx, f)?;
-            detail_sheet(&mut detail, c, ctx, f)?;
-            ledger_sheet(&mut ledger, &c.files, f)?;
-            for ws in [list, detail, ledger] {
+            wb.push_worksheet(list);
+            for ws in detail_sheets(|| row_by_row(home), c, ctx, f)? {
                 wb.push_worksheet(ws);
             }
+            let mut ledger = row_by_row(home);
+            ledger_sheet(&mut ledger, &c.files, f)?;
+            wb.push_worksheet(ledger);
             Ok(())
         }),
     ];
@@ -848,7 +851,7 @@ fn findings_sheet(
 
 /// 要確認: every finding, errors first, with a link to its place in the packet when it has one
 /// (`link` gives an `internal:` URL and the text to show; `links` says where the packet is
-/// from this sheet's workbook).
+/// from this sheet's workbook). Past one sheet's rows it goes on in `要確認 (2)`…
 pub fn findings_list(
     wb: &mut Workbook,
     findings: &[crate::finding::Finding],
@@ -856,14 +859,25 @@ pub fn findings_list(
     links: &Links,
     link: &dyn Fn(&crate::finding::Finding) -> Option<(String, String)>,
 ) -> Result<()> {
-    let ws = wb.add_worksheet().set_name("要確認")?;
     // Printed at readable size: long paths and messages wrap in their columns, rows grow.
     let widths = crate::xlsx::packet_widths(&[8.0, 22.0, 11.0, 34.0, 12.0, 8.0, 70.0, 20.0, 14.0], true);
-    header_row(ws, 0, &["重要度", "ルール", "事業コード", "ファイル", "シート", "セル", "内容", "候補", "集計ブック内"], &widths, f)?;
-    let mut r = 1;
+    let mut list = crate::xlsx::LongList::new(
+        "要確認",
+        crate::xlsx::SHEET_ROWS,
+        Worksheet::new,
+        |ws| {
+            header_row(ws, 0, &["重要度", "ルール", "事業コード", "ファイル", "シート", "セル", "内容", "候補", "集計ブック内"], &widths, f)
+        },
+        |ws, last| {
+            ws.autofilter(0, 0, last.max(1), 8)?;
+            crate::xlsx::packet_print(ws, 0, true, (last.max(1), 8), &widths)?;
+            Ok(())
+        },
+    )?;
     let mut sorted: Vec<_> = findings.iter().collect();
     sorted.sort_by_key(|x| x.severity);
     for x in sorted {
+        let (ws, r) = list.row()?;
         put_text(ws, r, 0, x.severity.japanese(), &f.text)?;
         put_text(ws, r, 1, x.rule, &f.text)?;
         put_text(ws, r, 2, x.item().unwrap_or(""), &f.text)?;
@@ -887,17 +901,22 @@ pub fn findings_list(
                 ws.write_blank(r, 8, &f.text)?;
             }
         }
-        r += 1;
     }
-    ws.autofilter(0, 0, r.saturating_sub(1).max(1), 8)?;
-    crate::xlsx::packet_print(ws, 0, true, (r.saturating_sub(1).max(1), 8), &widths)?;
+    for ws in list.finish()? {
+        wb.push_worksheet(ws);
+    }
     Ok(())
 }
 
-/// 明細, drawn into `ws` row after row (so it may be made by [`row_by_row`]).
-fn detail_sheet(ws: &mut Worksheet, c: &Consolidation, ctx: &Context, f: &Formats) -> Result<()> {
-    ws.set_name("明細")?;
-    let headers = [
+/// 明細: every value of every accepted card, one row each, in sheets from `new_sheet` (so they
+/// may be made by [`row_by_row`]); past one sheet's rows it goes on in `明細 (2)`…
+fn detail_sheets<'a>(
+    new_sheet: impl FnMut() -> Worksheet + 'a,
+    c: &Consolidation,
+    ctx: &Context,
+    f: &'a Formats,
+) -> Result<Vec<Worksheet>> {
+    const HEADERS: [&str; 13] = [
         "事業コード",
         "視点",
         "事業名",
@@ -912,8 +931,17 @@ fn detail_sheet(ws: &mut Worksheet, c: &Consolidation, ctx: &Context, f: &Format
         "シート",
         "セル",
     ];
-    header_row(ws, 0, &headers, &[11.0, 6.0, 30.0, 8.0, 40.0, 8.0, 6.0, 8.0, 12.0, 10.0, 30.0, 10.0, 8.0], f)?;
-    let mut r = 1;
+    let last_col = HEADERS.len() as u16 - 1;
+    let mut list = crate::xlsx::LongList::new(
+        "明細",
+        crate::xlsx::SHEET_ROWS,
+        new_sheet,
+        move |ws| header_row(ws, 0, &HEADERS, &[11.0, 6.0, 30.0, 8.0, 40.0, 8.0, 6.0, 8.0, 12.0, 10.0, 30.0, 10.0, 8.0], f),
+        move |ws, last| {
+            ws.autofilter(0, 0, last.max(1), last_col)?;
+            table_print(ws, 0, true, (last.max(1), last_col))
+        },
+    )?;
     for a in &c.accepted {
         let Some(p) = c.plan.project(&a.project) else {
             continue;
@@ -927,6 +955,7 @@ fn detail_sheet(ws: &mut Worksheet, c: &Consolidation, ctx: &Context, f: &Format
                     .and_then(|p| p.activities.get(i))
                     .map(|pa| pa.is_scheduled(half.fiscal_year))
                     .unwrap_or_else(|| act.schedule.get(&half.fiscal_year).is_some_and(|s| !s.is_empty()));
+                let (ws, r) = list.row()?;
                 ws.write_string(r, 0, &p.code)?;
                 ws.write_number(r, 1, p.theme)?;
                 ws.write_string(r, 2, &p.name)?;
@@ -945,13 +974,10 @@ fn detail_sheet(ws: &mut Worksheet, c: &Consolidation, ctx: &Context, f: &Format
                 ws.write_string(r, 10, &a.file)?;
                 ws.write_string(r, 11, &sheet.sheet)?;
                 ws.write_string(r, 12, field.a1())?;
-                r += 1;
             }
         }
     }
-    ws.autofilter(0, 0, r.saturating_sub(1).max(1), headers.len() as u16 - 1)?;
-    table_print(ws, 0, true, (r.saturating_sub(1).max(1), headers.len() as u16 - 1))?;
-    Ok(())
+    list.finish()
 }
 
 /// 受付記録: every file found under the inputs and what became of it, drawn into `ws` row
