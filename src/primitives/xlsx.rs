@@ -532,6 +532,11 @@ pub fn list_name(sheet: &str) -> &str {
         .map_or(sheet, |(base, _)| base)
 }
 
+/// Draws a [`LongList`] sheet's header row.
+type Header<'a> = Box<dyn Fn(&mut Worksheet) -> Result<()> + 'a>;
+/// Finishes a [`LongList`] sheet, given its last row.
+type Close<'a> = Box<dyn Fn(&mut Worksheet, u32) -> Result<()> + 'a>;
+
 /// A list under one header row that goes on in further sheets ([`continued_name`]), each
 /// with the header again, when it has more rows than a sheet holds. 明細 has a row for every
 /// half of every activity of every card, about 17 a card: past some 63,000 cards one sheet
@@ -540,8 +545,8 @@ pub struct LongList<'a> {
     name: String,
     rows_per_sheet: u32,
     new_sheet: Box<dyn FnMut() -> Worksheet + 'a>,
-    header: Box<dyn Fn(&mut Worksheet) -> Result<()> + 'a>,
-    close: Box<dyn Fn(&mut Worksheet, u32) -> Result<()> + 'a>,
+    header: Header<'a>,
+    close: Close<'a>,
     full: Vec<Worksheet>,
     sheet: Worksheet,
     next: u32,
