@@ -10,6 +10,7 @@ use crate::fsutil;
 use crate::grid::Limits;
 use crate::intake::{self, Found};
 use crate::layout::Layout;
+use crate::packet::Volume;
 use crate::period::Period;
 use crate::plan::{self, LoadedPlan};
 use crate::table::{self, check::TableRun};
@@ -606,16 +607,19 @@ fn write_packet(
         let made = if paged { crate::xlsx::paged_workbook_bytes(wb) } else { crate::xlsx::workbook_bytes(wb) };
         made.map_err(|e| anyhow::anyhow!("集計ブックを作れませんでした({e})"))
     };
-    // Each workbook is compressed on a core of its own: made one after another, the packet,
-    // its volumes and the office workbook took about half of `consolidate` on 1,000 cards.
-    let volume_names: Vec<String> = books.volumes.iter().map(|(name, _)| name.clone()).collect();
+    // Each workbook still drawn is compressed on a core of its own: made one after another,
+    // the packet, its volumes and the office workbook took about half of `consolidate` on
+    // 1,000 cards. (Most volumes of a card packet were made as their sheets were drawn.)
     // The office workbook first: it lists every project's values in a few long sheets, one
     // workbook compressed on one core (a quarter of this phase at 10,000 cards). Taken last,
     // it kept one core busy long after the other had finished every volume.
     let has_office = books.office.is_some();
     let mut jobs: Vec<(&mut rust_xlsxwriter::Workbook, bool)> = books.office.as_mut().map(|wb| (wb, false)).into_iter().collect();
     jobs.push((&mut books.packet, true));
-    jobs.extend(books.volumes.iter_mut().map(|(_, wb)| (wb, true)));
+    jobs.extend(books.volumes.iter_mut().filter_map(|(_, v)| match v {
+        Volume::Drawn(wb) => Some((wb, true)),
+        Volume::Made(_) => None,
+    }));
     let made = {
         use rayon::prelude::*;
         jobs.into_par_iter().with_max_len(1).map(|(wb, paged)| bytes(wb, paged)).collect::<Result<Vec<Vec<u8>>>>()?
@@ -624,11 +628,20 @@ fn write_packet(
     // twelfth of `consolidate`, on one core after everything else. It is done on a thread of
     // its own while the files are written and the run reported (a process ending first
     // leaves it to the system).
+    let volume_files: Vec<(String, Option<Vec<u8>>)> = (books.volumes.iter_mut())
+        .map(|(name, v)| match v {
+            Volume::Made(bytes) => (name.clone(), Some(std::mem::take(bytes))),
+            Volume::Drawn(_) => (name.clone(), None),
+        })
+        .collect();
     let _ = std::thread::Builder::new().stack_size(WORK_STACK).spawn(move || drop(books));
     let mut made = made.into_iter();
     let office_bytes = if has_office { made.next() } else { None };
     let packet = made.next().unwrap_or_default();
-    let volume_files: Vec<(PathBuf, Vec<u8>)> = volume_names.iter().map(|name| output.with_file_name(name.as_str())).zip(made).collect();
+    let volume_files: Vec<(PathBuf, Vec<u8>)> = volume_files
+        .into_iter()
+        .map(|(name, bytes)| (output.with_file_name(name.as_str()), bytes.unwrap_or_else(|| made.next().unwrap_or_default())))
+        .collect();
     let write = |out: &mut dyn std::io::Write| write_json(run, out);
     let json = opts.json.as_deref().filter(|_| with_json);
     if !volume_files.is_empty() {

@@ -207,8 +207,8 @@ pub fn render(c: &Consolidation, layout: &Layout, output: &Path, letter: &Letter
             let name = write::safe_sheet_name(&project.code, &taken);
             taken.push(name.clone());
             let findings = by_sheet.get(&(project.code.as_str(), acc.file.as_str())).unwrap_or(&none);
-            let sheet = packet::redraw(c, &ctx, layout, acc, project, &name, findings, (&[Severity::Error, Severity::Warning], false))?;
-            wb.push_worksheet(sheet.worksheet);
+            let (_, ws) = packet::redraw(c, &ctx, layout, acc, project, &name, findings, (&[Severity::Error, Severity::Warning], false))?;
+            wb.push_worksheet(ws);
         }
         Ok(())
     })

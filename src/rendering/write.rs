@@ -9,6 +9,7 @@ use anyhow::Result;
 use rust_xlsxwriter::{Chart, ChartLegendPosition, ChartType, DocProperties, Format, Workbook, Worksheet};
 use std::collections::BTreeMap;
 
+pub use crate::packet::Volumes;
 pub use crate::xlsx::{
     AMOUNT_FORMAT, Formats, MAX_CELL_CHARS, header_row, put_text, safe_file_name, safe_sheet_name, save_atomic, table_print, xlsx_reason,
 };
@@ -62,36 +63,9 @@ impl Links {
 pub struct Books {
     pub packet: Workbook,
     pub office: Option<Workbook>,
-    /// Further volumes of project sheets (file name beside the packet, workbook), when there
+    /// Further volumes of project sheets (file name beside the packet, the volume), when there
     /// are more project sheets than one workbook should hold.
-    pub volumes: Vec<(String, Workbook)>,
-}
-
-/// How many project sheets one workbook of the packet holds, and what further volumes are
-/// called: `<stem>_分冊02.xlsx`… beside the packet. `link_dir` is what links from the office
-/// workbook put before a volume's name (empty when both are in one folder).
-#[derive(Debug, Clone)]
-pub struct Volumes {
-    pub per_book: usize,
-    pub stem: String,
-    pub link_dir: String,
-}
-
-impl Volumes {
-    /// Project sheets per workbook unless told otherwise: a workbook of thousands of sheets
-    /// takes minutes to open and cannot be printed whole.
-    pub const DEFAULT_PER_BOOK: usize = 500;
-
-    /// The file name of volume `n` (from 2; volume 1 is the packet itself).
-    pub fn name(&self, n: usize) -> String {
-        format!("{}_分冊{n:02}.xlsx", self.stem)
-    }
-
-    /// The volume the `i`-th project sheet (from 0) goes in; `None` for the packet itself.
-    pub fn of(&self, i: usize) -> Option<String> {
-        let per_book = self.per_book.max(1);
-        (i >= per_book).then(|| self.name(i / per_book + 1))
-    }
+    pub volumes: Vec<(String, crate::packet::Volume)>,
 }
 
 /// The run's workbook with its project sheets, each in the packet (`None`) or in the volume
@@ -123,7 +97,7 @@ pub fn bind(
         }
     }
     let mut books = split(wb, office, links, office_props);
-    books.volumes = more;
+    books.volumes = more.into_iter().map(|(name, vb)| (name, crate::packet::Volume::Drawn(vb))).collect();
     books
 }
 
@@ -260,14 +234,12 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, 
             Ok(())
         }),
     ];
-    let (projects, apart) = rayon::join(|| crate::packet::project_sheets(c, ctx, layout, &taken), || crate::xlsx::draw_apart(apart));
-    let (mut projects, apart) = (projects?, apart?);
-    // Beyond one workbook's worth, the project sheets go on in volumes beside the packet.
-    let per_book = volumes.per_book.max(1);
-    for (i, p) in projects.iter_mut().enumerate() {
-        p.volume = volumes.of(i);
-    }
     let (props, office_props) = run_properties(&c.plan.name, &c.period, "集計");
+    // Beyond one workbook's worth, the project sheets go on in volumes beside the packet.
+    let (drawn, apart) =
+        rayon::join(|| crate::packet::project_sheets(c, ctx, layout, &taken, volumes, &props), || crate::xlsx::draw_apart(apart));
+    let (crate::packet::ProjectBooks { sheets: projects, front, volumes: made }, apart) = (drawn?, apart?);
+    let per_book = volumes.per_book.max(1);
     wb.set_properties(&props);
     let mut contents = vec![
         ("実施計画事業一覧(一覧表)".to_string(), String::new()),
@@ -292,7 +264,12 @@ pub fn consolidated_workbook(c: &Consolidation, layout: &crate::layout::Layout, 
         wb.push_worksheet(ws);
     }
     findings_sheet(&mut wb, c, f, links, &projects, &volumes.link_dir)?;
-    Ok(bind(wb, office, projects.into_iter().map(|p| (p.volume, p.worksheet)), &props, links, &office_props))
+    for ws in front {
+        wb.push_worksheet(ws);
+    }
+    let mut books = split(wb, office, links, &office_props);
+    books.volumes = made;
+    Ok(books)
 }
 
 /// `14`, `14, 15`, `14～16`: the pages a project's sheet takes, as the published list

@@ -156,11 +156,14 @@ fn libreoffice_prints_the_pages_kaito_counts() {
         kaito::consolidate::check_files(Some(p2021h1()), read, &plan.plan, layout.hints(), kaito::consolidate::Keep::Sheets).unwrap();
     let c = kaito::consolidate::run(plan, "計画.xlsx", period, note, read).unwrap();
     let ctx = c.context(layout.hints());
-    let sheets = kaito::packet::project_sheets(&c, &ctx, &layout, &[]).unwrap();
-    let expected: u32 = sheets.iter().map(|s| s.pages).sum();
+    let volumes =
+        kaito::packet::Volumes { per_book: kaito::packet::Volumes::DEFAULT_PER_BOOK, stem: "集計".into(), link_dir: String::new() };
+    let drawn = kaito::packet::project_sheets(&c, &ctx, &layout, &[], &volumes, &rust_xlsxwriter::DocProperties::new()).unwrap();
+    assert!(drawn.volumes.is_empty());
+    let expected: u32 = drawn.sheets.iter().map(|s| s.pages).sum();
     let mut wb = rust_xlsxwriter::Workbook::new();
-    for s in sheets {
-        wb.push_worksheet(s.worksheet);
+    for ws in drawn.front {
+        wb.push_worksheet(ws);
     }
     wb.save(d.join("projects.xlsx")).unwrap();
     let status =
