@@ -617,7 +617,7 @@ fn write_packet(
     let mut jobs: Vec<(&mut rust_xlsxwriter::Workbook, bool)> = books.office.as_mut().map(|wb| (wb, false)).into_iter().collect();
     jobs.push((&mut books.packet, true));
     jobs.extend(books.volumes.iter_mut().filter_map(|(_, v)| match v {
-        Volume::Drawn(wb) => Some((wb, true)),
+        Volume::Drawn(wb) => Some((&mut **wb, true)),
         Volume::Made(_) => None,
     }));
     let made = {

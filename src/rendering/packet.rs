@@ -105,7 +105,7 @@ pub fn redraw(
 /// A further volume of the packet: its file's bytes, or its workbook still to be made.
 pub enum Volume {
     Made(Vec<u8>),
-    Drawn(rust_xlsxwriter::Workbook),
+    Drawn(Box<rust_xlsxwriter::Workbook>),
 }
 
 /// The packet's project sheets: every one's [`ProjectSheet`], the worksheets of the packet's
@@ -187,7 +187,7 @@ pub fn project_sheets(
             pending = Some((volumes.name(n + 1), wb));
         }
     }
-    out.volumes.extend(pending.map(|(name, wb)| (name, Volume::Drawn(wb))));
+    out.volumes.extend(pending.map(|(name, wb)| (name, Volume::Drawn(Box::new(wb)))));
     Ok(out)
 }
 

@@ -97,7 +97,7 @@ pub fn bind(
         }
     }
     let mut books = split(wb, office, links, office_props);
-    books.volumes = more.into_iter().map(|(name, vb)| (name, crate::packet::Volume::Drawn(vb))).collect();
+    books.volumes = more.into_iter().map(|(name, vb)| (name, crate::packet::Volume::Drawn(Box::new(vb)))).collect();
     books
 }
 
