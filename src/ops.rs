@@ -624,16 +624,17 @@ fn write_packet(
         use rayon::prelude::*;
         jobs.into_par_iter().with_max_len(1).map(|(wb, paged)| bytes(wb, paged)).collect::<Result<Vec<Vec<u8>>>>()?
     };
-    // The drawn workbooks are done with: letting go of every sheet, cell by cell, took a
-    // twelfth of `consolidate`, on one core after everything else. It is done on a thread of
-    // its own while the files are written and the run reported (a process ending first
-    // leaves it to the system).
+    // The volumes made as they were drawn are taken out; the others' bytes follow the packet's.
     let volume_files: Vec<(String, Option<Vec<u8>>)> = (books.volumes.iter_mut())
         .map(|(name, v)| match v {
             Volume::Made(bytes) => (name.clone(), Some(std::mem::take(bytes))),
             Volume::Drawn(_) => (name.clone(), None),
         })
         .collect();
+    // The drawn workbooks are done with: letting go of every sheet, cell by cell, took a
+    // twelfth of `consolidate`, on one core after everything else. It is done on a thread of
+    // its own while the files are written and the run reported (a process ending first
+    // leaves it to the system).
     let _ = std::thread::Builder::new().stack_size(WORK_STACK).spawn(move || drop(books));
     let mut made = made.into_iter();
     let office_bytes = if has_office { made.next() } else { None };
