@@ -2,8 +2,9 @@
 # The whole benchmark in one run (see BENCHMARKS.md):
 #
 #   bench/run.sh            # 30, 1,000 and 10,000 files, card and table form
-#   bench/run.sh --huge     # and 100,000 files (~1.5 GB of disk for the card's; consolidate at
-#                           # that size holds ~16 GB: set KAITO_BENCH_COMMANDS to leave it out)
+#   bench/run.sh --huge     # and 100,000 files (~1.5 GB of disk for the card's; at that size
+#                           # the packet floor holds every sheet, some 8.5 GB for the card, and
+#                           # consolidate 3.8 GB: set KAITO_BENCH_COMMANDS to leave them out)
 #   bench/run.sh --sizes 30,1000 --forms card --runs 5
 #   bench/run.sh --no-scripts   # without the Python comparison
 #   KAITO_BENCH_COMMANDS=floor,check,python-calamine bench/run.sh --sizes 100000 --runs 1

@@ -38,8 +38,8 @@ fn main() {
     let sizes: Vec<usize> = env_list("KAITO_BENCH_SCALE", "30,1000").iter().filter_map(|s| s.parse().ok()).collect();
     let forms: Vec<String> = env_list("KAITO_BENCH_FORMS", "card,table");
     let runs: usize = std::env::var("KAITO_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
-    // Which commands to time (default all): at 100,000 files `consolidate` holds every re-drawn
-    // sheet until written (~16 GB), so the huge run may leave it out.
+    // Which commands to time (default all): at 100,000 cards the packet floor holds every sheet
+    // until written (some 8.5 GB) and `consolidate` 3.8 GB, so the huge run may leave them out.
     let only: Vec<String> = env_list("KAITO_BENCH_COMMANDS", "floor,packet floor,check,consolidate,template,python-calamine,openpyxl");
     let openpyxl_max: usize = std::env::var("KAITO_BENCH_OPENPYXL_MAX").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
