@@ -603,10 +603,6 @@ fn write_packet(
     };
     // 訂正: the office's record of its corrections, with the office sheets.
     write::corrections_sheet(books.office.as_mut().unwrap_or(&mut books.packet), corrections)?;
-    let bytes = |wb: &mut rust_xlsxwriter::Workbook, paged: bool| {
-        let made = if paged { crate::xlsx::paged_workbook_bytes(wb) } else { crate::xlsx::workbook_bytes(wb) };
-        made.map_err(|e| anyhow::anyhow!("集計ブックを作れませんでした({e})"))
-    };
     // Each workbook still drawn is compressed on a core of its own: made one after another,
     // the packet, its volumes and the office workbook took about half of `consolidate` on
     // 1,000 cards. (Most volumes of a card packet were made as their sheets were drawn.)
@@ -622,7 +618,7 @@ fn write_packet(
     }));
     let made = {
         use rayon::prelude::*;
-        jobs.into_par_iter().with_max_len(1).map(|(wb, paged)| bytes(wb, paged)).collect::<Result<Vec<Vec<u8>>>>()?
+        jobs.into_par_iter().with_max_len(1).map(|(wb, paged)| crate::packet::workbook_file(wb, paged)).collect::<Result<Vec<Vec<u8>>>>()?
     };
     // The volumes made as they were drawn are taken out; the others' bytes follow the packet's.
     let volume_files: Vec<(String, Option<Vec<u8>>)> = (books.volumes.iter_mut())

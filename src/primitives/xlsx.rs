@@ -517,13 +517,7 @@ pub fn safe_sheet_name(name: &str, taken: &[String]) -> String {
 /// The rows one worksheet holds, its header row included (Excel's limit).
 pub const SHEET_ROWS: u32 = 1_048_576;
 
-/// The name of the `n`th sheet of a list that goes on past one sheet: `明細`, `明細 (2)`,
-/// `明細 (3)`…, numbered the way Excel numbers a copied sheet.
-pub fn continued_name(name: &str, n: usize) -> String {
-    if n <= 1 { name.to_string() } else { format!("{name} ({n})") }
-}
-
-/// The list a sheet named by [`continued_name`] belongs to: `明細 (2)` → `明細`.
+/// The list a sheet of a [`LongList`] belongs to: `明細 (2)` → `明細`.
 pub fn list_name(sheet: &str) -> &str {
     sheet
         .strip_suffix(')')
@@ -537,8 +531,9 @@ type Header<'a> = Box<dyn Fn(&mut Worksheet) -> Result<()> + 'a>;
 /// Finishes a [`LongList`] sheet, given its last row.
 type Close<'a> = Box<dyn Fn(&mut Worksheet, u32) -> Result<()> + 'a>;
 
-/// A list under one header row that goes on in further sheets ([`continued_name`]), each
-/// with the header again, when it has more rows than a sheet holds. 明細 has a row for every
+/// A list under one header row that goes on in further sheets, `明細 (2)`, `明細 (3)`… (numbered
+/// the way Excel numbers a copied sheet), each with the header again, when it has more rows
+/// than a sheet holds. 明細 has a row for every
 /// half of every activity of every card, about 17 a card: past some 63,000 cards one sheet
 /// cannot hold it, and the writer would refuse the row after the last instead of saving.
 pub struct LongList<'a> {
@@ -584,7 +579,7 @@ impl<'a> LongList<'a> {
         if self.next == self.rows_per_sheet {
             (self.close)(&mut self.sheet, self.next - 1)?;
             let mut sheet = (self.new_sheet)();
-            sheet.set_name(continued_name(&self.name, self.full.len() + 2))?;
+            sheet.set_name(format!("{} ({})", self.name, self.full.len() + 2))?;
             (self.header)(&mut sheet)?;
             self.full.push(std::mem::replace(&mut self.sheet, sheet));
             self.next = 1;

@@ -102,6 +102,13 @@ pub fn redraw(
     Ok((ProjectSheet { code: project.code.clone(), sheet_name: sheet_name.to_string(), drawn, pages, cell_map, volume: None }, ws))
 }
 
+/// The bytes of one of a run's workbooks; `paged` for the packet and its volumes, whose sheets
+/// number their pages ([`crate::xlsx::paged_workbook_bytes`]).
+pub fn workbook_file(wb: &mut rust_xlsxwriter::Workbook, paged: bool) -> Result<Vec<u8>> {
+    let made = if paged { crate::xlsx::paged_workbook_bytes(wb) } else { crate::xlsx::workbook_bytes(wb) };
+    made.map_err(|e| anyhow::anyhow!("集計ブックを作れませんでした({e})"))
+}
+
 /// A further volume of the packet: its file's bytes, or its workbook still to be made.
 pub enum Volume {
     Made(Vec<u8>),
@@ -146,7 +153,7 @@ pub fn project_sheets(
     let _ = std::thread::Builder::new().stack_size(2 << 20 /* as ops::WORK_STACK */).spawn(move || to_drop.into_iter().for_each(drop));
     let make = |book: Option<(String, rust_xlsxwriter::Workbook)>| {
         book.map(|(name, mut wb)| {
-            let made = crate::xlsx::paged_workbook_bytes(&mut wb).map_err(|e| anyhow::anyhow!("集計ブックを作れませんでした({e})"))?;
+            let made = workbook_file(&mut wb, true)?;
             let _ = done.send(wb);
             Ok::<_, anyhow::Error>((name, Volume::Made(made)))
         })
